@@ -1,0 +1,195 @@
+package io.weft.core.config;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.Ipv4Cidr;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reads net-conf.json strictly: every unknown, mistyped or out-of-range field is refused with its name,
+ * because a silently ignored typo ("SubnetLenght") would give a cluster a configuration nobody wrote.
+ */
+public final class NetConfParser {
+
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .build();
+
+    private static final Set<String> TOP_FIELDS = Set.of(
+            "Network", "SubnetLen", "SubnetMin", "SubnetMax", "EnableIPv4", "EnableIPv6", "IPv6Network",
+            "IPv6SubnetLen", "IPv6SubnetMin", "IPv6SubnetMax", "EnableNFTables", "Backend");
+    private static final Set<String> VXLAN_FIELDS = Set.of(
+            "Type", "VNI", "Port", "DirectRouting", "MTU", "Datapath", "GBP", "Learning", "MacPrefix");
+    private static final Set<String> HOSTGW_FIELDS = Set.of("Type");
+
+    private NetConfParser() {}
+
+    public static NetConf read(Path file) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(null, "network config " + file + " does not exist");
+        } catch (IOException e) {
+            throw new ConfigException(null, "cannot read network config " + file + ": " + e.getMessage());
+        }
+        try {
+            return parse(text);
+        } catch (ConfigException e) {
+            throw new ConfigException(e.field(), e.getMessage().substring(e.field() == null ? 0 : e.field().length() + 2)
+                    + " (in " + file + ")");
+        }
+    }
+
+    public static NetConf parse(String json) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new ConfigException(null, "not valid JSON: " + e.getOriginalMessage()
+                    + (e.getLocation() != null ? " at line " + e.getLocation().getLineNr()
+                    + " column " + e.getLocation().getColumnNr() : ""));
+        }
+        if (!(root instanceof ObjectNode obj)) throw new ConfigException(null, "network config must be a JSON object");
+        rejectUnknown(obj, TOP_FIELDS, "");
+
+        Ipv4Cidr network = cidr(obj, "Network", true);
+        boolean enableIPv4 = bool(obj, "EnableIPv4", true);
+        boolean enableIPv6 = bool(obj, "EnableIPv6", false);
+        String ipv6Network = obj.has("IPv6Network") ? text(obj, "IPv6Network") : null;
+        if (!enableIPv4) throw new ConfigException("EnableIPv4", "false is not supported: weft needs an IPv4 Network");
+        if (enableIPv6) throw new ConfigException("EnableIPv6", "IPv6 is not supported yet; set it to false or leave it out");
+
+        int defaultLen = network.prefix() <= 22 ? 24 : network.prefix() + 2;
+        int subnetLen = obj.has("SubnetLen") ? integer(obj, "SubnetLen") : defaultLen;
+        if (subnetLen <= network.prefix() || subnetLen > 30) {
+            throw new ConfigException("SubnetLen", subnetLen + " must be longer than the Network's /" + network.prefix()
+                    + " and at most 30");
+        }
+        long count = 1L << (subnetLen - network.prefix());
+        Ipv4Cidr subnetMin = subnetBound(obj, "SubnetMin", network, subnetLen,
+                new Ipv4Cidr(network.network().plus(1L << (32 - subnetLen)), subnetLen));
+        Ipv4Cidr subnetMax = subnetBound(obj, "SubnetMax", network, subnetLen,
+                new Ipv4Cidr(network.network().plus((count - 1) << (32 - subnetLen)), subnetLen));
+        if (subnetMin.compareTo(subnetMax) > 0) {
+            throw new ConfigException("SubnetMin", subnetMin.network() + " is after SubnetMax " + subnetMax.network());
+        }
+        BackendConf backend = backend(obj.get("Backend"));
+        return new NetConf(network, subnetLen, subnetMin, subnetMax, enableIPv4, enableIPv6, ipv6Network, backend);
+    }
+
+    private static BackendConf backend(JsonNode node) {
+        if (node == null || node.isNull()) return BackendConf.defaultVxlan();
+        if (!(node instanceof ObjectNode b)) throw new ConfigException("Backend", "must be a JSON object");
+        String type = b.has("Type") ? text(b, "Backend.Type") : BackendConf.VXLAN;
+        switch (type) {
+            case BackendConf.VXLAN -> {
+                rejectUnknown(b, VXLAN_FIELDS, "Backend.");
+                int vni = b.has("VNI") ? integer(b, "Backend.VNI") : 1;
+                if (vni < 0 || vni > 0xFFFFFF) throw new ConfigException("Backend.VNI", vni + " is outside 0..16777215");
+                int port = b.has("Port") ? integer(b, "Backend.Port") : 0;
+                if (port == 0) port = BackendConf.DEFAULT_PORT;
+                if (port < 1 || port > 65535) throw new ConfigException("Backend.Port", port + " is outside 1..65535");
+                boolean direct = bool(b, "Backend.DirectRouting", false);
+                int mtu = b.has("MTU") ? integer(b, "Backend.MTU") : 0;
+                if (mtu != 0 && (mtu < 576 || mtu > 65535)) throw new ConfigException("Backend.MTU", mtu + " is outside 576..65535");
+                if (bool(b, "Backend.GBP", false)) throw new ConfigException("Backend.GBP", "group policy is not supported");
+                if (bool(b, "Backend.Learning", false)) {
+                    throw new ConfigException("Backend.Learning", "learning mode is not supported; weft programs the FDB itself");
+                }
+                if (b.has("MacPrefix")) text(b, "Backend.MacPrefix");
+                String datapath = b.has("Datapath") ? text(b, "Backend.Datapath") : BackendConf.KERNEL;
+                if (!datapath.equals(BackendConf.KERNEL) && !datapath.equals(BackendConf.USERSPACE)) {
+                    throw new ConfigException("Backend.Datapath", "\"" + datapath + "\" is not one of \"kernel\", \"userspace\"");
+                }
+                return new BackendConf(type, vni, port, direct, mtu, datapath);
+            }
+            case BackendConf.HOST_GW -> {
+                rejectUnknown(b, HOSTGW_FIELDS, "Backend.");
+                return new BackendConf(type, 0, 0, false, 0, BackendConf.KERNEL);
+            }
+            default -> throw new ConfigException("Backend.Type", "\"" + type + "\" is not a supported backend (vxlan, host-gw)");
+        }
+    }
+
+    private static void rejectUnknown(ObjectNode obj, Set<String> known, String prefix) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = obj.fields(); it.hasNext(); ) {
+            String name = it.next().getKey();
+            if (!known.contains(name)) {
+                String hint = known.stream().filter(k -> k.equalsIgnoreCase(name)).findFirst()
+                        .map(k -> " (did you mean \"" + k + "\"?)").orElse("");
+                throw new ConfigException(prefix + name, "unknown field" + hint);
+            }
+        }
+    }
+
+    private static Ipv4Cidr cidr(ObjectNode obj, String field, boolean required) {
+        if (!obj.has(field) || obj.get(field).isNull()) {
+            if (required) throw new ConfigException(field, "is required");
+            return null;
+        }
+        String v = text(obj, field);
+        try {
+            return Ipv4Cidr.parse(v);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(field, e.getMessage());
+        }
+    }
+
+    private static Ipv4Cidr subnetBound(ObjectNode obj, String field, Ipv4Cidr network, int subnetLen, Ipv4Cidr dflt) {
+        if (!obj.has(field)) return dflt;
+        String v = text(obj, field);
+        Ipv4Address a;
+        try {
+            a = v.contains("/") ? Ipv4Cidr.parseLenient(v).network() : Ipv4Address.parse(v);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(field, e.getMessage());
+        }
+        if (!network.contains(a)) throw new ConfigException(field, a + " is outside Network " + network);
+        if ((a.value() & ~Ipv4Cidr.mask(subnetLen)) != 0) {
+            throw new ConfigException(field, a + " is not aligned to a /" + subnetLen + " subnet boundary");
+        }
+        return new Ipv4Cidr(a, subnetLen);
+    }
+
+    private static String text(ObjectNode obj, String path) {
+        JsonNode n = obj.get(leaf(path));
+        if (n == null || !n.isTextual()) throw new ConfigException(path, "must be a string, got " + describe(n));
+        return n.asText();
+    }
+
+    private static int integer(ObjectNode obj, String path) {
+        JsonNode n = obj.get(leaf(path));
+        if (n == null || !n.isIntegralNumber() || !n.canConvertToInt()) {
+            throw new ConfigException(path, "must be an integer, got " + describe(n));
+        }
+        return n.intValue();
+    }
+
+    private static boolean bool(ObjectNode obj, String path, boolean dflt) {
+        JsonNode n = obj.get(leaf(path));
+        if (n == null) return dflt;
+        if (!n.isBoolean()) throw new ConfigException(path, "must be true or false, got " + describe(n));
+        return n.booleanValue();
+    }
+
+    private static String leaf(String path) {
+        return path.substring(path.lastIndexOf('.') + 1);
+    }
+
+    private static String describe(JsonNode n) {
+        if (n == null || n.isNull()) return "null";
+        return n.getNodeType().name().toLowerCase() + " " + n;
+    }
+}

@@ -1,0 +1,87 @@
+package io.weft.core.iproute;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Many kernel changes applied with one process per tool ({@code ip -batch -}, {@code bridge -batch -}):
+ * a thousand routes then cost one fork instead of a thousand. Consecutive ops of the same tool share a
+ * process; the order of the list is kept, so a device is created before its routes and FDB entries.
+ */
+public final class IpBatch {
+    private static final Pattern FAILED_LINE = Pattern.compile("Command failed -:(\\d+)");
+    private final List<IpOp> ops = new ArrayList<>();
+
+    public IpBatch add(IpOp op) {
+        ops.add(op);
+        return this;
+    }
+
+    public IpBatch addAll(List<IpOp> more) {
+        ops.addAll(more);
+        return this;
+    }
+
+    public List<IpOp> ops() {
+        return List.copyOf(ops);
+    }
+
+    public boolean isEmpty() {
+        return ops.isEmpty();
+    }
+
+    public int size() {
+        return ops.size();
+    }
+
+    /**
+     * Applies every op, continuing past failures ({@code -force}) so that one bad entry does not hold back
+     * the others; then throws naming each op that failed, with the tool's own message.
+     */
+    public void apply(Netns ns) {
+        List<String> failures = new ArrayList<>();
+        IpException first = null;
+        int i = 0;
+        while (i < ops.size()) {
+            String tool = ops.get(i).tool();
+            int j = i;
+            StringBuilder in = new StringBuilder();
+            while (j < ops.size() && ops.get(j).tool().equals(tool)) {
+                in.append(ops.get(j).line()).append('\n');
+                j++;
+            }
+            List<IpOp> chunk = ops.subList(i, j);
+            IpRunner.Result r = j - i == 1
+                    ? IpRunner.run(ns.command(tool, chunk.getFirst().args()), null)
+                    : IpRunner.run(ns.command(tool, List.of("-force", "-batch", "-")), in.toString());
+            if (r.exitCode() != 0) {
+                List<String> named = failedOps(chunk, r.stderr());
+                failures.addAll(named);
+                if (first == null) first = new IpException(r.command(), r.exitCode(), r.stderr(), null);
+            }
+            i = j;
+        }
+        if (first != null) {
+            throw new IpException(first.command(), first.exitCode(), first.stderr(),
+                    "failed: " + String.join("; ", failures));
+        }
+    }
+
+    private static List<String> failedOps(List<IpOp> chunk, String stderr) {
+        List<String> out = new ArrayList<>();
+        Matcher m = FAILED_LINE.matcher(stderr);
+        while (m.find()) {
+            int line = Integer.parseInt(m.group(1));
+            if (line >= 1 && line <= chunk.size()) out.add(chunk.get(line - 1).toString());
+        }
+        if (out.isEmpty()) chunk.forEach(op -> out.add(op.toString()));
+        return out;
+    }
+
+    /** Applies a single op in its own process. */
+    public static void run(Netns ns, IpOp op) {
+        new IpBatch().add(op).apply(ns);
+    }
+}

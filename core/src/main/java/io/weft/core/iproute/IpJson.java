@@ -1,0 +1,108 @@
+package io.weft.core.iproute;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.Ipv4Cidr;
+import io.weft.core.net.MacAddress;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Parses iproute2's JSON output ({@code ip -j}, {@code bridge -j}); separate from running it so it can be tested. */
+public final class IpJson {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private IpJson() {}
+
+    private static JsonNode array(String json) {
+        if (json == null || json.isBlank()) return JSON.createArrayNode();
+        try {
+            JsonNode n = JSON.readTree(json);
+            return n == null ? JSON.createArrayNode() : n;
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("unreadable iproute2 JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    public static List<LinkInfo> links(String json) {
+        List<LinkInfo> out = new ArrayList<>();
+        for (JsonNode l : array(json)) {
+            JsonNode info = l.path("linkinfo");
+            String kind = info.path("info_kind").asText(null);
+            LinkInfo.Vxlan vx = null;
+            if ("vxlan".equals(kind)) {
+                JsonNode d = info.path("info_data");
+                String local = d.path("local").asText(null);
+                vx = new LinkInfo.Vxlan(d.path("id").asInt(), d.path("port").asInt(),
+                        local == null ? null : Ipv4Address.parse(local), d.path("link").asText(null),
+                        d.path("learning").asBoolean(false));
+            }
+            boolean up = false;
+            for (JsonNode f : l.path("flags")) if ("UP".equals(f.asText())) up = true;
+            String mac = l.path("address").asText(null);
+            MacAddress m = null;
+            if (mac != null && "ether".equals(l.path("link_type").asText())) m = MacAddress.parse(mac);
+            out.add(new LinkInfo(l.path("ifindex").asInt(), l.path("ifname").asText(), kind, l.path("mtu").asInt(),
+                    m, up, l.path("master").asText(null), vx));
+        }
+        return out;
+    }
+
+    public static List<IfAddress> addresses(String json) {
+        List<IfAddress> out = new ArrayList<>();
+        for (JsonNode l : array(json)) {
+            for (JsonNode a : l.path("addr_info")) {
+                if (!"inet".equals(a.path("family").asText())) continue;
+                out.add(new IfAddress(l.path("ifname").asText(), Ipv4Address.parse(a.path("local").asText()),
+                        a.path("prefixlen").asInt()));
+            }
+        }
+        return out;
+    }
+
+    /** Unicast IPv4 routes; {@code dev} fills in the device when the query was limited to one. */
+    public static List<RouteEntry> routes(String json, String dev) {
+        List<RouteEntry> out = new ArrayList<>();
+        for (JsonNode r : array(json)) {
+            String type = r.path("type").asText("unicast");
+            if (!"unicast".equals(type)) continue;
+            String dst = r.path("dst").asText();
+            Ipv4Cidr cidr;
+            if ("default".equals(dst)) cidr = Ipv4Cidr.parse("0.0.0.0/0");
+            else if (dst.contains("/")) cidr = Ipv4Cidr.parseLenient(dst);
+            else cidr = new Ipv4Cidr(Ipv4Address.parse(dst), 32);
+            String gw = r.path("gateway").asText(null);
+            boolean onlink = false;
+            for (JsonNode f : r.path("flags")) if ("onlink".equals(f.asText())) onlink = true;
+            out.add(new RouteEntry(cidr, gw == null ? null : Ipv4Address.parse(gw), r.path("dev").asText(dev), onlink));
+        }
+        return out;
+    }
+
+    /** Permanent IPv4 neighbours only: the entries weft owns; learned ones come and go with ARP. */
+    public static List<NeighEntry> permanentNeighbours(String json, String dev) {
+        List<NeighEntry> out = new ArrayList<>();
+        for (JsonNode n : array(json)) {
+            boolean permanent = false;
+            for (JsonNode s : n.path("state")) if ("PERMANENT".equals(s.asText())) permanent = true;
+            String mac = n.path("lladdr").asText(null);
+            String dst = n.path("dst").asText("");
+            if (!permanent || mac == null || dst.contains(":")) continue;
+            out.add(new NeighEntry(Ipv4Address.parse(dst), MacAddress.parse(mac), n.path("dev").asText(dev)));
+        }
+        return out;
+    }
+
+    /** FDB entries that point a MAC at a remote VTEP (they carry a dst). */
+    public static List<FdbEntry> vxlanFdb(String json, String dev) {
+        List<FdbEntry> out = new ArrayList<>();
+        for (JsonNode n : array(json)) {
+            String dst = n.path("dst").asText(null);
+            String mac = n.path("mac").asText(null);
+            if (dst == null || mac == null || dst.contains(":")) continue;
+            out.add(new FdbEntry(MacAddress.parse(mac), n.path("ifname").asText(dev), Ipv4Address.parse(dst)));
+        }
+        return out;
+    }
+}

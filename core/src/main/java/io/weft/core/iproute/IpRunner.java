@@ -1,0 +1,58 @@
+package io.weft.core.iproute;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/** Runs iproute2 binaries. The only place in weft that starts them. */
+public final class IpRunner {
+
+    public record Result(List<String> command, int exitCode, String stdout, String stderr) {
+        public Result orThrow() {
+            if (exitCode != 0) throw new IpException(command, exitCode, stderr, null);
+            return this;
+        }
+    }
+
+    private IpRunner() {}
+
+    public static Result run(List<String> command, String stdin) {
+        ProcessBuilder pb = new ProcessBuilder(command);
+        Process p;
+        try {
+            p = pb.start();
+        } catch (IOException e) {
+            throw new IpException(command, 127, "cannot start " + command.getFirst() + ": " + e.getMessage()
+                    + " (is iproute2 installed?)", null);
+        }
+        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> drain(p.getErrorStream()),
+                Thread::startVirtualThread);
+        try (OutputStream in = p.getOutputStream()) {
+            if (stdin != null) in.write(stdin.getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            // The tool may exit before reading everything (e.g. a bad first batch line); its exit code tells.
+        }
+        String out = drain(p.getInputStream());
+        int code;
+        try {
+            code = p.waitFor();
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IpException(command, -1, "interrupted", null);
+        }
+        return new Result(command, code, out, err.join());
+    }
+
+    private static String drain(InputStream s) {
+        try (s) {
+            return new String(s.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

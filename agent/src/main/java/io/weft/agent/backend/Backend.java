@@ -1,0 +1,45 @@
+package io.weft.agent.backend;
+
+import io.weft.agent.subnet.Lease;
+import io.weft.core.lease.LeaseRecord;
+import io.weft.core.net.Ipv4Cidr;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One way of carrying pod traffic between nodes (flannel's Backend, as small): it owns a device, says what
+ * to publish in the lease, and computes the kernel entries it wants for the other nodes' leases. The
+ * reconciler, not the backend, compares those with the kernel and applies the difference.
+ *
+ * <p>Lifecycle, in this order: {@link #prepare()} (create or adopt the device; must not disturb a healthy one
+ * left by the previous run), then {@link #activate(Ipv4Cidr)} once the subnet is known, then
+ * {@link #desired(Ipv4Cidr, List)} and {@link #ensureDevice()} on every reconcile round. {@link #close()} on
+ * SIGTERM leaves the kernel datapath in place.
+ */
+public interface Backend extends AutoCloseable {
+
+    /** The BackendType published in leases: "vxlan" or "host-gw". */
+    String type();
+
+    /** Creates or adopts the device and returns the lease attributes (PublicIP, BackendData) to publish. */
+    LeaseRecord prepare();
+
+    /** Gives the device its address for this node's subnet. Idempotent. */
+    void activate(Ipv4Cidr localSubnet);
+
+    /** The MTU pods should use (FLANNEL_MTU). */
+    int mtu();
+
+    /** Routes, neighbours and FDB entries wanted for {@code remotes} (every lease but this node's). */
+    DesiredState desired(Ipv4Cidr localSubnet, List<Lease> remotes);
+
+    /** Devices whose routes, permanent neighbours and FDB entries inside the cluster Network are ours to manage. */
+    Set<String> ownedDevices();
+
+    /** Checks the device is still there and as configured; recreates it if someone deleted it. Returns true if it acted. */
+    boolean ensureDevice(Ipv4Cidr localSubnet);
+
+    /** Leaves the kernel datapath in place: only the agent's own resources are released. */
+    @Override
+    void close();
+}

@@ -1,0 +1,49 @@
+package io.weft.agent.backend.userspace;
+
+/** Renders the userspace datapath's counters in the Prometheus text exposition format (0.0.4). */
+public final class Metrics {
+    private Metrics() {}
+
+    public static String render(String device, PeerTable peers, VxlanDatapath dp) {
+        StringBuilder sb = new StringBuilder(1024);
+        render(sb, device, peers, dp);
+        return sb.toString();
+    }
+
+    public static void render(StringBuilder sb, String device, PeerTable peers, VxlanDatapath dp) {
+        var all = peers.allCounters();
+        header(sb, "weft_userspace_rx_packets_total", "VXLAN packets received from a peer and written to the TAP");
+        for (PeerCounters c : all) line(sb, "weft_userspace_rx_packets_total", device, c.peer(), null, c.rxPackets());
+        header(sb, "weft_userspace_rx_bytes_total", "Inner frame bytes received from a peer");
+        for (PeerCounters c : all) line(sb, "weft_userspace_rx_bytes_total", device, c.peer(), null, c.rxBytes());
+        header(sb, "weft_userspace_tx_packets_total", "VXLAN packets sent to a peer (after TSO segmentation)");
+        for (PeerCounters c : all) line(sb, "weft_userspace_tx_packets_total", device, c.peer(), null, c.txPackets());
+        header(sb, "weft_userspace_tx_bytes_total", "Inner frame bytes sent to a peer");
+        for (PeerCounters c : all) line(sb, "weft_userspace_tx_bytes_total", device, c.peer(), null, c.txBytes());
+        header(sb, "weft_userspace_drops_total", "Packets dropped by the userspace datapath, by peer and reason");
+        for (PeerCounters c : all) {
+            for (DropReason r : DropReason.values()) {
+                line(sb, "weft_userspace_drops_total", device, c.peer(), r.label(), c.drops(r));
+            }
+        }
+        sb.append("# HELP weft_userspace_peers Peers in the userspace FDB\n# TYPE weft_userspace_peers gauge\n");
+        sb.append("weft_userspace_peers{device=\"").append(device).append("\"} ").append(peers.snapshot().peers().size())
+                .append('\n');
+        if (dp != null) {
+            sb.append("# HELP weft_userspace_info Datapath features in use\n# TYPE weft_userspace_info gauge\n");
+            sb.append("weft_userspace_info{device=\"").append(device).append("\",features=\"")
+                    .append(dp.features().replace("\"", "'")).append("\"} 1\n");
+        }
+    }
+
+    private static void header(StringBuilder sb, String name, String help) {
+        sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        sb.append("# TYPE ").append(name).append(" counter\n");
+    }
+
+    private static void line(StringBuilder sb, String name, String device, String peer, String reason, long v) {
+        sb.append(name).append("{device=\"").append(device).append("\",peer=\"").append(peer).append('"');
+        if (reason != null) sb.append(",reason=\"").append(reason).append('"');
+        sb.append("} ").append(v).append('\n');
+    }
+}

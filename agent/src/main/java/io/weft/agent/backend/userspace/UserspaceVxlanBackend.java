@@ -8,6 +8,7 @@ import io.weft.core.config.BackendConf;
 import io.weft.core.iproute.Addr;
 import io.weft.core.iproute.IpBatch;
 import io.weft.core.iproute.IpException;
+import io.weft.core.iproute.IpOp;
 import io.weft.core.iproute.IpReader;
 import io.weft.core.iproute.Link;
 import io.weft.core.iproute.NeighEntry;
@@ -39,6 +40,7 @@ import java.util.logging.Logger;
 public final class UserspaceVxlanBackend implements Backend {
     private static final Logger LOG = Logger.getLogger(UserspaceVxlanBackend.class.getName());
     public static final int ENCAP_OVERHEAD = 50;
+    static final int TX_QUEUE_LEN = 8192;
 
     private final BackendConf conf;
     private final String underlay;
@@ -124,7 +126,10 @@ public final class UserspaceVxlanBackend implements Backend {
             throw new BackendException("cannot open TAP " + device + ": " + e.getMessage(), e);
         }
         try {
-            new IpBatch().add(Link.address(device, vtepMac)).add(Link.mtu(device, mtu())).add(Link.up(device)).apply(ns);
+            // A deeper TAP queue than the default 1000 absorbs bursts while the reader is busy (or still JIT-cold).
+            new IpBatch().add(Link.address(device, vtepMac)).add(Link.mtu(device, mtu()))
+                    .add(IpOp.ip("link", "set", "dev", device, "txqueuelen", Integer.toString(TX_QUEUE_LEN)))
+                    .add(Link.up(device)).apply(ns);
         } catch (IpException e) {
             tap.close();
             throw new BackendException("cannot configure TAP " + device + ": " + e.getMessage(), e);

@@ -55,6 +55,8 @@ public final class VxlanDatapath implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(VxlanDatapath.class.getName());
     private static final int SOL_SOCKET = 1;
     private static final int SO_NO_CHECK = 11;
+    private static final int SO_SNDBUFFORCE = 32;
+    private static final int SO_RCVBUFFORCE = 33;
     private static final int READ_BATCH = 64;
     private static final int MAX_PENDING = 2048;
     private static final int RX_SLOT = 2048;
@@ -103,6 +105,7 @@ public final class VxlanDatapath implements AutoCloseable {
     private volatile boolean gsoActive;
     private volatile FrameSink sink;
     private volatile String features = "";
+    private FrameOutput output = this::writeTap;
 
     // Owned by the event loop: the iovec pair for TAP writes (zero virtio header + frame).
     private final MemorySegment iov;
@@ -144,6 +147,8 @@ public final class VxlanDatapath implements AutoCloseable {
                     .option(ChannelOption.ALLOCATOR, alloc)
                     .handler(new RxHandler())
                     .bind(new InetSocketAddress(opt.port())).sync().channel();
+            // Past net.core.rmem_max when we hold CAP_NET_ADMIN (the agent does): bursts from many peers.
+            NativeIo.setsockoptInt(((EpollDatagramChannel) rx).fd().intValue(), SOL_SOCKET, SO_RCVBUFFORCE, opt.socketBuffer());
             tx = new Channel[Math.max(1, opt.txSockets())];
             txQueues = new Queue[tx.length];
             for (int i = 0; i < tx.length; i++) {
@@ -156,6 +161,8 @@ public final class VxlanDatapath implements AutoCloseable {
                         .bind(new InetSocketAddress(opt.local() == null ? null : opt.local().toInetAddress(), 0))
                         .sync().channel();
                 txQueues[i] = PlatformDependent.newMpscQueue();
+                NativeIo.setsockoptInt(((EpollDatagramChannel) tx[i]).fd().intValue(), SOL_SOCKET, SO_SNDBUFFORCE,
+                        opt.socketBuffer());
                 if (!gsoActive) {
                     // The kernel's VXLAN device sends IPv4 with a zero UDP checksum (udpcsum off); do the same.
                     // UDP GSO requires checksums, so with GSO they are computed (receivers accept both).
@@ -254,14 +261,31 @@ public final class VxlanDatapath implements AutoCloseable {
         }
         FrameSink s = sink;
         if (s != null) s.frame(false, c, frameOff, frameLen);
-        iov.set(ValueLayout.JAVA_LONG, 16, address(c, frameOff, frameLen));
-        iov.set(ValueLayout.JAVA_LONG, 24, frameLen);
-        if (tap.writev(iov.address(), 2) < 0) {
+        if (!output.write(c, frameOff, frameLen)) {
             counters.drop(DropReason.TAP_WRITE);
             return -1;
         }
         counters.rx(frameLen);
         return frameLen;
+    }
+
+    /** Where decapsulated frames go: the TAP, or a test's stand-in. Called on the event loop only. */
+    @FunctionalInterface
+    public interface FrameOutput {
+        boolean write(ByteBuf buf, int offset, int length);
+    }
+
+    /** Writes a frame to the TAP behind a zero virtio-net header, gathered with writev (no copy). */
+    private boolean writeTap(ByteBuf c, int frameOff, int frameLen) {
+        iov.set(ValueLayout.JAVA_LONG, 16, address(c, frameOff, frameLen));
+        iov.set(ValueLayout.JAVA_LONG, 24, frameLen);
+        return tap.writev(iov.address(), 2) >= 0;
+    }
+
+    /** The receive pipeline alone, for tests: checks and delivers datagrams to {@code out}. */
+    public ChannelInboundHandlerAdapter receiveHandler(FrameOutput out) {
+        this.output = out;
+        return new RxHandler();
     }
 
     static long address(ByteBuf b, int index, int length) {

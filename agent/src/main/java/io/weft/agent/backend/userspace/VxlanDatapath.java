@@ -54,7 +54,9 @@ import java.util.logging.Logger;
 public final class VxlanDatapath implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(VxlanDatapath.class.getName());
     private static final int SOL_SOCKET = 1;
-    private static final int SO_NO_CHECK = 11;
+    private static final int IPPROTO_IP = 0;
+    private static final int IP_MTU_DISCOVER = 10;
+    private static final int IP_PMTUDISC_DONT = 0;
     private static final int SO_SNDBUFFORCE = 32;
     private static final int SO_RCVBUFFORCE = 33;
     private static final int READ_BATCH = 64;
@@ -161,14 +163,12 @@ public final class VxlanDatapath implements AutoCloseable {
                         .bind(new InetSocketAddress(opt.local() == null ? null : opt.local().toInetAddress(), 0))
                         .sync().channel();
                 txQueues[i] = PlatformDependent.newMpscQueue();
-                NativeIo.setsockoptInt(((EpollDatagramChannel) tx[i]).fd().intValue(), SOL_SOCKET, SO_SNDBUFFORCE,
-                        opt.socketBuffer());
-                if (!gsoActive) {
-                    // The kernel's VXLAN device sends IPv4 with a zero UDP checksum (udpcsum off); do the same.
-                    // UDP GSO requires checksums, so with GSO they are computed (receivers accept both).
-                    int fd = ((EpollDatagramChannel) tx[i]).fd().intValue();
-                    NativeIo.setsockoptInt(fd, SOL_SOCKET, SO_NO_CHECK, 1);
-                }
+                int txFd = ((EpollDatagramChannel) tx[i]).fd().intValue();
+                NativeIo.setsockoptInt(txFd, SOL_SOCKET, SO_SNDBUFFORCE, opt.socketBuffer());
+                // The kernel's VXLAN device leaves DF clear on the outer header (df unset); so do we.
+                NativeIo.setsockoptInt(txFd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT);
+                // UDP checksums stay on: `ip link add type vxlan` defaults to udpcsum for IPv4 and UDP GSO needs
+                // them; receivers (kernel and weft) accept zero and non-zero checksums alike.
             }
         } catch (Throwable e) { // bind failures (BindException) arrive sneakily thrown from sync()
             shutdownGroup();

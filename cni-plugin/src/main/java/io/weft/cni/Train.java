@@ -1,0 +1,83 @@
+package io.weft.cni;
+
+import io.weft.cni.ipam.Allocator;
+import io.weft.cni.ipam.Flock;
+import io.weft.cni.ipam.HostLocalStore;
+import io.weft.cni.spec.CniException;
+import io.weft.cni.spec.NetConf;
+import io.weft.cni.spec.Result;
+import io.weft.core.config.SubnetEnv;
+import io.weft.core.iproute.IpReader;
+import io.weft.core.iproute.Netns;
+import io.weft.core.net.Ipv4Address;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The build's AOT training run: walks the code paths of every command (config and result JSON, subnet.env,
+ * the IPAM store with its flock, the error objects, reading links through iproute2) in a scratch directory,
+ * without changing anything in the kernel, so the cache holds the classes a real ADD or DEL loads.
+ */
+public final class Train {
+    private Train() {}
+
+    public static void main(String[] args) throws IOException {
+        Path dir = Path.of(args.length > 0 ? args[0] : System.getProperty("java.io.tmpdir")).resolve("train");
+        Files.createDirectories(dir);
+        Path subnetFile = dir.resolve("subnet.env");
+        SubnetEnv.parse("FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n", "train")
+                .writeAtomically(subnetFile);
+        String base = "\"name\":\"train\",\"type\":\"weft\",\"subnetFile\":\"" + subnetFile + "\",\"dataDir\":\"" + dir + "\"";
+        for (int round = 0; round < 3; round++) {
+            for (String v : List.of("0.3.1", "0.4.0", "1.0.0", "1.1.0")) {
+                String conf = "{\"cniVersion\":\"" + v + "\"," + base + ",\"isGateway\":true,\"hairpinMode\":true,"
+                        + "\"cni.dev/valid-attachments\":[{\"containerID\":\"c1\",\"ifname\":\"eth0\"}]}";
+                NetConf nc = NetConf.parse(conf);
+                SubnetEnv env = SubnetEnv.read(Path.of(nc.subnetFile()));
+                HostLocalStore store = HostLocalStore.forNetwork(nc.dataDir(), nc.name());
+                Ipv4Address ip;
+                try (Flock lock = store.lock()) {
+                    ip = new Allocator(store, env.subnet(), env.subnet().firstHost()).allocate("c" + round + v, "eth0");
+                }
+                Result r = new Result(List.of(new Result.Iface("cni0", "0a:58:0a:f4:01:01", null),
+                        new Result.Iface("veth12345678", "0a:58:0a:f4:01:02", null),
+                        new Result.Iface("eth0", "0a:58:0a:f4:01:03", "/var/run/netns/x")),
+                        List.of(new Result.IpConfig(ip + "/24", "10.244.1.1", 2)),
+                        List.of(new Result.Route("10.244.0.0/16", null), new Result.Route("0.0.0.0/0", "10.244.1.1")), Map.of());
+                String json = r.toJson(v);
+                Result.fromJson(io.weft.cni.spec.Json.parseObject(json));
+                NetConf.parse("{\"cniVersion\":\"" + v + "\"," + base + ",\"prevResult\":" + json + "}");
+                Plugin.version("{\"cniVersion\":\"" + v + "\"}");
+                Plugin.hostVethName("c" + round, "eth0");
+                try (Flock lock = store.lock()) {
+                    store.releaseById("c" + round + v, "eth0");
+                }
+                for (String cmd : List.of("STATUS", "GC", "BOGUS")) {
+                    try {
+                        String out = new Plugin(new CniEnv(cmd, null, null, null, null, null)).run(conf);
+                    } catch (CniException e) {
+                        e.toJson(v);
+                    }
+                }
+                for (String bad : List.of("{", "[]", "{\"cniVersion\":\"9.9.9\",\"name\":\"x\"}", "{\"cniVersion\":\"1.1.0\"}")) {
+                    try {
+                        NetConf.parse(bad);
+                    } catch (CniException e) {
+                        e.toJson(v);
+                    }
+                }
+                try {
+                    new Plugin(new CniEnv("ADD", null, null, null, null, null)).run(conf);
+                } catch (CniException e) {
+                    e.toJson(v);
+                }
+            }
+        }
+        // iproute2 through core: process start, JSON of links (what CHECK reads); read-only.
+        new IpReader(Netns.CURRENT).link("lo");
+        System.err.println("weft: AOT training run done");
+    }
+}

@@ -54,7 +54,8 @@ public final class Allocator {
             if (candidate.equals(gateway) || used.contains(candidate)) continue;
             if (store.reserve(candidate, containerId, ifname, RANGE_ID)) return candidate;
         }
-        throw new CniException(CniException.INTERNAL, "no IP addresses available in " + subnet + " (range " + first() + "-" + last()
+        Ipv4Address shownFirst = first().equals(gateway) ? first().plus(1) : first();
+        throw new CniException(CniException.INTERNAL, "no IP addresses available in " + subnet + " (range " + shownFirst + "-" + last()
                 + ", gateway " + gateway + "): all " + used.size() + " allocations in " + store.dir() + " are in use",
                 "free addresses with DEL or GC for containers that are gone");
     }

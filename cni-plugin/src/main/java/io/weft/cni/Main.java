@@ -18,38 +18,50 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
+        Trace.mark("jvm to main");
         PrintStream stdout = new PrintStream(new FileOutputStream(FileDescriptor.out), false, StandardCharsets.UTF_8);
         System.setOut(System.err);
         CniEnv env = CniEnv.from(System.getenv());
-        if (env.command() == null && System.console() != null) {
+        if (env.command() == null) {
+            // (no System.console() probe: on JDK 22+ it starts JLine, tens of milliseconds)
             System.err.println("weft CNI plugin: CNI protocol versions supported: " + String.join(", ", CniVersion.SUPPORTED));
         }
-        String stdin = "";
-        int code = 0;
-        String out;
+        String stdin;
         try {
             stdin = new String(System.in.readAllBytes(), StandardCharsets.UTF_8);
-            out = new Plugin(env).run(stdin);
-        } catch (CniException e) {
-            out = e.toJson(versionOf(stdin));
-            code = 1;
-        } catch (IpException e) {
-            out = new CniException(CniException.INTERNAL, e.getMessage()).toJson(versionOf(stdin));
-            code = 1;
         } catch (IOException e) {
-            out = new CniException(CniException.IO_FAILURE, "I/O failure: " + e).toJson(versionOf(stdin));
-            code = 1;
-        } catch (RuntimeException e) {
-            e.printStackTrace(System.err);
-            out = new CniException(CniException.INTERNAL, "internal error: " + e).toJson(versionOf(stdin));
-            code = 1;
+            stdin = "";
         }
+        Trace.mark("env and stdin");
+        Outcome o = execute(env, stdin);
+        int code = o.exitCode();
+        String out = o.stdout();
+        Trace.mark("command");
         if (out != null) {
             stdout.print(out);
             stdout.print('\n');
         }
         stdout.flush();
         System.exit(code);
+    }
+
+    /** What one call prints on stdout (null: nothing) and its exit status. */
+    public record Outcome(int exitCode, String stdout) {}
+
+    /** Runs one command; every failure becomes the CNI error object. */
+    public static Outcome execute(CniEnv env, String stdin) {
+        try {
+            return new Outcome(0, new Plugin(env).run(stdin));
+        } catch (CniException e) {
+            return new Outcome(1, e.toJson(versionOf(stdin)));
+        } catch (IpException e) {
+            return new Outcome(1, new CniException(CniException.INTERNAL, e.getMessage()).toJson(versionOf(stdin)));
+        } catch (IOException e) {
+            return new Outcome(1, new CniException(CniException.IO_FAILURE, "I/O failure: " + e).toJson(versionOf(stdin)));
+        } catch (RuntimeException e) {
+            e.printStackTrace(System.err);
+            return new Outcome(1, new CniException(CniException.INTERNAL, "internal error: " + e).toJson(versionOf(stdin)));
+        }
     }
 
     /** The config's cniVersion for the error object, when the input has a usable one. */

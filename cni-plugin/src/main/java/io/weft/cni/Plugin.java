@@ -82,12 +82,14 @@ public final class Plugin {
     // ---- ADD --------------------------------------------------------------------------------------------
 
     private String add(NetConf conf) throws IOException {
+        Trace.mark("parse config");
         env.requireForAttach();
         Path nsPath = Path.of(env.netns());
         if (!Files.exists(nsPath)) {
             throw new CniException(CniException.INVALID_ENV, "CNI_NETNS " + env.netns() + " does not exist");
         }
         SubnetEnv subnetEnv = readSubnetEnv(conf, CniException.TRY_AGAIN);
+        Trace.mark("config and subnet.env");
         int mtu = conf.mtu() > 0 ? conf.mtu() : subnetEnv.mtu();
         Ipv4Cidr subnet = subnetEnv.subnet();
         Ipv4Address gateway = subnet.firstHost();
@@ -99,37 +101,41 @@ public final class Plugin {
         }
 
         HostLocalStore store = HostLocalStore.forNetwork(conf.dataDir(), conf.name());
-        Ipv4Address ip;
-        try (Flock lock = store.lock()) {
-            ip = new Allocator(store, subnet, conf.isGateway() ? gateway : null).allocate(env.containerId(), env.ifname());
-            // Created under the IPAM lock: parallel first ADDs on a fresh node must not race to make the bridge.
-            if (!Files.exists(SYS_NET.resolve(conf.bridge()))) {
-                IpBatch b = new IpBatch().add(PodOps.addBridge(conf.bridge(), randomMac(), mtu));
-                if (conf.isGateway()) b.add(Addr.add(conf.bridge(), gateway, subnet.prefix()));
-                b.add(Link.up(conf.bridge()));
-                b.apply(Netns.CURRENT);
-            }
-        }
-
         MacAddress hostMac = randomMac();
         MacAddress podMac = randomMac();
+        IpBatch host = new IpBatch()
+                .add(PodOps.addVethIntoPod(hostVeth, hostMac, env.ifname(), podMac, mtu, pod))
+                .add(Link.master(hostVeth, conf.bridge()));
+        if (conf.hairpinMode()) host.add(PodOps.hairpin(hostVeth, true));
+        host.add(Link.up(hostVeth));
+        if (conf.isGateway()) host.add(Addr.replace(conf.bridge(), gateway, subnet.prefix()));
+        host.add(Link.up(conf.bridge()));
+
+        // The veth pair does not need the address: when the bridge is already there (every ADD but a node's
+        // first), the host side is plumbed while IPAM takes its lock and picks the address.
+        Background<Void> hostSide = Files.exists(SYS_NET.resolve(conf.bridge()))
+                ? Background.start(() -> {
+                    applyHostSide(host);
+                    return null;
+                })
+                : null;
+        Ipv4Address ip = null;
         try {
-            IpBatch host = new IpBatch()
-                    .add(PodOps.addVethIntoPod(hostVeth, hostMac, env.ifname(), podMac, mtu, pod))
-                    .add(Link.master(hostVeth, conf.bridge()));
-            if (conf.hairpinMode()) host.add(PodOps.hairpin(hostVeth, true));
-            host.add(Link.up(hostVeth));
-            if (conf.isGateway()) host.add(Addr.replace(conf.bridge(), gateway, subnet.prefix()));
-            host.add(Link.up(conf.bridge()));
-            try {
-                host.apply(Netns.CURRENT);
-            } catch (IpException e) {
-                if (e.getMessage().contains("File exists") && !e.getMessage().contains("addr replace")) {
-                    throw new CniException(CniException.INTERNAL, "container veth name provided (" + env.ifname() + ") already exists",
-                            "netns " + env.netns() + ": " + e.stderr().strip().lines().findFirst().orElse(""));
+            try (Flock lock = store.lock()) {
+                ip = new Allocator(store, subnet, conf.isGateway() ? gateway : null).allocate(env.containerId(), env.ifname());
+                // Created under the IPAM lock: parallel first ADDs on a fresh node must not race to make the bridge.
+                if (hostSide == null && !Files.exists(SYS_NET.resolve(conf.bridge()))) {
+                    IpBatch b = new IpBatch().add(PodOps.addBridge(conf.bridge(), randomMac(), mtu));
+                    if (conf.isGateway()) b.add(Addr.add(conf.bridge(), gateway, subnet.prefix()));
+                    b.add(Link.up(conf.bridge()));
+                    b.apply(Netns.CURRENT);
                 }
-                throw e;
+            } finally {
+                if (hostSide != null) hostSide.join(); // its failure ("already exists") is the one to report
             }
+            Trace.mark("ipam");
+            if (hostSide == null) applyHostSide(host);
+            Trace.mark("host side");
             IpBatch inPod = new IpBatch()
                     .add(Addr.add(env.ifname(), ip, subnet.prefix()))
                     .add(Link.up(env.ifname()));
@@ -138,8 +144,9 @@ public final class Plugin {
                 if (conf.isDefaultGateway()) inPod.add(PodOps.routeVia(new Ipv4Cidr(new Ipv4Address(0), 0), gateway, env.ifname()));
             }
             inPod.apply(pod);
+            Trace.mark("pod side");
             if (conf.isGateway()) enableForwarding();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | IOException e) {
             undoAdd(store, ip, hostVeth);
             throw e;
         }
@@ -167,12 +174,26 @@ public final class Plugin {
         return new Result(ifs, ips, routes, dns).toJson(conf.cniVersion());
     }
 
+    private void applyHostSide(IpBatch host) {
+        try {
+            host.apply(Netns.CURRENT);
+        } catch (IpException e) {
+            if (e.getMessage().contains("File exists") && !e.getMessage().contains("addr replace")) {
+                throw new CniException(CniException.INTERNAL, "container veth name provided (" + env.ifname() + ") already exists",
+                        "netns " + env.netns() + ": " + e.stderr().strip().lines().findFirst().orElse(""));
+            }
+            throw e;
+        }
+    }
+
+    /** Takes back what a failed ADD made: its veth (which takes the pod end along) and its address. */
     private void undoAdd(HostLocalStore store, Ipv4Address ip, String hostVeth) {
         try {
             if (Files.exists(SYS_NET.resolve(hostVeth))) IpBatch.run(Netns.CURRENT, Link.delete(hostVeth));
         } catch (RuntimeException e) {
             System.err.println("weft: cleanup after failed ADD: " + e.getMessage());
         }
+        if (ip == null) return;
         try (Flock lock = store.lock()) {
             store.release(ip);
         } catch (IOException | RuntimeException e) {
@@ -185,14 +206,25 @@ public final class Plugin {
     private String del(NetConf conf) throws IOException {
         env.requireForDel();
         HostLocalStore store = HostLocalStore.forNetwork(conf.dataDir(), conf.name());
-        try (Flock lock = store.lock()) {
-            store.releaseById(env.containerId(), env.ifname());
-        }
-        String hostVeth = hostVethName(env.containerId(), env.ifname());
-        if (Files.exists(SYS_NET.resolve(hostVeth))) {
-            deleteTolerant(Netns.CURRENT, hostVeth); // takes its peer in the pod with it
-        } else if (env.netns() != null && Files.exists(Path.of(env.netns()))) {
-            deleteTolerant(Netns.path(Path.of(env.netns())), env.ifname());
+        Trace.mark("config");
+        // Freeing the address and deleting the veth do not depend on each other: both at once.
+        Background<Void> release = Background.start(() -> {
+            try (Flock lock = store.lock()) {
+                store.releaseById(env.containerId(), env.ifname());
+            }
+            return null;
+        });
+        try {
+            String hostVeth = hostVethName(env.containerId(), env.ifname());
+            if (Files.exists(SYS_NET.resolve(hostVeth))) {
+                deleteTolerant(Netns.CURRENT, hostVeth); // takes its peer in the pod with it
+            } else if (env.netns() != null && Files.exists(Path.of(env.netns()))) {
+                deleteTolerant(Netns.path(Path.of(env.netns())), env.ifname());
+            }
+            Trace.mark("link del");
+        } finally {
+            release.join();
+            Trace.mark("ipam release");
         }
         return null;
     }

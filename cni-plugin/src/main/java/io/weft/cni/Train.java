@@ -55,13 +55,12 @@ public final class Train {
                 try (Flock lock = store.lock()) {
                     store.releaseById("c" + round + v, "eth0");
                 }
-                for (String cmd : List.of("STATUS", "GC", "BOGUS")) {
-                    try {
-                        String out = new Plugin(new CniEnv(cmd, null, null, null, null, null)).run(conf);
-                    } catch (CniException e) {
-                        e.toJson(v);
-                    }
+                for (String cmd : List.of("VERSION", "STATUS", "GC", "BOGUS")) {
+                    Main.execute(new CniEnv(cmd, null, null, null, null, null), conf);
                 }
+                // DEL of an attachment that does not exist: IPAM under the lock, no kernel change
+                Main.execute(new CniEnv("DEL", "train-none", null, "eth0", null, "/usr/lib/cni"), conf);
+                Main.execute(new CniEnv("ADD", "train", "/proc/self/ns/net", "eth0", null, "/usr/lib/cni"), "{");
                 for (String bad : List.of("{", "[]", "{\"cniVersion\":\"9.9.9\",\"name\":\"x\"}", "{\"cniVersion\":\"1.1.0\"}")) {
                     try {
                         NetConf.parse(bad);
@@ -76,8 +75,16 @@ public final class Train {
                 }
             }
         }
-        // iproute2 through core: process start, JSON of links (what CHECK reads); read-only.
+        // iproute2 through core, read-only: batches here and through nsenter, JSON of links (what CHECK reads).
         new IpReader(Netns.CURRENT).link("lo");
+        new io.weft.core.iproute.IpBatch().add(io.weft.core.iproute.IpOp.ip("link", "show", "dev", "lo"))
+                .add(io.weft.core.iproute.IpOp.ip("addr", "show", "dev", "lo")).apply(Netns.CURRENT);
+        try {
+            io.weft.core.iproute.IpBatch.run(Netns.path(Path.of("/proc/self/ns/net")), io.weft.core.iproute.IpOp.ip("link", "show", "dev", "lo"));
+            io.weft.core.iproute.IpBatch.run(Netns.CURRENT, io.weft.core.iproute.IpOp.ip("link", "show", "dev", "no-such-dev0"));
+        } catch (io.weft.core.iproute.IpException e) {
+            e.getMessage();
+        }
         System.err.println("weft: AOT training run done");
     }
 }

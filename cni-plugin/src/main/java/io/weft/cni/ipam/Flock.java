@@ -16,9 +16,16 @@ import java.nio.file.Path;
 /**
  * An exclusive flock(2) on a file, the lock the reference host-local takes on {@code <dir>/lock}.
  * Java's FileChannel.lock() takes POSIX record locks (fcntl), which do not exclude flock holders, so it would
- * not keep weft and host-local apart: this calls flock itself through the FFM API.
+ * not keep weft and host-local apart.
+ *
+ * <p>Two ways to flock: util-linux's flock(1) holding the lock around a {@code cat} child that lives as long
+ * as its stdin is open (about 3 ms, and the lock goes away with this process even if it is killed), or, where
+ * flock(1) is missing, flock(2) through the FFM API (correct, but building the downcall stubs costs ~60 ms
+ * of a cold JVM's time, which is most of an ADD).
  */
 public final class Flock implements AutoCloseable {
+    private static final String TOOL = java.nio.file.Files.isExecutable(Path.of("/usr/bin/flock")) ? "/usr/bin/flock"
+            : java.nio.file.Files.isExecutable(Path.of("/bin/flock")) ? "/bin/flock" : null;
     private static final int O_RDWR = 02;
     private static final int O_CREAT = 0100;
     private static final int O_CLOEXEC = 02000000;
@@ -26,37 +33,72 @@ public final class Flock implements AutoCloseable {
     private static final int LOCK_UN = 8;
     private static final int EINTR = 4;
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final StructLayout STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = STATE.varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
-    private static final MethodHandle OPEN = handle("open", FunctionDescriptor.of(JAVA_INT, ValueLayout.ADDRESS, JAVA_INT, JAVA_INT),
-            Linker.Option.firstVariadicArg(2), Linker.Option.captureCallState("errno"));
-    private static final MethodHandle FLOCK = handle("flock", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT),
-            Linker.Option.captureCallState("errno"));
-    private static final MethodHandle CLOSE = handle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+
+    /** The FFM stubs, built only when flock(1) is missing. */
+    private static final class Ffm {
+        static final Linker LINKER = Linker.nativeLinker();
+        static final StructLayout STATE = Linker.Option.captureStateLayout();
+        static final VarHandle ERRNO = STATE.varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
+        static final MethodHandle OPEN = handle("open", FunctionDescriptor.of(JAVA_INT, ValueLayout.ADDRESS, JAVA_INT, JAVA_INT),
+                Linker.Option.firstVariadicArg(2), Linker.Option.captureCallState("errno"));
+        static final MethodHandle FLOCK = handle("flock", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT),
+                Linker.Option.captureCallState("errno"));
+        static final MethodHandle CLOSE = handle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+
+        static MethodHandle handle(String name, FunctionDescriptor d, Linker.Option... options) {
+            return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), d, options);
+        }
+    }
 
     private final int fd;
+    private final Process holder;
 
     private Flock(int fd) {
         this.fd = fd;
+        this.holder = null;
     }
 
-    private static MethodHandle handle(String name, FunctionDescriptor d, Linker.Option... options) {
-        return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), d, options);
+    private Flock(Process holder) {
+        this.fd = -1;
+        this.holder = holder;
     }
 
-    /** Opens (creating it 0644 if needed) and locks exclusively, waiting for any other holder. */
+
+    /** Opens (creating it if needed) and locks exclusively, waiting for any other holder. */
     public static Flock exclusive(Path file) throws IOException {
+        return TOOL != null ? withTool(file) : withFfm(file);
+    }
+
+    static Flock withTool(Path file) throws IOException {
+        Process p = new ProcessBuilder(TOOL, "-x", file.toString(), "cat")
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        // cat runs only once flock(1) holds the lock: the echo of one byte says the lock is ours.
+        p.getOutputStream().write('\n');
+        p.getOutputStream().flush();
+        if (p.getInputStream().read() < 0) {
+            int code;
+            try {
+                code = p.waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                code = -1;
+            }
+            throw new IOException("cannot lock " + file + " with " + TOOL + " (exit " + code + ")");
+        }
+        return new Flock(p);
+    }
+
+    static Flock withFfm(Path file) throws IOException {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment state = a.allocate(STATE);
-            int fd = (int) OPEN.invokeExact(state, a.allocateFrom(file.toString()), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-            if (fd < 0) throw new IOException("cannot open lock file " + file + ": errno " + (int) ERRNO.get(state, 0L));
+            MemorySegment state = a.allocate(Ffm.STATE);
+            int fd = (int) Ffm.OPEN.invokeExact(state, a.allocateFrom(file.toString()), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+            if (fd < 0) throw new IOException("cannot open lock file " + file + ": errno " + (int) Ffm.ERRNO.get(state, 0L));
             while (true) {
-                int r = (int) FLOCK.invokeExact(state, fd, LOCK_EX);
+                int r = (int) Ffm.FLOCK.invokeExact(state, fd, LOCK_EX);
                 if (r == 0) return new Flock(fd);
-                int errno = (int) ERRNO.get(state, 0L);
+                int errno = (int) Ffm.ERRNO.get(state, 0L);
                 if (errno != EINTR) {
-                    int ignored = (int) CLOSE.invokeExact(fd);
+                    int ignored = (int) Ffm.CLOSE.invokeExact(fd);
                     throw new IOException("cannot lock " + file + ": errno " + errno);
                 }
             }
@@ -69,9 +111,17 @@ public final class Flock implements AutoCloseable {
 
     @Override
     public void close() {
+        if (holder != null) {
+            try {
+                holder.getOutputStream().close(); // cat sees EOF, exits, flock(1) exits and the lock is released
+            } catch (IOException e) {
+                holder.destroy();
+            }
+            return;
+        }
         try (Arena a = Arena.ofConfined()) {
-            int r1 = (int) FLOCK.invokeExact(a.allocate(STATE), fd, LOCK_UN);
-            int r2 = (int) CLOSE.invokeExact(fd);
+            int r1 = (int) Ffm.FLOCK.invokeExact(a.allocate(Ffm.STATE), fd, LOCK_UN);
+            int r2 = (int) Ffm.CLOSE.invokeExact(fd);
         } catch (Throwable t) {
             // the lock goes with the process anyway
         }

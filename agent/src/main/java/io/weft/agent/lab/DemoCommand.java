@@ -188,6 +188,10 @@ public final class DemoCommand implements Callable<Integer> {
         return false;
     }
 
+    public static boolean isRootUser() {
+        return isRoot();
+    }
+
     static boolean isRoot() {
         try {
             return Files.readString(Path.of("/proc/self/status")).lines().anyMatch(l -> l.matches("Uid:\\s+0\\s.*"));

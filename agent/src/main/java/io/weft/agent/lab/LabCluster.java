@@ -133,18 +133,27 @@ public final class LabCluster implements AutoCloseable {
 
     /** The command that starts weftd on a node: this JVM's java and classpath, inside the node's namespace. */
     public List<String> agentCommand(Node n) {
+        return agentCommand(n, netConf);
+    }
+
+    /** The same with another net-conf.json, e.g. a broken one. */
+    public List<String> agentCommand(Node n, Path netConfFile) {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", n.netns(), java,
                 "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx256m",
                 "-cp", System.getProperty("java.class.path"), "io.weft.agent.Main",
-                "--iface", "eth0", "--lease-dir", leaseDir.toString(), "--net-config-path", netConf.toString(),
+                "--iface", "eth0", "--lease-dir", leaseDir.toString(), "--net-config-path", netConfFile.toString(),
                 "--subnet-file", n.subnetFile().toString(), "--resync-interval", "1s"));
         cmd.addAll(extraAgentArgs);
         return cmd;
     }
 
     public Process startAgent(Node n) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(agentCommand(n));
+        return startAgent(n, netConf);
+    }
+
+    public Process startAgent(Node n, Path netConfFile) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(agentCommand(n, netConfFile));
         pb.redirectErrorStream(true);
         pb.redirectOutput(ProcessBuilder.Redirect.appendTo(n.log().toFile()));
         Process p = pb.start();

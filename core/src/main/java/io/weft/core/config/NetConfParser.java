@@ -127,11 +127,31 @@ public final class NetConfParser {
         for (Iterator<Map.Entry<String, JsonNode>> it = obj.fields(); it.hasNext(); ) {
             String name = it.next().getKey();
             if (!known.contains(name)) {
-                String hint = known.stream().filter(k -> k.equalsIgnoreCase(name)).findFirst()
+                String hint = known.stream().filter(k -> closeEnough(k, name)).findFirst()
                         .map(k -> " (did you mean \"" + k + "\"?)").orElse("");
                 throw new ConfigException(prefix + name, "unknown field" + hint);
             }
         }
+    }
+
+    /** A typo's distance: case-insensitive edit distance of at most 2 (SubnetLenght, VNl, backend). */
+    private static boolean closeEnough(String known, String typed) {
+        String a = known.toLowerCase();
+        String b = typed.toLowerCase();
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) prev[j] = j;
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()] <= Math.min(2, known.length() / 3);
     }
 
     private static Ipv4Cidr cidr(ObjectNode obj, String field, boolean required) {

@@ -2,6 +2,7 @@ package io.weft.core.config;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -24,6 +25,7 @@ public final class NetConfParser {
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
 
     private static final Set<String> TOP_FIELDS = Set.of(
@@ -70,12 +72,25 @@ public final class NetConfParser {
         String ipv6Network = obj.has("IPv6Network") ? text(obj, "IPv6Network") : null;
         if (!enableIPv4) throw new ConfigException("EnableIPv4", "false is not supported: weft needs an IPv4 Network");
         if (enableIPv6) throw new ConfigException("EnableIPv6", "IPv6 is not supported yet; set it to false or leave it out");
+        // flannel's own fields that weft does not use (yet): still type-checked, so a typo'd value is caught
+        bool(obj, "EnableNFTables", false);
+        if (obj.has("IPv6SubnetLen")) integer(obj, "IPv6SubnetLen");
+        if (obj.has("IPv6SubnetMin")) text(obj, "IPv6SubnetMin");
+        if (obj.has("IPv6SubnetMax")) text(obj, "IPv6SubnetMax");
 
-        int defaultLen = network.prefix() <= 22 ? 24 : network.prefix() + 2;
-        int subnetLen = obj.has("SubnetLen") ? integer(obj, "SubnetLen") : defaultLen;
-        if (subnetLen <= network.prefix() || subnetLen > 30) {
-            throw new ConfigException("SubnetLen", subnetLen + " must be longer than the Network's /" + network.prefix()
-                    + " and at most 30");
+        int subnetLen;
+        if (obj.has("SubnetLen")) {
+            subnetLen = integer(obj, "SubnetLen");
+            // as flannel: the Network must hold at least four subnets, since its first one is never leased
+            if (subnetLen < network.prefix() + 2 || subnetLen > 30) {
+                throw new ConfigException("SubnetLen", subnetLen + " must be at least 2 longer than the Network's /"
+                        + network.prefix() + " (room for four subnets) and at most 30");
+            }
+        } else if (network.prefix() > 28) {
+            throw new ConfigException("Network", network + " is too small: the smallest Network is a /28"
+                    + " (four /30 subnets) unless SubnetLen says otherwise");
+        } else {
+            subnetLen = network.prefix() <= 22 ? 24 : network.prefix() + 2;
         }
         long count = 1L << (subnetLen - network.prefix());
         Ipv4Cidr subnetMin = subnetBound(obj, "SubnetMin", network, subnetLen,
@@ -152,7 +167,17 @@ public final class NetConfParser {
         String v = text(obj, field);
         Ipv4Address a;
         try {
-            a = v.contains("/") ? Ipv4Cidr.parseLenient(v).network() : Ipv4Address.parse(v);
+            if (v.contains("/")) {
+                // a CIDR must be exactly one subnet: "10.244.5.0/16" is not read as 10.244.5.0, nor as 10.244.0.0
+                Ipv4Cidr given = Ipv4Cidr.parse(v);
+                if (given.prefix() != subnetLen) {
+                    throw new ConfigException(field, v + " is not a /" + subnetLen + " subnet (SubnetLen is "
+                            + subnetLen + "); write the subnet's first address, e.g. \"" + given.network() + "\"");
+                }
+                a = given.network();
+            } else {
+                a = Ipv4Address.parse(v);
+            }
         } catch (IllegalArgumentException e) {
             throw new ConfigException(field, e.getMessage());
         }

@@ -2,6 +2,7 @@ package io.weft.core.config;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -13,6 +14,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
@@ -59,6 +61,8 @@ public final class NetConfParser {
         try {
             root = JSON.readTree(json);
         } catch (JsonProcessingException e) {
+            String duplicate = duplicateField(e);
+            if (duplicate != null) throw new ConfigException(duplicate, "appears twice");
             throw new ConfigException(null, "not valid JSON: " + e.getOriginalMessage()
                     + (e.getLocation() != null ? " at line " + e.getLocation().getLineNr()
                     + " column " + e.getLocation().getColumnNr() : ""));
@@ -102,6 +106,19 @@ public final class NetConfParser {
         }
         BackendConf backend = backend(obj.get("Backend"));
         return new NetConf(network, subnetLen, subnetMin, subnetMax, enableIPv4, enableIPv6, ipv6Network, backend);
+    }
+
+    /** The path ("Backend.VNI") of the field a duplicate-key error is about, or null for any other error. */
+    private static String duplicateField(JsonProcessingException e) {
+        if (e.getOriginalMessage() == null || !e.getOriginalMessage().startsWith("Duplicate field")
+                || !(e.getProcessor() instanceof JsonParser p)) {
+            return null;
+        }
+        ArrayDeque<String> names = new ArrayDeque<>();
+        for (JsonStreamContext c = p.getParsingContext(); c != null; c = c.getParent()) {
+            if (c.inObject() && c.getCurrentName() != null) names.addFirst(c.getCurrentName());
+        }
+        return names.isEmpty() ? null : String.join(".", names);
     }
 
     private static BackendConf backend(JsonNode node) {

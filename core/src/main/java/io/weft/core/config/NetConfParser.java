@@ -16,6 +16,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Iterator;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -124,7 +125,8 @@ public final class NetConfParser {
     private static BackendConf backend(JsonNode node) {
         if (node == null || node.isNull()) return BackendConf.defaultVxlan();
         if (!(node instanceof ObjectNode b)) throw new ConfigException("Backend", "must be a JSON object");
-        String type = b.has("Type") ? text(b, "Backend.Type") : BackendConf.VXLAN;
+        // flannel lower-cases the type (backend.Manager.GetBackend), so "VXLAN" and "Host-GW" work there too
+        String type = b.has("Type") ? text(b, "Backend.Type").toLowerCase(Locale.ROOT) : BackendConf.VXLAN;
         switch (type) {
             case BackendConf.VXLAN -> {
                 rejectUnknown(b, VXLAN_FIELDS, "Backend.");

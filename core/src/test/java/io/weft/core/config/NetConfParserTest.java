@@ -149,6 +149,13 @@ class NetConfParserTest {
     }
 
     @Test
+    void backendTypeIsCaseInsensitiveAsInFlannel() {
+        assertEquals("vxlan", parse("{'Network': '10.244.0.0/16', 'Backend': {'Type': 'VXLAN', 'VNI': 2}}").backend().type());
+        assertEquals(2, parse("{'Network': '10.244.0.0/16', 'Backend': {'Type': 'VxLan', 'VNI': 2}}").backend().vni());
+        assertEquals("host-gw", parse("{'Network': '10.244.0.0/16', 'Backend': {'Type': 'Host-GW'}}").backend().type());
+    }
+
+    @Test
     void kernelDatapathAndFlannelOnlyFieldsAreAccepted() {
         NetConf n = parse("""
                 {'Network': '10.244.0.0/16', 'EnableNFTables': false, 'IPv6SubnetLen': 64,
@@ -298,7 +305,7 @@ class NetConfParserTest {
         ConfigException e = refused("Backend.Type", "{'Network': '10.244.0.0/16', 'Backend': {'Type': 'udp'}}");
         assertContains("\"udp\"", e.getMessage());
         assertContains("vxlan", e.getMessage());
-        refused("Backend.Type", "{'Network': '10.244.0.0/16', 'Backend': {'Type': 'VXLAN'}}");
+        refused("Backend.Type", "{'Network': '10.244.0.0/16', 'Backend': {'Type': ''}}");
         refused("Backend.Type", "{'Network': '10.244.0.0/16', 'Backend': {'Type': null}}");
     }
 

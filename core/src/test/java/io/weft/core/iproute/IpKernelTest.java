@@ -130,6 +130,32 @@ class IpKernelTest {
     }
 
     @Test
+    void everyRouteShapeWeftWritesReadsBackEqual() {
+        // the reconciler diffs written against read: any difference in shape would mean churn on every pass
+        Netns ns = Netns.named(lab.netns("a"));
+        List<RouteEntry> routes = List.of(
+                RouteEntry.onlink(Ipv4Cidr.parse("10.244.2.0/24"), Ipv4Address.parse("10.244.2.0"), VX),
+                RouteEntry.via(Ipv4Cidr.parse("10.244.3.0/24"), Ipv4Address.parse("172.31.0.3"), "eth0"),
+                RouteEntry.direct(Ipv4Cidr.parse("10.244.4.0/24"), "eth0"),
+                RouteEntry.direct(Ipv4Cidr.parse("10.244.5.7/32"), "eth0"),
+                RouteEntry.via(Ipv4Cidr.parse("0.0.0.0/0"), Ipv4Address.parse("172.31.0.254"), "eth0"));
+        IpBatch b = node();
+        routes.forEach(r -> b.add(r.replace()));
+        b.apply(ns);
+        List<RouteEntry> read = new IpReader(ns).routes();
+        for (RouteEntry r : routes) assertTrue(read.contains(r), r + " not read back as written: " + read);
+        // plus the kernel's own connected route, nothing else
+        List<RouteEntry> expected = new ArrayList<>(routes);
+        expected.add(RouteEntry.direct(Ipv4Cidr.parse("172.31.0.0/24"), "eth0"));
+        assertEquals(set(expected), set(read));
+
+        IpBatch del = new IpBatch();
+        routes.forEach(r -> del.add(r.delete()));
+        del.apply(ns);
+        assertEquals(List.of(RouteEntry.direct(Ipv4Cidr.parse("172.31.0.0/24"), "eth0")), new IpReader(ns).routes());
+    }
+
+    @Test
     void aBadOpDoesNotHoldBackTheGoodOnesAndIsNamedWithStderr() {
         Netns ns = Netns.named(lab.netns("a"));
         node().apply(ns);

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.Ipv4Cidr;
 import io.weft.core.net.MacAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -93,7 +94,16 @@ class BuildersTest {
         assertOp("bridge", "link set dev veth1 hairpin off", Link.hairpin("veth1", false));
         assertOp("ip", "link set dev eth0 netns pod1", Link.moveTo("eth0", Netns.named("pod1")));
         assertOp("ip", "link set dev eth0 netns /proc/4242/ns/net", Link.moveTo("eth0", Netns.of("/proc/4242/ns/net")));
-        assertOp("ip", "link set dev eth0 netns /proc/self/ns/net", Link.moveTo("eth0", Netns.CURRENT));
+        assertOp("ip", "link set dev eth0 netns /proc/" + ProcessHandle.current().pid() + "/ns/net",
+                Link.moveTo("eth0", Netns.CURRENT));
+    }
+
+    @Test
+    void currentNamespaceIsNamedByThisProcessNotByTheIpProcess() throws Exception {
+        // ip -n X / nsenter enter X before reading the target, so /proc/self there would be X itself
+        String target = Netns.CURRENT.linkTarget();
+        assertFalse(target.contains("self"), target);
+        assertEquals(Files.readSymbolicLink(Path.of("/proc/self/ns/net")), Files.readSymbolicLink(Path.of(target)));
     }
 
     @Test

@@ -161,15 +161,17 @@ public final class NetConfParser {
         for (Iterator<Map.Entry<String, JsonNode>> it = obj.fields(); it.hasNext(); ) {
             String name = it.next().getKey();
             if (!known.contains(name)) {
-                String hint = known.stream().filter(k -> closeEnough(k, name)).findFirst()
+                String hint = known.stream()
+                        .filter(k -> distance(k, name) <= Math.min(2, k.length() / 3))
+                        .min(java.util.Comparator.comparingInt(k -> distance(k, name)))
                         .map(k -> " (did you mean \"" + k + "\"?)").orElse("");
                 throw new ConfigException(prefix + name, "unknown field" + hint);
             }
         }
     }
 
-    /** A typo's distance: case-insensitive edit distance of at most 2 (SubnetLenght, VNl, backend). */
-    private static boolean closeEnough(String known, String typed) {
+    /** Case-insensitive edit distance, to suggest the field a typo meant (SubnetLenght, VNl, backend). */
+    private static int distance(String known, String typed) {
         String a = known.toLowerCase();
         String b = typed.toLowerCase();
         int[] prev = new int[b.length() + 1];
@@ -185,7 +187,7 @@ public final class NetConfParser {
             prev = cur;
             cur = t;
         }
-        return prev[b.length()] <= Math.min(2, known.length() / 3);
+        return prev[b.length()];
     }
 
     private static Ipv4Cidr cidr(ObjectNode obj, String field, boolean required) {

@@ -113,9 +113,14 @@ public final class DemoCommand implements Callable<Integer> {
         }
         System.out.println();
 
-        step(4, "creating " + podsPerNode + " pods per node (namespace + veth on cni0)");
+        java.util.Optional<Path> plugin = LabCluster.findCniPlugin();
+        step(4, "creating " + podsPerNode + " pods per node " + plugin.map(p -> "with the weft CNI plugin (" + p + ")")
+                .orElse("by hand (the weft CNI plugin is not built: mvn -DskipTests package)"));
         for (LabCluster.Node n : lab.nodes()) {
-            for (int p = 1; p <= podsPerNode; p++) lab.addPod(n, "pod" + p);
+            for (int p = 1; p <= podsPerNode; p++) {
+                if (plugin.isPresent()) lab.addPodWithCni(n, "pod" + p, plugin.get());
+                else lab.addPod(n, "pod" + p);
+            }
         }
         List<LabCluster.Pod> pods = lab.pods();
 

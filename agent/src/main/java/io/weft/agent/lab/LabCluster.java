@@ -242,6 +242,58 @@ public final class LabCluster implements AutoCloseable {
         return pod;
     }
 
+    /**
+     * Makes a pod the way kubelet/containerd do: an empty namespace, then the {@code weft} CNI plugin run in
+     * the node's namespace with CNI_* variables and the network config on stdin. Returns the pod with the
+     * address the plugin's result gives.
+     */
+    public Pod addPodWithCni(Node n, String name, Path plugin) throws IOException {
+        String podNs = addNetns(n.netns() + "-" + name);
+        String conf = "{\"cniVersion\":\"1.0.0\",\"name\":\"weft\",\"type\":\"weft\",\"subnetFile\":\""
+                + n.subnetFile() + "\",\"dataDir\":\"" + n.dir().resolve("ipam") + "\",\"isDefaultGateway\":true}";
+        ProcessBuilder pb = new ProcessBuilder("ip", "netns", "exec", n.netns(), plugin.toString());
+        var env = pb.environment();
+        env.put("CNI_COMMAND", "ADD");
+        env.put("CNI_CONTAINERID", podNs);
+        env.put("CNI_NETNS", "/var/run/netns/" + podNs);
+        env.put("CNI_IFNAME", "eth0");
+        env.put("CNI_PATH", plugin.getParent().toString());
+        pb.redirectError(ProcessBuilder.Redirect.appendTo(n.dir().resolve("cni.log").toFile()));
+        Process p = pb.start();
+        try (var in = p.getOutputStream()) {
+            in.write(conf.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        int code;
+        try {
+            code = p.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while the CNI plugin ran", e);
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"address\"\\s*:\\s*\"([0-9.]+)/").matcher(out);
+        if (code != 0 || !m.find()) {
+            throw new IllegalStateException("CNI ADD for " + name + " on node " + n.index() + " failed (exit " + code + "): " + out);
+        }
+        Pod pod = new Pod(name, podNs, Ipv4Address.parse(m.group(1)), n);
+        pods.add(pod);
+        return pod;
+    }
+
+    /** Where the built {@code weft} CNI plugin is: -Dweft.cni.plugin, else beside this build tree, else /opt/cni/bin. */
+    public static java.util.Optional<Path> findCniPlugin() {
+        List<Path> candidates = new ArrayList<>();
+        String prop = System.getProperty("weft.cni.plugin");
+        if (prop != null) candidates.add(Path.of(prop));
+        String home = System.getProperty("weft.home");
+        if (home != null) candidates.add(Path.of(home).resolve("../../cni-plugin/target/weft"));
+        Path cwd = Path.of("").toAbsolutePath();
+        candidates.add(cwd.resolve("cni-plugin/target/weft"));
+        candidates.add(cwd.resolve("../cni-plugin/target/weft"));
+        candidates.add(Path.of("/opt/cni/bin/weft"));
+        return candidates.stream().map(Path::normalize).filter(Files::isExecutable).findFirst();
+    }
+
     /** Registers a pod made elsewhere (by the CNI plugin) so that close() removes its namespace. */
     public Pod adoptPod(Node n, String name, String podNs, Ipv4Address ip) {
         namespaces.add(podNs);

@@ -124,6 +124,7 @@ public final class Agent {
                         LOG.info("renewed lease " + lease.subnet() + " until " + lease.expiration());
                     }
                     List<Lease> leases = manager.leases();
+                    logPeerChanges(lease.subnet(), leases);
                     Reconciler.Result r = reconciler.reconcile(lease.subnet(), leases);
                     metrics.reconcileRounds.incrementAndGet();
                     metrics.entriesAdded.addAndGet(r.added());
@@ -161,6 +162,28 @@ public final class Agent {
         } finally {
             if (http != null) http.close();
         }
+    }
+
+    private java.util.Map<io.weft.core.net.Ipv4Cidr, Lease> knownPeers = java.util.Map.of();
+
+    /** One line per node that joins or leaves, in words an operator reads. */
+    private void logPeerChanges(io.weft.core.net.Ipv4Cidr local, List<Lease> leases) {
+        java.util.Map<io.weft.core.net.Ipv4Cidr, Lease> now = new java.util.TreeMap<>();
+        for (Lease l : leases) if (!l.subnet().equals(local)) now.put(l.subnet(), l);
+        for (Lease l : now.values()) {
+            Lease before = knownPeers.get(l.subnet());
+            if (before == null) {
+                LOG.info("peer " + l.subnet() + " at " + l.attrs().publicIp() + " (" + l.attrs().backendType()
+                        + (l.attrs().vtepMac() != null ? ", VtepMAC " + l.attrs().vtepMac() : "") + ")");
+            } else if (!before.attrs().equals(l.attrs())) {
+                LOG.info("peer " + l.subnet() + " changed: now at " + l.attrs().publicIp()
+                        + (l.attrs().vtepMac() != null ? ", VtepMAC " + l.attrs().vtepMac() : ""));
+            }
+        }
+        for (io.weft.core.net.Ipv4Cidr gone : knownPeers.keySet()) {
+            if (!now.containsKey(gone)) LOG.info("peer " + gone + " left (lease removed or expired)");
+        }
+        knownPeers = now;
     }
 
     public Metrics metrics() {

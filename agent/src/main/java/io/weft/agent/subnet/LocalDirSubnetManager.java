@@ -66,6 +66,9 @@ public final class LocalDirSubnetManager implements SubnetManager {
         try (FileChannel ch = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock ignored = ch.lock()) {
             List<Lease> all = readAll(true);
+            List<Ipv4Cidr> taken = new ArrayList<>(all.stream().map(Lease::subnet).toList());
+            // A lease file we cannot read still belongs to someone: never hand its subnet out again.
+            taken.addAll(unreadable());
             Optional<Lease> mine = all.stream()
                     .filter(l -> l.attrs().publicIp().equals(attrs.publicIp()))
                     .findFirst();
@@ -79,7 +82,8 @@ public final class LocalDirSubnetManager implements SubnetManager {
                 Files.deleteIfExists(subnets.resolve(mine.get().subnet().toKey()));
                 all.remove(mine.get());
             }
-            Ipv4Cidr free = pool.firstFree(all.stream().map(Lease::subnet).toList())
+            taken.remove(mine.map(Lease::subnet).orElse(null));
+            Ipv4Cidr free = pool.firstFree(taken)
                     .orElseThrow(() -> new SubnetException("subnet pool exhausted: all " + pool.capacity() + " /"
                             + conf.subnetLen() + " subnets of " + conf.network() + " between SubnetMin "
                             + conf.subnetMin().network() + " and SubnetMax " + conf.subnetMax().network() + " are leased"));
@@ -141,6 +145,29 @@ public final class LocalDirSubnetManager implements SubnetManager {
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    private List<Ipv4Cidr> unreadable() throws IOException {
+        List<Ipv4Cidr> out = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(subnets)) {
+            for (Path p : ds) {
+                String name = p.getFileName().toString();
+                if (name.startsWith(".")) continue;
+                try {
+                    Ipv4Cidr.parseKey(name);
+                    LeaseRecord.parse(Files.readString(p));
+                } catch (IllegalArgumentException e) {
+                    try {
+                        out.add(Ipv4Cidr.parseKey(name));
+                    } catch (IllegalArgumentException notALease) {
+                        // not a lease file at all
+                    }
+                } catch (NoSuchFileException e) {
+                    // gone meanwhile
+                }
+            }
+        }
+        return out;
     }
 
     private List<Lease> readAll(boolean removeExpired) throws IOException {

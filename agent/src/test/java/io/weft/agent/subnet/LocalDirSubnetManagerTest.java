@@ -75,8 +75,9 @@ class LocalDirSubnetManagerTest {
     void aMalformedLeaseIsSkippedNotFatal() throws Exception {
         var m = manager("{\"Network\":\"10.244.0.0/16\"}");
         m.acquire(node(1));
-        Files.writeString(dir.resolve("subnets/10.244.9.0-24"), "{\"PublicIP\":\"nope\"}");
+        Files.writeString(dir.resolve("subnets/10.244.2.0-24"), "{\"PublicIP\":\"nope\"}");
         assertEquals(1, m.leases().size());
+        assertEquals("10.244.3.0/24", m.acquire(node(2)).subnet().toString(), "the unreadable lease's subnet stays taken");
     }
 
     @Test

@@ -90,9 +90,9 @@ public final class BenchCommand implements Callable<Integer> {
             }
             LabCluster.Pod a = lab.addPod(lab.node(1), "a");
             LabCluster.Pod b = lab.addPod(lab.node(2), "b");
-            double g1 = iperf(a, b, 1);
-            double g4 = iperf(a, b, 4);
-            double rtt = rtt(b, a);
+            double g1 = Measure.iperfGbps(a, b, 1, seconds);
+            double g4 = Measure.iperfGbps(a, b, 4, seconds);
+            double rtt = Measure.rttMicros(b, a);
             return new Row(name, g1, g4, rtt);
         }
     }
@@ -121,30 +121,6 @@ public final class BenchCommand implements Callable<Integer> {
             }
             b.apply(n.ns());
         }
-    }
-
-    static double iperf(LabCluster.Pod server, LabCluster.Pod client, int streams) throws Exception {
-        Process srv = new ProcessBuilder("ip", "netns", "exec", server.netns(), "iperf3", "-s", "-1", "-p", "5201")
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        try {
-            Thread.sleep(300);
-            IpRunner.Result r = IpRunner.run(List.of("ip", "netns", "exec", client.netns(), "iperf3", "-c",
-                    server.ip().toString(), "-p", "5201", "-t", "5", "-P", Integer.toString(streams), "-J"), null);
-            Matcher m = Pattern.compile("\"sum_received\":\\s*\\{[^}]*\"bits_per_second\":\\s*([\\d.e+]+)").matcher(r.stdout());
-            if (!m.find()) throw new IllegalStateException("iperf3 failed: " + r.stderr() + r.stdout());
-            return Double.parseDouble(m.group(1)) / 1e9;
-        } finally {
-            srv.destroyForcibly();
-            srv.waitFor();
-        }
-    }
-
-    static double rtt(LabCluster.Pod from, LabCluster.Pod to) {
-        IpRunner.Result r = IpRunner.run(List.of("ip", "netns", "exec", from.netns(), "ping", "-c", "50", "-i", "0.02", "-q",
-                to.ip().toString()), null);
-        Matcher m = Pattern.compile("= [\\d.]+/([\\d.]+)/").matcher(r.stdout());
-        if (!m.find()) throw new IllegalStateException("ping failed: " + r.stdout() + r.stderr());
-        return Double.parseDouble(m.group(1)) * 1000;
     }
 
     private void convergence() throws Exception {

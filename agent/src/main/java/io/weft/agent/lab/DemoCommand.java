@@ -157,7 +157,11 @@ public final class DemoCommand implements Callable<Integer> {
             LabCluster.Pod client = pods.stream().filter(p -> p.node() != server.node()).findFirst().orElseThrow();
             step(6, "iperf3 TCP, 3 s: n" + client.node().index() + "/" + client.name() + " -> n"
                     + server.node().index() + "/" + server.name());
-            System.out.println("  " + iperf(server, client));
+            try {
+                System.out.printf(Locale.ROOT, "  %.2f Gbit/s%n", Measure.iperfGbps(server, client, 1, 3));
+            } catch (IllegalStateException e) {
+                System.out.println("  " + e.getMessage());
+            }
         }
         System.out.printf("%n  done in %.1f s%n", (System.nanoTime() - t0) / 1e9);
         return ok == pairs.size() ? 0 : 2;
@@ -169,21 +173,6 @@ public final class DemoCommand implements Callable<Integer> {
         if (r.exitCode() != 0) return "FAIL (" + r.stdout().lines().filter(l -> l.contains("packet loss")).findFirst().orElse(r.stderr().strip()) + ")";
         Matcher m = RTT.matcher(r.stdout());
         return m.find() ? "ok, rtt " + m.group(1) + " ms" : "ok";
-    }
-
-    static String iperf(LabCluster.Pod server, LabCluster.Pod client) throws Exception {
-        Process srv = new ProcessBuilder("ip", "netns", "exec", server.netns(), "iperf3", "-s", "-1", "-p", "5201")
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        try {
-            Thread.sleep(300);
-            IpRunner.Result r = IpRunner.run(List.of("ip", "netns", "exec", client.netns(), "iperf3", "-c",
-                    server.ip().toString(), "-p", "5201", "-t", "3", "-J"), null);
-            Matcher m = Pattern.compile("\"sum_received\":\\s*\\{[^}]*\"bits_per_second\":\\s*([\\d.e+]+)").matcher(r.stdout());
-            if (r.exitCode() != 0 || !m.find()) return "iperf3 failed: " + r.stderr().strip();
-            return String.format(Locale.ROOT, "%.2f Gbit/s", Double.parseDouble(m.group(1)) / 1e9);
-        } finally {
-            srv.destroyForcibly();
-        }
     }
 
     static boolean onPath(String tool) {

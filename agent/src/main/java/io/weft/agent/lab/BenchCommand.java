@@ -5,7 +5,6 @@ import io.weft.core.iproute.Addr;
 import io.weft.core.iproute.FdbEntry;
 import io.weft.core.iproute.IpBatch;
 import io.weft.core.iproute.IpReader;
-import io.weft.core.iproute.IpRunner;
 import io.weft.core.iproute.Link;
 import io.weft.core.iproute.NeighEntry;
 import io.weft.core.iproute.RouteEntry;
@@ -21,8 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

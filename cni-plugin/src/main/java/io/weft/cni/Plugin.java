@@ -1,5 +1,6 @@
 package io.weft.cni;
 
+import io.weft.cni.bridge.IpMasq;
 import io.weft.cni.bridge.PodOps;
 import io.weft.cni.ipam.Allocator;
 import io.weft.cni.ipam.Flock;
@@ -146,8 +147,9 @@ public final class Plugin {
             inPod.apply(pod);
             Trace.mark("pod side");
             if (conf.isGateway()) enableForwarding();
+            if (conf.ipMasq()) IpMasq.add(ip, subnetEnv.network(), env.containerId(), env.ifname());
         } catch (RuntimeException | IOException e) {
-            undoAdd(store, ip, hostVeth);
+            undoAdd(conf, store, ip, hostVeth);
             throw e;
         }
 
@@ -187,7 +189,14 @@ public final class Plugin {
     }
 
     /** Takes back what a failed ADD made: its veth (which takes the pod end along) and its address. */
-    private void undoAdd(HostLocalStore store, Ipv4Address ip, String hostVeth) {
+    private void undoAdd(NetConf conf, HostLocalStore store, Ipv4Address ip, String hostVeth) {
+        if (conf.ipMasq()) {
+            try {
+                IpMasq.delete(env.containerId(), env.ifname());
+            } catch (RuntimeException e) {
+                System.err.println("weft: cleanup after failed ADD: " + e.getMessage());
+            }
+        }
         try {
             if (Files.exists(SYS_NET.resolve(hostVeth))) IpBatch.run(Netns.CURRENT, Link.delete(hostVeth));
         } catch (RuntimeException e) {
@@ -222,6 +231,7 @@ public final class Plugin {
                 deleteTolerant(Netns.path(Path.of(env.netns())), env.ifname());
             }
             Trace.mark("link del");
+            if (conf.ipMasq()) IpMasq.delete(env.containerId(), env.ifname());
         } finally {
             release.join();
             Trace.mark("ipam release");
@@ -343,18 +353,20 @@ public final class Plugin {
         }
         HostLocalStore store = HostLocalStore.forNetwork(conf.dataDir(), conf.name());
         if (!Files.isDirectory(store.dir())) return null;
-        List<String> stale = new ArrayList<>();
+        List<HostLocalStore.Allocation> stale = new ArrayList<>();
         try (Flock lock = store.lock()) {
             for (HostLocalStore.Allocation a : store.all()) {
                 boolean ok = a.ifname() == null ? validIds.contains(a.containerId())
                         : valid.contains(a.containerId() + "\n" + a.ifname());
                 if (ok) continue;
                 store.release(a.ip());
-                if (a.ifname() != null) stale.add(hostVethName(a.containerId(), a.ifname()));
+                if (a.ifname() != null) stale.add(a);
             }
         }
-        for (String hv : stale) {
+        for (HostLocalStore.Allocation a : stale) {
+            String hv = hostVethName(a.containerId(), a.ifname());
             if (Files.exists(SYS_NET.resolve(hv))) deleteTolerant(Netns.CURRENT, hv);
+            if (conf.ipMasq()) IpMasq.delete(a.containerId(), a.ifname());
         }
         return null;
     }

@@ -98,6 +98,19 @@ class CommandsIT {
     }
 
     @Test
+    void ipMasqMasqueradesWhatLeavesTheClusterAndDelRemovesIt() {
+        String pod = node.pod("masq");
+        String conf = node.conf("1.0.0", ",\"ipMasq\":true");
+        Map<String, Object> r = node.run.weft("ADD", "masq-1", pod, "eth0", conf).ok();
+        String ip = PodsIT.ipOf(r);
+        String nat = node.sh("iptables", "-t", "nat", "-S", "POSTROUTING");
+        assertTrue(nat.contains("-s " + ip + "/32 ! -d 10.244.0.0/16 -m comment --comment \"weft:masq-1/eth0\" -j MASQUERADE"), nat);
+        node.run.weft("DEL", "masq-1", pod, "eth0", conf).ok();
+        assertFalse(node.sh("iptables", "-t", "nat", "-S", "POSTROUTING").contains("masq-1"));
+        node.run.weft("DEL", "masq-1", pod, "eth0", conf).ok();
+    }
+
+    @Test
     void delIsIdempotentAndWorksWithoutTheNetns() {
         String pod = node.pod("del");
         node.run.weft("ADD", "del-1", pod, "eth0", node.conf("1.0.0")).ok();

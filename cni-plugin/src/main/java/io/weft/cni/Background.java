@@ -44,15 +44,12 @@ final class Background<T> {
             }
         }
         if (interrupted) Thread.currentThread().interrupt();
-        switch (failure) {
-            case null -> {
-                return value;
-            }
-            case IOException e -> throw e;
-            case UncheckedIOException e -> throw e.getCause();
-            case RuntimeException e -> throw e;
-            case Error e -> throw e;
-            default -> throw new IllegalStateException(failure);
-        }
+        Throwable f = failure;
+        if (f == null) return value;
+        if (f instanceof IOException e) throw e;
+        if (f instanceof UncheckedIOException e) throw e.getCause();
+        if (f instanceof RuntimeException e) throw e;
+        if (f instanceof Error e) throw e;
+        throw new IllegalStateException(f);
     }
 }

@@ -42,6 +42,7 @@ public final class Main {
             stdout.print('\n');
         }
         stdout.flush();
+        Trace.flush();
         System.exit(code);
     }
 
@@ -50,8 +51,12 @@ public final class Main {
 
     /** Runs one command; every failure becomes the CNI error object. */
     public static Outcome execute(CniEnv env, String stdin) {
+        return execute(env, stdin, Kernel.REAL);
+    }
+
+    static Outcome execute(CniEnv env, String stdin, Kernel kernel) {
         try {
-            return new Outcome(0, new Plugin(env).run(stdin));
+            return new Outcome(0, new Plugin(env, kernel).run(stdin));
         } catch (CniException e) {
             return new Outcome(1, e.toJson(versionOf(stdin)));
         } catch (IpException e) {

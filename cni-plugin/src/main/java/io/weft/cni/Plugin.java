@@ -1,6 +1,5 @@
 package io.weft.cni;
 
-import io.weft.cni.bridge.IpMasq;
 import io.weft.cni.bridge.PodOps;
 import io.weft.cni.ipam.Allocator;
 import io.weft.cni.ipam.Flock;
@@ -42,9 +41,15 @@ public final class Plugin {
     private static final Path SYS_NET = Path.of("/sys/class/net");
 
     private final CniEnv env;
+    private final Kernel kernel;
 
     public Plugin(CniEnv env) {
+        this(env, Kernel.REAL);
+    }
+
+    Plugin(CniEnv env, Kernel kernel) {
         this.env = env;
+        this.kernel = kernel;
     }
 
     public String run(String stdin) throws IOException {
@@ -129,7 +134,7 @@ public final class Plugin {
                     IpBatch b = new IpBatch().add(PodOps.addBridge(conf.bridge(), randomMac(), mtu));
                     if (conf.isGateway()) b.add(Addr.add(conf.bridge(), gateway, subnet.prefix()));
                     b.add(Link.up(conf.bridge()));
-                    b.apply(Netns.CURRENT);
+                    kernel.apply(b, Netns.CURRENT);
                 }
             } finally {
                 if (hostSide != null) hostSide.join(); // its failure ("already exists") is the one to report
@@ -141,13 +146,13 @@ public final class Plugin {
                     .add(Addr.add(env.ifname(), ip, subnet.prefix()))
                     .add(Link.up(env.ifname()));
             if (conf.isGateway()) {
-                if (!subnetEnv.network().equals(subnet)) inPod.add(PodOps.routeVia(subnetEnv.network(), gateway, env.ifname()));
+                if (!sameCidr(subnetEnv.network(), subnet)) inPod.add(PodOps.routeVia(subnetEnv.network(), gateway, env.ifname()));
                 if (conf.isDefaultGateway()) inPod.add(PodOps.routeVia(new Ipv4Cidr(new Ipv4Address(0), 0), gateway, env.ifname()));
             }
-            inPod.apply(pod);
+            kernel.apply(inPod, pod);
             Trace.mark("pod side");
-            if (conf.isGateway()) enableForwarding();
-            if (conf.ipMasq()) IpMasq.add(ip, subnetEnv.network(), env.containerId(), env.ifname());
+            if (conf.isGateway()) kernel.enableForwarding();
+            if (conf.ipMasq()) kernel.masquerade(ip, subnetEnv.network(), env.containerId(), env.ifname());
         } catch (RuntimeException | IOException e) {
             undoAdd(conf, store, ip, hostVeth);
             throw e;
@@ -170,7 +175,7 @@ public final class Plugin {
         ifs.add(new Result.Iface(env.ifname(), podMac.toString(), env.netns()));
         ips.add(new Result.IpConfig(ip + "/" + subnet.prefix(), conf.isGateway() ? gateway.toString() : null, base + 2));
         if (conf.isGateway()) {
-            if (!subnetEnv.network().equals(subnet)) routes.add(new Result.Route(subnetEnv.network().toString(), null));
+            if (!sameCidr(subnetEnv.network(), subnet)) routes.add(new Result.Route(subnetEnv.network().toString(), null));
             if (conf.isDefaultGateway()) routes.add(new Result.Route("0.0.0.0/0", gateway.toString()));
         }
         return new Result(ifs, ips, routes, dns).toJson(conf.cniVersion());
@@ -178,7 +183,7 @@ public final class Plugin {
 
     private void applyHostSide(IpBatch host) {
         try {
-            host.apply(Netns.CURRENT);
+            kernel.apply(host, Netns.CURRENT);
         } catch (IpException e) {
             if (e.getMessage().contains("File exists") && !e.getMessage().contains("addr replace")) {
                 throw new CniException(CniException.INTERNAL, "container veth name provided (" + env.ifname() + ") already exists",
@@ -192,13 +197,13 @@ public final class Plugin {
     private void undoAdd(NetConf conf, HostLocalStore store, Ipv4Address ip, String hostVeth) {
         if (conf.ipMasq()) {
             try {
-                IpMasq.delete(env.containerId(), env.ifname());
+                kernel.unmasquerade(env.containerId(), env.ifname());
             } catch (RuntimeException e) {
                 System.err.println("weft: cleanup after failed ADD: " + e.getMessage());
             }
         }
         try {
-            if (Files.exists(SYS_NET.resolve(hostVeth))) IpBatch.run(Netns.CURRENT, Link.delete(hostVeth));
+            if (Files.exists(SYS_NET.resolve(hostVeth))) kernel.apply(new IpBatch().add(Link.delete(hostVeth)), Netns.CURRENT);
         } catch (RuntimeException e) {
             System.err.println("weft: cleanup after failed ADD: " + e.getMessage());
         }
@@ -231,7 +236,7 @@ public final class Plugin {
                 deleteTolerant(Netns.path(Path.of(env.netns())), env.ifname());
             }
             Trace.mark("link del");
-            if (conf.ipMasq()) IpMasq.delete(env.containerId(), env.ifname());
+            if (conf.ipMasq()) kernel.unmasquerade(env.containerId(), env.ifname());
         } finally {
             release.join();
             Trace.mark("ipam release");
@@ -239,9 +244,9 @@ public final class Plugin {
         return null;
     }
 
-    private static void deleteTolerant(Netns ns, String dev) {
+    private void deleteTolerant(Netns ns, String dev) {
         try {
-            IpBatch.run(ns, Link.delete(dev));
+            kernel.apply(new IpBatch().add(Link.delete(dev)), ns);
         } catch (IpException e) {
             String m = e.stderr();
             if (!m.contains("Cannot find device") && !m.contains("does not exist")) throw e;
@@ -366,7 +371,7 @@ public final class Plugin {
         for (HostLocalStore.Allocation a : stale) {
             String hv = hostVethName(a.containerId(), a.ifname());
             if (Files.exists(SYS_NET.resolve(hv))) deleteTolerant(Netns.CURRENT, hv);
-            if (conf.ipMasq()) IpMasq.delete(a.containerId(), a.ifname());
+            if (conf.ipMasq()) kernel.unmasquerade(a.containerId(), a.ifname());
         }
         return null;
     }
@@ -395,6 +400,11 @@ public final class Plugin {
         }
     }
 
+    /** Compares without the record's equals (an invokedynamic bootstrap on first use). */
+    private static boolean sameCidr(Ipv4Cidr a, Ipv4Cidr b) {
+        return a.network().value() == b.network().value() && a.prefix() == b.prefix();
+    }
+
     /** Host-side veth name derived from the attachment, so DEL and GC find it even with the pod's netns gone. */
     public static String hostVethName(String containerId, String ifname) {
         long h = 0xcbf29ce484222325L; // FNV-1a 64
@@ -420,12 +430,4 @@ public final class Plugin {
         }
     }
 
-    private static void enableForwarding() {
-        Path f = Path.of("/proc/sys/net/ipv4/ip_forward");
-        try {
-            if (!Files.readString(f).strip().equals("1")) Files.writeString(f, "1");
-        } catch (IOException e) {
-            System.err.println("weft: cannot enable IPv4 forwarding: " + e.getMessage());
-        }
-    }
 }

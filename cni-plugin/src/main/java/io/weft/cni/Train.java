@@ -75,6 +75,21 @@ public final class Train {
                 }
             }
         }
+        // Whole calls as a runtime makes them, with the dry-run kernel: the ADD and DEL code paths, both bridge
+        // cases (missing: created under the lock; present: host side in parallel with IPAM), CHECK's reads.
+        for (int round = 0; round < 3; round++) {
+            for (String bridge : List.of("lo", "weft-train0")) {
+                String id = "train-" + round + "-" + bridge;
+                String conf = "{\"cniVersion\":\"1.1.0\"," + base + ",\"bridge\":\"" + bridge + "\"}";
+                CniEnv add = new CniEnv("ADD", id, "/proc/self/ns/net", "eth0", null, "/usr/lib/cni");
+                Main.Outcome o = Main.execute(add, conf, Kernel.DRY_RUN);
+                if (o.exitCode() != 0) throw new IllegalStateException("training ADD failed: " + o.stdout());
+                String withPrev = conf.substring(0, conf.length() - 1) + ",\"prevResult\":" + o.stdout() + "}";
+                Main.execute(new CniEnv("CHECK", id, "/proc/self/ns/net", "eth0", null, "/usr/lib/cni"), withPrev, Kernel.DRY_RUN);
+                Main.execute(new CniEnv("DEL", id, "/proc/self/ns/net", "eth0", null, "/usr/lib/cni"), conf, Kernel.DRY_RUN);
+                Main.execute(new CniEnv("DEL", id, null, "eth0", null, "/usr/lib/cni"), conf, Kernel.DRY_RUN);
+            }
+        }
         // iproute2 through core, read-only: batches here and through nsenter, JSON of links (what CHECK reads).
         new IpReader(Netns.CURRENT).link("lo");
         new io.weft.core.iproute.IpBatch().add(io.weft.core.iproute.IpOp.ip("link", "show", "dev", "lo"))

@@ -46,15 +46,17 @@ public final class Allocator {
         Ipv4Address last = store.lastReserved(RANGE_ID);
         long start = last != null && subnet.contains(last) && last.unsigned() >= first().unsigned() && last.unsigned() <= last().unsigned()
                 ? (last.unsigned() - first().unsigned() + 1) % size : 0;
+        // Plain ints, not the record: a record's equals/hashCode bootstrap an invokedynamic call site on first
+        // use, milliseconds of a one-call JVM.
         List<HostLocalStore.Allocation> taken = store.all();
-        Set<Ipv4Address> used = new HashSet<>();
-        for (HostLocalStore.Allocation a : taken) used.add(a.ip());
+        Set<Integer> used = new HashSet<>();
+        for (HostLocalStore.Allocation a : taken) used.add(a.ip().value());
         for (long i = 0; i < size; i++) {
             Ipv4Address candidate = first().plus((start + i) % size);
-            if (candidate.equals(gateway) || used.contains(candidate)) continue;
+            if ((gateway != null && candidate.value() == gateway.value()) || used.contains(candidate.value())) continue;
             if (store.reserve(candidate, containerId, ifname, RANGE_ID)) return candidate;
         }
-        Ipv4Address shownFirst = first().equals(gateway) ? first().plus(1) : first();
+        Ipv4Address shownFirst = gateway != null && first().value() == gateway.value() ? first().plus(1) : first();
         throw new CniException(CniException.INTERNAL, "no IP addresses available in " + subnet + " (range " + shownFirst + "-" + last()
                 + ", gateway " + gateway + "): all " + used.size() + " allocations in " + store.dir() + " are in use",
                 "free addresses with DEL or GC for containers that are gone");

@@ -83,14 +83,12 @@ public final class Json {
     }
 
     public static String typeName(Object v) {
-        return switch (v) {
-            case null -> "null";
-            case Map<?, ?> m -> "an object";
-            case List<?> l -> "an array";
-            case String s -> "a string";
-            case Boolean b -> "a boolean";
-            default -> "a number";
-        };
+        if (v == null) return "null";
+        if (v instanceof Map) return "an object";
+        if (v instanceof List) return "an array";
+        if (v instanceof String) return "a string";
+        if (v instanceof Boolean) return "a boolean";
+        return "a number";
     }
 
     static String firstLine(String s) {

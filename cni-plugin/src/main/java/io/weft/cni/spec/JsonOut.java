@@ -91,28 +91,33 @@ public final class JsonOut {
         return io(() -> writeValue(v));
     }
 
+    // if/else rather than a pattern switch: a type switch bootstraps method handles, milliseconds in a cold JVM
     private void writeValue(Object v) throws IOException {
-        switch (v) {
-            case null -> g.writeNull();
-            case String s -> g.writeString(s);
-            case Boolean b -> g.writeBoolean(b);
-            case Long l -> g.writeNumber(l);
-            case Integer i -> g.writeNumber(i);
-            case Double d -> g.writeNumber(d);
-            case Map<?, ?> m -> {
-                g.writeStartObject();
-                for (Map.Entry<?, ?> e : m.entrySet()) {
-                    g.writeFieldName(String.valueOf(e.getKey()));
-                    writeValue(e.getValue());
-                }
-                g.writeEndObject();
+        if (v == null) {
+            g.writeNull();
+        } else if (v instanceof String s) {
+            g.writeString(s);
+        } else if (v instanceof Boolean b) {
+            g.writeBoolean(b);
+        } else if (v instanceof Long l) {
+            g.writeNumber(l);
+        } else if (v instanceof Integer i) {
+            g.writeNumber(i);
+        } else if (v instanceof Double d) {
+            g.writeNumber(d);
+        } else if (v instanceof Map<?, ?> m) {
+            g.writeStartObject();
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                g.writeFieldName(String.valueOf(e.getKey()));
+                writeValue(e.getValue());
             }
-            case List<?> l -> {
-                g.writeStartArray();
-                for (Object o : l) writeValue(o);
-                g.writeEndArray();
-            }
-            default -> g.writeString(v.toString());
+            g.writeEndObject();
+        } else if (v instanceof List<?> l) {
+            g.writeStartArray();
+            for (Object o : l) writeValue(o);
+            g.writeEndArray();
+        } else {
+            g.writeString(v.toString());
         }
     }
 

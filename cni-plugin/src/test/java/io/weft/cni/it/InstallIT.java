@@ -39,6 +39,7 @@ class InstallIT {
         assertTrue(Files.isExecutable(bin.resolve("weft")));
         assertTrue(Files.isRegularFile(bin.resolve("weft-runtime/weft.aot")));
         assertTrue(Files.isRegularFile(bin.resolve("weft-runtime/lib/weft-cni-plugin.jar")));
+        assertTrue(Files.isExecutable(bin.resolve("weft-runtime/jre/bin/java")), "a node needs no JDK of its own");
         try (var s = Files.list(bin)) {
             assertEquals(List.of("weft", "weft-runtime"), s.map(p -> p.getFileName().toString()).sorted().toList(), "no temp files left");
         }
@@ -55,6 +56,13 @@ class InstallIT {
         assertEquals(0, o.exit(), o.stderr());
         assertTrue(o.stderr().contains("Opened AOT cache"), o.stderr());
         assertEquals("1.0.0", o.json().get("cniVersion"), "stdout holds only the result, the JVM log went to stderr");
+        // ...which it only uses with the bundled runtime that made it...
+        env.put("WEFT_JAVA_HOME", "/usr/lib/jvm/temurin-25-jdk-amd64");
+        env.put("WEFT_JAVA_OPTS", "-Xlog:aot=info:stderr");
+        o = PluginRunner.exec(List.of(bin.resolve("weft").toString()), env, "{}");
+        assertEquals(0, o.exit(), o.stderr());
+        assertFalse(o.stderr().contains("Opened AOT cache"), "another runtime runs without the cache: " + o.stderr());
+        env.remove("WEFT_JAVA_HOME");
         // ...and never from a cache older than its jars (JDK-8377932: a stale cache silently runs old classes)
         Files.setLastModifiedTime(bin.resolve("weft-runtime/lib/weft-cni-plugin.jar"), FileTime.from(Instant.now().plusSeconds(5)));
         env.put("WEFT_JAVA_OPTS", "-Xlog:aot=info:stderr");

@@ -81,6 +81,36 @@ class CommandsIT {
     }
 
     @Test
+    void netnsGivenAsAProcPathWorksAsDockerAndPodmanPassIt() throws Exception {
+        String pod = node.pod("procns");
+        Process holder = new ProcessBuilder("ip", "netns", "exec", pod, "sleep", "60").start();
+        try {
+            String nsPath = "/proc/" + holder.pid() + "/ns/net";
+            // Only once the process is inside the pod namespace may its path be used: before that it names the
+            // machine's own namespace, where this test must never plumb anything.
+            String want = "net:[" + Files.getAttribute(Path.of("/var/run/netns/" + pod), "unix:ino") + "]";
+            boolean inside = false;
+            for (int i = 0; i < 250 && !inside; i++) {
+                try {
+                    inside = Files.readSymbolicLink(Path.of(nsPath)).toString().equals(want);
+                } catch (java.io.IOException e) {
+                    // not there yet
+                }
+                if (!inside) Thread.sleep(20);
+            }
+            assertTrue(inside, "the holder process never entered " + pod);
+            Map<String, Object> r = node.run.weft("ADD", "procns", nsPath, "eth0", node.conf("1.0.0")).ok();
+            assertEquals(nsPath, list(r, "interfaces").get(2).get("sandbox"));
+            assertTrue(NetnsLab.exec(pod, "ip", "-4", "addr", "show", "eth0").contains((String) list(r, "ips").getFirst().get("address")));
+            node.run.weft("CHECK", "procns", nsPath, "eth0", withPrev(node.conf("1.0.0"), r)).ok();
+            node.run.weft("DEL", "procns", nsPath, "eth0", node.conf("1.0.0")).ok();
+            assertFalse(NetnsLab.exec(pod, "ip", "link").contains("eth0"));
+        } finally {
+            holder.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
     void configFieldsAreHonoured() {
         String pod = node.pod("fields");
         String conf = "{\"cniVersion\":\"1.0.0\",\"name\":\"other\",\"type\":\"weft\",\"subnetFile\":\"" + node.subnetFile

@@ -99,7 +99,7 @@ public final class Plugin {
         int mtu = conf.mtu() > 0 ? conf.mtu() : subnetEnv.mtu();
         Ipv4Cidr subnet = subnetEnv.subnet();
         Ipv4Address gateway = subnet.firstHost();
-        Netns pod = Netns.path(nsPath);
+        Netns pod = podNetns(nsPath);
         String hostVeth = hostVethName(env.containerId(), env.ifname());
         if (Files.exists(SYS_NET.resolve(hostVeth))) {
             throw new CniException(CniException.INTERNAL, "container veth name provided (" + env.ifname() + ") already exists",
@@ -134,7 +134,13 @@ public final class Plugin {
                     IpBatch b = new IpBatch().add(PodOps.addBridge(conf.bridge(), randomMac(), mtu));
                     if (conf.isGateway()) b.add(Addr.add(conf.bridge(), gateway, subnet.prefix()));
                     b.add(Link.up(conf.bridge()));
-                    kernel.apply(b, Netns.CURRENT);
+                    try {
+                        kernel.apply(b, Netns.CURRENT);
+                    } catch (IpException e) {
+                        // There after all (this process's /sys may not show its own namespace): the host batch
+                        // below sets the address and brings it up in any case.
+                        if (!e.stderr().contains("File exists")) throw e;
+                    }
                 }
             } finally {
                 if (hostSide != null) hostSide.join(); // its failure ("already exists") is the one to report
@@ -233,7 +239,7 @@ public final class Plugin {
             if (Files.exists(SYS_NET.resolve(hostVeth))) {
                 deleteTolerant(Netns.CURRENT, hostVeth); // takes its peer in the pod with it
             } else if (env.netns() != null && Files.exists(Path.of(env.netns()))) {
-                deleteTolerant(Netns.path(Path.of(env.netns())), env.ifname());
+                deleteTolerant(podNetns(Path.of(env.netns())), env.ifname());
             }
             Trace.mark("link del");
             if (conf.ipMasq()) kernel.unmasquerade(env.containerId(), env.ifname());
@@ -294,12 +300,12 @@ public final class Plugin {
         Optional<LinkInfo> br = hostReader.link(conf.bridge());
         if (br.isEmpty()) missing.add("bridge " + conf.bridge() + " does not exist");
         else if (!br.get().up()) missing.add("bridge " + conf.bridge() + " is down");
-        String hostVeth = hostVethName(env.containerId(), env.ifname());
+        String hostVeth = hostVethOf(prev, idx, conf.bridge());
         Optional<LinkInfo> hv = hostReader.link(hostVeth);
         if (hv.isEmpty()) missing.add("host veth " + hostVeth + " does not exist");
         else if (!conf.bridge().equals(hv.get().master())) missing.add("host veth " + hostVeth + " is not a port of " + conf.bridge());
 
-        IpReader podReader = new IpReader(Netns.path(Path.of(env.netns())));
+        IpReader podReader = new IpReader(podNetns(Path.of(env.netns())));
         Optional<LinkInfo> pl = podReader.link(env.ifname());
         if (pl.isEmpty()) {
             missing.add("interface " + env.ifname() + " does not exist in " + env.netns());
@@ -398,6 +404,31 @@ public final class Plugin {
         } catch (ConfigException e) {
             throw new CniException(codeWhenMissing, "weftd is not ready: " + f + " is not a valid subnet.env: " + e.getMessage());
         }
+    }
+
+    /**
+     * The pod's host-side veth as the result names it (the interface without a sandbox listed before the pod's
+     * own, other than the bridge): a pod attached by the reference bridge plugin before the node switched to
+     * weft has a veth of another name. Falls back to weft's derived name.
+     */
+    private String hostVethOf(Result prev, int podIdx, String bridge) {
+        for (int i = podIdx - 1; i >= 0; i--) {
+            Result.Iface f = prev.interfaces().get(i);
+            if (f.sandbox() == null && f.name() != null && !f.name().equals(bridge)) return f.name();
+        }
+        return hostVethName(env.containerId(), env.ifname());
+    }
+
+    /**
+     * A pod namespace under /var/run/netns (how containerd names them) is handed to iproute2 by name: {@code ip -n}
+     * saves the nsenter process a path needs.
+     */
+    static Netns podNetns(Path p) {
+        Path dir = p.getParent();
+        if (dir != null && (dir.toString().equals("/var/run/netns") || dir.toString().equals("/run/netns"))) {
+            return Netns.named(p.getFileName().toString());
+        }
+        return Netns.path(p);
     }
 
     /** Compares without the record's equals (an invokedynamic bootstrap on first use). */

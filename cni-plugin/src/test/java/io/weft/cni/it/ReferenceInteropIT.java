@@ -113,6 +113,30 @@ class ReferenceInteropIT {
         }
     }
 
+    /** A node moving from flannel's bridge+host-local to weft: weft checks and deletes the pods it did not make. */
+    @Test
+    void podsMadeByTheReferenceBridgeAreCheckedAndDeletedByWeft() throws Exception {
+        try (Node n = new Node("cnimig")) {
+            String pod = n.pod("old");
+            String refConf = "{\"cniVersion\":\"1.0.0\",\"name\":\"weftnet\",\"type\":\"bridge\",\"bridge\":\"cni0\","
+                    + "\"isGateway\":true,\"isDefaultGateway\":true,\"hairpinMode\":true,\"mtu\":1450,"
+                    + "\"ipam\":{\"type\":\"host-local\",\"dataDir\":\"" + n.dir.resolve("networks") + "\","
+                    + "\"ranges\":[[{\"subnet\":\"10.244.1.0/24\"}]],\"routes\":[{\"dst\":\"10.244.0.0/16\"}]}}";
+            Map<String, Object> r = n.run.ref("bridge", "ADD", "old-pod", pod, "eth0", refConf).ok();
+            String oldIp = PodsIT.ipOf(r);
+            // a new pod by weft on the same bridge and IPAM directory reaches the old one
+            String fresh = n.pod("new");
+            Map<String, Object> w = n.run.weft("ADD", "new-pod", fresh, "eth0", n.conf("1.0.0")).ok();
+            assertNotEquals(oldIp, PodsIT.ipOf(w));
+            NetnsLab.exec(fresh, "ping", "-c", "1", "-W", "2", oldIp);
+            n.run.weft("CHECK", "old-pod", pod, "eth0", CommandsIT.withPrev(n.conf("1.0.0"), r)).ok();
+            n.run.weft("DEL", "old-pod", pod, "eth0", n.conf("1.0.0")).ok();
+            assertFalse(Files.exists(n.ipamDir("weftnet").resolve(oldIp)));
+            assertFalse(NetnsLab.exec(pod, "ip", "link").contains("eth0"));
+            n.run.weft("DEL", "new-pod", fresh, "eth0", n.conf("1.0.0")).ok();
+        }
+    }
+
     @Test
     @SuppressWarnings("unchecked")
     void chainsWithTheReferencePortmapPlugin() {

@@ -95,6 +95,8 @@ public final class Plugin {
             throw new CniException(CniException.INVALID_ENV, "CNI_NETNS " + env.netns() + " does not exist");
         }
         SubnetEnv subnetEnv = readSubnetEnv(conf, CniException.TRY_AGAIN);
+        // A malformed prevResult is refused before anything is changed, not after.
+        Result prev = conf.prevResult() == null ? null : Result.fromJson(conf.prevResult());
         Trace.mark("config and subnet.env");
         int mtu = conf.mtu() > 0 ? conf.mtu() : subnetEnv.mtu();
         Ipv4Cidr subnet = subnetEnv.subnet();
@@ -168,8 +170,7 @@ public final class Plugin {
         List<Result.IpConfig> ips = new ArrayList<>();
         List<Result.Route> routes = new ArrayList<>();
         Map<String, Object> dns = Map.of();
-        if (conf.prevResult() != null) {
-            Result prev = Result.fromJson(conf.prevResult());
+        if (prev != null) {
             ifs.addAll(prev.interfaces());
             ips.addAll(prev.ips());
             routes.addAll(prev.routes());

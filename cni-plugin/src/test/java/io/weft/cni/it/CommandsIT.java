@@ -111,6 +111,27 @@ class CommandsIT {
     }
 
     @Test
+    void addKeepsAPrevResultAndAppendsToIt() {
+        String pod = node.pod("prev");
+        Map<String, Object> earlier = Map.of("cniVersion", "1.0.0",
+                "interfaces", List.of(Map.of("name", "lo", "sandbox", "/var/run/netns/" + pod)),
+                "ips", List.of(Map.of("interface", 0L, "address", "127.0.0.1/8")),
+                "dns", Map.of("nameservers", List.of("10.96.0.10")));
+        Map<String, Object> r = node.run.weft("ADD", "prev-1", pod, "eth0", withPrev(node.conf("1.0.0"), earlier)).ok();
+        assertEquals(4, list(r, "interfaces").size());
+        assertEquals("lo", list(r, "interfaces").get(0).get("name"));
+        assertEquals("eth0", list(r, "interfaces").get(3).get("name"));
+        assertEquals(2, list(r, "ips").size());
+        assertEquals(3L, list(r, "ips").get(1).get("interface"), "index shifted past the earlier interfaces");
+        assertEquals(Map.of("nameservers", List.of("10.96.0.10")), r.get("dns"));
+        node.run.weft("CHECK", "prev-1", pod, "eth0", withPrev(node.conf("1.0.0"), r)).ok();
+        node.run.weft("DEL", "prev-1", pod, "eth0", node.conf("1.0.0")).ok();
+
+        node.run.weft("ADD", "prev-2", pod, "eth0", node.conf("1.0.0", ",\"prevResult\":{\"ips\":[{\"interface\":0}]}")).error(7);
+        assertFalse(NetnsLab.exec(pod, "ip", "link").contains("eth0"), "a bad prevResult is refused before anything is plumbed");
+    }
+
+    @Test
     void configFieldsAreHonoured() {
         String pod = node.pod("fields");
         String conf = "{\"cniVersion\":\"1.0.0\",\"name\":\"other\",\"type\":\"weft\",\"subnetFile\":\"" + node.subnetFile

@@ -55,6 +55,14 @@ for i in $(seq 1 "$pods"); do
   call "$tag-rnode" "$ref/bridge" DEL "c$i" "$tag-r$i" "$rconf" >> "$dir/r.del"
 done
 
+: > "$dir/w.ver"
+for i in $(seq 1 "$pods"); do
+  t0=$EPOCHREALTIME
+  printf '{"cniVersion":"1.0.0"}' | env -i CNI_COMMAND=VERSION "$weft" > /dev/null
+  t1=$EPOCHREALTIME
+  echo "$(( (${t1/./} - ${t0/./}) ))" | awk '{printf "%.2f\n", $1/1000}' >> "$dir/w.ver"
+done
+
 stats() { # file -> "median p99"
   sort -n "$1" | awk '{a[NR]=$1} END {
     m = (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2;
@@ -65,3 +73,4 @@ echo "CNI plugin latency over $pods pods, ms (each call includes 'ip netns exec'
 printf '%-28s %8s %8s   %8s %8s\n' plugin "ADD med" "ADD p99" "DEL med" "DEL p99"
 printf '%-28s %s   %s\n' "weft ($(basename "$weft"))" "$(stats "$dir/w.add")" "$(stats "$dir/w.del")"
 printf '%-28s %s   %s\n' "reference bridge+host-local" "$(stats "$dir/r.add")" "$(stats "$dir/r.del")"
+printf '%-28s %s   (weft VERSION: launcher + JVM start, no work)\n' "weft VERSION" "$(stats "$dir/w.ver")"

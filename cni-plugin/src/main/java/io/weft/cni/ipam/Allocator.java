@@ -36,7 +36,8 @@ public final class Allocator {
 
     /** Reserves the next free address for the attachment; the caller holds the store's lock. */
     public Ipv4Address allocate(String containerId, String ifname) throws IOException {
-        for (HostLocalStore.Allocation a : store.byId(containerId, ifname)) {
+        List<HostLocalStore.Allocation> taken = store.all(); // read once: the duplicate check and the free search
+        for (HostLocalStore.Allocation a : HostLocalStore.byId(taken, containerId, ifname)) {
             if (subnet.contains(a.ip())) {
                 throw new CniException(CniException.INTERNAL, a.ip() + " is already allocated to container " + containerId
                         + " interface " + ifname + " in " + store.dir() + ": duplicate allocation is not allowed (DEL it first)");
@@ -48,7 +49,6 @@ public final class Allocator {
                 ? (last.unsigned() - first().unsigned() + 1) % size : 0;
         // Plain ints, not the record: a record's equals/hashCode bootstrap an invokedynamic call site on first
         // use, milliseconds of a one-call JVM.
-        List<HostLocalStore.Allocation> taken = store.all();
         Set<Integer> used = new HashSet<>();
         for (HostLocalStore.Allocation a : taken) used.add(a.ip().value());
         for (long i = 0; i < size; i++) {

@@ -109,7 +109,10 @@ public final class HostLocalStore {
 
     /** The addresses held by one attachment (exact id+ifname match first, then old id-only files, as host-local does). */
     public List<Allocation> byId(String containerId, String ifname) throws IOException {
-        List<Allocation> all = all();
+        return byId(all(), containerId, ifname);
+    }
+
+    static List<Allocation> byId(List<Allocation> all, String containerId, String ifname) {
         List<Allocation> exact = new ArrayList<>();
         List<Allocation> old = new ArrayList<>();
         for (Allocation a : all) {

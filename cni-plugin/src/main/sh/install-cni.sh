@@ -2,8 +2,8 @@
 # Installs the weft CNI plugin on a node: the launcher as <root>/opt/cni/bin/weft with its runtime directory
 # <root>/opt/cni/bin/weft-runtime, and a conflist <root>/etc/cni/net.d/10-weft.conflist (weft, then the
 # reference portmap). Run from the directory holding `weft` and `weft-runtime` (cni-plugin/target, or the
-# node image). Each piece is written next to its target and renamed over it, so a runtime calling the plugin
-# during an upgrade sees the old or the new one, never half of one.
+# node image). Each piece is written next to its target and renamed over it (the runtime directory through a
+# symlink), so a runtime calling the plugin during an upgrade sees the old or the new one, never half of one.
 #
 #   install-cni.sh [--root DIR] [--bin-dir DIR] [--conf-dir DIR] [--name NET] [--no-conflist] [--force-conflist]
 #
@@ -35,19 +35,24 @@ conf_dir=${conf_dir:-$root/etc/cni/net.d}
 [ -x "$src/weft" ] && [ -d "$src/weft-runtime/lib" ] || { echo "install-cni.sh: $src has no weft launcher and weft-runtime" >&2; exit 1; }
 mkdir -p "$bin_dir"
 
-# The runtime directory (jars + AOT cache, and a jlink runtime when bundled); -p keeps the mtimes the launcher
-# compares to decide whether the AOT cache still matches the jars.
-tmp_rt="$bin_dir/.weft-runtime.new.$$"
-rm -rf "$tmp_rt"
-cp -pR "$src/weft-runtime" "$tmp_rt"
-if [ -d "$bin_dir/weft-runtime" ]; then
-  old="$bin_dir/.weft-runtime.old.$$"
-  mv "$bin_dir/weft-runtime" "$old"
-  mv "$tmp_rt" "$bin_dir/weft-runtime"
-  rm -rf "$old"
-else
-  mv "$tmp_rt" "$bin_dir/weft-runtime"
+# The runtime directory (jars, jlink runtime, AOT cache) goes to a new hidden directory of its own;
+# `weft-runtime` is a symlink switched to it with one rename, so a call during an upgrade runs entirely on the
+# old runtime or entirely on the new one. cp -p keeps the mtimes the launcher compares to decide whether the
+# AOT cache still matches the jars.
+stamp=$(date +%s).$$
+new_rt=".weft-runtime.$stamp"
+cp -pR "$src/weft-runtime" "$bin_dir/$new_rt"
+ln -s "$new_rt" "$bin_dir/.weft-runtime.lnk.$$"
+if [ -d "$bin_dir/weft-runtime" ] && [ ! -L "$bin_dir/weft-runtime" ]; then
+  # a plain directory from an older layout: cannot be replaced by a symlink in one rename
+  mv "$bin_dir/weft-runtime" "$bin_dir/.weft-runtime.old.$$"
 fi
+mv -T "$bin_dir/.weft-runtime.lnk.$$" "$bin_dir/weft-runtime"
+# earlier versions: a plugin still running from one keeps its open files, deleting them is safe
+for d in "$bin_dir"/.weft-runtime.*; do
+  [ -e "$d" ] || continue
+  [ "${d##*/}" = "$new_rt" ] || rm -rf "$d"
+done
 cp -p "$src/weft" "$bin_dir/.weft.new.$$"
 chmod 755 "$bin_dir/.weft.new.$$"
 mv -f "$bin_dir/.weft.new.$$" "$bin_dir/weft"

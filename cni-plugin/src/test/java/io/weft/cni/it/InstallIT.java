@@ -41,7 +41,17 @@ class InstallIT {
         assertTrue(Files.isRegularFile(bin.resolve("weft-runtime/lib/weft-cni-plugin.jar")));
         assertTrue(Files.isExecutable(bin.resolve("weft-runtime/jre/bin/java")), "a node needs no JDK of its own");
         try (var s = Files.list(bin)) {
-            assertEquals(List.of("weft", "weft-runtime"), s.map(p -> p.getFileName().toString()).sorted().toList(), "no temp files left");
+            assertEquals(List.of("weft", "weft-runtime"), s.map(p -> p.getFileName().toString())
+                    .filter(n -> !n.startsWith(".")).sorted().toList());
+        }
+        assertTrue(Files.isSymbolicLink(bin.resolve("weft-runtime")), "switched to a new version with one rename");
+        Path first = bin.resolve(Files.readSymbolicLink(bin.resolve("weft-runtime")));
+        install();
+        Path second = bin.resolve(Files.readSymbolicLink(bin.resolve("weft-runtime")));
+        assertTrue(!first.equals(second) && Files.isDirectory(second));
+        assertFalse(Files.exists(first), "the earlier version is removed");
+        try (var s = Files.list(bin)) {
+            assertEquals(1, s.filter(p -> p.getFileName().toString().startsWith(".")).count(), "no temp files left: " + bin);
         }
         Map<String, Object> conflist = Json.parseObject(Files.readString(root.resolve("etc/cni/net.d/10-weft.conflist")));
         assertEquals("cbr0", conflist.get("name"), "flannel's network name: host-local's allocations under /var/lib/cni/networks/cbr0 carry over");

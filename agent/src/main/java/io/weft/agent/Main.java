@@ -1,7 +1,133 @@
 package io.weft.agent;
 
-public final class Main {
+import io.weft.agent.backend.BackendException;
+import io.weft.agent.subnet.LocalDirSubnetManager;
+import io.weft.agent.subnet.SubnetException;
+import io.weft.agent.subnet.SubnetManager;
+import io.weft.core.config.ConfigException;
+import io.weft.core.config.NetConf;
+import io.weft.core.config.NetConfParser;
+import io.weft.core.iproute.IpException;
+import io.weft.core.net.Ipv4Address;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** weftd: the node agent. Flags follow flanneld's where flanneld has them. */
+@Command(name = "weftd", mixinStandardHelpOptions = true, version = "weftd 0.1.0",
+        description = "weft node agent: leases this node's pod subnet and programs the VXLAN overlay.",
+        subcommands = {io.weft.agent.lab.DemoCommand.class, io.weft.agent.lab.BenchCommand.class})
+public final class Main implements Callable<Integer> {
+
+    static final Path DEFAULT_NET_CONF = Path.of("/etc/kube-flannel/net-conf.json");
+
+    @Option(names = "--iface", description = "Interface (name or address) for inter-node traffic; default: the default route's.")
+    String iface;
+
+    @Option(names = "--public-ip", description = "Address other nodes reach this one at; default: the interface's address.")
+    String publicIp;
+
+    @Option(names = "--subnet-file", defaultValue = "/run/flannel/subnet.env", description = "Where to write subnet.env (default: ${DEFAULT-VALUE}).")
+    Path subnetFile;
+
+    @Option(names = "--net-config-path", description = "net-conf.json (default: " + "/etc/kube-flannel/net-conf.json"
+            + " if it exists, else <lease-dir>/config).")
+    Path netConfigPath;
+
+    @Option(names = "--lease-dir", description = "Keep leases as files in this directory, shared by all agents on one machine.")
+    Path leaseDir;
+
+    @Option(names = "--ip-masq", description = "Install flannel's masquerade rules for traffic leaving the cluster network.")
+    boolean ipMasq;
+
+    @Option(names = "--healthz-ip", defaultValue = "0.0.0.0", description = "Address for /healthz, /readyz and /metrics (default: ${DEFAULT-VALUE}).")
+    String healthzIp;
+
+    @Option(names = "--healthz-port", defaultValue = "0", description = "Port for /healthz, /readyz and /metrics; 0 disables them (default: ${DEFAULT-VALUE}).")
+    int healthzPort;
+
+    @Option(names = "--resync-interval", defaultValue = "2s", converter = DurationConverter.class,
+            description = "How often the kernel is checked against the leases (default: ${DEFAULT-VALUE}).")
+    Duration resync;
+
+    @Option(names = {"-v", "--verbose"}, description = "Log debug detail and stack traces.")
+    boolean verbose;
+
     public static void main(String[] args) {
-        System.out.println("weftd");
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            System.err.println(cmd.getCommandName() + ": " + ex.getMessage());
+            return 1;
+        });
+        System.exit(cl.execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        LogSetup.init(verbose);
+        NetConf conf;
+        SubnetManager manager;
+        try {
+            conf = readConfig();
+            if (leaseDir == null) {
+                throw new IllegalArgumentException("--lease-dir DIR is required: it is the only subnet manager in this build");
+            }
+            manager = new LocalDirSubnetManager(leaseDir, conf);
+            manager.config();
+        } catch (ConfigException e) {
+            System.err.println("weftd: bad network config: " + e.getMessage());
+            return 1;
+        } catch (IllegalArgumentException e) {
+            System.err.println("weftd: " + e.getMessage());
+            return 1;
+        }
+        Agent.Settings s = new Agent.Settings(iface, publicIp == null ? null : parseIp(publicIp), subnetFile, ipMasq,
+                healthzIp, healthzPort, resync);
+        Agent agent = new Agent(s, manager, Agent::defaultBackend);
+        Thread hook = new Thread(agent::stop, "weftd-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            agent.run();
+            return 0;
+        } catch (ConfigException e) {
+            System.err.println("weftd: bad network config: " + e.getMessage());
+        } catch (BackendException | SubnetException | IllegalArgumentException e) {
+            System.err.println("weftd: " + e.getMessage());
+        } catch (IpException e) {
+            System.err.println("weftd: kernel change failed: " + e.getMessage());
+        } finally {
+            manager.close();
+        }
+        return 1;
+    }
+
+    private NetConf readConfig() {
+        if (netConfigPath != null) return NetConfParser.read(netConfigPath);
+        if (Files.exists(DEFAULT_NET_CONF)) return NetConfParser.read(DEFAULT_NET_CONF);
+        return null; // the lease store's own config
+    }
+
+    private static Ipv4Address parseIp(String s) {
+        try {
+            return Ipv4Address.parse(s);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--public-ip: " + e.getMessage());
+        }
+    }
+
+    /** Accepts 500ms, 2s, 1m. */
+    public static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String v) {
+            String t = v.trim().toLowerCase();
+            if (t.endsWith("ms")) return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+            if (t.endsWith("s")) return Duration.ofMillis((long) (Double.parseDouble(t.substring(0, t.length() - 1)) * 1000));
+            if (t.endsWith("m")) return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)) * 60);
+            return Duration.ofSeconds(Long.parseLong(t));
+        }
     }
 }

@@ -2,6 +2,8 @@ package io.weft.core.config;
 
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -12,7 +14,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.Iterator;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -24,6 +28,7 @@ public final class NetConfParser {
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
 
     private static final Set<String> TOP_FIELDS = Set.of(
@@ -57,6 +62,8 @@ public final class NetConfParser {
         try {
             root = JSON.readTree(json);
         } catch (JsonProcessingException e) {
+            String duplicate = duplicateField(e);
+            if (duplicate != null) throw new ConfigException(duplicate, "appears twice");
             throw new ConfigException(null, "not valid JSON: " + e.getOriginalMessage()
                     + (e.getLocation() != null ? " at line " + e.getLocation().getLineNr()
                     + " column " + e.getLocation().getColumnNr() : ""));
@@ -70,12 +77,25 @@ public final class NetConfParser {
         String ipv6Network = obj.has("IPv6Network") ? text(obj, "IPv6Network") : null;
         if (!enableIPv4) throw new ConfigException("EnableIPv4", "false is not supported: weft needs an IPv4 Network");
         if (enableIPv6) throw new ConfigException("EnableIPv6", "IPv6 is not supported yet; set it to false or leave it out");
+        // flannel's own fields that weft does not use (yet): still type-checked, so a typo'd value is caught
+        bool(obj, "EnableNFTables", false);
+        if (obj.has("IPv6SubnetLen")) integer(obj, "IPv6SubnetLen");
+        if (obj.has("IPv6SubnetMin")) text(obj, "IPv6SubnetMin");
+        if (obj.has("IPv6SubnetMax")) text(obj, "IPv6SubnetMax");
 
-        int defaultLen = network.prefix() <= 22 ? 24 : network.prefix() + 2;
-        int subnetLen = obj.has("SubnetLen") ? integer(obj, "SubnetLen") : defaultLen;
-        if (subnetLen <= network.prefix() || subnetLen > 30) {
-            throw new ConfigException("SubnetLen", subnetLen + " must be longer than the Network's /" + network.prefix()
-                    + " and at most 30");
+        int subnetLen;
+        if (obj.has("SubnetLen")) {
+            subnetLen = integer(obj, "SubnetLen");
+            // as flannel: the Network must hold at least four subnets, since its first one is never leased
+            if (subnetLen < network.prefix() + 2 || subnetLen > 30) {
+                throw new ConfigException("SubnetLen", subnetLen + " must be at least 2 longer than the Network's /"
+                        + network.prefix() + " (room for four subnets) and at most 30");
+            }
+        } else if (network.prefix() > 28) {
+            throw new ConfigException("Network", network + " is too small: the smallest Network is a /28"
+                    + " (four /30 subnets) unless SubnetLen says otherwise");
+        } else {
+            subnetLen = network.prefix() <= 22 ? 24 : network.prefix() + 2;
         }
         long count = 1L << (subnetLen - network.prefix());
         Ipv4Cidr subnetMin = subnetBound(obj, "SubnetMin", network, subnetLen,
@@ -89,10 +109,24 @@ public final class NetConfParser {
         return new NetConf(network, subnetLen, subnetMin, subnetMax, enableIPv4, enableIPv6, ipv6Network, backend);
     }
 
+    /** The path ("Backend.VNI") of the field a duplicate-key error is about, or null for any other error. */
+    private static String duplicateField(JsonProcessingException e) {
+        if (e.getOriginalMessage() == null || !e.getOriginalMessage().startsWith("Duplicate field")
+                || !(e.getProcessor() instanceof JsonParser p)) {
+            return null;
+        }
+        ArrayDeque<String> names = new ArrayDeque<>();
+        for (JsonStreamContext c = p.getParsingContext(); c != null; c = c.getParent()) {
+            if (c.inObject() && c.getCurrentName() != null) names.addFirst(c.getCurrentName());
+        }
+        return names.isEmpty() ? null : String.join(".", names);
+    }
+
     private static BackendConf backend(JsonNode node) {
         if (node == null || node.isNull()) return BackendConf.defaultVxlan();
         if (!(node instanceof ObjectNode b)) throw new ConfigException("Backend", "must be a JSON object");
-        String type = b.has("Type") ? text(b, "Backend.Type") : BackendConf.VXLAN;
+        // flannel lower-cases the type (backend.Manager.GetBackend), so "VXLAN" and "Host-GW" work there too
+        String type = b.has("Type") ? text(b, "Backend.Type").toLowerCase(Locale.ROOT) : BackendConf.VXLAN;
         switch (type) {
             case BackendConf.VXLAN -> {
                 rejectUnknown(b, VXLAN_FIELDS, "Backend.");
@@ -127,11 +161,33 @@ public final class NetConfParser {
         for (Iterator<Map.Entry<String, JsonNode>> it = obj.fields(); it.hasNext(); ) {
             String name = it.next().getKey();
             if (!known.contains(name)) {
-                String hint = known.stream().filter(k -> k.equalsIgnoreCase(name)).findFirst()
+                String hint = known.stream()
+                        .filter(k -> distance(k, name) <= Math.min(2, k.length() / 3))
+                        .min(java.util.Comparator.comparingInt(k -> distance(k, name)))
                         .map(k -> " (did you mean \"" + k + "\"?)").orElse("");
                 throw new ConfigException(prefix + name, "unknown field" + hint);
             }
         }
+    }
+
+    /** Case-insensitive edit distance, to suggest the field a typo meant (SubnetLenght, VNl, backend). */
+    private static int distance(String known, String typed) {
+        String a = known.toLowerCase();
+        String b = typed.toLowerCase();
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) prev[j] = j;
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
     }
 
     private static Ipv4Cidr cidr(ObjectNode obj, String field, boolean required) {
@@ -152,7 +208,17 @@ public final class NetConfParser {
         String v = text(obj, field);
         Ipv4Address a;
         try {
-            a = v.contains("/") ? Ipv4Cidr.parseLenient(v).network() : Ipv4Address.parse(v);
+            if (v.contains("/")) {
+                // a CIDR must be exactly one subnet: "10.244.5.0/16" is not read as 10.244.5.0, nor as 10.244.0.0
+                Ipv4Cidr given = Ipv4Cidr.parse(v);
+                if (given.prefix() != subnetLen) {
+                    throw new ConfigException(field, v + " is not a /" + subnetLen + " subnet (SubnetLen is "
+                            + subnetLen + "); write the subnet's first address, e.g. \"" + given.network() + "\"");
+                }
+                a = given.network();
+            } else {
+                a = Ipv4Address.parse(v);
+            }
         } catch (IllegalArgumentException e) {
             throw new ConfigException(field, e.getMessage());
         }

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -37,6 +38,13 @@ public record SubnetEnv(Ipv4Cidr network, Ipv4Cidr subnet, int mtu, boolean ipMa
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
         try {
+            // createTempFile makes it 0600; flannel's subnet.env is 0644, and non-root readers (monitoring,
+            // other CNI chains) rely on that
+            try {
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+            } catch (UnsupportedOperationException e) {
+                // not a POSIX file system: keep the default
+            }
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 ch.write(StandardCharsets.UTF_8.encode(render()));
                 ch.force(true);
@@ -60,16 +68,28 @@ public record SubnetEnv(Ipv4Cidr network, Ipv4Cidr subnet, int mtu, boolean ipMa
             if (eq <= 0) throw new ConfigException(null, source + ": not KEY=VALUE: \"" + l + "\"");
             kv.put(l.substring(0, eq).strip(), l.substring(eq + 1).strip());
         }
+        Ipv4Cidr network = cidr(kv, "FLANNEL_NETWORK", source, false);
+        Ipv4Cidr subnet = cidr(kv, "FLANNEL_SUBNET", source, true);
+        String mtuText = required(kv, "FLANNEL_MTU", source);
+        int mtu;
         try {
-            Ipv4Cidr network = Ipv4Cidr.parse(required(kv, "FLANNEL_NETWORK", source));
-            Ipv4Cidr subnet = Ipv4Cidr.parseLenient(required(kv, "FLANNEL_SUBNET", source));
-            int mtu = Integer.parseInt(required(kv, "FLANNEL_MTU", source));
-            boolean masq = Boolean.parseBoolean(kv.getOrDefault("FLANNEL_IPMASQ", "false"));
-            return new SubnetEnv(network, subnet, mtu, masq);
+            mtu = Integer.parseInt(mtuText);
         } catch (NumberFormatException e) {
-            throw new ConfigException("FLANNEL_MTU", source + ": not a number: " + kv.get("FLANNEL_MTU"));
+            throw new ConfigException("FLANNEL_MTU", source + ": not a number: " + mtuText);
+        }
+        String masqText = kv.getOrDefault("FLANNEL_IPMASQ", "false");
+        if (!masqText.equals("true") && !masqText.equals("false")) {
+            throw new ConfigException("FLANNEL_IPMASQ", source + ": not true or false: " + masqText);
+        }
+        return new SubnetEnv(network, subnet, mtu, Boolean.parseBoolean(masqText));
+    }
+
+    private static Ipv4Cidr cidr(Map<String, String> kv, String key, String source, boolean lenient) {
+        String v = required(kv, key, source);
+        try {
+            return lenient ? Ipv4Cidr.parseLenient(v) : Ipv4Cidr.parse(v);
         } catch (IllegalArgumentException e) {
-            throw new ConfigException(null, source + ": " + e.getMessage());
+            throw new ConfigException(key, source + ": " + e.getMessage());
         }
     }
 

@@ -42,6 +42,7 @@ public final class IpBatch {
      */
     public void apply(Netns ns) {
         List<String> failures = new ArrayList<>();
+        List<String> laterErrors = new ArrayList<>();
         IpException first = null;
         int i = 0;
         while (i < ops.size()) {
@@ -59,13 +60,19 @@ public final class IpBatch {
             if (r.exitCode() != 0) {
                 List<String> named = failedOps(chunk, r.stderr());
                 failures.addAll(named);
-                if (first == null) first = new IpException(r.command(), r.exitCode(), r.stderr(), null);
+                if (first == null) {
+                    first = new IpException(r.command(), r.exitCode(), r.stderr(), null);
+                } else {
+                    // a later process (e.g. bridge after ip) failed too: its command and stderr must not be lost
+                    laterErrors.add(String.join(" ", r.command()) + " exited " + r.exitCode() + ": " + r.stderr().strip());
+                }
             }
             i = j;
         }
         if (first != null) {
-            throw new IpException(first.command(), first.exitCode(), first.stderr(),
-                    "failed: " + String.join("; ", failures));
+            StringBuilder detail = new StringBuilder("failed: ").append(String.join("; ", failures));
+            for (String later : laterErrors) detail.append("\nand ").append(later);
+            throw new IpException(first.command(), first.exitCode(), first.stderr(), detail.toString());
         }
     }
 

@@ -29,14 +29,17 @@ public final class IpRunner {
             throw new IpException(command, 127, "cannot start " + command.getFirst() + ": " + e.getMessage()
                     + " (is iproute2 installed?)", null);
         }
+        // Both outputs are drained while stdin is written: a tool that answers as it reads (cat, ip -batch with
+        // show commands) would otherwise fill its stdout pipe, stop reading, and leave us blocked writing.
         CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> drain(p.getErrorStream()),
+                Thread::startVirtualThread);
+        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> drain(p.getInputStream()),
                 Thread::startVirtualThread);
         try (OutputStream in = p.getOutputStream()) {
             if (stdin != null) in.write(stdin.getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
             // The tool may exit before reading everything (e.g. a bad first batch line); its exit code tells.
         }
-        String out = drain(p.getInputStream());
         int code;
         try {
             code = p.waitFor();
@@ -45,7 +48,7 @@ public final class IpRunner {
             Thread.currentThread().interrupt();
             throw new IpException(command, -1, "interrupted", null);
         }
-        return new Result(command, code, out, err.join());
+        return new Result(command, code, out.join(), err.join());
     }
 
     private static String drain(InputStream s) {

@@ -41,9 +41,13 @@ public sealed interface Netns {
             return c;
         }
 
+        /**
+         * This JVM's namespace by its pid: "/proc/self/ns/net" would be read by the ip process, which has
+         * already entered the namespace it acts in (-n, nsenter), so the device silently stayed where it was.
+         */
         @Override
         public String linkTarget() {
-            return "/proc/self/ns/net";
+            return "/proc/" + ProcessHandle.current().pid() + "/ns/net";
         }
     }
 

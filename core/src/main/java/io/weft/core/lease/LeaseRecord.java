@@ -1,8 +1,10 @@
 package io.weft.core.lease;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -15,7 +17,9 @@ import io.weft.core.net.MacAddress;
  */
 public record LeaseRecord(Ipv4Address publicIp, String backendType, JsonNode backendData) {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
 
     public static LeaseRecord vxlan(Ipv4Address publicIp, int vni, MacAddress vtepMac) {
         ObjectNode data = JsonNodeFactory.instance.objectNode();
@@ -70,6 +74,9 @@ public record LeaseRecord(Ipv4Address publicIp, String backendType, JsonNode bac
             throw new IllegalArgumentException("lease PublicIP: " + e.getMessage());
         }
         JsonNode type = root.get("BackendType");
+        if (type != null && !type.isNull() && !type.isTextual()) {
+            throw new IllegalArgumentException("lease BackendType is not a string: " + type);
+        }
         String backendType = type == null || type.isNull() ? "" : type.asText();
         JsonNode data = root.get("BackendData");
         return new LeaseRecord(publicIp, backendType, data == null ? NullNode.getInstance() : data);

@@ -13,7 +13,10 @@ public record Ipv4Address(int value) implements Comparable<Ipv4Address> {
         if (parts.length != 4) throw new IllegalArgumentException("not an IPv4 address: \"" + text + "\"");
         int v = 0;
         for (String p : parts) {
-            if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(Character::isDigit)) {
+            // ASCII digits only (Character.isDigit would let Arabic-Indic and other digits through), and no
+            // leading zero: "010" is 8 to inet_aton and an error to Go (flannel), so neither reading is safe.
+            if (p.isEmpty() || p.length() > 3 || !p.chars().allMatch(ch -> ch >= '0' && ch <= '9')
+                    || (p.length() > 1 && p.charAt(0) == '0')) {
                 throw new IllegalArgumentException("not an IPv4 address: \"" + text + "\"");
             }
             int octet = Integer.parseInt(p);

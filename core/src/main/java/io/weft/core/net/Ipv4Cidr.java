@@ -41,7 +41,7 @@ public record Ipv4Cidr(Ipv4Address network, int prefix) implements Comparable<Ip
     }
 
     private static int prefixOf(String text, String p) {
-        if (p.isEmpty() || p.length() > 2 || !p.chars().allMatch(Character::isDigit)) {
+        if (p.isEmpty() || p.length() > 2 || !p.chars().allMatch(ch -> ch >= '0' && ch <= '9')) {
             throw new IllegalArgumentException("bad prefix length in \"" + text + "\"");
         }
         int prefix = Integer.parseInt(p);

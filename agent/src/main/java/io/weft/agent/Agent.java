@@ -1,0 +1,208 @@
+package io.weft.agent;
+
+import io.weft.agent.backend.Backend;
+import io.weft.agent.backend.BackendException;
+import io.weft.agent.backend.hostgw.HostGwBackend;
+import io.weft.agent.backend.vxlan.VxlanBackend;
+import io.weft.agent.http.HealthServer;
+import io.weft.agent.http.Metrics;
+import io.weft.agent.ipmasq.IpMasq;
+import io.weft.agent.reconcile.Reconciler;
+import io.weft.agent.subnet.Lease;
+import io.weft.agent.subnet.SubnetManager;
+import io.weft.core.config.BackendConf;
+import io.weft.core.config.NetConf;
+import io.weft.core.config.SubnetEnv;
+import io.weft.core.iproute.IpReader;
+import io.weft.core.iproute.Netns;
+import io.weft.core.lease.LeaseRecord;
+import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.MacAddress;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * weftd's life: pick the underlay, prepare the backend, take a lease, program the peers, write subnet.env,
+ * then keep the kernel in line with the leases until SIGTERM, which leaves the datapath as it is.
+ */
+public final class Agent {
+    private static final Logger LOG = Logger.getLogger(Agent.class.getName());
+    private static final Duration RENEW_MARGIN = Duration.ofHours(1);
+
+    /** What the command line says. */
+    public record Settings(String iface, Ipv4Address publicIp, Path subnetFile, boolean ipMasq,
+                           String healthzIp, int healthzPort, Duration resync) {}
+
+    /** Builds the backend named by the config; a hook so the userspace datapath can be plugged in. */
+    public interface BackendFactory {
+        Backend create(Netns ns, BackendConf conf, Underlay underlay, Ipv4Address publicIp, MacAddress previousMac,
+                       Metrics metrics, HealthServer http);
+    }
+
+    private final Settings settings;
+    private final SubnetManager manager;
+    private final Netns ns = Netns.CURRENT;
+    private final Metrics metrics = new Metrics();
+    private final BackendFactory backends;
+    private volatile boolean running = true;
+    private volatile boolean ready;
+    private volatile long lastLoopNanos = System.nanoTime();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile Thread loopThread;
+
+    public Agent(Settings settings, SubnetManager manager, BackendFactory backends) {
+        this.settings = settings;
+        this.manager = manager;
+        this.backends = backends;
+    }
+
+    public static Backend defaultBackend(Netns ns, BackendConf conf, Underlay u, Ipv4Address publicIp,
+                                         MacAddress previousMac, Metrics metrics, HealthServer http) {
+        return switch (conf.type()) {
+            case BackendConf.HOST_GW -> new HostGwBackend(u.iface(), publicIp, u.network(), u.mtu());
+            case BackendConf.VXLAN -> {
+                if (conf.isUserspace()) {
+                    throw new BackendException("Backend.Datapath \"userspace\" is not available in this build");
+                }
+                yield new VxlanBackend(ns, conf, u.iface(), u.address(), publicIp, u.network(), u.mtu(), previousMac);
+            }
+            default -> throw new BackendException("unknown backend type " + conf.type());
+        };
+    }
+
+    /** Runs until {@link #stop()}; returns normally on a clean stop, throws when the agent cannot start. */
+    public void run() throws IOException, InterruptedException {
+        loopThread = Thread.currentThread();
+        try {
+            runInner();
+        } finally {
+            stopped.countDown();
+        }
+    }
+
+    private void runInner() throws IOException, InterruptedException {
+        NetConf conf = manager.config();
+        IpReader reader = new IpReader(ns);
+        Underlay underlay = Underlay.detect(reader, settings.iface());
+        Ipv4Address publicIp = settings.publicIp() != null ? settings.publicIp() : underlay.address();
+        LOG.info("weftd starting: network " + conf.network() + ", backend " + conf.backend().type()
+                + (conf.backend().isUserspace() ? " (userspace datapath)" : "") + ", iface " + underlay.iface()
+                + " " + underlay.address() + ", public IP " + publicIp + ", leases in " + manager);
+
+        HealthServer http = null;
+        if (settings.healthzPort() > 0) {
+            http = new HealthServer(settings.healthzIp(), settings.healthzPort(),
+                    () -> System.nanoTime() - lastLoopNanos < Duration.ofSeconds(60).toNanos(), () -> ready, metrics);
+        }
+        MacAddress previousMac = manager.leases().stream()
+                .filter(l -> l.attrs().publicIp().equals(publicIp)).map(l -> l.attrs().vtepMac())
+                .filter(m -> m != null).findFirst().orElse(null);
+        try (Backend backend = backends.create(ns, conf.backend(), underlay, publicIp, previousMac, metrics, http)) {
+            LeaseRecord attrs = backend.prepare();
+            Lease lease = manager.acquire(attrs);
+            LOG.info("lease " + lease.subnet() + " (VtepMAC " + attrs.vtepMac() + "), expires " + lease.expiration());
+            metrics.leaseExpiryEpochSeconds.set(lease.expiration().getEpochSecond());
+            backend.activate(lease.subnet());
+            if (http != null) http.start();
+
+            Reconciler reconciler = new Reconciler(ns, conf.network(), backend);
+            SubnetEnv env = new SubnetEnv(conf.network(), lease.subnet(), backend.mtu(), settings.ipMasq());
+            boolean envWritten = false;
+            boolean masqInstalled = false;
+            while (running) {
+                lastLoopNanos = System.nanoTime();
+                try {
+                    if (Instant.now().isAfter(lease.expiration().minus(RENEW_MARGIN))) {
+                        lease = manager.renew(lease);
+                        metrics.leaseExpiryEpochSeconds.set(lease.expiration().getEpochSecond());
+                        LOG.info("renewed lease " + lease.subnet() + " until " + lease.expiration());
+                    }
+                    List<Lease> leases = manager.leases();
+                    logPeerChanges(lease.subnet(), leases);
+                    Reconciler.Result r = reconciler.reconcile(lease.subnet(), leases);
+                    metrics.reconcileRounds.incrementAndGet();
+                    metrics.entriesAdded.addAndGet(r.added());
+                    metrics.entriesRemoved.addAndGet(r.removed());
+                    if (r.deviceRestored()) metrics.deviceRestores.incrementAndGet();
+                    metrics.remoteLeases.set(leases.stream().filter(l -> !l.subnet().equals(env.subnet())).count());
+                    if (settings.ipMasq() && !masqInstalled) {
+                        new IpMasq(ns).install(conf.network(), lease.subnet());
+                        masqInstalled = true;
+                        LOG.info("masquerade rules installed in " + IpMasq.NAT_CHAIN + " and " + IpMasq.FWD_CHAIN);
+                    }
+                    if (!envWritten) {
+                        env.writeAtomically(settings.subnetFile());
+                        envWritten = true;
+                        LOG.info("wrote " + settings.subnetFile() + ": FLANNEL_SUBNET=" + env.subnet().firstHost() + "/"
+                                + env.subnet().prefix() + " FLANNEL_MTU=" + env.mtu());
+                    }
+                    if (!ready) {
+                        ready = true;
+                        metrics.ready.set(1);
+                        LOG.info("ready: " + metrics.remoteLeases.get() + " peers programmed");
+                    }
+                } catch (RuntimeException | IOException e) {
+                    metrics.reconcileErrors.incrementAndGet();
+                    LOG.log(Level.WARNING, "reconcile failed, retrying: " + e.getMessage(), e);
+                }
+                try {
+                    manager.awaitChange(settings.resync().toMillis());
+                } catch (InterruptedException e) {
+                    if (!running) break;
+                    throw e;
+                }
+            }
+            LOG.info("stopping; the datapath stays in place");
+        } finally {
+            if (http != null) http.close();
+        }
+    }
+
+    private java.util.Map<io.weft.core.net.Ipv4Cidr, Lease> knownPeers = java.util.Map.of();
+
+    /** One line per node that joins or leaves, in words an operator reads. */
+    private void logPeerChanges(io.weft.core.net.Ipv4Cidr local, List<Lease> leases) {
+        java.util.Map<io.weft.core.net.Ipv4Cidr, Lease> now = new java.util.TreeMap<>();
+        for (Lease l : leases) if (!l.subnet().equals(local)) now.put(l.subnet(), l);
+        for (Lease l : now.values()) {
+            Lease before = knownPeers.get(l.subnet());
+            if (before == null) {
+                LOG.info("peer " + l.subnet() + " at " + l.attrs().publicIp() + " (" + l.attrs().backendType()
+                        + (l.attrs().vtepMac() != null ? ", VtepMAC " + l.attrs().vtepMac() : "") + ")");
+            } else if (!before.attrs().equals(l.attrs())) {
+                LOG.info("peer " + l.subnet() + " changed: now at " + l.attrs().publicIp()
+                        + (l.attrs().vtepMac() != null ? ", VtepMAC " + l.attrs().vtepMac() : ""));
+            }
+        }
+        for (io.weft.core.net.Ipv4Cidr gone : knownPeers.keySet()) {
+            if (!now.containsKey(gone)) LOG.info("peer " + gone + " left (lease removed or expired)");
+        }
+        knownPeers = now;
+    }
+
+    public Metrics metrics() {
+        return metrics;
+    }
+
+    public boolean isReady() {
+        return ready;
+    }
+
+    /** Asks the loop to end and waits for it; nothing in the kernel is removed. */
+    public void stop() {
+        running = false;
+        Thread t = loopThread;
+        if (t != null) t.interrupt();
+        try {
+            stopped.await(java.util.concurrent.TimeUnit.SECONDS.toMillis(5), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

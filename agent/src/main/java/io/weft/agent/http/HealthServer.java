@@ -1,0 +1,57 @@
+package io.weft.agent.http;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
+
+/** /healthz (the agent's loop is alive), /readyz (routes programmed, subnet.env written) and /metrics. */
+public final class HealthServer implements AutoCloseable {
+    private final HttpServer server;
+
+    public HealthServer(String ip, int port, BooleanSupplier healthy, BooleanSupplier ready, Metrics metrics) throws IOException {
+        try {
+            server = HttpServer.create(new InetSocketAddress(ip, port), 16);
+        } catch (BindException e) {
+            throw new IOException("cannot listen on " + ip + ":" + port + " for /healthz: " + e.getMessage(), e);
+        }
+        server.createContext("/healthz", ex -> reply(ex, healthy.getAsBoolean() ? 200 : 503,
+                healthy.getAsBoolean() ? "ok\n" : "agent loop stalled\n", "text/plain"));
+        server.createContext("/readyz", ex -> reply(ex, ready.getAsBoolean() ? 200 : 503,
+                ready.getAsBoolean() ? "ready\n" : "not ready: routes or subnet.env not in place yet\n", "text/plain"));
+        server.createContext("/metrics", ex -> reply(ex, 200, metrics.render(), "text/plain; version=0.0.4"));
+        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+    }
+
+    public void register(String path, HttpHandler handler) {
+        server.createContext(path, handler);
+    }
+
+    public void start() {
+        server.start();
+    }
+
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    private static void reply(HttpExchange ex, int code, String body, String type) throws IOException {
+        byte[] b = body.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", type);
+        ex.sendResponseHeaders(code, b.length);
+        try (OutputStream o = ex.getResponseBody()) {
+            o.write(b);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

@@ -1,0 +1,73 @@
+package io.weft.cni;
+
+import io.weft.cni.bridge.IpMasq;
+import io.weft.core.iproute.IpBatch;
+import io.weft.core.iproute.IpOp;
+import io.weft.core.iproute.Netns;
+import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.Ipv4Cidr;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Every change the plugin makes to the node, in one place: the real one applies it through core's iproute
+ * layer; the AOT training run's stand-in runs the same number of iproute2 processes with read-only commands
+ * instead, so the build can walk a whole ADD and DEL without changing the machine.
+ */
+interface Kernel {
+    void apply(IpBatch batch, Netns ns);
+
+    void enableForwarding();
+
+    void masquerade(Ipv4Address pod, Ipv4Cidr cluster, String containerId, String ifname);
+
+    void unmasquerade(String containerId, String ifname);
+
+    Kernel REAL = new Kernel() {
+        @Override
+        public void apply(IpBatch batch, Netns ns) {
+            batch.apply(ns);
+        }
+
+        @Override
+        public void enableForwarding() {
+            Path f = Path.of("/proc/sys/net/ipv4/ip_forward");
+            try {
+                if (!Files.readString(f).strip().equals("1")) Files.writeString(f, "1");
+            } catch (IOException e) {
+                System.err.println("weft: cannot enable IPv4 forwarding: " + e.getMessage());
+            }
+        }
+
+        @Override
+        public void masquerade(Ipv4Address pod, Ipv4Cidr cluster, String containerId, String ifname) {
+            IpMasq.add(pod, cluster, containerId, ifname);
+        }
+
+        @Override
+        public void unmasquerade(String containerId, String ifname) {
+            IpMasq.delete(containerId, ifname);
+        }
+    };
+
+    /** For the AOT training run only: same processes, nothing changed. */
+    Kernel DRY_RUN = new Kernel() {
+        @Override
+        public void apply(IpBatch batch, Netns ns) {
+            // In the build's own namespace whatever ns says: entering one (nsenter, ip -n) needs root, a build not.
+            IpBatch read = new IpBatch();
+            for (int i = 0; i < batch.size(); i++) read.add(IpOp.ip("link", "show", "dev", "lo"));
+            read.apply(Netns.CURRENT);
+        }
+
+        @Override
+        public void enableForwarding() {}
+
+        @Override
+        public void masquerade(Ipv4Address pod, Ipv4Cidr cluster, String containerId, String ifname) {}
+
+        @Override
+        public void unmasquerade(String containerId, String ifname) {}
+    };
+}

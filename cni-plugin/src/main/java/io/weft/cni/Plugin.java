@@ -1,0 +1,465 @@
+package io.weft.cni;
+
+import io.weft.cni.bridge.PodOps;
+import io.weft.cni.ipam.Allocator;
+import io.weft.cni.ipam.Flock;
+import io.weft.cni.ipam.HostLocalStore;
+import io.weft.cni.spec.CniException;
+import io.weft.cni.spec.CniVersion;
+import io.weft.cni.spec.Json;
+import io.weft.cni.spec.JsonOut;
+import io.weft.cni.spec.NetConf;
+import io.weft.cni.spec.Result;
+import io.weft.core.config.ConfigException;
+import io.weft.core.config.SubnetEnv;
+import io.weft.core.iproute.Addr;
+import io.weft.core.iproute.IfAddress;
+import io.weft.core.iproute.IpBatch;
+import io.weft.core.iproute.IpException;
+import io.weft.core.iproute.IpReader;
+import io.weft.core.iproute.Link;
+import io.weft.core.iproute.LinkInfo;
+import io.weft.core.iproute.Netns;
+import io.weft.core.iproute.RouteEntry;
+import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.Ipv4Cidr;
+import io.weft.core.net.MacAddress;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+
+/** The CNI commands. Each returns what goes to stdout (null for nothing) or throws {@link CniException}. */
+public final class Plugin {
+    private static final Path SYS_NET = Path.of("/sys/class/net");
+
+    private final CniEnv env;
+    private final Kernel kernel;
+
+    public Plugin(CniEnv env) {
+        this(env, Kernel.REAL);
+    }
+
+    Plugin(CniEnv env, Kernel kernel) {
+        this.env = env;
+        this.kernel = kernel;
+    }
+
+    public String run(String stdin) throws IOException {
+        String cmd = env.command();
+        if (cmd == null) {
+            throw new CniException(CniException.INVALID_ENV, "required env variables [CNI_COMMAND] missing");
+        }
+        return switch (cmd) {
+            case "VERSION" -> version(stdin);
+            case "ADD" -> add(NetConf.parse(stdin));
+            case "DEL" -> del(NetConf.parse(stdin));
+            case "CHECK" -> check(NetConf.parse(stdin));
+            case "STATUS" -> status(NetConf.parse(stdin));
+            case "GC" -> gc(NetConf.parse(stdin));
+            default -> throw new CniException(CniException.INVALID_ENV, "unknown CNI_COMMAND: " + cmd,
+                    "one of ADD, DEL, CHECK, STATUS, GC, VERSION");
+        };
+    }
+
+    // ---- VERSION ----------------------------------------------------------------------------------------
+
+    static String version(String stdin) {
+        String v = CniVersion.CURRENT;
+        if (stdin != null && !stdin.isBlank()) {
+            try {
+                if (Json.parseObject(stdin).get("cniVersion") instanceof String s && !s.isEmpty()) v = s;
+            } catch (CniException e) {
+                // VERSION must answer whatever the caller sent
+            }
+        }
+        JsonOut o = new JsonOut().beginObject().field("cniVersion", v).beginArray("supportedVersions");
+        for (String s : CniVersion.SUPPORTED) o.value(s);
+        return o.endArray().endObject().toString();
+    }
+
+    // ---- ADD --------------------------------------------------------------------------------------------
+
+    private String add(NetConf conf) throws IOException {
+        Trace.mark("parse config");
+        env.requireForAttach();
+        Path nsPath = Path.of(env.netns());
+        if (!Files.exists(nsPath)) {
+            throw new CniException(CniException.INVALID_ENV, "CNI_NETNS " + env.netns() + " does not exist");
+        }
+        SubnetEnv subnetEnv = readSubnetEnv(conf, CniException.TRY_AGAIN);
+        // A malformed prevResult is refused before anything is changed, not after.
+        Result prev = conf.prevResult() == null ? null : Result.fromJson(conf.prevResult());
+        Trace.mark("config and subnet.env");
+        int mtu = conf.mtu() > 0 ? conf.mtu() : subnetEnv.mtu();
+        Ipv4Cidr subnet = subnetEnv.subnet();
+        Ipv4Address gateway = subnet.firstHost();
+        Netns pod = podNetns(nsPath);
+        String hostVeth = hostVethName(env.containerId(), env.ifname());
+        if (Files.exists(SYS_NET.resolve(hostVeth))) {
+            throw new CniException(CniException.INTERNAL, "container veth name provided (" + env.ifname() + ") already exists",
+                    "host interface " + hostVeth + " for container " + env.containerId() + " is still there: DEL it first");
+        }
+
+        HostLocalStore store = HostLocalStore.forNetwork(conf.dataDir(), conf.name());
+        MacAddress hostMac = randomMac();
+        MacAddress podMac = randomMac();
+        IpBatch host = new IpBatch()
+                .add(PodOps.addVethIntoPod(hostVeth, hostMac, env.ifname(), podMac, mtu, pod))
+                .add(Link.master(hostVeth, conf.bridge()));
+        if (conf.hairpinMode()) host.add(PodOps.hairpin(hostVeth, true));
+        host.add(Link.up(hostVeth));
+        if (conf.isGateway()) host.add(Addr.replace(conf.bridge(), gateway, subnet.prefix()));
+        host.add(Link.up(conf.bridge()));
+
+        // The veth pair does not need the address: when the bridge is already there (every ADD but a node's
+        // first), the host side is plumbed while IPAM takes its lock and picks the address.
+        Background<Void> hostSide = Files.exists(SYS_NET.resolve(conf.bridge()))
+                ? Background.start(() -> {
+                    applyHostSide(host);
+                    return null;
+                })
+                : null;
+        Ipv4Address ip = null;
+        try {
+            try (Flock lock = store.lock()) {
+                ip = new Allocator(store, subnet, conf.isGateway() ? gateway : null).allocate(env.containerId(), env.ifname());
+                // Created under the IPAM lock: parallel first ADDs on a fresh node must not race to make the bridge.
+                if (hostSide == null && !Files.exists(SYS_NET.resolve(conf.bridge()))) {
+                    IpBatch b = new IpBatch().add(PodOps.addBridge(conf.bridge(), randomMac(), mtu));
+                    if (conf.isGateway()) b.add(Addr.add(conf.bridge(), gateway, subnet.prefix()));
+                    b.add(Link.up(conf.bridge()));
+                    try {
+                        kernel.apply(b, Netns.CURRENT);
+                    } catch (IpException e) {
+                        // There after all (this process's /sys may not show its own namespace): the host batch
+                        // below sets the address and brings it up in any case.
+                        if (!e.stderr().contains("File exists")) throw e;
+                    }
+                }
+            } finally {
+                if (hostSide != null) hostSide.join(); // its failure ("already exists") is the one to report
+            }
+            Trace.mark("ipam");
+            if (hostSide == null) applyHostSide(host);
+            Trace.mark("host side");
+            IpBatch inPod = new IpBatch()
+                    .add(Addr.add(env.ifname(), ip, subnet.prefix()))
+                    .add(Link.up(env.ifname()));
+            if (conf.isGateway()) {
+                if (!sameCidr(subnetEnv.network(), subnet)) inPod.add(PodOps.routeVia(subnetEnv.network(), gateway, env.ifname()));
+                if (conf.isDefaultGateway()) inPod.add(PodOps.routeVia(new Ipv4Cidr(new Ipv4Address(0), 0), gateway, env.ifname()));
+            }
+            kernel.apply(inPod, pod);
+            Trace.mark("pod side");
+            if (conf.isGateway()) kernel.enableForwarding();
+            if (conf.ipMasq()) kernel.masquerade(ip, subnetEnv.network(), env.containerId(), env.ifname());
+        } catch (RuntimeException | IOException e) {
+            undoAdd(conf, store, ip, hostVeth);
+            throw e;
+        }
+
+        List<Result.Iface> ifs = new ArrayList<>();
+        List<Result.IpConfig> ips = new ArrayList<>();
+        List<Result.Route> routes = new ArrayList<>();
+        Map<String, Object> dns = Map.of();
+        if (prev != null) {
+            ifs.addAll(prev.interfaces());
+            ips.addAll(prev.ips());
+            routes.addAll(prev.routes());
+            dns = prev.dns();
+        }
+        int base = ifs.size();
+        ifs.add(new Result.Iface(conf.bridge(), bridgeMac(conf.bridge()), null));
+        ifs.add(new Result.Iface(hostVeth, hostMac.toString(), null));
+        ifs.add(new Result.Iface(env.ifname(), podMac.toString(), env.netns()));
+        ips.add(new Result.IpConfig(ip + "/" + subnet.prefix(), conf.isGateway() ? gateway.toString() : null, base + 2));
+        if (conf.isGateway()) {
+            if (!sameCidr(subnetEnv.network(), subnet)) routes.add(new Result.Route(subnetEnv.network().toString(), null));
+            if (conf.isDefaultGateway()) routes.add(new Result.Route("0.0.0.0/0", gateway.toString()));
+        }
+        return new Result(ifs, ips, routes, dns).toJson(conf.cniVersion());
+    }
+
+    private void applyHostSide(IpBatch host) {
+        try {
+            kernel.apply(host, Netns.CURRENT);
+        } catch (IpException e) {
+            if (e.getMessage().contains("File exists") && !e.getMessage().contains("addr replace")) {
+                throw new CniException(CniException.INTERNAL, "container veth name provided (" + env.ifname() + ") already exists",
+                        "netns " + env.netns() + ": " + e.stderr().strip().lines().findFirst().orElse(""));
+            }
+            throw e;
+        }
+    }
+
+    /** Takes back what a failed ADD made: its veth (which takes the pod end along) and its address. */
+    private void undoAdd(NetConf conf, HostLocalStore store, Ipv4Address ip, String hostVeth) {
+        if (conf.ipMasq()) {
+            try {
+                kernel.unmasquerade(env.containerId(), env.ifname());
+            } catch (RuntimeException e) {
+                System.err.println("weft: cleanup after failed ADD: " + e.getMessage());
+            }
+        }
+        try {
+            if (Files.exists(SYS_NET.resolve(hostVeth))) kernel.apply(new IpBatch().add(Link.delete(hostVeth)), Netns.CURRENT);
+        } catch (RuntimeException e) {
+            System.err.println("weft: cleanup after failed ADD: " + e.getMessage());
+        }
+        if (ip == null) return;
+        try (Flock lock = store.lock()) {
+            store.release(ip);
+        } catch (IOException | RuntimeException e) {
+            System.err.println("weft: cannot free " + ip + " after failed ADD: " + e.getMessage());
+        }
+    }
+
+    // ---- DEL --------------------------------------------------------------------------------------------
+
+    private String del(NetConf conf) throws IOException {
+        env.requireForDel();
+        HostLocalStore store = HostLocalStore.forNetwork(conf.dataDir(), conf.name());
+        Trace.mark("config");
+        // Freeing the address and deleting the veth do not depend on each other: both at once.
+        Background<Void> release = Background.start(() -> {
+            try (Flock lock = store.lock()) {
+                store.releaseById(env.containerId(), env.ifname());
+            }
+            return null;
+        });
+        try {
+            String hostVeth = hostVethName(env.containerId(), env.ifname());
+            if (Files.exists(SYS_NET.resolve(hostVeth))) {
+                deleteTolerant(Netns.CURRENT, hostVeth); // takes its peer in the pod with it
+            } else if (env.netns() != null && Files.exists(Path.of(env.netns()))) {
+                deleteTolerant(podNetns(Path.of(env.netns())), env.ifname());
+            }
+            Trace.mark("link del");
+            if (conf.ipMasq()) kernel.unmasquerade(env.containerId(), env.ifname());
+        } finally {
+            release.join();
+            Trace.mark("ipam release");
+        }
+        return null;
+    }
+
+    private void deleteTolerant(Netns ns, String dev) {
+        try {
+            kernel.apply(new IpBatch().add(Link.delete(dev)), ns);
+        } catch (IpException e) {
+            String m = e.stderr();
+            if (!m.contains("Cannot find device") && !m.contains("does not exist")) throw e;
+        }
+    }
+
+    // ---- CHECK ------------------------------------------------------------------------------------------
+
+    private String check(NetConf conf) throws IOException {
+        if (!CniVersion.atLeast(conf.cniVersion(), "0.4.0")) {
+            throw new CniException(CniException.INCOMPATIBLE_VERSION, "config version does not allow CHECK",
+                    "cniVersion " + conf.cniVersion() + " < 0.4.0");
+        }
+        env.requireForAttach();
+        if (conf.prevResult() == null) {
+            throw new CniException(CniException.INVALID_CONFIG, "invalid network config: CHECK needs prevResult (the result of ADD)");
+        }
+        if (!Files.exists(Path.of(env.netns()))) {
+            throw new CniException(CniException.INVALID_ENV, "CNI_NETNS " + env.netns() + " does not exist");
+        }
+        readSubnetEnv(conf, CniException.TRY_AGAIN);
+        Result prev = Result.fromJson(conf.prevResult());
+        int idx = -1;
+        for (int i = 0; i < prev.interfaces().size(); i++) {
+            Result.Iface f = prev.interfaces().get(i);
+            if (env.ifname().equals(f.name()) && f.sandbox() != null) idx = i;
+        }
+        if (idx < 0) {
+            throw new CniException(CniException.INVALID_CONFIG, "invalid network config: prevResult has no interface "
+                    + env.ifname() + " with a sandbox");
+        }
+        List<String> missing = new ArrayList<>();
+        List<Result.IpConfig> mine = new ArrayList<>();
+        for (Result.IpConfig c : prev.ips()) if (c.iface() != null && c.iface() == idx) mine.add(c);
+
+        HostLocalStore store = HostLocalStore.forNetwork(conf.dataDir(), conf.name());
+        Set<Ipv4Address> held = new HashSet<>();
+        for (HostLocalStore.Allocation a : store.byId(env.containerId(), env.ifname())) held.add(a.ip());
+        for (Result.IpConfig c : mine) {
+            Ipv4Address a = addrOf(c);
+            if (!held.contains(a)) missing.add("IPAM has no allocation of " + a + " for " + env.containerId() + "/" + env.ifname());
+        }
+
+        IpReader hostReader = new IpReader(Netns.CURRENT);
+        Optional<LinkInfo> br = hostReader.link(conf.bridge());
+        if (br.isEmpty()) missing.add("bridge " + conf.bridge() + " does not exist");
+        else if (!br.get().up()) missing.add("bridge " + conf.bridge() + " is down");
+        String hostVeth = hostVethOf(prev, idx, conf.bridge());
+        Optional<LinkInfo> hv = hostReader.link(hostVeth);
+        if (hv.isEmpty()) missing.add("host veth " + hostVeth + " does not exist");
+        else if (!conf.bridge().equals(hv.get().master())) missing.add("host veth " + hostVeth + " is not a port of " + conf.bridge());
+
+        IpReader podReader = new IpReader(podNetns(Path.of(env.netns())));
+        Optional<LinkInfo> pl = podReader.link(env.ifname());
+        if (pl.isEmpty()) {
+            missing.add("interface " + env.ifname() + " does not exist in " + env.netns());
+        } else {
+            if (!pl.get().up()) missing.add("interface " + env.ifname() + " is down");
+            List<IfAddress> addrs = podReader.addresses(env.ifname());
+            for (Result.IpConfig c : mine) {
+                Ipv4Address a = addrOf(c);
+                int prefix = Ipv4Cidr.parseLenient(c.address()).prefix();
+                if (addrs.stream().noneMatch(x -> x.address().equals(a) && x.prefix() == prefix)) {
+                    missing.add("address " + c.address() + " is not on " + env.ifname());
+                }
+            }
+            List<RouteEntry> routes = podReader.routes();
+            String gwDefault = mine.isEmpty() ? null : mine.getFirst().gateway();
+            for (Result.Route r : prev.routes()) {
+                Ipv4Cidr dst = Ipv4Cidr.parseLenient(r.dst());
+                String gw = r.gw() != null ? r.gw() : gwDefault;
+                boolean found = routes.stream().anyMatch(x -> x.dst().equals(dst)
+                        && (gw == null || (x.via() != null && x.via().toString().equals(gw))));
+                if (!found) missing.add("route " + r.dst() + (gw == null ? "" : " via " + gw) + " is missing in " + env.netns());
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new CniException(CniException.INTERNAL, "CHECK of " + env.containerId() + "/" + env.ifname() + " failed: "
+                    + String.join("; ", missing));
+        }
+        return null;
+    }
+
+    private static Ipv4Address addrOf(Result.IpConfig c) {
+        String a = c.address();
+        int slash = a.indexOf('/');
+        return Ipv4Address.parse(slash < 0 ? a : a.substring(0, slash));
+    }
+
+    // ---- STATUS and GC (CNI 1.1) ------------------------------------------------------------------------
+
+    private String status(NetConf conf) {
+        require11(conf, "STATUS");
+        readSubnetEnv(conf, CniException.UNAVAILABLE);
+        return null;
+    }
+
+    private String gc(NetConf conf) throws IOException {
+        require11(conf, "GC");
+        if (conf.validAttachments() == null) {
+            throw new CniException(CniException.INVALID_CONFIG,
+                    "invalid network config: GC needs cni.dev/valid-attachments (an empty array frees everything)");
+        }
+        Set<String> valid = new HashSet<>();
+        Set<String> validIds = new HashSet<>();
+        for (NetConf.Attachment a : conf.validAttachments()) {
+            valid.add(a.containerId().strip() + "\n" + a.ifname());
+            validIds.add(a.containerId().strip());
+        }
+        HostLocalStore store = HostLocalStore.forNetwork(conf.dataDir(), conf.name());
+        if (!Files.isDirectory(store.dir())) return null;
+        List<HostLocalStore.Allocation> stale = new ArrayList<>();
+        try (Flock lock = store.lock()) {
+            for (HostLocalStore.Allocation a : store.all()) {
+                boolean ok = a.ifname() == null ? validIds.contains(a.containerId())
+                        : valid.contains(a.containerId() + "\n" + a.ifname());
+                if (ok) continue;
+                store.release(a.ip());
+                if (a.ifname() != null) stale.add(a);
+            }
+        }
+        for (HostLocalStore.Allocation a : stale) {
+            String hv = hostVethName(a.containerId(), a.ifname());
+            if (Files.exists(SYS_NET.resolve(hv))) deleteTolerant(Netns.CURRENT, hv);
+            if (conf.ipMasq()) kernel.unmasquerade(a.containerId(), a.ifname());
+        }
+        return null;
+    }
+
+    private static void require11(NetConf conf, String cmd) {
+        if (!CniVersion.atLeast(conf.cniVersion(), "1.1.0")) {
+            throw new CniException(CniException.INCOMPATIBLE_VERSION, "config version does not allow " + cmd,
+                    "cniVersion " + conf.cniVersion() + " < 1.1.0");
+        }
+    }
+
+    // ---- helpers ----------------------------------------------------------------------------------------
+
+    /** subnet.env is weftd's (or flanneld's) sign of life: without it the node has no subnet yet. */
+    private static SubnetEnv readSubnetEnv(NetConf conf, int codeWhenMissing) {
+        Path f = Path.of(conf.subnetFile());
+        try {
+            return SubnetEnv.read(f);
+        } catch (NoSuchFileException e) {
+            throw new CniException(codeWhenMissing, "weftd is not ready: " + f + " does not exist",
+                    "the node agent (weftd or flanneld) writes it once the node has a subnet; is it running?");
+        } catch (IOException e) {
+            throw new CniException(codeWhenMissing, "weftd is not ready: cannot read " + f + ": " + e.getMessage());
+        } catch (ConfigException e) {
+            throw new CniException(codeWhenMissing, "weftd is not ready: " + f + " is not a valid subnet.env: " + e.getMessage());
+        }
+    }
+
+    /**
+     * The pod's host-side veth as the result names it (the interface without a sandbox listed before the pod's
+     * own, other than the bridge): a pod attached by the reference bridge plugin before the node switched to
+     * weft has a veth of another name. Falls back to weft's derived name.
+     */
+    private String hostVethOf(Result prev, int podIdx, String bridge) {
+        for (int i = podIdx - 1; i >= 0; i--) {
+            Result.Iface f = prev.interfaces().get(i);
+            if (f.sandbox() == null && f.name() != null && !f.name().equals(bridge)) return f.name();
+        }
+        return hostVethName(env.containerId(), env.ifname());
+    }
+
+    /**
+     * A pod namespace under /var/run/netns (how containerd names them) is handed to iproute2 by name: {@code ip -n}
+     * saves the nsenter process a path needs.
+     */
+    static Netns podNetns(Path p) {
+        Path dir = p.getParent();
+        if (dir != null && (dir.toString().equals("/var/run/netns") || dir.toString().equals("/run/netns"))) {
+            return Netns.named(p.getFileName().toString());
+        }
+        return Netns.path(p);
+    }
+
+    /** Compares without the record's equals (an invokedynamic bootstrap on first use). */
+    private static boolean sameCidr(Ipv4Cidr a, Ipv4Cidr b) {
+        return a.network().value() == b.network().value() && a.prefix() == b.prefix();
+    }
+
+    /** Host-side veth name derived from the attachment, so DEL and GC find it even with the pod's netns gone. */
+    public static String hostVethName(String containerId, String ifname) {
+        long h = 0xcbf29ce484222325L; // FNV-1a 64
+        for (byte b : (containerId.strip() + "/" + ifname).getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+            h ^= b & 0xff;
+            h *= 0x100000001b3L;
+        }
+        return "veth" + String.format("%08x", (int) (h ^ (h >>> 32)));
+    }
+
+    private static MacAddress randomMac() {
+        long r = ThreadLocalRandom.current().nextLong() & 0xffff_ffff_ffffL;
+        // locally administered (bit 1 of the first octet), unicast (bit 0 clear)
+        r = (r & ~(0x01L << 40)) | (0x02L << 40);
+        return new MacAddress(r);
+    }
+
+    private static String bridgeMac(String bridge) {
+        try {
+            return Files.readString(SYS_NET.resolve(bridge).resolve("address")).strip();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+}

@@ -1,0 +1,136 @@
+package io.weft.cni.ipam;
+
+import io.weft.core.net.Ipv4Address;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+
+/**
+ * The reference host-local plugin's on-disk store, file for file, so weft and host-local can take over from
+ * each other on a node without losing a single allocation:
+ * <ul>
+ *   <li>{@code <dir>/<ip>}: one file per allocated address holding {@code <containerId>\r\n<ifname>}
+ *       (files of old host-local versions hold only the container id, and are honoured);</li>
+ *   <li>{@code <dir>/last_reserved_ip.<range>}: the address handed out last, where the next search starts;</li>
+ *   <li>{@code <dir>/lock}: flock(2)'d around every change.</li>
+ * </ul>
+ * Every method but {@link #lock()} expects the caller to hold the lock.
+ */
+public final class HostLocalStore {
+    public static final String LINE_BREAK = "\r\n";
+    private static final String LAST_RESERVED = "last_reserved_ip.";
+
+    /** One allocation file: the address and whom it belongs to (ifname null for the old one-line format). */
+    public record Allocation(Ipv4Address ip, String containerId, String ifname) {
+        public boolean belongsTo(String id, String ifn) {
+            return containerId.equals(id.strip()) && (ifname == null || ifname.equals(ifn));
+        }
+    }
+
+    private final Path dir;
+
+    public HostLocalStore(Path dir) {
+        this.dir = dir;
+    }
+
+    /** {@code <dataDir>/networks/<network name>}, where host-local with dataDir {@code <dataDir>/networks} looks. */
+    public static HostLocalStore forNetwork(String dataDir, String network) {
+        return new HostLocalStore(Path.of(dataDir, "networks", network));
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public Flock lock() throws IOException {
+        Files.createDirectories(dir);
+        return Flock.exclusive(dir.resolve("lock"));
+    }
+
+    /** Claims {@code ip}; false when the file already exists (someone else holds the address). */
+    public boolean reserve(Ipv4Address ip, String containerId, String ifname, int rangeId) throws IOException {
+        Path f = dir.resolve(ip.toString());
+        try {
+            Files.write(f, (containerId.strip() + LINE_BREAK + ifname).getBytes(StandardCharsets.UTF_8),
+                    StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        } catch (FileAlreadyExistsException e) {
+            return false;
+        }
+        Files.writeString(dir.resolve(LAST_RESERVED + rangeId), ip.toString());
+        return true;
+    }
+
+    public Ipv4Address lastReserved(int rangeId) throws IOException {
+        try {
+            String s = Files.readString(dir.resolve(LAST_RESERVED + rangeId)).strip();
+            return s.isEmpty() ? null : Ipv4Address.parse(s);
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IllegalArgumentException e) {
+            return null; // an IPv6 or damaged entry: start from the range's beginning
+        }
+    }
+
+    /** Every IPv4 allocation file in the directory, in address order. */
+    public List<Allocation> all() throws IOException {
+        TreeMap<Ipv4Address, Allocation> out = new TreeMap<>();
+        if (!Files.isDirectory(dir)) return List.of();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
+            for (Path p : ds) {
+                String name = p.getFileName().toString();
+                if (name.isEmpty() || !Character.isDigit(name.charAt(0)) || name.indexOf(':') >= 0) continue;
+                Ipv4Address ip;
+                try {
+                    ip = Ipv4Address.parse(name);
+                } catch (IllegalArgumentException e) {
+                    continue;
+                }
+                String text;
+                try {
+                    text = Files.readString(p, StandardCharsets.UTF_8).strip();
+                } catch (NoSuchFileException e) {
+                    continue;
+                }
+                int br = text.indexOf(LINE_BREAK);
+                out.put(ip, br < 0 ? new Allocation(ip, text, null)
+                        : new Allocation(ip, text.substring(0, br).strip(), text.substring(br + LINE_BREAK.length()).strip()));
+            }
+        }
+        return new ArrayList<>(out.values());
+    }
+
+    /** The addresses held by one attachment (exact id+ifname match first, then old id-only files, as host-local does). */
+    public List<Allocation> byId(String containerId, String ifname) throws IOException {
+        return byId(all(), containerId, ifname);
+    }
+
+    static List<Allocation> byId(List<Allocation> all, String containerId, String ifname) {
+        List<Allocation> exact = new ArrayList<>();
+        List<Allocation> old = new ArrayList<>();
+        for (Allocation a : all) {
+            if (!a.containerId().equals(containerId.strip())) continue;
+            if (a.ifname() == null) old.add(a);
+            else if (a.ifname().equals(ifname)) exact.add(a);
+        }
+        return exact.isEmpty() ? old : exact;
+    }
+
+    /** Frees what one attachment holds; returns what was freed (nothing is not an error: DEL is idempotent). */
+    public List<Allocation> releaseById(String containerId, String ifname) throws IOException {
+        List<Allocation> mine = byId(containerId, ifname);
+        for (Allocation a : mine) Files.deleteIfExists(dir.resolve(a.ip().toString()));
+        return mine;
+    }
+
+    public void release(Ipv4Address ip) throws IOException {
+        Files.deleteIfExists(dir.resolve(ip.toString()));
+    }
+}

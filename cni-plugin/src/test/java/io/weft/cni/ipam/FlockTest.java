@@ -1,0 +1,57 @@
+package io.weft.cni.ipam;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Both ways of taking the lock are flock(2) on the same file, so they exclude each other (and host-local). */
+class FlockTest {
+    @TempDir
+    Path tmp;
+
+    void excludes(Locker first, Locker second) throws Exception {
+        Path f = tmp.resolve("lock");
+        AtomicBoolean got = new AtomicBoolean();
+        CountDownLatch done = new CountDownLatch(1);
+        try (Flock held = first.lock(f)) {
+            Thread t = new Thread(() -> {
+                try (Flock l = second.lock(f)) {
+                    got.set(true);
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                } finally {
+                    done.countDown();
+                }
+            });
+            t.start();
+            assertFalse(done.await(300, TimeUnit.MILLISECONDS), "second locker must wait while the first holds the lock");
+        }
+        assertTrue(done.await(10, TimeUnit.SECONDS), "second locker gets the lock once it is released");
+        assertTrue(got.get());
+    }
+
+    interface Locker {
+        Flock lock(Path f) throws Exception;
+    }
+
+    @Test
+    void toolExcludesFfm() throws Exception {
+        excludes(Flock::withTool, Flock::withFfm);
+    }
+
+    @Test
+    void ffmExcludesTool() throws Exception {
+        excludes(Flock::withFfm, Flock::withTool);
+    }
+
+    @Test
+    void toolExcludesTool() throws Exception {
+        excludes(Flock::withTool, Flock::withTool);
+    }
+}

@@ -1,0 +1,106 @@
+package io.weft.cni.ipam;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.weft.cni.spec.CniException;
+import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.Ipv4Cidr;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class HostLocalStoreTest {
+    @TempDir
+    Path tmp;
+
+    Ipv4Address ip(String s) {
+        return Ipv4Address.parse(s);
+    }
+
+    Allocator allocator(HostLocalStore s, String subnet) {
+        Ipv4Cidr c = Ipv4Cidr.parse(subnet);
+        return new Allocator(s, c, c.firstHost());
+    }
+
+    @Test
+    void filesAreHostLocals() throws Exception {
+        HostLocalStore s = HostLocalStore.forNetwork(tmp.toString(), "net");
+        try (Flock l = s.lock()) {
+            assertTrue(s.reserve(ip("10.0.0.5"), " abc ", "eth0", 0));
+            assertFalse(s.reserve(ip("10.0.0.5"), "other", "eth0", 0));
+        }
+        Path dir = tmp.resolve("networks/net");
+        assertEquals("abc\r\neth0", Files.readString(dir.resolve("10.0.0.5")));
+        assertEquals("10.0.0.5", Files.readString(dir.resolve("last_reserved_ip.0")));
+        assertTrue(Files.exists(dir.resolve("lock")));
+        assertEquals(List.of(new HostLocalStore.Allocation(ip("10.0.0.5"), "abc", "eth0")), s.byId("abc", "eth0"));
+        assertEquals(List.of(), s.byId("abc", "eth1"));
+        assertEquals(1, s.releaseById("abc", "eth0").size());
+        assertEquals(0, s.releaseById("abc", "eth0").size(), "releasing twice is fine");
+        assertFalse(Files.exists(dir.resolve("10.0.0.5")));
+    }
+
+    @Test
+    void allocatesAfterTheLastReservedAndWraps() throws Exception {
+        HostLocalStore s = HostLocalStore.forNetwork(tmp.toString(), "net");
+        Allocator a = allocator(s, "10.1.0.0/29"); // .1 gateway, .2-.6
+        s.lock().close(); // creates the directory, as every caller does before allocating
+        assertEquals(ip("10.1.0.2"), a.allocate("c1", "eth0"));
+        assertEquals(ip("10.1.0.3"), a.allocate("c2", "eth0"));
+        s.releaseById("c1", "eth0");
+        assertEquals(ip("10.1.0.4"), a.allocate("c3", "eth0"), "continues after the last one, not the lowest free");
+        assertEquals(ip("10.1.0.5"), a.allocate("c4", "eth0"));
+        assertEquals(ip("10.1.0.6"), a.allocate("c5", "eth0"));
+        assertEquals(ip("10.1.0.2"), a.allocate("c6", "eth0"), "wraps, skipping network and gateway");
+        CniException e = assertThrows(CniException.class, () -> a.allocate("c7", "eth0"));
+        assertTrue(e.getMessage().contains("no IP addresses available"), e.getMessage());
+        e = assertThrows(CniException.class, () -> a.allocate("c6", "eth0"));
+        assertTrue(e.getMessage().contains("duplicate"), e.getMessage());
+    }
+
+    @Test
+    void oldOneLineFilesBelongToTheirContainer() throws Exception {
+        HostLocalStore s = HostLocalStore.forNetwork(tmp.toString(), "net");
+        Files.createDirectories(s.dir());
+        Files.writeString(s.dir().resolve("10.1.0.9"), "oldid\n");
+        Files.writeString(s.dir().resolve("last_reserved_ip.0"), "10.1.0.9");
+        Files.writeString(s.dir().resolve("fd00::1"), "v6");
+        assertEquals(List.of(new HostLocalStore.Allocation(ip("10.1.0.9"), "oldid", null)), s.byId("oldid", "eth0"));
+        assertEquals(ip("10.1.0.10"), allocator(s, "10.1.0.0/24").allocate("n", "eth0"));
+        s.releaseById("oldid", "eth7");
+        assertFalse(Files.exists(s.dir().resolve("10.1.0.9")));
+        assertTrue(Files.exists(s.dir().resolve("fd00::1")), "other families' files are left alone");
+    }
+
+    @Test
+    void theFlockKeepsConcurrentAllocatorsApart() throws Exception {
+        HostLocalStore s = HostLocalStore.forNetwork(tmp.toString(), "net");
+        Set<Ipv4Address> got = new HashSet<>();
+        try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
+            List<Future<Ipv4Address>> fs = new ArrayList<>();
+            for (int i = 0; i < 64; i++) {
+                int k = i;
+                fs.add(pool.submit(() -> {
+                    // each caller opens its own store and lock file descriptor, as separate processes do
+                    HostLocalStore mine = HostLocalStore.forNetwork(tmp.toString(), "net");
+                    try (Flock l = mine.lock()) {
+                        return allocator(mine, "10.2.0.0/24").allocate("c" + k, "eth0");
+                    }
+                }));
+            }
+            for (Future<Ipv4Address> f : fs) got.add(f.get());
+        }
+        assertEquals(64, got.size());
+    }
+}

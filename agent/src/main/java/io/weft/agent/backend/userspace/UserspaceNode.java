@@ -27,7 +27,7 @@ import java.util.concurrent.CountDownLatch;
  *
  * <pre>
  * UserspaceNode --public-ip 172.31.0.2 --subnet 10.244.2.0/24 --mac 0a:..:02 [--vni 1] [--port 8472]
- *               [--underlay-mtu 1500] [--no-offload] [--metrics-file F]
+ *               [--underlay-mtu 1500] [--no-offload] [--metrics-file F] [--http-port P]
  *               --peer 10.244.1.0/24,172.31.0.1,0a:..:01 ...
  * </pre>
  * Prints {@code READY} on stdout once packets flow.
@@ -44,6 +44,7 @@ public final class UserspaceNode {
         int underlayMtu = 1500;
         boolean offload = true;
         Path metricsFile = null;
+        int httpPort = 0;
         List<Lease> remotes = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -55,6 +56,7 @@ public final class UserspaceNode {
                 case "--underlay-mtu" -> underlayMtu = Integer.parseInt(args[++i]);
                 case "--no-offload" -> offload = false;
                 case "--metrics-file" -> metricsFile = Path.of(args[++i]);
+                case "--http-port" -> httpPort = Integer.parseInt(args[++i]);
                 case "--peer" -> {
                     String[] p = args[++i].split(",");
                     remotes.add(new Lease(Ipv4Cidr.parse(p[0]),
@@ -65,8 +67,14 @@ public final class UserspaceNode {
         }
         if (publicIp == null || subnet == null) throw new IllegalArgumentException("--public-ip and --subnet are required");
         BackendConf conf = new BackendConf(BackendConf.VXLAN, vni, port, false, 0, BackendConf.USERSPACE);
-        UserspaceVxlanBackend backend = new UserspaceVxlanBackend(conf, "eth0", publicIp, underlayMtu, mac,
-                Netns.CURRENT, offload);
+        // Built the way weftd builds it; /metrics and /debug/capture on 127.0.0.1:<http-port> when asked.
+        io.weft.agent.http.Metrics metrics = new io.weft.agent.http.Metrics();
+        io.weft.agent.http.HealthServer http = httpPort > 0
+                ? new io.weft.agent.http.HealthServer("127.0.0.1", httpPort, () -> true, () -> true, metrics) : null;
+        UserspaceVxlanBackend backend = UserspaceVxlanBackend.create(Netns.CURRENT, conf,
+                new io.weft.agent.Underlay("eth0", publicIp, new Ipv4Cidr(publicIp, 32), underlayMtu), publicIp, mac,
+                metrics, http, offload);
+        if (http != null) http.start();
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             stop.countDown();

@@ -52,7 +52,7 @@ public final class UserspaceVxlanBackend implements Backend {
     private final PeerTable peers;
     private final boolean offload;
     private TapDevice tap;
-    private VxlanDatapath datapath;
+    private volatile VxlanDatapath datapath;
     private Ipv4Cidr activeSubnet;
 
     /**
@@ -79,6 +79,30 @@ public final class UserspaceVxlanBackend implements Backend {
         this.device = "flannel." + conf.vni();
         this.peers = new PeerTable(conf.port());
         this.offload = offload;
+    }
+
+    /**
+     * What weftd's {@code Agent.BackendFactory} calls for {@code "Datapath": "userspace"}: builds the backend,
+     * adds its counters to /metrics and serves {@code /debug/capture} on the health port (when enabled).
+     */
+    public static UserspaceVxlanBackend create(Netns ns, BackendConf conf, io.weft.agent.Underlay underlay,
+                                               Ipv4Address publicIp, MacAddress previousMac,
+                                               io.weft.agent.http.Metrics metrics, io.weft.agent.http.HealthServer http) {
+        return create(ns, conf, underlay, publicIp, previousMac, metrics, http,
+                !"0".equals(System.getenv().getOrDefault("WEFT_USERSPACE_OFFLOAD", "1")));
+    }
+
+    /** As above, with offloads (TAP TSO/checksum, UDP GSO) explicitly on or off. */
+    public static UserspaceVxlanBackend create(Netns ns, BackendConf conf, io.weft.agent.Underlay underlay,
+                                               Ipv4Address publicIp, MacAddress previousMac,
+                                               io.weft.agent.http.Metrics metrics, io.weft.agent.http.HealthServer http,
+                                               boolean offload) {
+        UserspaceVxlanBackend b = new UserspaceVxlanBackend(conf, underlay.iface(), publicIp, underlay.mtu(), previousMac,
+                ns, offload);
+        if (metrics != null) metrics.addSection(sb -> Metrics.render(sb, b.device, b.peers, b.datapath));
+        if (http != null) http.register(io.weft.agent.capture.CaptureHandler.PATH,
+                new io.weft.agent.capture.CaptureHandler(b::datapath));
+        return b;
     }
 
     @Override

@@ -108,12 +108,17 @@ final class Overlay implements AutoCloseable {
 
     /** Starts weft's userspace datapath in node {@code i} and waits until it says READY. */
     Process userspaceVtep(int i, boolean offload, int... peers) throws IOException {
+        return userspaceVtep(i, offload, List.of(), peers);
+    }
+
+    Process userspaceVtep(int i, boolean offload, List<String> extra, int... peers) throws IOException {
         List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", node(i), javaBin(),
                 "--enable-native-access=ALL-UNNAMED", "-Dio.netty.leakDetection.level=PARANOID",
                 "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), UserspaceNode.class.getName(),
                 "--public-ip", publicIp(i).toString(), "--subnet", subnet(i).toString(), "--mac", mac(i).toString(),
                 "--metrics-file", metricsFile(i).toString()));
         if (!offload) cmd.add("--no-offload");
+        cmd.addAll(extra);
         for (int j : peers) {
             cmd.add("--peer");
             cmd.add(subnet(j) + "," + publicIp(j) + "," + mac(j));

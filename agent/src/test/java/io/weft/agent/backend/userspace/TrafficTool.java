@@ -27,6 +27,18 @@ public final class TrafficTool {
             case "udp-sink" -> udpSink(Integer.parseInt(a[1]), Integer.parseInt(a[2]), Integer.parseInt(a[3]));
             case "udp-source" -> udpSource(a[1], Integer.parseInt(a[2]), Integer.parseInt(a[3]), Integer.parseInt(a[4]));
             case "inject" -> inject(a);
+            case "capture" -> {
+                int rc = new picocli.CommandLine(new io.weft.agent.capture.CaptureCommand())
+                        .execute(java.util.Arrays.copyOfRange(a, 1, a.length));
+                System.out.println("CAPTURE " + rc);
+            }
+            case "http-get" -> {
+                var r = java.net.http.HttpClient.newHttpClient().send(
+                        java.net.http.HttpRequest.newBuilder(java.net.URI.create(a[1])).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                System.out.print(r.body());
+                System.out.println("HTTP " + r.statusCode());
+            }
             default -> throw new IllegalArgumentException(a[0]);
         }
     }

@@ -354,7 +354,8 @@ public final class VxlanDatapath implements AutoCloseable {
         }
         int mss = VirtioNetHdr.gsoSize(in, 0);
         int hdr = TcpSegmenter.headerLength(in, frameOff, frameLen);
-        if (gsoType != VirtioNetHdr.GSO_TCPV4 || hdr < 0 || mss <= 0) {
+        // A sane superframe only: a tiny gso_size would make thousands of segments out of one read.
+        if (gsoType != VirtioNetHdr.GSO_TCPV4 || hdr < 0 || mss < 64 || (frameLen - hdr) / mss > 1024) {
             peer.counters().drop(DropReason.TX_ERROR);
             return;
         }

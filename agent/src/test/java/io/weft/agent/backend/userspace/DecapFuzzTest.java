@@ -1,0 +1,84 @@
+package io.weft.agent.backend.userspace;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.util.ResourceLeakDetector;
+import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.MacAddress;
+import io.weft.core.vxlan.EthernetFrame;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The receive pipeline fed random datagrams (half of them with a valid VXLAN header and our MAC, so the
+ * deeper checks are reached too), under Netty's PARANOID leak detector: nothing throws out of the pipeline,
+ * every datagram buffer is released, and only frames that pass every rule reach the TAP.
+ */
+class DecapFuzzTest {
+    static final MacAddress OURS = MacAddress.parse("0a:00:00:00:00:02");
+    static final int MTU = 1450;
+
+    @Test
+    void randomDatagramsNeverThrowNorLeak() {
+        assertEquals(ResourceLeakDetector.Level.PARANOID, ResourceLeakDetector.getLevel(),
+                "surefire runs with -Dio.netty.leakDetection.level=PARANOID");
+        PeerTable peers = new PeerTable(8472);
+        peers.set(List.of(new PeerTable.Entry(MacAddress.parse("0a:00:00:00:00:01"), Ipv4Address.parse("172.31.0.1"))));
+        VxlanDatapath dp = new VxlanDatapath(null,
+                VxlanDatapath.Options.defaults(1, 8472, Ipv4Address.parse("172.31.0.2"), OURS, MTU), peers);
+        List<int[]> delivered = new ArrayList<>();
+        EmbeddedChannel ch = new EmbeddedChannel(dp.receiveHandler((buf, off, len) -> {
+            assertTrue(len >= EthernetFrame.HEADER_LENGTH && len <= MTU + 14, "delivered length " + len);
+            long dst = EthernetFrame.dst(buf, off);
+            assertTrue(dst == OURS.value() || EthernetFrame.isGroup(dst), "delivered to a foreign MAC");
+            delivered.add(new int[] {off, len});
+            return true;
+        }));
+        InetSocketAddress us = new InetSocketAddress("172.31.0.2", 8472);
+        InetSocketAddress peer = new InetSocketAddress("172.31.0.1", 40000);
+        InetSocketAddress stranger = new InetSocketAddress("172.31.0.9", 40000);
+        SplittableRandom r = new SplittableRandom(7);
+        List<ByteBuf> all = new ArrayList<>();
+        int n = 50_000;
+        for (int i = 0; i < n; i++) {
+            int len = r.nextInt(0, r.nextBoolean() ? 64 : 1600);
+            ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(Math.max(1, len));
+            byte[] a = new byte[len];
+            r.nextBytes(a);
+            b.writeBytes(a);
+            if (len >= 22 && r.nextBoolean()) {
+                b.setInt(0, r.nextInt(8) == 0 ? r.nextInt() : 0x08000000);
+                b.setInt(4, r.nextInt(8) == 0 ? r.nextInt() : 0x100);
+                if (r.nextInt(4) != 0) {
+                    b.setShort(8, (int) (OURS.value() >>> 32));
+                    b.setInt(10, (int) OURS.value());
+                }
+            }
+            all.add(b);
+            ch.writeInbound(new DatagramPacket(b, us, r.nextInt(10) == 0 ? stranger : peer));
+            ch.checkException();
+        }
+        ch.finishAndReleaseAll();
+        for (ByteBuf b : all) assertEquals(0, b.refCnt(), "a datagram buffer was not released");
+        PeerCounters c = peers.snapshot().byIp(Ipv4Address.parse("172.31.0.1").value()).counters();
+        long drops = 0;
+        for (DropReason d : DropReason.values()) drops += c.drops(d);
+        drops += peers.unknown().drops(DropReason.UNKNOWN_SOURCE);
+        assertEquals(n, drops + c.rxPackets(), "every datagram is either delivered or counted as a drop");
+        assertEquals(delivered.size(), c.rxPackets());
+        assertTrue(c.rxPackets() > 1000, "the fuzzer reached the TAP " + c.rxPackets() + " times");
+        assertTrue(peers.unknown().drops(DropReason.UNKNOWN_SOURCE) > 1000);
+        for (DropReason d : List.of(DropReason.RUNT, DropReason.BAD_FLAGS, DropReason.WRONG_VNI, DropReason.OVERSIZE,
+                DropReason.NOT_OUR_MAC)) {
+            assertTrue(c.drops(d) > 0, "fuzzer never hit " + d);
+        }
+    }
+}

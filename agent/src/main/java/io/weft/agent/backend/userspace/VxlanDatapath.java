@@ -18,7 +18,12 @@ import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.SegmentedDatagramPacket;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.util.internal.PlatformDependent;
+import io.netty.channel.IoEvent;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoRegistration;
+import io.netty.channel.epoll.EpollIoHandle;
+import io.netty.channel.epoll.EpollIoOps;
+import io.netty.channel.unix.FileDescriptor;
 import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.MacAddress;
 import io.weft.core.tap.NativeIo;
@@ -33,11 +38,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
-import java.util.Queue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 import java.util.logging.Logger;
 
 /**
@@ -45,11 +46,12 @@ import java.util.logging.Logger;
  * VtepMAC is the frame's destination; VXLAN datagrams received on the port are checked and their inner
  * frames written to the TAP.
  *
- * <p>Threads: one Netty epoll event loop owns every socket (receive on the VXLAN port with recvmmsg; send on
- * a small pool of sockets bound to ephemeral ports, so that the outer source port follows the inner flow's
- * hash as the kernel's does) and writes decapsulated frames to the TAP; one platform thread reads the TAP
- * in batches, encapsulates (segmenting TSO superframes) and hands the datagrams to the event loop through
- * lock-free queues, one flush per batch (sendmmsg, or one UDP GSO send per superframe).
+ * <p>Threads: two Netty epoll event loops and no hand-off between them. The receive loop owns the socket on
+ * the VXLAN port (recvmmsg) and writes decapsulated frames to the TAP. The transmit loop has the TAP's
+ * descriptor in its epoll set (an {@link EpollIoHandle}): it reads frames in batches, encapsulates them
+ * (segmenting TSO superframes) and writes them to a small pool of sockets bound to ephemeral ports (so that
+ * the outer source port follows the inner flow's hash, as the kernel's does), one flush per batch
+ * (sendmmsg, or one UDP GSO send per superframe). When a socket backs up, the loop stops reading the TAP.
  */
 public final class VxlanDatapath implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(VxlanDatapath.class.getName());
@@ -60,7 +62,6 @@ public final class VxlanDatapath implements AutoCloseable {
     private static final int SO_SNDBUFFORCE = 32;
     private static final int SO_RCVBUFFORCE = 33;
     private static final int READ_BATCH = 64;
-    private static final int MAX_PENDING = 2048;
     private static final int RX_SLOT = 2048;
     /** The kernel refuses a UDP send over 64 KiB, so one GSO send carries at most this much. */
     private static final int GSO_MAX_BYTES = 65000;
@@ -98,11 +99,12 @@ public final class VxlanDatapath implements AutoCloseable {
     private EventLoopGroup group;
     private Channel rx;
     private Channel[] tx;
-    private Queue<Object>[] txQueues;
-    private final AtomicInteger pending = new AtomicInteger();
-    private final AtomicBoolean flushScheduled = new AtomicBoolean();
-    private final Runnable drainTask = this::drain;
-    private Thread reader;
+    private IoEventLoop txLoop;
+    private IoRegistration tapRegistration;
+    private ByteBuf scratch;
+    private long scratchAddress;
+    private int dirty; // bit per tx channel written since the last flush (tx loop only)
+    private boolean tapPaused;
     private volatile boolean running;
     private volatile boolean gsoActive;
     private volatile FrameSink sink;
@@ -136,13 +138,17 @@ public final class VxlanDatapath implements AutoCloseable {
         boolean offloadOn = opt.offload() && tap.setOffload(TapDevice.TUN_F_CSUM | TapDevice.TUN_F_TSO4 | TapDevice.TUN_F_TSO_ECN);
         if (!opt.offload()) tap.setOffload(0);
         gsoActive = opt.gso() && offloadOn && SegmentedDatagramPacket.isSupported();
-        group = new MultiThreadIoEventLoopGroup(1, r -> {
+        // Two loops: one receives and writes to the TAP, the other reads the TAP and sends. Neither direction
+        // hands packets across threads.
+        group = new MultiThreadIoEventLoopGroup(2, r -> {
             Thread t = new Thread(r, "weft-vxlan-loop");
             t.setDaemon(true);
             return t;
         }, EpollIoHandler.newFactory());
         try {
-            rx = new Bootstrap().group(group).channel(EpollDatagramChannel.class)
+            IoEventLoop rxLoop = (IoEventLoop) group.next();
+            txLoop = (IoEventLoop) group.next();
+            rx = new Bootstrap().group(rxLoop).channel(EpollDatagramChannel.class)
                     .option(ChannelOption.SO_RCVBUF, opt.socketBuffer())
                     .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(RX_SLOT * 32))
                     .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, RX_SLOT)
@@ -152,9 +158,8 @@ public final class VxlanDatapath implements AutoCloseable {
             // Past net.core.rmem_max when we hold CAP_NET_ADMIN (the agent does): bursts from many peers.
             NativeIo.setsockoptInt(((EpollDatagramChannel) rx).fd().intValue(), SOL_SOCKET, SO_RCVBUFFORCE, opt.socketBuffer());
             tx = new Channel[Math.max(1, opt.txSockets())];
-            txQueues = new Queue[tx.length];
             for (int i = 0; i < tx.length; i++) {
-                tx[i] = new Bootstrap().group(group).channel(EpollDatagramChannel.class)
+                tx[i] = new Bootstrap().group(txLoop).channel(EpollDatagramChannel.class)
                         .option(ChannelOption.SO_SNDBUF, opt.socketBuffer())
                         .option(ChannelOption.AUTO_READ, false)
                         .option(ChannelOption.ALLOCATOR, alloc)
@@ -162,7 +167,6 @@ public final class VxlanDatapath implements AutoCloseable {
                         .handler(new TxHandler())
                         .bind(new InetSocketAddress(opt.local() == null ? null : opt.local().toInetAddress(), 0))
                         .sync().channel();
-                txQueues[i] = PlatformDependent.newMpscQueue();
                 int txFd = ((EpollDatagramChannel) tx[i]).fd().intValue();
                 NativeIo.setsockoptInt(txFd, SOL_SOCKET, SO_SNDBUFFORCE, opt.socketBuffer());
                 // The kernel's VXLAN device leaves DF clear on the outer header (df unset); so do we.
@@ -178,9 +182,15 @@ public final class VxlanDatapath implements AutoCloseable {
                 + " rx=recvmmsg tx-sockets=" + tx.length;
         LOG.info("userspace VXLAN datapath on " + tap.name() + " port " + opt.port() + ": " + features);
         running = true;
-        reader = new Thread(this::readLoop, "weft-tap-reader");
-        reader.setDaemon(true);
-        reader.start();
+        scratch = alloc.directBuffer(VirtioNetHdr.LENGTH + 65536 + 64);
+        scratchAddress = address(scratch, 0, scratch.capacity());
+        try {
+            tapRegistration = txLoop.register(new TapHandle()).sync().getNow();
+            txLoop.submit(() -> tapRegistration.submit(EpollIoOps.EPOLLIN)).sync();
+        } catch (Throwable e) {
+            shutdownGroup();
+            throw e;
+        }
     }
 
     /** Which speed features are on, for logs and /metrics. */
@@ -295,29 +305,47 @@ public final class VxlanDatapath implements AutoCloseable {
 
     // ---------------------------------------------------------------- transmit: TAP -> wire
 
-    private void readLoop() {
-        ByteBuf scratch = alloc.directBuffer(VirtioNetHdr.LENGTH + 65536 + 64);
-        try {
-            long base = address(scratch, 0, scratch.capacity());
-            int cap = scratch.capacity();
-            while (running) {
-                if (!tap.awaitReadable(100)) continue;
-                int n = 0;
-                while (n < READ_BATCH && running) {
-                    int len = tap.read(base, cap);
-                    if (len < 0) break;
-                    n++;
-                    try {
-                        encap(scratch, len);
-                    } catch (RuntimeException e) {
-                        peers.unknown().drop(DropReason.TX_ERROR);
-                    }
-                }
-                if (n > 0) scheduleFlush();
-                while (pending.get() > MAX_PENDING && running) LockSupport.parkNanos(20_000);
+    /** The TAP's descriptor in the transmit loop's epoll set: readable means frames to encapsulate. */
+    private final class TapHandle implements EpollIoHandle {
+        private final FileDescriptor fd = new FileDescriptor(tap.fd());
+
+        @Override
+        public FileDescriptor fd() {
+            return fd;
+        }
+
+        @Override
+        public void handle(IoRegistration registration, IoEvent event) {
+            readTap();
+        }
+
+        @Override
+        public void close() {
+            // the TapDevice owns and closes the descriptor
+        }
+    }
+
+    /** On the transmit loop: reads a batch of frames, encapsulates and writes them, flushes each socket once. */
+    private void readTap() {
+        int n = 0;
+        while (n < READ_BATCH && running && !tapPaused) {
+            int len = tap.read(scratchAddress, scratch.capacity());
+            if (len < 0) break;
+            n++;
+            try {
+                encap(scratch, len);
+            } catch (RuntimeException e) {
+                peers.unknown().drop(DropReason.TX_ERROR);
             }
-        } finally {
-            scratch.release();
+        }
+        flushTx();
+    }
+
+    private void flushTx() {
+        int d = dirty;
+        dirty = 0;
+        for (int i = 0; d != 0; i++, d >>>= 1) {
+            if ((d & 1) != 0) tx[i].flush();
         }
     }
 
@@ -388,48 +416,26 @@ public final class VxlanDatapath implements AutoCloseable {
     }
 
     private void enqueue(int q, Object msg) {
-        txQueues[q].offer(msg);
-        pending.incrementAndGet();
-    }
-
-    private void scheduleFlush() {
-        if (flushScheduled.compareAndSet(false, true)) {
-            try {
-                group.next().execute(drainTask);
-            } catch (RuntimeException e) {
-                flushScheduled.set(false);
-            }
+        Channel c = tx[q];
+        c.write(msg, c.voidPromise());
+        dirty |= 1 << q;
+        if (!c.isWritable() && !tapPaused) {
+            // The socket is backed up: stop reading the TAP (its queue then holds, and drops, as a NIC's
+            // would) until the channel drains.
+            c.flush();
+            tapPaused = true;
+            tapRegistration.submit(EpollIoOps.NONE);
         }
-    }
-
-    /** On the event loop: writes what the reader queued, flushing each socket once (sendmmsg / GSO). */
-    private void drain() {
-        flushScheduled.set(false);
-        boolean leftover = false;
-        for (int i = 0; i < tx.length; i++) {
-            Channel c = tx[i];
-            Queue<Object> queue = txQueues[i];
-            boolean wrote = false;
-            Object m;
-            while (c.isWritable() && (m = queue.poll()) != null) {
-                pending.decrementAndGet();
-                if (!c.isActive()) {
-                    io.netty.util.ReferenceCountUtil.release(m);
-                    continue;
-                }
-                c.write(m, c.voidPromise());
-                wrote = true;
-            }
-            if (wrote) c.flush();
-            if (!queue.isEmpty() && c.isWritable()) leftover = true;
-        }
-        if (leftover) scheduleFlush();
     }
 
     private final class TxHandler extends ChannelInboundHandlerAdapter {
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-            if (ctx.channel().isWritable()) scheduleFlush();
+            if (tapPaused && allWritable()) {
+                tapPaused = false;
+                tapRegistration.submit(EpollIoOps.EPOLLIN);
+                readTap();
+            }
             ctx.fireChannelWritabilityChanged();
         }
 
@@ -444,24 +450,27 @@ public final class VxlanDatapath implements AutoCloseable {
         }
     }
 
+    private boolean allWritable() {
+        for (Channel c : tx) if (!c.isWritable()) return false;
+        return true;
+    }
+
     // ---------------------------------------------------------------- lifecycle
 
     @Override
     public synchronized void close() {
         running = false;
-        if (reader != null) {
+        if (tapRegistration != null && txLoop != null) {
             try {
-                reader.join(2000);
+                txLoop.submit(() -> tapRegistration.cancel()).await(2, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }
         shutdownGroup();
-        if (txQueues != null) {
-            for (Queue<Object> q : txQueues) {
-                Object m;
-                while ((m = q.poll()) != null) io.netty.util.ReferenceCountUtil.release(m);
-            }
+        if (scratch != null) {
+            scratch.release();
+            scratch = null;
         }
     }
 

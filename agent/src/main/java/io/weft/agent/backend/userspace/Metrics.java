@@ -30,6 +30,11 @@ public final class Metrics {
         sb.append("weft_userspace_peers{device=\"").append(device).append("\"} ").append(peers.snapshot().peers().size())
                 .append('\n');
         if (dp != null) {
+            long[] co = dp.coalesceStats();
+            header(sb, "weft_userspace_rx_superframes_total", "TCP superframes written to the TAP after receive coalescing");
+            sb.append("weft_userspace_rx_superframes_total{device=\"").append(device).append("\"} ").append(co[0]).append('\n');
+            header(sb, "weft_userspace_rx_coalesced_segments_total", "Received TCP segments joined into superframes");
+            sb.append("weft_userspace_rx_coalesced_segments_total{device=\"").append(device).append("\"} ").append(co[1]).append('\n');
             sb.append("# HELP weft_userspace_info Datapath features in use\n# TYPE weft_userspace_info gauge\n");
             sb.append("weft_userspace_info{device=\"").append(device).append("\",features=\"")
                     .append(dp.features().replace("\"", "'")).append("\"} 1\n");

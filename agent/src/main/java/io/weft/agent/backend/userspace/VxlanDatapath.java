@@ -110,6 +110,8 @@ public final class VxlanDatapath implements AutoCloseable {
     private volatile FrameSink sink;
     private volatile String features = "";
     private FrameOutput output = this::writeTap;
+    private TcpCoalescer coalescer; // receive loop only; null when coalescing is off or in tests
+    private ByteBuf coalesceBuffer;
 
     // Owned by the event loop: the iovec pair for TAP writes (zero virtio header + frame).
     private final MemorySegment iov;
@@ -140,6 +142,10 @@ public final class VxlanDatapath implements AutoCloseable {
         gsoActive = opt.gso() && offloadOn && SegmentedDatagramPacket.isSupported();
         // Two loops: one receives and writes to the TAP, the other reads the TAP and sends. Neither direction
         // hands packets across threads.
+        if (opt.offload()) {
+            coalesceBuffer = alloc.directBuffer(VirtioNetHdr.LENGTH + 65536 + 64);
+            coalescer = new TcpCoalescer(coalesceBuffer, (a, l) -> tap.write(a, l) >= 0);
+        }
         group = new MultiThreadIoEventLoopGroup(2, r -> {
             Thread t = new Thread(r, "weft-vxlan-loop");
             t.setDaemon(true);
@@ -178,7 +184,7 @@ public final class VxlanDatapath implements AutoCloseable {
             shutdownGroup();
             throw e;
         }
-        features = "tap-offload=" + (offloadOn ? "csum,tso4" : "off") + " udp-gso=" + (gsoActive ? "on" : "off (sendmmsg)")
+        features = "tap-offload=" + (offloadOn ? "csum,tso4" : "off") + " rx-coalesce=" + (coalescer != null ? "tcp4" : "off") + " udp-gso=" + (gsoActive ? "on" : "off (sendmmsg)")
                 + " rx=recvmmsg tx-sockets=" + tx.length;
         LOG.info("userspace VXLAN datapath on " + tap.name() + " port " + opt.port() + ": " + features);
         running = true;
@@ -196,6 +202,12 @@ public final class VxlanDatapath implements AutoCloseable {
     /** Which speed features are on, for logs and /metrics. */
     public String features() {
         return features;
+    }
+
+    /** Receive coalescing counters: {superframes written, segments joined into them}. */
+    public long[] coalesceStats() {
+        TcpCoalescer c = coalescer;
+        return c == null ? new long[2] : new long[] {c.superframes(), c.coalescedSegments()};
     }
 
     public boolean gsoActive() {
@@ -230,6 +242,11 @@ public final class VxlanDatapath implements AutoCloseable {
             } else {
                 io.netty.util.ReferenceCountUtil.release(msg);
             }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            if (coalescer != null) coalescer.flush();
         }
 
         @Override
@@ -271,6 +288,10 @@ public final class VxlanDatapath implements AutoCloseable {
         }
         FrameSink s = sink;
         if (s != null) s.frame(false, c, frameOff, frameLen);
+        if (coalescer != null && coalescer.offer(c, frameOff, frameLen, counters)) {
+            counters.rx(frameLen);
+            return frameLen;
+        }
         if (!output.write(c, frameOff, frameLen)) {
             counters.drop(DropReason.TAP_WRITE);
             return -1;
@@ -295,6 +316,7 @@ public final class VxlanDatapath implements AutoCloseable {
     /** The receive pipeline alone, for tests: checks and delivers datagrams to {@code out}. */
     public ChannelInboundHandlerAdapter receiveHandler(FrameOutput out) {
         this.output = out;
+        this.coalescer = null;
         return new RxHandler();
     }
 
@@ -471,6 +493,11 @@ public final class VxlanDatapath implements AutoCloseable {
         if (scratch != null) {
             scratch.release();
             scratch = null;
+        }
+        if (coalesceBuffer != null) {
+            coalescer = null;
+            coalesceBuffer.release();
+            coalesceBuffer = null;
         }
     }
 

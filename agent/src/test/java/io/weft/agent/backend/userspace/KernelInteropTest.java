@@ -49,6 +49,10 @@ class KernelInteropTest {
     @Test
     void tcpKernelToUserspace() throws Exception {
         tcp(1, 2, 5201);
+        Overlay.sleep(400);
+        var m = java.util.regex.Pattern.compile("weft_userspace_rx_superframes_total\\{device=\"flannel.1\"} (\\d+)")
+                .matcher(o.metrics(2));
+        assertTrue(m.find() && Long.parseLong(m.group(1)) > 0, "receive coalescing made superframes:\n" + o.metrics(2));
     }
 
     @Test

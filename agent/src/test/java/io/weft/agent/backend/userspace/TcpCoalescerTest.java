@@ -1,0 +1,111 @@
+package io.weft.agent.backend.userspace;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.weft.core.vxlan.Checksum;
+import io.weft.core.vxlan.Ipv4Packet;
+import io.weft.core.vxlan.TcpSegmenter;
+import io.weft.core.vxlan.VirtioNetHdr;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** Segment a superframe the way the transmit side does, coalesce the pieces back: the same frame comes out. */
+class TcpCoalescerTest {
+    static ByteBuf superframe(int payload) {
+        ByteBuf b = Unpooled.buffer();
+        b.writeShort(0x0a00).writeInt(2).writeShort(0x0a00).writeInt(1).writeShort(0x0800);
+        b.writeByte(0x45).writeByte(0).writeShort(20 + 32 + payload).writeShort(9).writeShort(0x4000)
+                .writeByte(64).writeByte(6).writeShort(0).writeInt(0x0af40105).writeInt(0x0af40205);
+        b.writeShort(40000).writeShort(5201).writeInt(1000).writeInt(77).writeByte(0x80).writeByte(0x18)
+                .writeShort(502).writeShort(0).writeShort(0);
+        b.writeBytes(new byte[] {1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2});
+        byte[] p = new byte[payload];
+        new SplittableRandom(payload).nextBytes(p);
+        b.writeBytes(p);
+        return b;
+    }
+
+    record Written(byte[] bytes) {}
+
+    @Test
+    void segmentsComeBackAsOneSuperframe() {
+        int payload = 20_000;
+        int mss = 1398;
+        ByteBuf in = superframe(payload);
+        int hdr = TcpSegmenter.headerLength(in, 0, in.readableBytes());
+        ByteBuf segs = Unpooled.buffer();
+        int n = TcpSegmenter.segment(in, 0, in.readableBytes(), hdr, mss, segs, 1);
+        List<Written> out = new ArrayList<>();
+        ByteBuf direct = PooledByteBufAllocator.DEFAULT.directBuffer(VirtioNetHdr.LENGTH + 65536);
+        try {
+            TcpCoalescer co = new TcpCoalescer(direct, (addr, len) -> {
+                out.add(new Written(MemorySegment.ofAddress(addr).reinterpret(len).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)));
+                return true;
+            });
+            PeerCounters pc = new PeerCounters("t");
+            int stride = 8 + hdr + mss;
+            for (int i = 0; i < n; i++) {
+                int o = i * stride + 8;
+                int len = Math.min(stride, segs.writerIndex() - i * stride) - 8;
+                assertEquals(true, co.offer(segs, o, len, pc));
+            }
+            co.flush();
+            assertEquals(1, out.size(), "one write for " + n + " segments (PSH on the last flushes)");
+            ByteBuf w = Unpooled.wrappedBuffer(out.getFirst().bytes());
+            assertEquals(VirtioNetHdr.F_NEEDS_CSUM, VirtioNetHdr.flags(w, 0));
+            assertEquals(VirtioNetHdr.GSO_TCPV4, VirtioNetHdr.gsoType(w, 0));
+            assertEquals(mss, VirtioNetHdr.gsoSize(w, 0));
+            assertEquals(hdr, VirtioNetHdr.hdrLen(w, 0));
+            assertEquals(34, VirtioNetHdr.csumStart(w, 0));
+            assertEquals(16, VirtioNetHdr.csumOffset(w, 0));
+            int f = VirtioNetHdr.LENGTH;
+            assertEquals(in.readableBytes(), w.readableBytes() - f);
+            assertEquals(20 + 32 + payload, Ipv4Packet.totalLength(w, f + 14));
+            assertEquals(true, Ipv4Packet.headerChecksumOk(w, f + 14));
+            // completing the partial checksum gives a valid TCP checksum over the whole superframe
+            TcpSegmenter.completeChecksum(w, f, w.readableBytes() - f, 34, 16);
+            int l4 = w.readableBytes() - f - 34;
+            assertEquals(0, Checksum.fold(Checksum.sum(w, f + 34, l4, Ipv4Packet.pseudoHeaderSum(w, f + 14, l4))));
+            byte[] a = new byte[payload];
+            byte[] b = new byte[payload];
+            in.getBytes(hdr, a);
+            w.getBytes(f + hdr, b);
+            assertArrayEquals(a, b);
+            assertEquals(1, co.superframes());
+            assertEquals(n, co.coalescedSegments());
+        } finally {
+            direct.release();
+        }
+    }
+
+    @Test
+    void aGapOrACorruptSegmentBreaksTheRun() {
+        ByteBuf in = superframe(6000);
+        int hdr = TcpSegmenter.headerLength(in, 0, in.readableBytes());
+        ByteBuf segs = Unpooled.buffer();
+        TcpSegmenter.segment(in, 0, in.readableBytes(), hdr, 1000, segs, 1);
+        int stride = 8 + hdr + 1000;
+        List<Integer> lens = new ArrayList<>();
+        ByteBuf direct = PooledByteBufAllocator.DEFAULT.directBuffer(VirtioNetHdr.LENGTH + 65536);
+        try {
+            TcpCoalescer co = new TcpCoalescer(direct, (addr, len) -> lens.add(len));
+            PeerCounters pc = new PeerCounters("t");
+            co.offer(segs, 8, stride - 8, pc);
+            co.offer(segs, stride + 8, stride - 8, pc);
+            co.offer(segs, 3 * stride + 8, stride - 8, pc); // segment 2 missing: a new run starts
+            segs.setByte(4 * stride + 8 + hdr + 5, segs.getByte(4 * stride + 8 + hdr + 5) ^ 1); // corrupt segment 4
+            assertEquals(false, co.offer(segs, 4 * stride + 8, stride - 8, pc), "bad checksum is not coalesced");
+            co.flush();
+            assertEquals(List.of(VirtioNetHdr.LENGTH + hdr + 2000, VirtioNetHdr.LENGTH + hdr + 1000), lens);
+        } finally {
+            direct.release();
+        }
+    }
+}

@@ -14,11 +14,13 @@ cd "$(dirname "$0")/.."
 T=${1:-5}
 JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 JAVA=$JAVA_HOME/bin/java
-for tool in iperf3 ethtool ping ip; do command -v $tool >/dev/null || { echo "bench: needs $tool" >&2; exit 1; }; done
+for tool in iperf3 ethtool ping ip bridge; do command -v $tool >/dev/null || { echo "bench: needs $tool" >&2; exit 1; }; done
 if [ ! -f agent/target/lib/weft-agent.jar ]; then
   JAVA_HOME=$JAVA_HOME mvn -B -q -ntp -pl agent -am package -DskipTests >&2
 fi
 CP="agent/target/lib/*"
+# A DaemonSet would cap the heap; without it the JVM commits 1/64 of RAM up front (RSS then says little).
+AGENT_HEAP=${AGENT_HEAP:--Xms16m -Xmx128m}
 P=wb$$
 NS=()
 cleanup() {
@@ -59,7 +61,7 @@ kernel_vtep() {  # i j
 AGENTS=()
 user_vtep() {  # i j [--no-offload]
   local i=$1 j=$2 log=/tmp/$P-agent$1.log
-  ip netns exec $P-n$i "$JAVA" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -cp "$CP" \
+  ip netns exec $P-n$i "$JAVA" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC $AGENT_HEAP -cp "$CP" \
     io.weft.agent.backend.userspace.UserspaceNode --public-ip 172.31.0.$i --subnet 10.244.$i.0/24 --mac ${MAC[$i]} \
     --peer 10.244.$j.0/24,172.31.0.$j,${MAC[$j]} ${3:-} >"$log" 2>&1 &
   AGENTS+=($!)

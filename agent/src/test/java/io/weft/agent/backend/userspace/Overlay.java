@@ -47,6 +47,9 @@ final class Overlay implements AutoCloseable {
     private final Path dir;
 
     Overlay(String tag, int n) throws IOException {
+        if (!Files.isExecutable(Path.of("/usr/sbin/ethtool")) && !Files.isExecutable(Path.of("/sbin/ethtool"))) {
+            throw new AssertionError("ethtool is missing (apt-get install ethtool): the underlay veths need tx checksum offload off");
+        }
         lab = new NetnsLab(tag);
         dir = Files.createTempDirectory("weft-" + tag);
         try {
@@ -114,7 +117,7 @@ final class Overlay implements AutoCloseable {
     Process userspaceVtep(int i, boolean offload, List<String> extra, int... peers) throws IOException {
         List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", node(i), javaBin(),
                 "--enable-native-access=ALL-UNNAMED", "-Dio.netty.leakDetection.level=PARANOID",
-                "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), UserspaceNode.class.getName(),
+                "-XX:+UseSerialGC", "-Xms16m", "-Xmx128m", "-cp", System.getProperty("java.class.path"), UserspaceNode.class.getName(),
                 "--public-ip", publicIp(i).toString(), "--subnet", subnet(i).toString(), "--mac", mac(i).toString(),
                 "--metrics-file", metricsFile(i).toString()));
         if (!offload) cmd.add("--no-offload");

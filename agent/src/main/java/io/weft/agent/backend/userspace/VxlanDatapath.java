@@ -146,14 +146,16 @@ public final class VxlanDatapath implements AutoCloseable {
             coalesceBuffer = alloc.directBuffer(VirtioNetHdr.LENGTH + 65536 + 64);
             coalescer = new TcpCoalescer(coalesceBuffer, (a, l) -> tap.write(a, l) >= 0);
         }
-        group = new MultiThreadIoEventLoopGroup(2, r -> {
+        int loops = Integer.getInteger("weft.userspace.loops",
+                Integer.parseInt(System.getenv().getOrDefault("WEFT_USERSPACE_LOOPS", "2"))) == 1 ? 1 : 2;
+        group = new MultiThreadIoEventLoopGroup(loops, r -> {
             Thread t = new Thread(r, "weft-vxlan-loop");
             t.setDaemon(true);
             return t;
         }, EpollIoHandler.newFactory());
         try {
             IoEventLoop rxLoop = (IoEventLoop) group.next();
-            txLoop = (IoEventLoop) group.next();
+            txLoop = loops == 1 ? rxLoop : (IoEventLoop) group.next();
             rx = new Bootstrap().group(rxLoop).channel(EpollDatagramChannel.class)
                     .option(ChannelOption.SO_RCVBUF, opt.socketBuffer())
                     .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(RX_SLOT * 32))
@@ -185,7 +187,7 @@ public final class VxlanDatapath implements AutoCloseable {
             throw e;
         }
         features = "tap-offload=" + (offloadOn ? "csum,tso4" : "off") + " rx-coalesce=" + (coalescer != null ? "tcp4" : "off") + " udp-gso=" + (gsoActive ? "on" : "off (sendmmsg)")
-                + " rx=recvmmsg tx-sockets=" + tx.length;
+                + " rx=recvmmsg tx-sockets=" + tx.length + " loops=" + loops;
         LOG.info("userspace VXLAN datapath on " + tap.name() + " port " + opt.port() + ": " + features);
         running = true;
         scratch = alloc.directBuffer(VirtioNetHdr.LENGTH + 65536 + 64);

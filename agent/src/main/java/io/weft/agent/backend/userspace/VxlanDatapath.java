@@ -16,7 +16,7 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.SegmentedDatagramPacket;
+import io.netty.channel.unix.SegmentedDatagramPacket;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
@@ -139,7 +139,7 @@ public final class VxlanDatapath implements AutoCloseable {
         }
         boolean offloadOn = opt.offload() && tap.setOffload(TapDevice.TUN_F_CSUM | TapDevice.TUN_F_TSO4 | TapDevice.TUN_F_TSO_ECN);
         if (!opt.offload()) tap.setOffload(0);
-        gsoActive = opt.gso() && offloadOn && SegmentedDatagramPacket.isSupported();
+        gsoActive = opt.gso() && offloadOn && EpollDatagramChannel.isSegmentedDatagramPacketSupported();
         // Two loops: one receives and writes to the TAP, the other reads the TAP and sends. Neither direction
         // hands packets across threads.
         if (opt.offload()) {

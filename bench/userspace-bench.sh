@@ -39,7 +39,7 @@ topology() {  # fresh namespaces for each datapath
     ip link add eth0 netns $P-n$i type veth peer name p$i netns $P-ul
     ip -n $P-ul link set p$i master br0; ip -n $P-ul link set p$i up
     ip -n $P-n$i addr add 172.31.0.$i/24 dev eth0; ip -n $P-n$i link set eth0 up
-    ip netns exec $P-n$i ethtool -K eth0 tx off >/dev/null
+    ip netns exec $P-n$i ethtool -K eth0 tx off ${UNDERLAY_GRO:+gro on} >/dev/null
     ip netns exec $P-n$i sysctl -qw net.ipv4.ip_forward=1
     ip link add eth0 netns $P-p$i type veth peer name veth$i netns $P-n$i
     ip -n $P-n$i link add cni0 type bridge; ip -n $P-n$i addr add 10.244.$i.1/24 dev cni0

@@ -146,6 +146,8 @@ public final class VxlanDatapath implements AutoCloseable {
             coalesceBuffer = alloc.directBuffer(VirtioNetHdr.LENGTH + 65536 + 64);
             coalescer = new TcpCoalescer(coalesceBuffer, (a, l) -> tap.write(a, l) >= 0);
         }
+        boolean udpGro = Boolean.parseBoolean(System.getProperty("weft.userspace.udpGro",
+                System.getenv().getOrDefault("WEFT_USERSPACE_UDP_GRO", "false")));
         int loops = Integer.getInteger("weft.userspace.loops",
                 Integer.parseInt(System.getenv().getOrDefault("WEFT_USERSPACE_LOOPS", "2"))) == 1 ? 1 : 2;
         group = new MultiThreadIoEventLoopGroup(loops, r -> {
@@ -158,8 +160,11 @@ public final class VxlanDatapath implements AutoCloseable {
             txLoop = loops == 1 ? rxLoop : (IoEventLoop) group.next();
             rx = new Bootstrap().group(rxLoop).channel(EpollDatagramChannel.class)
                     .option(ChannelOption.SO_RCVBUF, opt.socketBuffer())
-                    .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(RX_SLOT * 32))
-                    .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, RX_SLOT)
+                    // UDP_GRO: one recvmsg returns a train of same-flow datagrams (when the underlay device does
+                    // GRO), which Netty splits; else recvmmsg of up to 32 datagrams per call.
+                    .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(udpGro ? 65536 + 4096 : RX_SLOT * 32))
+                    .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, udpGro ? 0 : RX_SLOT)
+                    .option(EpollChannelOption.UDP_GRO, udpGro)
                     .option(ChannelOption.ALLOCATOR, alloc)
                     .handler(new RxHandler())
                     .bind(new InetSocketAddress(opt.port())).sync().channel();
@@ -187,7 +192,7 @@ public final class VxlanDatapath implements AutoCloseable {
             throw e;
         }
         features = "tap-offload=" + (offloadOn ? "csum,tso4" : "off") + " rx-coalesce=" + (coalescer != null ? "tcp4" : "off") + " udp-gso=" + (gsoActive ? "on" : "off (sendmmsg)")
-                + " rx=recvmmsg tx-sockets=" + tx.length + " loops=" + loops;
+                + (udpGro ? " rx=recvmsg+udp-gro" : " rx=recvmmsg") + " tx-sockets=" + tx.length + " loops=" + loops;
         LOG.info("userspace VXLAN datapath on " + tap.name() + " port " + opt.port() + ": " + features);
         running = true;
         scratch = alloc.directBuffer(VirtioNetHdr.LENGTH + 65536 + 64);

@@ -187,8 +187,14 @@ public final class VxlanDatapath implements AutoCloseable {
                 // UDP checksums stay on: `ip link add type vxlan` defaults to udpcsum for IPv4 and UDP GSO needs
                 // them; receivers (kernel and weft) accept zero and non-zero checksums alike.
             }
-        } catch (Throwable e) { // bind failures (BindException) arrive sneakily thrown from sync()
+        } catch (Throwable e) { // bind failures arrive sneakily thrown from sync(), as Netty's NativeIoException
             shutdownGroup();
+            if (e instanceof java.net.BindException) throw e;
+            if (e instanceof IOException && String.valueOf(e.getMessage()).contains("Address already in use")) {
+                java.net.BindException b = new java.net.BindException("UDP port " + opt.port() + ": " + e.getMessage());
+                b.initCause(e);
+                throw b;
+            }
             throw e;
         }
         features = "tap-offload=" + (offloadOn ? "csum,tso4" : "off") + " rx-coalesce=" + (coalescer != null ? "tcp4" : "off") + " udp-gso=" + (gsoActive ? "on" : "off (sendmmsg)")

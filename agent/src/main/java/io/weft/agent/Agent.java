@@ -68,7 +68,8 @@ public final class Agent {
             case BackendConf.HOST_GW -> new HostGwBackend(u.iface(), publicIp, u.network(), u.mtu());
             case BackendConf.VXLAN -> {
                 if (conf.isUserspace()) {
-                    throw new BackendException("Backend.Datapath \"userspace\" is not available in this build");
+                    yield io.weft.agent.backend.userspace.UserspaceVxlanBackend.create(ns, conf, u, publicIp, previousMac,
+                            metrics, http);
                 }
                 yield new VxlanBackend(ns, conf, u.iface(), u.address(), publicIp, u.network(), u.mtu(), previousMac);
             }

@@ -103,6 +103,15 @@ public final class LabCluster implements AutoCloseable {
         for (String ns : left) IpRunner.run(List.of("ip", "netns", "del", ns), null);
     }
 
+    /**
+     * Turns off TX checksum offload on every node's eth0. A veth hands a packet with a half-done checksum to
+     * its peer as it is, which a real wire never does; a userspace VXLAN node reading the underlay with a
+     * plain UDP socket would then see inner packets with unfinished checksums.
+     */
+    public void softwareChecksums() {
+        for (Node n : nodes) sh("ip", "netns", "exec", n.netns(), "ethtool", "-K", "eth0", "tx", "off");
+    }
+
     public void agentArgs(List<String> args) {
         this.extraAgentArgs = List.copyOf(args);
     }

@@ -448,7 +448,9 @@ public final class Plugin {
             h ^= b & 0xff;
             h *= 0x100000001b3L;
         }
-        return "veth" + String.format("%08x", (int) (h ^ (h >>> 32)));
+        // zero-padded hex by hand: String.format starts Formatter (regex, locale data), ~1 ms in a cold JVM
+        String hex = Integer.toHexString((int) (h ^ (h >>> 32)));
+        return "veth" + "00000000".substring(hex.length()) + hex;
     }
 
     private static MacAddress randomMac() {

@@ -123,12 +123,15 @@ public final class Plugin {
         // first), the host side is plumbed while IPAM takes its lock and picks the address.
         Background<Void> hostSide = Files.exists(SYS_NET.resolve(conf.bridge()))
                 ? Background.start(() -> {
+                    Trace.mark("host side starts");
                     applyHostSide(host);
+                    Trace.mark("host side done");
                     return null;
                 })
                 : null;
         Ipv4Address ip = null;
         try {
+            Trace.mark("background started");
             try (Flock lock = store.lock()) {
                 ip = new Allocator(store, subnet, conf.isGateway() ? gateway : null).allocate(env.containerId(), env.ifname());
                 // Created under the IPAM lock: parallel first ADDs on a fresh node must not race to make the bridge.
@@ -144,6 +147,7 @@ public final class Plugin {
                         if (!e.stderr().contains("File exists")) throw e;
                     }
                 }
+                Trace.mark("allocated");
             } finally {
                 if (hostSide != null) hostSide.join(); // its failure ("already exists") is the one to report
             }
@@ -444,7 +448,9 @@ public final class Plugin {
             h ^= b & 0xff;
             h *= 0x100000001b3L;
         }
-        return "veth" + String.format("%08x", (int) (h ^ (h >>> 32)));
+        // zero-padded hex by hand: String.format starts Formatter (regex, locale data), ~1 ms in a cold JVM
+        String hex = Integer.toHexString((int) (h ^ (h >>> 32)));
+        return "veth" + "00000000".substring(hex.length()) + hex;
     }
 
     private static MacAddress randomMac() {

@@ -73,6 +73,7 @@ public final class Flock implements AutoCloseable {
         Process p = new ProcessBuilder(TOOL, "-x", file.toString(), "cat")
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         // cat runs only once flock(1) holds the lock: the echo of one byte says the lock is ours.
+        io.weft.cni.Trace.mark("flock(1) started");
         p.getOutputStream().write('\n');
         p.getOutputStream().flush();
         if (p.getInputStream().read() < 0) {
@@ -85,6 +86,7 @@ public final class Flock implements AutoCloseable {
             }
             throw new IOException("cannot lock " + file + " with " + TOOL + " (exit " + code + ")");
         }
+        io.weft.cni.Trace.mark("flock(1) holds the lock");
         return new Flock(p);
     }
 

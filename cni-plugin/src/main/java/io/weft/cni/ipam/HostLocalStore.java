@@ -83,28 +83,71 @@ public final class HostLocalStore {
     public List<Allocation> all() throws IOException {
         TreeMap<Ipv4Address, Allocation> out = new TreeMap<>();
         if (!Files.isDirectory(dir)) return List.of();
+        byte[] buf = new byte[512];
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path p : ds) {
                 String name = p.getFileName().toString();
-                if (name.isEmpty() || !Character.isDigit(name.charAt(0)) || name.indexOf(':') >= 0) continue;
-                Ipv4Address ip;
-                try {
-                    ip = Ipv4Address.parse(name);
-                } catch (IllegalArgumentException e) {
-                    continue;
-                }
-                String text;
-                try {
-                    text = Files.readString(p, StandardCharsets.UTF_8).strip();
-                } catch (NoSuchFileException e) {
-                    continue;
-                }
+                long v = dottedQuad(name);
+                if (v < 0) continue;
+                Ipv4Address ip = new Ipv4Address((int) v);
+                String text = read(p, buf);
+                if (text == null) continue; // freed meanwhile
+                text = text.strip();
                 int br = text.indexOf(LINE_BREAK);
                 out.put(ip, br < 0 ? new Allocation(ip, text, null)
                         : new Allocation(ip, text.substring(0, br).strip(), text.substring(br + LINE_BREAK.length()).strip()));
             }
         }
         return new ArrayList<>(out.values());
+    }
+
+    /**
+     * The address a file name spells, as Ipv4Address.parse reads it (four decimal octets, ASCII digits, no
+     * leading zeros), or -1 for anything else (IPv6 allocations, last_reserved_ip.0, lock). A per-file
+     * shortcut: an ADD reads every allocation file, and the general parser's split and stream cost ~50 us per
+     * name in a JVM that interprets.
+     */
+    static long dottedQuad(String s) {
+        int n = s.length();
+        if (n < 7 || n > 15) return -1;
+        long v = 0;
+        int octets = 0;
+        int i = 0;
+        while (true) {
+            int start = i;
+            int octet = 0;
+            while (i < n && s.charAt(i) >= '0' && s.charAt(i) <= '9') {
+                octet = octet * 10 + (s.charAt(i) - '0');
+                i++;
+            }
+            int len = i - start;
+            if (len == 0 || len > 3 || (len > 1 && s.charAt(start) == '0') || octet > 255) return -1;
+            v = (v << 8) | octet;
+            if (++octets == 4) return i == n ? v : -1;
+            if (i >= n || s.charAt(i) != '.') return -1;
+            i++;
+        }
+    }
+
+    /** A small file's text (allocation files hold an id and an interface name), UTF-8; null if it is gone. */
+    private static String read(Path p, byte[] buf) throws IOException {
+        java.io.File f = p.toFile();
+        java.io.FileInputStream fin;
+        try {
+            fin = new java.io.FileInputStream(f);
+        } catch (java.io.FileNotFoundException e) {
+            if (!f.exists()) return null;
+            throw e;
+        }
+        try (java.io.InputStream in = fin) {
+            int len = 0;
+            int r;
+            while ((r = in.read(buf, len, buf.length - len)) > 0) {
+                len += r;
+                if (len == buf.length) buf = java.util.Arrays.copyOf(buf, buf.length * 2);
+            }
+            return new String(buf, 0, len, StandardCharsets.UTF_8);
+        }
     }
 
     /** The addresses held by one attachment (exact id+ifname match first, then old id-only files, as host-local does). */

@@ -1,133 +1,180 @@
 package io.weft.cni.spec;
 
-import com.fasterxml.jackson.core.JsonGenerator;
-import java.io.IOException;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
 
-/** A small writer over jackson-core's generator; {@link #toString()} closes it and returns the text. */
+/**
+ * A small compact JSON writer (no spaces, names in the order written); {@link #toString()} returns the text.
+ * Strings are escaped as RFC 8259 requires: quote, backslash and control characters.
+ */
 public final class JsonOut {
-    private final StringWriter out = new StringWriter(512);
-    private final JsonGenerator g;
+    private final StringBuilder b = new StringBuilder(512);
+    /** Whether the next value or name in the current container needs a comma first. */
+    private boolean comma;
 
-    public JsonOut() {
-        try {
-            g = Json.FACTORY.createGenerator(out);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private interface Io {
-        void run() throws IOException;
-    }
-
-    private JsonOut io(Io r) {
-        try {
-            r.run();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    public JsonOut beginObject() {
+        sep();
+        b.append('{');
+        comma = false;
         return this;
     }
 
-    public JsonOut beginObject() {
-        return io(g::writeStartObject);
-    }
-
     public JsonOut endObject() {
-        return io(g::writeEndObject);
+        b.append('}');
+        comma = true;
+        return this;
     }
 
     public JsonOut beginArray(String name) {
-        return io(() -> {
-            g.writeFieldName(name);
-            g.writeStartArray();
-        });
+        name(name);
+        b.append('[');
+        comma = false;
+        return this;
     }
 
     public JsonOut beginArray() {
-        return io(g::writeStartArray);
+        sep();
+        b.append('[');
+        comma = false;
+        return this;
     }
 
     public JsonOut endArray() {
-        return io(g::writeEndArray);
+        b.append(']');
+        comma = true;
+        return this;
     }
 
     public JsonOut beginObject(String name) {
-        return io(() -> {
-            g.writeFieldName(name);
-            g.writeStartObject();
-        });
+        name(name);
+        b.append('{');
+        comma = false;
+        return this;
     }
 
     public JsonOut field(String name, String v) {
-        return io(() -> g.writeStringField(name, v));
+        name(name);
+        if (v == null) b.append("null");
+        else quote(v);
+        comma = true;
+        return this;
     }
 
     public JsonOut field(String name, long v) {
-        return io(() -> g.writeNumberField(name, v));
+        name(name);
+        b.append(v);
+        comma = true;
+        return this;
     }
 
     public JsonOut field(String name, boolean v) {
-        return io(() -> g.writeBooleanField(name, v));
+        name(name);
+        b.append(v);
+        comma = true;
+        return this;
     }
 
     public JsonOut value(String v) {
-        return io(() -> g.writeString(v));
+        sep();
+        if (v == null) b.append("null");
+        else quote(v);
+        comma = true;
+        return this;
     }
 
     /** Writes a value parsed by {@link Json} back out unchanged. */
     public JsonOut field(String name, Object v) {
-        return io(() -> {
-            g.writeFieldName(name);
-            writeValue(v);
-        });
+        name(name);
+        writeValue(v);
+        comma = true;
+        return this;
     }
 
     public JsonOut anyValue(Object v) {
-        return io(() -> writeValue(v));
+        sep();
+        writeValue(v);
+        comma = true;
+        return this;
+    }
+
+    private void sep() {
+        if (comma) b.append(',');
+    }
+
+    private void name(String name) {
+        sep();
+        quote(name);
+        b.append(':');
     }
 
     // if/else rather than a pattern switch: a type switch bootstraps method handles, milliseconds in a cold JVM
-    private void writeValue(Object v) throws IOException {
+    private void writeValue(Object v) {
         if (v == null) {
-            g.writeNull();
+            b.append("null");
         } else if (v instanceof String s) {
-            g.writeString(s);
-        } else if (v instanceof Boolean b) {
-            g.writeBoolean(b);
+            quote(s);
+        } else if (v instanceof Boolean x) {
+            b.append(x.booleanValue());
         } else if (v instanceof Long l) {
-            g.writeNumber(l);
-        } else if (v instanceof Integer i) {
-            g.writeNumber(i);
+            b.append(l.longValue());
+        } else if (v instanceof Integer n) {
+            b.append(n.intValue());
         } else if (v instanceof Double d) {
-            g.writeNumber(d);
+            double x = d;
+            // JSON has no NaN or infinity; they cannot come from Json.parse, written as strings like jackson's default
+            if (Double.isNaN(x) || Double.isInfinite(x)) quote(d.toString());
+            else b.append(x);
         } else if (v instanceof Map<?, ?> m) {
-            g.writeStartObject();
+            b.append('{');
+            boolean first = true;
             for (Map.Entry<?, ?> e : m.entrySet()) {
-                g.writeFieldName(String.valueOf(e.getKey()));
+                if (!first) b.append(',');
+                first = false;
+                quote(String.valueOf(e.getKey()));
+                b.append(':');
                 writeValue(e.getValue());
             }
-            g.writeEndObject();
+            b.append('}');
         } else if (v instanceof List<?> l) {
-            g.writeStartArray();
-            for (Object o : l) writeValue(o);
-            g.writeEndArray();
+            b.append('[');
+            boolean first = true;
+            for (Object o : l) {
+                if (!first) b.append(',');
+                first = false;
+                writeValue(o);
+            }
+            b.append(']');
         } else {
-            g.writeString(v.toString());
+            quote(v.toString());
         }
+    }
+
+    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
+
+    private void quote(String s) {
+        b.append('"');
+        int from = 0;
+        for (int k = 0; k < s.length(); k++) {
+            char c = s.charAt(k);
+            if (c != '"' && c != '\\' && c >= 0x20) continue;
+            b.append(s, from, k);
+            from = k + 1;
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                case '\b' -> b.append("\\b");
+                case '\f' -> b.append("\\f");
+                default -> b.append("\\u00").append(HEX[c >> 4]).append(HEX[c & 0xf]);
+            }
+        }
+        b.append(s, from, s.length()).append('"');
     }
 
     @Override
     public String toString() {
-        try {
-            g.close();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toString();
+        return b.toString();
     }
 }

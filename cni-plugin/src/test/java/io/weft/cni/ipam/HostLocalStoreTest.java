@@ -103,4 +103,15 @@ class HostLocalStoreTest {
         }
         assertEquals(64, got.size());
     }
+
+    @Test
+    void fileNamesReadAsIpv4AddressParseReadsThem() {
+        for (String n : List.of("10.244.1.2", "0.0.0.0", "255.255.255.255", "1.2.3.4", "192.168.100.200")) {
+            assertEquals(Ipv4Address.parse(n).value(), (int) HostLocalStore.dottedQuad(n), n);
+        }
+        for (String n : List.of("lock", "last_reserved_ip.0", "10.244.1", "10.244.1.2.3", "10.244.01.2", "10.244.1.256",
+                "10.244.1.", ".10.244.1", "10..1.2", "fd00::1", "10.244.1.2 ", "1.2.3.4x", "", "1234.1.1.1")) {
+            assertEquals(-1, HostLocalStore.dottedQuad(n), n);
+        }
+    }
 }

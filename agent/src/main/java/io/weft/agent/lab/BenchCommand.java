@@ -42,8 +42,6 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--only", description = "throughput or convergence (default: both).")
     String only;
 
-    record Row(String name, double gbps1, double gbps4, double rttUs) {}
-
     @Override
     public Integer call() throws Exception {
         if (!DemoCommand.isRoot()) {
@@ -60,38 +58,61 @@ public final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    @Option(names = "--rounds", defaultValue = "3", description = "Interleaved rounds; medians are printed (default: ${DEFAULT-VALUE}).")
+    int rounds;
+
+    /** One path under test: its own two-node cluster, kept up for the whole run so rounds can interleave. */
+    private record Path2(String name, LabCluster lab, LabCluster.Pod a, LabCluster.Pod b) {}
+
     private void throughput() throws Exception {
-        List<Row> rows = new ArrayList<>();
-        rows.add(measure("weft vxlan (kernel)", "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}", false));
-        rows.add(measure("vxlan by hand", null, true));
-        rows.add(measure("weft host-gw", "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"host-gw\"}}", false));
-        Row ref = rows.get(1);
-        System.out.println();
-        System.out.printf("  %-22s %14s %14s %12s %10s%n", "path (2 netns nodes)", "TCP 1 stream", "TCP 4 streams", "RTT", "vs hand");
-        for (Row r : rows) {
-            System.out.printf(Locale.ROOT, "  %-22s %9.2f Gb/s %9.2f Gb/s %9.1f µs %9.2fx%n", r.name(), r.gbps1(), r.gbps4(),
-                    r.rttUs(), r.gbps1() / ref.gbps1());
+        List<LabCluster> labs = new ArrayList<>();
+        try {
+            List<Path2> paths = new ArrayList<>();
+            paths.add(setUp(labs, "weft vxlan (kernel)", "k", "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}", false));
+            paths.add(setUp(labs, "vxlan by hand", "h", null, true));
+            paths.add(setUp(labs, "weft host-gw", "g", "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"host-gw\"}}", false));
+            // Rounds interleave the paths so that a burst of load on this machine hits all of them alike.
+            double[][][] samples = new double[paths.size()][3][rounds];
+            for (int r = 0; r < rounds; r++) {
+                System.out.println("round " + (r + 1) + "/" + rounds + " ...");
+                for (int i = 0; i < paths.size(); i++) {
+                    Path2 p = paths.get(i);
+                    samples[i][0][r] = Measure.iperfGbps(p.a(), p.b(), 1, seconds);
+                    samples[i][1][r] = Measure.iperfGbps(p.a(), p.b(), 4, seconds);
+                    samples[i][2][r] = Measure.rttMicros(p.b(), p.a());
+                }
+            }
+            double ref = median(samples[1][0]);
+            System.out.println();
+            System.out.printf("  %-22s %14s %14s %12s %10s%n", "path (2 netns nodes)", "TCP 1 stream", "TCP 4 streams", "RTT", "vs hand");
+            for (int i = 0; i < paths.size(); i++) {
+                System.out.printf(Locale.ROOT, "  %-22s %9.2f Gb/s %9.2f Gb/s %9.1f µs %9.2fx%n", paths.get(i).name(),
+                        median(samples[i][0]), median(samples[i][1]), median(samples[i][2]), median(samples[i][0]) / ref);
+            }
+            System.out.println("  (medians of " + rounds + " interleaved rounds; iperf3 " + seconds + " s each, RTT = mean of 50 pings)");
+            System.out.println();
+        } finally {
+            for (LabCluster l : labs) l.close();
         }
-        System.out.println();
     }
 
-    private Row measure(String name, String netConf, boolean byHand) throws Exception {
-        System.out.println("measuring " + name + " ...");
-        String conf = netConf != null ? netConf : "{\"Network\":\"10.244.0.0/16\"}";
-        try (LabCluster lab = new LabCluster(PREFIX, 2, conf)) {
-            if (byHand) {
-                handMadeVxlan(lab);
-            } else {
-                for (LabCluster.Node n : lab.nodes()) lab.startAgent(n);
-                lab.awaitConverged(Duration.ofSeconds(60));
-            }
-            LabCluster.Pod a = lab.addPod(lab.node(1), "a");
-            LabCluster.Pod b = lab.addPod(lab.node(2), "b");
-            double g1 = Measure.iperfGbps(a, b, 1, seconds);
-            double g4 = Measure.iperfGbps(a, b, 4, seconds);
-            double rtt = Measure.rttMicros(b, a);
-            return new Row(name, g1, g4, rtt);
+    private static double median(double[] v) {
+        double[] c = v.clone();
+        java.util.Arrays.sort(c);
+        return c.length % 2 == 1 ? c[c.length / 2] : (c[c.length / 2 - 1] + c[c.length / 2]) / 2;
+    }
+
+    private Path2 setUp(List<LabCluster> labs, String name, String tag, String netConf, boolean byHand) throws Exception {
+        System.out.println("setting up " + name + " ...");
+        LabCluster lab = new LabCluster(PREFIX + "-" + tag, 2, netConf != null ? netConf : "{\"Network\":\"10.244.0.0/16\"}");
+        labs.add(lab);
+        if (byHand) {
+            handMadeVxlan(lab);
+        } else {
+            for (LabCluster.Node n : lab.nodes()) lab.startAgent(n);
+            lab.awaitConverged(Duration.ofSeconds(60));
         }
+        return new Path2(name, lab, lab.addPod(lab.node(1), "a"), lab.addPod(lab.node(2), "b"));
     }
 
     /** The same VXLAN setup flannel/weft makes, typed by hand: the yardstick for "weft adds nothing". */

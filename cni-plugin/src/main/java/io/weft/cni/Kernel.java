@@ -3,12 +3,14 @@ package io.weft.cni;
 import io.weft.cni.bridge.IpMasq;
 import io.weft.core.iproute.IpBatch;
 import io.weft.core.iproute.IpOp;
+import io.weft.core.iproute.IpSession;
 import io.weft.core.iproute.Netns;
 import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.Ipv4Cidr;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Every change the plugin makes to the node, in one place: the real one applies it through core's iproute
@@ -17,6 +19,12 @@ import java.nio.file.Path;
  */
 interface Kernel {
     void apply(IpBatch batch, Netns ns);
+
+    /** Starts an {@code ip -batch} process in {@code ns} (under {@code prefix}, e.g. flock), commands to follow. */
+    IpSession open(Netns ns, List<String> prefix);
+
+    /** What to send a session for {@code op}: the op itself, or the dry run's read. */
+    IpOp change(IpOp op);
 
     void enableForwarding();
 
@@ -28,6 +36,16 @@ interface Kernel {
         @Override
         public void apply(IpBatch batch, Netns ns) {
             batch.apply(ns);
+        }
+
+        @Override
+        public IpSession open(Netns ns, List<String> prefix) {
+            return IpSession.start(ns, prefix);
+        }
+
+        @Override
+        public IpOp change(IpOp op) {
+            return op;
         }
 
         @Override
@@ -59,6 +77,16 @@ interface Kernel {
             IpBatch read = new IpBatch();
             for (int i = 0; i < batch.size(); i++) read.add(IpOp.ip("link", "show", "dev", "lo"));
             read.apply(Netns.CURRENT);
+        }
+
+        @Override
+        public IpSession open(Netns ns, List<String> prefix) {
+            return IpSession.start(Netns.CURRENT, prefix);
+        }
+
+        @Override
+        public IpOp change(IpOp op) {
+            return IpOp.ip("link", "show", "dev", "lo");
         }
 
         @Override

@@ -16,7 +16,9 @@ import io.weft.core.iproute.Addr;
 import io.weft.core.iproute.IfAddress;
 import io.weft.core.iproute.IpBatch;
 import io.weft.core.iproute.IpException;
+import io.weft.core.iproute.IpOp;
 import io.weft.core.iproute.IpReader;
+import io.weft.core.iproute.IpSession;
 import io.weft.core.iproute.Link;
 import io.weft.core.iproute.LinkInfo;
 import io.weft.core.iproute.Netns;
@@ -111,61 +113,74 @@ public final class Plugin {
         HostLocalStore store = HostLocalStore.forNetwork(conf.dataDir(), conf.name());
         MacAddress hostMac = randomMac();
         MacAddress podMac = randomMac();
-        IpBatch host = new IpBatch()
-                .add(PodOps.addVethIntoPod(hostVeth, hostMac, env.ifname(), podMac, mtu, pod))
-                .add(Link.master(hostVeth, conf.bridge()));
+        List<IpOp> host = new ArrayList<>();
+        // The bridge is created with the rest of the host side, under the IPAM lock: parallel first ADDs on a fresh
+        // node must not race to make it (the loser's "File exists" is expected and ignored).
+        boolean makeBridge = !Files.exists(SYS_NET.resolve(conf.bridge()));
+        if (makeBridge) host.add(PodOps.addBridge(conf.bridge(), randomMac(), mtu));
+        host.add(PodOps.addVethIntoPod(hostVeth, hostMac, env.ifname(), podMac, mtu, pod));
+        host.add(Link.master(hostVeth, conf.bridge()));
         if (conf.hairpinMode()) host.add(PodOps.hairpin(hostVeth, true));
         host.add(Link.up(hostVeth));
         if (conf.isGateway()) host.add(Addr.replace(conf.bridge(), gateway, subnet.prefix()));
         host.add(Link.up(conf.bridge()));
 
-        // The veth pair does not need the address: when the bridge is already there (every ADD but a node's
-        // first), the host side is plumbed while IPAM takes its lock and picks the address.
-        Background<Void> hostSide = Files.exists(SYS_NET.resolve(conf.bridge()))
-                ? Background.start(() -> {
-                    Trace.mark("host side starts");
-                    applyHostSide(host);
-                    Trace.mark("host side done");
-                    return null;
-                })
-                : null;
+        // Two iproute2 processes, both started before the address is known (a process start is milliseconds of a
+        // cold JVM's time): the host side runs under flock(1) on the IPAM lock, so its process holds the lock while
+        // this one allocates and the veth is plumbed meanwhile; the pod's ip waits for the address. Without
+        // flock(1) the lock is taken here instead (flock(2) through FFM) and the host side runs unwrapped.
         Ipv4Address ip = null;
+        Files.createDirectories(store.dir());
+        List<String> lockPrefix = Flock.commandPrefix(store.lockFile());
+        Flock ownLock = lockPrefix == null ? store.lock() : null; // closed (and nulled) once allocated
+        IpSession hostSide = null;
+        IpSession podSide = null;
         try {
-            Trace.mark("background started");
-            try (Flock lock = store.lock()) {
-                ip = new Allocator(store, subnet, conf.isGateway() ? gateway : null).allocate(env.containerId(), env.ifname());
-                // Created under the IPAM lock: parallel first ADDs on a fresh node must not race to make the bridge.
-                if (hostSide == null && !Files.exists(SYS_NET.resolve(conf.bridge()))) {
-                    IpBatch b = new IpBatch().add(PodOps.addBridge(conf.bridge(), randomMac(), mtu));
-                    if (conf.isGateway()) b.add(Addr.add(conf.bridge(), gateway, subnet.prefix()));
-                    b.add(Link.up(conf.bridge()));
-                    try {
-                        kernel.apply(b, Netns.CURRENT);
-                    } catch (IpException e) {
-                        // There after all (this process's /sys may not show its own namespace): the host batch
-                        // below sets the address and brings it up in any case.
-                        if (!e.stderr().contains("File exists")) throw e;
-                    }
+            hostSide = kernel.open(Netns.CURRENT, lockPrefix == null ? List.of() : lockPrefix);
+            int bridgeAt = hostSide.sent();
+            for (IpOp op : host) hostSide.send(kernel.change(op));
+            hostSide.flush();
+            Trace.mark("host side started");
+            podSide = kernel.open(pod, List.of());
+            Trace.mark("pod side started");
+            try {
+                if (!hostSide.awaitStart()) {
+                    IpSession.Outcome o = hostSide.finish();
+                    hostSide = null;
+                    throw new IOException("cannot lock " + store.lockFile() + ": " + String.join(" ", o.command())
+                            + " exited " + o.exitCode() + ": " + o.stderr().strip());
                 }
+                Trace.mark("lock held");
+                ip = new Allocator(store, subnet, conf.isGateway() ? gateway : null).allocate(env.containerId(), env.ifname());
                 Trace.mark("allocated");
             } finally {
-                if (hostSide != null) hostSide.join(); // its failure ("already exists") is the one to report
+                if (hostSide != null) {
+                    IpSession.Outcome o = hostSide.finish(); // its exit releases the lock
+                    hostSide = null;
+                    Trace.mark("host side done");
+                    checkHostSide(o, makeBridge ? bridgeAt : -1);
+                }
+                if (ownLock != null) ownLock.close();
+                ownLock = null;
             }
-            Trace.mark("ipam");
-            if (hostSide == null) applyHostSide(host);
-            Trace.mark("host side");
-            IpBatch inPod = new IpBatch()
-                    .add(Addr.add(env.ifname(), ip, subnet.prefix()))
-                    .add(Link.up(env.ifname()));
+            List<IpOp> inPod = new ArrayList<>();
+            inPod.add(Addr.add(env.ifname(), ip, subnet.prefix()));
+            inPod.add(Link.up(env.ifname()));
             if (conf.isGateway()) {
                 if (!sameCidr(subnetEnv.network(), subnet)) inPod.add(PodOps.routeVia(subnetEnv.network(), gateway, env.ifname()));
                 if (conf.isDefaultGateway()) inPod.add(PodOps.routeVia(new Ipv4Cidr(new Ipv4Address(0), 0), gateway, env.ifname()));
             }
-            kernel.apply(inPod, pod);
+            for (IpOp op : inPod) podSide.send(kernel.change(op));
+            IpSession.Outcome o = podSide.finish();
+            podSide = null;
+            o.orThrow();
             Trace.mark("pod side");
             if (conf.isGateway()) kernel.enableForwarding();
             if (conf.ipMasq()) kernel.masquerade(ip, subnetEnv.network(), env.containerId(), env.ifname());
         } catch (RuntimeException | IOException e) {
+            if (hostSide != null) hostSide.finish();
+            if (ownLock != null) ownLock.close();
+            if (podSide != null) podSide.finish(); // nothing sent: it just exits
             undoAdd(conf, store, ip, hostVeth);
             throw e;
         }
@@ -192,16 +207,20 @@ public final class Plugin {
         return new Result(ifs, ips, routes, dns).toJson(conf.cniVersion());
     }
 
-    private void applyHostSide(IpBatch host) {
-        try {
-            kernel.apply(host, Netns.CURRENT);
-        } catch (IpException e) {
-            if (e.getMessage().contains("File exists") && !e.getMessage().contains("addr replace")) {
+    /** The host side's failures, but a bridge that a parallel first ADD made just before this one. */
+    private void checkHostSide(IpSession.Outcome o, int bridgeAt) {
+        if (o.ok()) return;
+        boolean other = o.exitCode() != 0 && o.failed().isEmpty(); // e.g. flock(1) or ip itself failed
+        for (int k = 0; k < o.failed().size(); k++) {
+            String msg = o.errors().get(k);
+            if (o.failed().get(k) == bridgeAt && msg.contains("File exists")) continue;
+            if (msg.contains("File exists") && o.failedOps().get(k).contains(" type veth ")) {
                 throw new CniException(CniException.INTERNAL, "container veth name provided (" + env.ifname() + ") already exists",
-                        "netns " + env.netns() + ": " + e.stderr().strip().lines().findFirst().orElse(""));
+                        "netns " + env.netns() + ": " + msg.lines().findFirst().orElse(""));
             }
-            throw e;
+            other = true;
         }
+        if (other) o.orThrow();
     }
 
     /** Takes back what a failed ADD made: its veth (which takes the pod end along) and its address. */
@@ -232,26 +251,30 @@ public final class Plugin {
         env.requireForDel();
         HostLocalStore store = HostLocalStore.forNetwork(conf.dataDir(), conf.name());
         Trace.mark("config");
-        // Freeing the address and deleting the veth do not depend on each other: both at once.
-        Background<Void> release = Background.start(() -> {
-            try (Flock lock = store.lock()) {
-                store.releaseById(env.containerId(), env.ifname());
-            }
-            return null;
-        });
-        try {
-            String hostVeth = hostVethName(env.containerId(), env.ifname());
-            if (Files.exists(SYS_NET.resolve(hostVeth))) {
-                deleteTolerant(Netns.CURRENT, hostVeth); // takes its peer in the pod with it
-            } else if (env.netns() != null && Files.exists(Path.of(env.netns()))) {
-                deleteTolerant(podNetns(Path.of(env.netns())), env.ifname());
-            }
-            Trace.mark("link del");
-            if (conf.ipMasq()) kernel.unmasquerade(env.containerId(), env.ifname());
-        } finally {
-            release.join();
-            Trace.mark("ipam release");
+        // The veth's deletion (the kernel takes milliseconds) runs in its own process while the address is freed
+        // under the lock here: no thread of our own needed.
+        String hostVeth = hostVethName(env.containerId(), env.ifname());
+        IpSession link = null;
+        if (Files.exists(SYS_NET.resolve(hostVeth))) {
+            link = kernel.open(Netns.CURRENT, List.of()).send(kernel.change(Link.delete(hostVeth))).flush(); // takes its peer along
+        } else if (env.netns() != null && Files.exists(Path.of(env.netns()))) {
+            link = kernel.open(podNetns(Path.of(env.netns())), List.of()).send(kernel.change(Link.delete(env.ifname()))).flush();
         }
+        Trace.mark("link del started");
+        try (Flock lock = store.lock()) {
+            store.releaseById(env.containerId(), env.ifname());
+        } finally {
+            Trace.mark("ipam release");
+            if (link != null) {
+                IpSession.Outcome o = link.finish();
+                Trace.mark("link del");
+                for (String m : o.errors()) {
+                    if (!m.contains("Cannot find device") && !m.contains("does not exist")) o.orThrow();
+                }
+                if (o.exitCode() != 0 && o.failed().isEmpty()) o.orThrow();
+            }
+        }
+        if (conf.ipMasq()) kernel.unmasquerade(env.containerId(), env.ifname());
         return null;
     }
 

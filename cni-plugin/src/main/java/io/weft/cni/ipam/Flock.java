@@ -12,6 +12,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * An exclusive flock(2) on a file, the lock the reference host-local takes on {@code <dir>/lock}.
@@ -63,6 +64,14 @@ public final class Flock implements AutoCloseable {
         this.holder = holder;
     }
 
+
+    /**
+     * The command prefix that runs a command under the lock ({@code flock -x FILE}, creating the file), for a
+     * process that should hold the lock for exactly as long as it runs; null where flock(1) is missing.
+     */
+    public static List<String> commandPrefix(Path file) {
+        return TOOL == null ? null : List.of(TOOL, "-x", file.toString());
+    }
 
     /** Opens (creating it if needed) and locks exclusively, waiting for any other holder. */
     public static Flock exclusive(Path file) throws IOException {

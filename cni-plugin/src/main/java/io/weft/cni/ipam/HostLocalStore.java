@@ -52,7 +52,12 @@ public final class HostLocalStore {
 
     public Flock lock() throws IOException {
         Files.createDirectories(dir);
-        return Flock.exclusive(dir.resolve("lock"));
+        return Flock.exclusive(lockFile());
+    }
+
+    /** The file host-local flocks; {@link #lock()} takes it, or a process run under {@link Flock#commandPrefix}. */
+    public Path lockFile() {
+        return dir.resolve("lock");
     }
 
     /** Claims {@code ip}; false when the file already exists (someone else holds the address). */

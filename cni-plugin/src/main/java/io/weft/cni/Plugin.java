@@ -96,21 +96,47 @@ public final class Plugin {
         if (!Files.exists(nsPath)) {
             throw new CniException(CniException.INVALID_ENV, "CNI_NETNS " + env.netns() + " does not exist");
         }
-        SubnetEnv subnetEnv = readSubnetEnv(conf, CniException.TRY_AGAIN);
-        // A malformed prevResult is refused before anything is changed, not after.
-        Result prev = conf.prevResult() == null ? null : Result.fromJson(conf.prevResult());
-        Trace.mark("config and subnet.env");
+        Netns pod = podNetns(nsPath);
+        HostLocalStore store = HostLocalStore.forNetwork(conf.dataDir(), conf.name());
+
+        // Two iproute2 processes, started first thing (a process start is milliseconds of a cold JVM's time, and the
+        // processes start up while this one reads subnet.env and checks the request), fed once their commands are
+        // known: the host side runs under flock(1) on the IPAM lock, so its process holds the lock while this one
+        // allocates and the veth is plumbed meanwhile; the pod's ip waits for the address. Without flock(1) the
+        // lock is taken here instead (flock(2) through FFM) and the host side runs unwrapped. Until the host side
+        // is sent, the processes only read: a refused request just closes them.
+        Files.createDirectories(store.dir());
+        List<String> lockPrefix = Flock.commandPrefix(store.lockFile());
+        Flock ownLock = lockPrefix == null ? store.lock() : null; // closed (and nulled) once allocated
+        IpSession hostSide = null;
+        IpSession podSide = null;
+        SubnetEnv subnetEnv;
+        Result prev;
+        String hostVeth;
+        try {
+            hostSide = kernel.open(Netns.CURRENT, lockPrefix == null ? List.of() : lockPrefix);
+            Trace.mark("host side started");
+            podSide = kernel.open(pod, List.of());
+            Trace.mark("pod side started");
+            subnetEnv = readSubnetEnv(conf, CniException.TRY_AGAIN);
+            // A malformed prevResult is refused before anything is changed, not after.
+            prev = conf.prevResult() == null ? null : Result.fromJson(conf.prevResult());
+            Trace.mark("config and subnet.env");
+            hostVeth = hostVethName(env.containerId(), env.ifname());
+            if (Files.exists(SYS_NET.resolve(hostVeth))) {
+                throw new CniException(CniException.INTERNAL, "container veth name provided (" + env.ifname() + ") already exists",
+                        "host interface " + hostVeth + " for container " + env.containerId() + " is still there: DEL it first");
+            }
+        } catch (RuntimeException e) {
+            if (hostSide != null) hostSide.finish();
+            if (podSide != null) podSide.finish();
+            if (ownLock != null) ownLock.close();
+            throw e;
+        }
+
         int mtu = conf.mtu() > 0 ? conf.mtu() : subnetEnv.mtu();
         Ipv4Cidr subnet = subnetEnv.subnet();
         Ipv4Address gateway = subnet.firstHost();
-        Netns pod = podNetns(nsPath);
-        String hostVeth = hostVethName(env.containerId(), env.ifname());
-        if (Files.exists(SYS_NET.resolve(hostVeth))) {
-            throw new CniException(CniException.INTERNAL, "container veth name provided (" + env.ifname() + ") already exists",
-                    "host interface " + hostVeth + " for container " + env.containerId() + " is still there: DEL it first");
-        }
-
-        HostLocalStore store = HostLocalStore.forNetwork(conf.dataDir(), conf.name());
         MacAddress hostMac = randomMac();
         MacAddress podMac = randomMac();
         List<IpOp> host = new ArrayList<>();
@@ -125,24 +151,11 @@ public final class Plugin {
         if (conf.isGateway()) host.add(Addr.replace(conf.bridge(), gateway, subnet.prefix()));
         host.add(Link.up(conf.bridge()));
 
-        // Two iproute2 processes, both started before the address is known (a process start is milliseconds of a
-        // cold JVM's time): the host side runs under flock(1) on the IPAM lock, so its process holds the lock while
-        // this one allocates and the veth is plumbed meanwhile; the pod's ip waits for the address. Without
-        // flock(1) the lock is taken here instead (flock(2) through FFM) and the host side runs unwrapped.
         Ipv4Address ip = null;
-        Files.createDirectories(store.dir());
-        List<String> lockPrefix = Flock.commandPrefix(store.lockFile());
-        Flock ownLock = lockPrefix == null ? store.lock() : null; // closed (and nulled) once allocated
-        IpSession hostSide = null;
-        IpSession podSide = null;
         try {
-            hostSide = kernel.open(Netns.CURRENT, lockPrefix == null ? List.of() : lockPrefix);
             int bridgeAt = hostSide.sent();
             for (IpOp op : host) hostSide.send(kernel.change(op));
             hostSide.flush();
-            Trace.mark("host side started");
-            podSide = kernel.open(pod, List.of());
-            Trace.mark("pod side started");
             try {
                 if (!hostSide.awaitStart()) {
                     IpSession.Outcome o = hostSide.finish();

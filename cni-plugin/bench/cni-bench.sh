@@ -5,14 +5,19 @@
 # the machine's own network namespace. Needs root, `mvn -DskipTests package` (target/weft) and Debian's
 # containernetworking-plugins (/usr/lib/cni).
 #
-#   cni-plugin/bench/cni-bench.sh [pods] [path/to/weft]
+#   cni-plugin/bench/cni-bench.sh [pods] [path/to/weft] [path/to/other/weft]
+#
+# With a second weft (e.g. a build of an earlier commit), both are measured interleaved with the reference in
+# the same run, each in a node namespace of its own: on a loaded machine, runs minutes apart are not comparable.
 set -euo pipefail
 pods=${1:-50}
 here=$(cd "$(dirname "$0")" && pwd)
 weft=${2:-$here/../target/weft}
+other=${3:-}
 ref=/usr/lib/cni
 [ "$(id -u)" = 0 ] || { echo "cni-bench: needs root (network namespaces)" >&2; exit 1; }
 [ -x "$weft" ] || { echo "cni-bench: $weft missing: mvn -pl cni-plugin -am -DskipTests package" >&2; exit 1; }
+[ -z "$other" ] || [ -x "$other" ] || { echo "cni-bench: $other is not executable" >&2; exit 1; }
 [ -x "$ref/bridge" ] && [ -x "$ref/host-local" ] || { echo "cni-bench: apt-get install containernetworking-plugins" >&2; exit 1; }
 
 tag=cnib-$$
@@ -25,8 +30,10 @@ trap cleanup EXIT
 
 ip netns add "$tag-wnode"; ip netns add "$tag-rnode"
 for i in $(seq 1 "$pods"); do ip netns add "$tag-w$i"; ip netns add "$tag-r$i"; done
+if [ -n "$other" ]; then ip netns add "$tag-onode"; for i in $(seq 1 "$pods"); do ip netns add "$tag-o$i"; done; fi
 printf 'FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n' > "$dir/subnet.env"
 wconf='{"cniVersion":"1.0.0","name":"bench","type":"weft","subnetFile":"'$dir'/subnet.env","dataDir":"'$dir/w'","hairpinMode":true,"isDefaultGateway":true}'
+oconf='{"cniVersion":"1.0.0","name":"bench","type":"weft","subnetFile":"'$dir'/subnet.env","dataDir":"'$dir/o'","hairpinMode":true,"isDefaultGateway":true}'
 rconf='{"cniVersion":"1.0.0","name":"bench","type":"bridge","bridge":"cni0","isGateway":true,"isDefaultGateway":true,"hairpinMode":true,"mtu":1450,"ipam":{"type":"host-local","dataDir":"'$dir/r/networks'","ranges":[[{"subnet":"10.244.1.0/24"}]],"routes":[{"dst":"10.244.0.0/16"}]}}'
 
 # one call, timed with bash's microsecond clock (no fork for the clock itself); prints milliseconds
@@ -44,23 +51,33 @@ call() { # node exe cmd id netns conf
 # warm-up outside the measurement (page cache, first bridge creation)
 call "$tag-wnode" "$weft" ADD warm "$tag-w1" "$wconf" >/dev/null; call "$tag-wnode" "$weft" DEL warm "$tag-w1" "$wconf" >/dev/null
 call "$tag-rnode" "$ref/bridge" ADD warm "$tag-r1" "$rconf" >/dev/null; call "$tag-rnode" "$ref/bridge" DEL warm "$tag-r1" "$rconf" >/dev/null
+if [ -n "$other" ]; then
+  call "$tag-onode" "$other" ADD warm "$tag-o1" "$oconf" >/dev/null; call "$tag-onode" "$other" DEL warm "$tag-o1" "$oconf" >/dev/null
+fi
 
-: > "$dir/w.add"; : > "$dir/r.add"; : > "$dir/w.del"; : > "$dir/r.del"
+: > "$dir/w.add"; : > "$dir/r.add"; : > "$dir/w.del"; : > "$dir/r.del"; : > "$dir/o.add"; : > "$dir/o.del"
 for i in $(seq 1 "$pods"); do
   call "$tag-wnode" "$weft" ADD "c$i" "$tag-w$i" "$wconf" >> "$dir/w.add"
   call "$tag-rnode" "$ref/bridge" ADD "c$i" "$tag-r$i" "$rconf" >> "$dir/r.add"
+  [ -z "$other" ] || call "$tag-onode" "$other" ADD "c$i" "$tag-o$i" "$oconf" >> "$dir/o.add"
 done
 for i in $(seq 1 "$pods"); do
   call "$tag-wnode" "$weft" DEL "c$i" "$tag-w$i" "$wconf" >> "$dir/w.del"
   call "$tag-rnode" "$ref/bridge" DEL "c$i" "$tag-r$i" "$rconf" >> "$dir/r.del"
+  [ -z "$other" ] || call "$tag-onode" "$other" DEL "c$i" "$tag-o$i" "$oconf" >> "$dir/o.del"
 done
 
-: > "$dir/w.ver"
-for i in $(seq 1 "$pods"); do
+version() { # exe -> ms
+  local t0 t1
   t0=$EPOCHREALTIME
-  printf '{"cniVersion":"1.0.0"}' | env -i CNI_COMMAND=VERSION "$weft" > /dev/null
+  printf '{"cniVersion":"1.0.0"}' | env -i CNI_COMMAND=VERSION "$1" > /dev/null
   t1=$EPOCHREALTIME
-  echo "$(( (${t1/./} - ${t0/./}) ))" | awk '{printf "%.2f\n", $1/1000}' >> "$dir/w.ver"
+  echo "$(( (${t1/./} - ${t0/./}) ))" | awk '{printf "%.2f\n", $1/1000}'
+}
+: > "$dir/w.ver"; : > "$dir/o.ver"
+for i in $(seq 1 "$pods"); do
+  version "$weft" >> "$dir/w.ver"
+  [ -z "$other" ] || version "$other" >> "$dir/o.ver"
 done
 
 stats() { # file -> "median p99"
@@ -72,5 +89,7 @@ stats() { # file -> "median p99"
 echo "CNI plugin latency over $pods pods, ms (each call includes 'ip netns exec'; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
 printf '%-28s %8s %8s   %8s %8s\n' plugin "ADD med" "ADD p99" "DEL med" "DEL p99"
 printf '%-28s %s   %s\n' "weft ($(basename "$weft"))" "$(stats "$dir/w.add")" "$(stats "$dir/w.del")"
+[ -z "$other" ] || printf '%-28s %s   %s\n' "other weft ($other)" "$(stats "$dir/o.add")" "$(stats "$dir/o.del")"
 printf '%-28s %s   %s\n' "reference bridge+host-local" "$(stats "$dir/r.add")" "$(stats "$dir/r.del")"
 printf '%-28s %s   (weft VERSION: launcher + JVM start, no work)\n' "weft VERSION" "$(stats "$dir/w.ver")"
+[ -z "$other" ] || printf '%-28s %s\n' "other weft VERSION" "$(stats "$dir/o.ver")"

@@ -363,6 +363,18 @@ public final class VxlanDatapath implements AutoCloseable {
 
         @Override
         public void handle(IoRegistration registration, IoEvent event) {
+            if (event instanceof io.netty.channel.epoll.EpollIoEvent e && e.ops().contains(EpollIoOps.EPOLLERR)) {
+                // The TAP was deleted under us (tun reports EPOLLERR once detached, and epoll reports it whatever
+                // the interest set): stop polling it instead of spinning on it; the agent's next resync sees the
+                // device missing and reopens the datapath.
+                LOG.warning(tap.name() + " went away (deleted?): not reading it until the agent reopens it");
+                try {
+                    registration.cancel();
+                } catch (Exception ex) {
+                    LOG.fine("cancel TAP registration: " + ex);
+                }
+                return;
+            }
             readTap();
         }
 
@@ -514,6 +526,11 @@ public final class VxlanDatapath implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        // Close the sockets through their channels before the loops go: shutting the group down alone was
+        // seen to leave them open (about one time in three after the TAP had been deleted under the loop),
+        // and then the reopened datapath could not bind the VXLAN port again.
+        closeChannel(rx);
+        if (tx != null) for (Channel c : tx) closeChannel(c);
         shutdownGroup();
         if (scratch != null) {
             scratch.release();
@@ -524,6 +541,12 @@ public final class VxlanDatapath implements AutoCloseable {
             coalesceBuffer.release();
             coalesceBuffer = null;
         }
+    }
+
+    private static void closeChannel(Channel c) {
+        if (c == null || !c.isOpen()) return;
+        var f = c.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        if (c.isOpen()) LOG.warning("socket " + c.localAddress() + " did not close: " + (f ? c.closeFuture().cause() : "timed out"));
     }
 
     private void shutdownGroup() {

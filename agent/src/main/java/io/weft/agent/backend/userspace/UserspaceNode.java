@@ -27,7 +27,7 @@ import java.util.concurrent.CountDownLatch;
  *
  * <pre>
  * UserspaceNode --public-ip 172.31.0.2 --subnet 10.244.2.0/24 --mac 0a:..:02 [--vni 1] [--port 8472]
- *               [--underlay-mtu 1500] [--no-offload] [--metrics-file F] [--http-port P]
+ *               [--underlay-mtu 1500] [--no-offload] [--no-gso] [--metrics-file F] [--http-port P]
  *               --peer 10.244.1.0/24,172.31.0.1,0a:..:01 ...
  * </pre>
  * Prints {@code READY} on stdout once packets flow.
@@ -43,6 +43,7 @@ public final class UserspaceNode {
         int port = BackendConf.DEFAULT_PORT;
         int underlayMtu = 1500;
         boolean offload = true;
+        boolean gso = true;
         Path metricsFile = null;
         int httpPort = 0;
         List<Lease> remotes = new ArrayList<>();
@@ -55,6 +56,7 @@ public final class UserspaceNode {
                 case "--port" -> port = Integer.parseInt(args[++i]);
                 case "--underlay-mtu" -> underlayMtu = Integer.parseInt(args[++i]);
                 case "--no-offload" -> offload = false;
+                case "--no-gso" -> gso = false;
                 case "--metrics-file" -> metricsFile = Path.of(args[++i]);
                 case "--http-port" -> httpPort = Integer.parseInt(args[++i]);
                 case "--peer" -> {
@@ -73,7 +75,7 @@ public final class UserspaceNode {
                 ? new io.weft.agent.http.HealthServer("127.0.0.1", httpPort, () -> true, () -> true, metrics) : null;
         UserspaceVxlanBackend backend = UserspaceVxlanBackend.create(Netns.CURRENT, conf,
                 new io.weft.agent.Underlay("eth0", publicIp, new Ipv4Cidr(publicIp, 32), underlayMtu), publicIp, mac,
-                metrics, http, offload);
+                metrics, http, offload, offload && gso);
         if (http != null) http.start();
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -51,6 +51,7 @@ public final class UserspaceVxlanBackend implements Backend {
     private final String device;
     private final PeerTable peers;
     private final boolean offload;
+    private final boolean gso;
     private TapDevice tap;
     private volatile VxlanDatapath datapath;
     private Ipv4Cidr activeSubnet;
@@ -70,6 +71,16 @@ public final class UserspaceVxlanBackend implements Backend {
 
     public UserspaceVxlanBackend(BackendConf conf, String underlay, Ipv4Address publicIp, int underlayMtu,
                                  MacAddress vtepMac, Netns ns, boolean offload) {
+        this(conf, underlay, publicIp, underlayMtu, vtepMac, ns, offload, offload);
+    }
+
+    /**
+     * @param offload TAP offloads (TSO superframes and partial checksums in, coalesced superframes out)
+     * @param gso     UDP GSO sends when the kernel has it; false sends each segment as its own datagram (sendmmsg),
+     *                the path a kernel without UDP GSO takes (WEFT_USERSPACE_GSO=0 for weftd)
+     */
+    public UserspaceVxlanBackend(BackendConf conf, String underlay, Ipv4Address publicIp, int underlayMtu,
+                                 MacAddress vtepMac, Netns ns, boolean offload, boolean gso) {
         this.conf = conf;
         this.underlay = underlay;
         this.publicIp = publicIp;
@@ -79,6 +90,7 @@ public final class UserspaceVxlanBackend implements Backend {
         this.device = "flannel." + conf.vni();
         this.peers = new PeerTable(conf.port());
         this.offload = offload;
+        this.gso = gso;
     }
 
     /**
@@ -88,8 +100,9 @@ public final class UserspaceVxlanBackend implements Backend {
     public static UserspaceVxlanBackend create(Netns ns, BackendConf conf, io.weft.agent.Underlay underlay,
                                                Ipv4Address publicIp, MacAddress previousMac,
                                                io.weft.agent.http.Metrics metrics, io.weft.agent.http.HealthServer http) {
-        return create(ns, conf, underlay, publicIp, previousMac, metrics, http,
-                !"0".equals(System.getenv().getOrDefault("WEFT_USERSPACE_OFFLOAD", "1")));
+        boolean offload = !"0".equals(System.getenv().getOrDefault("WEFT_USERSPACE_OFFLOAD", "1"));
+        return create(ns, conf, underlay, publicIp, previousMac, metrics, http, offload,
+                offload && !"0".equals(System.getenv().getOrDefault("WEFT_USERSPACE_GSO", "1")));
     }
 
     /** As above, with offloads (TAP TSO/checksum, UDP GSO) explicitly on or off. */
@@ -97,8 +110,16 @@ public final class UserspaceVxlanBackend implements Backend {
                                                Ipv4Address publicIp, MacAddress previousMac,
                                                io.weft.agent.http.Metrics metrics, io.weft.agent.http.HealthServer http,
                                                boolean offload) {
+        return create(ns, conf, underlay, publicIp, previousMac, metrics, http, offload, offload);
+    }
+
+    /** As above, with UDP GSO on or off on its own (off: the sendmmsg path a kernel without UDP GSO takes). */
+    public static UserspaceVxlanBackend create(Netns ns, BackendConf conf, io.weft.agent.Underlay underlay,
+                                               Ipv4Address publicIp, MacAddress previousMac,
+                                               io.weft.agent.http.Metrics metrics, io.weft.agent.http.HealthServer http,
+                                               boolean offload, boolean gso) {
         UserspaceVxlanBackend b = new UserspaceVxlanBackend(conf, underlay.iface(), publicIp, underlay.mtu(), previousMac,
-                ns, offload);
+                ns, offload, gso);
         if (metrics != null) metrics.addSection(sb -> Metrics.render(sb, b.device, b.peers, b.datapath));
         if (http != null) http.register(io.weft.agent.capture.CaptureHandler.PATH,
                 new io.weft.agent.capture.CaptureHandler(b::datapath));
@@ -159,7 +180,7 @@ public final class UserspaceVxlanBackend implements Backend {
             throw new BackendException("cannot configure TAP " + device + ": " + e.getMessage(), e);
         }
         VxlanDatapath dp = new VxlanDatapath(tap,
-                VxlanDatapath.Options.defaults(conf.vni(), conf.port(), publicIp, vtepMac, mtu()).withOffload(offload, offload),
+                VxlanDatapath.Options.defaults(conf.vni(), conf.port(), publicIp, vtepMac, mtu()).withOffload(offload, gso),
                 peers);
         try {
             dp.start();

@@ -25,8 +25,18 @@ import java.util.List;
  * of a cold JVM's time, which is most of an ADD).
  */
 public final class Flock implements AutoCloseable {
-    private static final String TOOL = java.nio.file.Files.isExecutable(Path.of("/usr/bin/flock")) ? "/usr/bin/flock"
-            : java.nio.file.Files.isExecutable(Path.of("/bin/flock")) ? "/bin/flock" : null;
+    private static final String TOOL = tool(System.getProperty("weft.cni.flockTool"));
+
+    /**
+     * flock(1) if the node has it; {@code -Dweft.cni.flockTool=none} (through WEFT_JAVA_OPTS) forces the in-process
+     * flock(2), as on a node without util-linux, and a path names another flock(1).
+     */
+    static String tool(String override) {
+        if ("none".equals(override)) return null;
+        if (override != null && !override.isEmpty()) return override;
+        return java.nio.file.Files.isExecutable(Path.of("/usr/bin/flock")) ? "/usr/bin/flock"
+                : java.nio.file.Files.isExecutable(Path.of("/bin/flock")) ? "/bin/flock" : null;
+    }
     private static final int O_RDWR = 02;
     private static final int O_CREAT = 0100;
     private static final int O_CLOEXEC = 02000000;
@@ -106,7 +116,10 @@ public final class Flock implements AutoCloseable {
             if (fd < 0) throw new IOException("cannot open lock file " + file + ": errno " + (int) Ffm.ERRNO.get(state, 0L));
             while (true) {
                 int r = (int) Ffm.FLOCK.invokeExact(state, fd, LOCK_EX);
-                if (r == 0) return new Flock(fd);
+                if (r == 0) {
+                    io.weft.cni.Trace.mark("flock(2) holds the lock");
+                    return new Flock(fd);
+                }
                 int errno = (int) Ffm.ERRNO.get(state, 0L);
                 if (errno != EINTR) {
                     int ignored = (int) Ffm.CLOSE.invokeExact(fd);

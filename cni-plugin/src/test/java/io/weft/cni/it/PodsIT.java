@@ -47,38 +47,82 @@ class PodsIT {
     @Test
     void twentyParallelAddsGetTwentyDistinctAddressesAndTwentyDelsFreeThem() throws Exception {
         try (Node n = new Node("cnipar")) {
-            int count = 20;
-            List<String> pods = new ArrayList<>();
-            for (int i = 0; i < count; i++) pods.add(n.pod("p" + i));
-            List<Map<String, Object>> results = new ArrayList<>();
-            try (ExecutorService pool = Executors.newFixedThreadPool(count)) {
-                List<Future<Map<String, Object>>> fs = new ArrayList<>();
-                for (int i = 0; i < count; i++) {
-                    int k = i;
-                    fs.add(pool.submit(() -> n.run.weft("ADD", "par-" + k, pods.get(k), "eth0", n.conf("1.0.0")).ok()));
-                }
-                for (Future<Map<String, Object>> f : fs) results.add(f.get());
-            }
-            Set<String> ips = new HashSet<>();
-            for (Map<String, Object> r : results) ips.add(ipOf(r));
-            assertEquals(count, ips.size(), "distinct addresses: " + ips);
-            long files = Files.list(n.ipamDir("weftnet")).filter(p -> Character.isDigit(p.getFileName().toString().charAt(0))).count();
-            assertEquals(count, files);
-            assertEquals(count, n.sh("ip", "-o", "link", "show", "master", "cni0").lines().count(), "one bridge port per pod");
-            NetnsLab.exec(pods.get(0), "ping", "-c", "1", "-W", "2", ipOf(results.get(count - 1)));
-
-            try (ExecutorService pool = Executors.newFixedThreadPool(count)) {
-                List<Future<?>> fs = new ArrayList<>();
-                for (int i = 0; i < count; i++) {
-                    int k = i;
-                    fs.add(pool.submit(() -> n.run.weft("DEL", "par-" + k, pods.get(k), "eth0", n.conf("1.0.0")).ok()));
-                }
-                for (Future<?> f : fs) f.get();
-            }
-            assertEquals(List.of("last_reserved_ip.0", "lock"),
-                    Files.list(n.ipamDir("weftnet")).map(p -> p.getFileName().toString()).sorted().toList());
-            assertEquals("", n.sh("ip", "-o", "link", "show", "master", "cni0"), "no bridge port left");
+            parallelAddsThenDels(n, 20, Map.of());
         }
+    }
+
+    /**
+     * A node without util-linux's flock(1): the IPAM lock is then taken inside the plugin with flock(2) and the
+     * host side runs unwrapped; parallel calls must stay exact the same way, and the lock must still be the one
+     * the reference host-local takes (its allocations interleaved with weft's below).
+     */
+    @Test
+    void withoutFlockToolParallelCallsStayExactAndHostLocalIsExcluded() throws Exception {
+        try (Node n = new Node("cninofl")) {
+            Map<String, String> noTool = Map.of("WEFT_JAVA_OPTS", "-Dweft.cni.flockTool=none");
+            Map<String, String> traced = new java.util.HashMap<>(noTool);
+            traced.put("WEFT_TRACE", "1");
+            String probe = n.pod("probe");
+            PluginRunner.Out o = weft(n, "ADD", "probe", probe, traced);
+            o.ok();
+            assertTrue(o.stderr().contains("flock(2) holds the lock") && !o.stderr().contains("flock(1)"),
+                    "the in-process lock was used:\n" + o.stderr());
+            weft(n, "DEL", "probe", probe, noTool).ok();
+            parallelAddsThenDels(n, 10, noTool);
+            // the in-process lock and host-local's flock exclude each other: interleaved, no address twice
+            List<Future<String>> fs = new ArrayList<>();
+            try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
+                for (int i = 0; i < 8; i++) {
+                    int k = i;
+                    String pod = n.pod("m" + i);
+                    fs.add(pool.submit(() -> k % 2 == 0
+                            ? ipOf(weft(n, "ADD", "mix-" + k, pod, noTool).ok())
+                            : ipOf(n.run.ref("host-local", "ADD", "mix-" + k, pod, "eth0", ReferenceInteropIT.hostLocalConf(n)).ok())));
+                }
+                Set<String> ips = new HashSet<>();
+                for (Future<String> f : fs) ips.add(f.get());
+                assertEquals(8, ips.size(), "weft (flock(2) in process) and host-local never hand out one address twice: " + ips);
+            }
+        }
+    }
+
+    static PluginRunner.Out weft(Node n, String command, String id, String netns, Map<String, String> extraEnv) {
+        Map<String, String> env = new java.util.HashMap<>(PluginRunner.env(command, id, netns, "eth0"));
+        env.putAll(extraEnv);
+        return n.run.call(PluginRunner.WEFT, env, n.conf("1.0.0"));
+    }
+
+    static void parallelAddsThenDels(Node n, int count, Map<String, String> extraEnv) throws Exception {
+        List<String> pods = new ArrayList<>();
+        for (int i = 0; i < count; i++) pods.add(n.pod("p" + i));
+        List<Map<String, Object>> results = new ArrayList<>();
+        try (ExecutorService pool = Executors.newFixedThreadPool(count)) {
+            List<Future<Map<String, Object>>> fs = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                int k = i;
+                fs.add(pool.submit(() -> weft(n, "ADD", "par-" + k, pods.get(k), extraEnv).ok()));
+            }
+            for (Future<Map<String, Object>> f : fs) results.add(f.get());
+        }
+        Set<String> ips = new HashSet<>();
+        for (Map<String, Object> r : results) ips.add(ipOf(r));
+        assertEquals(count, ips.size(), "distinct addresses: " + ips);
+        long files = Files.list(n.ipamDir("weftnet")).filter(p -> Character.isDigit(p.getFileName().toString().charAt(0))).count();
+        assertEquals(count, files);
+        assertEquals(count, n.sh("ip", "-o", "link", "show", "master", "cni0").lines().count(), "one bridge port per pod");
+        NetnsLab.exec(pods.get(0), "ping", "-c", "1", "-W", "2", ipOf(results.get(count - 1)));
+
+        try (ExecutorService pool = Executors.newFixedThreadPool(count)) {
+            List<Future<?>> fs = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                int k = i;
+                fs.add(pool.submit(() -> weft(n, "DEL", "par-" + k, pods.get(k), extraEnv).ok()));
+            }
+            for (Future<?> f : fs) f.get();
+        }
+        assertEquals(List.of("last_reserved_ip.0", "lock"),
+                Files.list(n.ipamDir("weftnet")).map(p -> p.getFileName().toString()).sorted().toList());
+        assertEquals("", n.sh("ip", "-o", "link", "show", "master", "cni0"), "no bridge port left");
     }
 
     @Test

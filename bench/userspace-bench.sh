@@ -25,6 +25,8 @@ P=wb$$
 NS=()
 cleanup() {
   for n in "${NS[@]}"; do for pid in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done; done
+  # reap the agents so bash does not report each one as "Killed"
+  for pid in "${AGENTS[@]:-}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null || true; done
   for n in "${NS[@]}"; do ip netns del "$n" 2>/dev/null || true; done
 }
 trap cleanup EXIT

@@ -162,7 +162,7 @@ public final class VxlanDatapath implements AutoCloseable {
                     .option(ChannelOption.SO_RCVBUF, opt.socketBuffer())
                     // UDP_GRO: one recvmsg returns a train of same-flow datagrams (when the underlay device does
                     // GRO), which Netty splits; else recvmmsg of up to 32 datagrams per call.
-                    .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(udpGro ? 65536 + 4096 : RX_SLOT * 32))
+                    .option(ChannelOption.RCVBUF_ALLOCATOR, rxAllocator(udpGro))
                     .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, udpGro ? 0 : RX_SLOT)
                     .option(EpollChannelOption.UDP_GRO, udpGro)
                     .option(ChannelOption.ALLOCATOR, alloc)
@@ -222,6 +222,20 @@ public final class VxlanDatapath implements AutoCloseable {
         String v = System.getProperty("weft.userspace.loops", System.getenv("WEFT_USERSPACE_LOOPS"));
         if (v != null && !v.isBlank()) return "1".equals(v.strip()) ? 1 : 2;
         return Runtime.getRuntime().availableProcessors() <= 2 ? 1 : 2;
+    }
+
+    /**
+     * One receive buffer per read: room for 32 datagrams of {@link #RX_SLOT} (recvmmsg), or for one UDP_GRO train.
+     * Netty stops a read loop after a read that did not fill its buffer ("maybe no more data"): right for recvmmsg,
+     * which takes whatever is queued in one call, but with UDP_GRO every recvmsg returns one train that never
+     * fills the buffer, so the loop read one train per wake-up and flushed the coalescer after each.
+     */
+    static FixedRecvByteBufAllocator rxAllocator(boolean udpGro) {
+        if (!udpGro) return new FixedRecvByteBufAllocator(RX_SLOT * 32);
+        FixedRecvByteBufAllocator a = new FixedRecvByteBufAllocator(65536 + 4096);
+        a.respectMaybeMoreData(false);
+        a.maxMessagesPerRead(64);
+        return a;
     }
 
     /** Which speed features are on, for logs and /metrics. */

@@ -35,6 +35,12 @@ public final class Metrics {
             sb.append("weft_userspace_rx_superframes_total{device=\"").append(device).append("\"} ").append(co[0]).append('\n');
             header(sb, "weft_userspace_rx_coalesced_segments_total", "Received TCP segments joined into superframes");
             sb.append("weft_userspace_rx_coalesced_segments_total{device=\"").append(device).append("\"} ").append(co[1]).append('\n');
+            header(sb, "weft_userspace_tx_backpressure_total",
+                    "Times a send socket backed up and the datapath stopped reading the TAP until it drained");
+            sb.append("weft_userspace_tx_backpressure_total{device=\"").append(device).append("\"} ").append(dp.tapPauses()).append('\n');
+            sb.append("# HELP weft_userspace_tap_paused 1 while the datapath is not reading the TAP (send sockets backed up)\n")
+                    .append("# TYPE weft_userspace_tap_paused gauge\n");
+            sb.append("weft_userspace_tap_paused{device=\"").append(device).append("\"} ").append(dp.tapPaused() ? 1 : 0).append('\n');
             sb.append("# HELP weft_userspace_info Datapath features in use\n# TYPE weft_userspace_info gauge\n");
             sb.append("weft_userspace_info{device=\"").append(device).append("\",features=\"")
                     .append(dp.features().replace("\"", "'")).append("\"} 1\n");

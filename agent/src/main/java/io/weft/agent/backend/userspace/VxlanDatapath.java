@@ -105,7 +105,8 @@ public final class VxlanDatapath implements AutoCloseable {
     private ByteBuf scratch;
     private long scratchAddress;
     private int dirty; // bit per tx channel written since the last flush (tx loop only)
-    private boolean tapPaused;
+    private volatile boolean tapPaused;
+    private volatile long tapPauses;
     private volatile boolean running;
     private volatile boolean gsoActive;
     private volatile FrameSink sink;
@@ -247,6 +248,15 @@ public final class VxlanDatapath implements AutoCloseable {
     public long[] coalesceStats() {
         TcpCoalescer c = coalescer;
         return c == null ? new long[2] : new long[] {c.superframes(), c.coalescedSegments()};
+    }
+
+    /** How often sending backed up and TAP reads stopped; whether they are stopped now. */
+    public long tapPauses() {
+        return tapPauses;
+    }
+
+    public boolean tapPaused() {
+        return tapPaused;
     }
 
     public boolean gsoActive() {
@@ -494,21 +504,21 @@ public final class VxlanDatapath implements AutoCloseable {
         dirty |= 1 << q;
         if (!c.isWritable() && !tapPaused) {
             // The socket is backed up: stop reading the TAP (its queue then holds, and drops, as a NIC's
-            // would) until the channel drains.
-            c.flush();
+            // would) until the channel drains. Paused before the flush: a flush that drains the channel fires
+            // the writability event inside it, and one seen while not yet paused was lost, leaving the TAP
+            // unread for good (a TCP stream to a kernel node stalled that way).
             tapPaused = true;
+            tapPauses++;
             tapRegistration.submit(EpollIoOps.NONE);
+            c.flush();
+            if (tapPaused && allWritable()) resumeTap();
         }
     }
 
     private final class TxHandler extends ChannelInboundHandlerAdapter {
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-            if (tapPaused && allWritable()) {
-                tapPaused = false;
-                tapRegistration.submit(EpollIoOps.EPOLLIN);
-                readTap();
-            }
+            if (tapPaused && allWritable()) resumeTap();
             ctx.fireChannelWritabilityChanged();
         }
 
@@ -519,6 +529,36 @@ public final class VxlanDatapath implements AutoCloseable {
                 gsoActive = false;
                 features = features.replace("udp-gso=on", "udp-gso=off (send failed: " + cause.getMessage() + ")");
                 LOG.warning("UDP GSO send failed (" + cause.getMessage() + "); falling back to sendmmsg");
+            }
+        }
+    }
+
+    /**
+     * Reading resumes through epoll (the TAP is registered level-triggered, so queued frames show as readable
+     * at once), never by calling readTap() from here: this may run inside a flush inside readTap(), whose
+     * frame is still in the scratch buffer.
+     */
+    private void resumeTap() {
+        tapPaused = false;
+        try {
+            tapRegistration.submit(EpollIoOps.EPOLLIN);
+        } catch (Exception e) {
+            // Seen with one event loop under a TCP stream to a kernel node: after a pause the TAP was no longer
+            // in the epoll set (epoll_ctl MOD: ENOENT), and the datapath never read it again. Registering it
+            // anew is cheap and happens only on this path.
+            LOG.fine("re-registering " + tap.name() + " after a pause: " + e);
+            try {
+                tapRegistration.cancel();
+            } catch (Exception ignored) {
+                // already gone from the epoll set
+            }
+            try {
+                IoRegistration r = txLoop.register(new TapHandle()).getNow();
+                if (r == null) throw new IllegalStateException("TAP registration did not complete on the event loop");
+                tapRegistration = r;
+                r.submit(EpollIoOps.EPOLLIN);
+            } catch (Exception ex) {
+                LOG.warning("cannot resume reading " + tap.name() + ": " + ex);
             }
         }
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.weft.core.testing.NetnsLab;
+import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -71,10 +72,37 @@ class KernelInteropTest {
         Overlay.await(sink, "LISTENING", 30);
         Process src = Overlay.tool(o.pod(from), "tcp-source", Overlay.podIp(to).toString(), Integer.toString(port),
                 Long.toString(TCP_BYTES));
-        String sent = Overlay.await(src, "SENT", 120);
+        String sent;
+        try {
+            sent = Overlay.await(src, "SENT", 120);
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + diagnostics(from, to), e);
+        }
         String got = Overlay.await(sink, "RECEIVED", 30);
         assertEquals(sent.substring("SENT ".length()), got.substring("RECEIVED ".length()),
                 "bytes and SHA-256 of what pod " + to + " received vs what pod " + from + " sent");
+    }
+
+    /** What a stalled transfer leaves to look at: both nodes' datapath counters, TAP and socket queues. */
+    String diagnostics(int from, int to) throws Exception {
+        StringBuilder b = new StringBuilder();
+        for (int i : new int[] {from, to}) {
+            b.append("\n--- node ").append(i).append(" ---\n")
+                    .append(NetnsLab.run("ip", "-n", o.node(i), "-s", "link", "show", "flannel.1").stdout())
+                    .append(NetnsLab.run("ip", "netns", "exec", o.node(i), "ss", "-uanm").stdout())
+                    .append(NetnsLab.run("ip", "netns", "exec", o.pod(i), "nstat", "-az", "TcpInCsumErrors", "TcpInErrs",
+                            "IpInHdrErrors", "IpInDiscards", "TcpRetransSegs", "TcpExtTCPOFOQueue").stdout())
+                    .append(NetnsLab.run("ip", "netns", "exec", o.pod(i), "ss", "-tinm").stdout())
+                    .append(o.metrics(i));
+            if (java.nio.file.Files.exists(o.log(i))) b.append("agent log:\n").append(java.nio.file.Files.readString(o.log(i)));
+            Process a = o.agent(i);
+            if (a != null && a.isAlive()) {
+                b.append(NetnsLab.run("sh", "-c", "ls -l /proc/" + a.pid() + "/fd | grep -E 'tun|eventpoll'; for f in /proc/" + a.pid()
+                        + "/fdinfo/*; do grep -q tfd $f && { echo $f; cat $f; }; done").stdout());
+                b.append(NetnsLab.run(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(), Long.toString(a.pid()), "Thread.print").stdout());
+            }
+        }
+        return b.toString();
     }
 
     void udp(int from, int to, int port) throws Exception {

@@ -155,6 +155,11 @@ final class Overlay implements AutoCloseable {
         if (!p.waitFor(10, TimeUnit.SECONDS)) p.destroyForcibly().waitFor();
     }
 
+    /** The userspace agent of node i, if one runs. */
+    Process agent(int i) {
+        return agents.get(i);
+    }
+
     String metrics(int i) throws IOException {
         Path f = metricsFile(i);
         return Files.exists(f) ? Files.readString(f) : "";

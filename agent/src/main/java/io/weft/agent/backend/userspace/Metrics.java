@@ -38,6 +38,9 @@ public final class Metrics {
             header(sb, "weft_userspace_tx_backpressure_total",
                     "Times a send socket backed up and the datapath stopped reading the TAP until it drained");
             sb.append("weft_userspace_tx_backpressure_total{device=\"").append(device).append("\"} ").append(dp.tapPauses()).append('\n');
+            header(sb, "weft_userspace_tap_reregistrations_total",
+                    "Times the TAP had dropped out of the event loop's epoll set and was registered again");
+            sb.append("weft_userspace_tap_reregistrations_total{device=\"").append(device).append("\"} ").append(dp.tapReRegistrations()).append('\n');
             sb.append("# HELP weft_userspace_tap_paused 1 while the datapath is not reading the TAP (send sockets backed up)\n")
                     .append("# TYPE weft_userspace_tap_paused gauge\n");
             sb.append("weft_userspace_tap_paused{device=\"").append(device).append("\"} ").append(dp.tapPaused() ? 1 : 0).append('\n');

@@ -107,6 +107,8 @@ public final class VxlanDatapath implements AutoCloseable {
     private int dirty; // bit per tx channel written since the last flush (tx loop only)
     private volatile boolean tapPaused;
     private volatile long tapPauses;
+    private volatile long tapReRegistrations;
+    private boolean tapGone; // the TAP was deleted under us (transmit loop only)
     private volatile boolean running;
     private volatile boolean gsoActive;
     private volatile FrameSink sink;
@@ -207,6 +209,7 @@ public final class VxlanDatapath implements AutoCloseable {
         try {
             tapRegistration = txLoop.register(new TapHandle()).sync().getNow();
             txLoop.submit(() -> tapRegistration.submit(EpollIoOps.EPOLLIN)).sync();
+            txLoop.scheduleAtFixedRate(this::checkTapRegistration, 1, 1, TimeUnit.SECONDS);
         } catch (Throwable e) {
             shutdownGroup();
             throw e;
@@ -253,6 +256,11 @@ public final class VxlanDatapath implements AutoCloseable {
     /** How often sending backed up and TAP reads stopped; whether they are stopped now. */
     public long tapPauses() {
         return tapPauses;
+    }
+
+    /** How often the TAP had dropped out of the event loop's epoll set and was registered again. */
+    public long tapReRegistrations() {
+        return tapReRegistrations;
     }
 
     public boolean tapPaused() {
@@ -392,6 +400,7 @@ public final class VxlanDatapath implements AutoCloseable {
                 // the interest set): stop polling it instead of spinning on it; the agent's next resync sees the
                 // device missing and reopens the datapath.
                 LOG.warning(tap.name() + " went away (deleted?): not reading it until the agent reopens it");
+                tapGone = true;
                 try {
                     registration.cancel();
                 } catch (Exception ex) {
@@ -543,23 +552,42 @@ public final class VxlanDatapath implements AutoCloseable {
         try {
             tapRegistration.submit(EpollIoOps.EPOLLIN);
         } catch (Exception e) {
-            // Seen with one event loop under a TCP stream to a kernel node: after a pause the TAP was no longer
-            // in the epoll set (epoll_ctl MOD: ENOENT), and the datapath never read it again. Registering it
-            // anew is cheap and happens only on this path.
-            LOG.fine("re-registering " + tap.name() + " after a pause: " + e);
-            try {
-                tapRegistration.cancel();
-            } catch (Exception ignored) {
-                // already gone from the epoll set
-            }
-            try {
-                IoRegistration r = txLoop.register(new TapHandle()).getNow();
-                if (r == null) throw new IllegalStateException("TAP registration did not complete on the event loop");
-                tapRegistration = r;
-                r.submit(EpollIoOps.EPOLLIN);
-            } catch (Exception ex) {
-                LOG.warning("cannot resume reading " + tap.name() + ": " + ex);
-            }
+            reRegisterTap("after a pause", e);
+        }
+    }
+
+    /**
+     * Seen with one event loop under a TCP stream to a kernel node: after a pause the TAP was no longer in the
+     * epoll set (epoll_ctl MOD: ENOENT; the kernel itself keeps an item whose events are 0, so something in
+     * the process removed it, cause not found), and the datapath never read it again. It is registered anew
+     * then, and {@link #checkTapRegistration} re-asserts the registration every second so that a TAP that
+     * drops out of the set at any other time is picked up again too.
+     */
+    private void reRegisterTap(String when, Exception cause) {
+        LOG.warning("re-registering " + tap.name() + " with the event loop " + when + " (" + cause.getMessage() + ")");
+        tapReRegistrations++;
+        try {
+            tapRegistration.cancel();
+        } catch (Exception ignored) {
+            // already gone from the epoll set
+        }
+        try {
+            IoRegistration r = txLoop.register(new TapHandle()).getNow();
+            if (r == null) throw new IllegalStateException("TAP registration did not complete on the event loop");
+            tapRegistration = r;
+            r.submit(tapPaused ? EpollIoOps.NONE : EpollIoOps.EPOLLIN);
+        } catch (Exception ex) {
+            LOG.warning("cannot register " + tap.name() + " again: " + ex);
+        }
+    }
+
+    /** Every second on the transmit loop: the TAP is still in the epoll set with the interest it should have. */
+    private void checkTapRegistration() {
+        if (!running || tapGone || tapRegistration == null) return;
+        try {
+            tapRegistration.submit(tapPaused ? EpollIoOps.NONE : EpollIoOps.EPOLLIN);
+        } catch (Exception e) {
+            reRegisterTap("(periodic check)", e);
         }
     }
 

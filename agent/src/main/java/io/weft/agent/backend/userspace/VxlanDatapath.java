@@ -67,6 +67,13 @@ public final class VxlanDatapath implements AutoCloseable {
     /** The kernel refuses a UDP send over 64 KiB, so one GSO send carries at most this much. */
     private static final int GSO_MAX_BYTES = 65000;
     private static final int GSO_MAX_SEGMENTS = 64;
+    /**
+     * The TAP's interest while reading is paused: errors only. Not {@code EpollIoOps.NONE}: in Netty 4.2.18 a
+     * registration's {@code submit(NONE)} deletes the fd from the epoll set but keeps the registration's state
+     * "added", so the next {@code submit(EPOLLIN)} tries epoll_ctl MOD and fails with ENOENT, and the TAP was
+     * never read again after the first send backpressure (a TCP stream to a kernel node stalled at ~68 MB).
+     */
+    private static final EpollIoOps PAUSED = EpollIoOps.EPOLLERR;
 
     /**
      * @param vni         VXLAN network identifier
@@ -518,7 +525,7 @@ public final class VxlanDatapath implements AutoCloseable {
             // unread for good (a TCP stream to a kernel node stalled that way).
             tapPaused = true;
             tapPauses++;
-            tapRegistration.submit(EpollIoOps.NONE);
+            tapRegistration.submit(PAUSED);
             c.flush();
             if (tapPaused && allWritable()) resumeTap();
         }
@@ -557,11 +564,10 @@ public final class VxlanDatapath implements AutoCloseable {
     }
 
     /**
-     * Seen with one event loop under a TCP stream to a kernel node: after a pause the TAP was no longer in the
-     * epoll set (epoll_ctl MOD: ENOENT; the kernel itself keeps an item whose events are 0, so something in
-     * the process removed it, cause not found), and the datapath never read it again. It is registered anew
-     * then, and {@link #checkTapRegistration} re-asserts the registration every second so that a TAP that
-     * drops out of the set at any other time is picked up again too.
+     * Defence in depth: if the TAP is ever found missing from the epoll set (epoll_ctl MOD fails), it is
+     * registered anew, and {@link #checkTapRegistration} re-asserts the registration every second so a TAP that
+     * drops out of the set is picked up again. (It did drop out, every time reading was paused, while pausing was
+     * done with {@code submit(NONE)}: see {@link #PAUSED}.)
      */
     private void reRegisterTap(String when, Exception cause) {
         LOG.warning("re-registering " + tap.name() + " with the event loop " + when + " (" + cause.getMessage() + ")");
@@ -575,7 +581,7 @@ public final class VxlanDatapath implements AutoCloseable {
             IoRegistration r = txLoop.register(new TapHandle()).getNow();
             if (r == null) throw new IllegalStateException("TAP registration did not complete on the event loop");
             tapRegistration = r;
-            r.submit(tapPaused ? EpollIoOps.NONE : EpollIoOps.EPOLLIN);
+            r.submit(tapPaused ? PAUSED : EpollIoOps.EPOLLIN);
         } catch (Exception ex) {
             LOG.warning("cannot register " + tap.name() + " again: " + ex);
         }
@@ -585,7 +591,7 @@ public final class VxlanDatapath implements AutoCloseable {
     private void checkTapRegistration() {
         if (!running || tapGone || tapRegistration == null) return;
         try {
-            tapRegistration.submit(tapPaused ? EpollIoOps.NONE : EpollIoOps.EPOLLIN);
+            tapRegistration.submit(tapPaused ? PAUSED : EpollIoOps.EPOLLIN);
         } catch (Exception e) {
             reRegisterTap("(periodic check)", e);
         }

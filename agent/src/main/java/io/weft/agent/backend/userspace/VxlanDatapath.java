@@ -226,8 +226,8 @@ public final class VxlanDatapath implements AutoCloseable {
     /**
      * Event loops: WEFT_USERSPACE_LOOPS (1 or 2) if set, else 1 on machines with at most two CPUs and 2 above.
      * On two CPUs a second always-busy thread competes with the pods and the kernel's own softirq work; measured
-     * on the 2-CPU netns bench with nothing else running, one loop gave ~20 % more TCP throughput and ~150 µs
-     * less RTT than two (under load from other processes two threads win, as they get more CPU shares).
+     * on the 2-CPU netns bench with nothing else running, one loop gave 12-20 % more TCP throughput and the same or
+     * up to ~150 µs less RTT than two (under load from other processes two threads win, as they get more CPU shares).
      */
     static int loops() {
         String v = System.getProperty("weft.userspace.loops", System.getenv("WEFT_USERSPACE_LOOPS"));

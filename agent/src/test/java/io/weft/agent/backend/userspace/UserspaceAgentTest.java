@@ -10,8 +10,6 @@ import io.weft.core.testing.NetnsLab;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -74,10 +72,9 @@ class UserspaceAgentTest {
         }
     }
 
+    /** weftd itself (io.weft.agent.Main) with the userspace net-conf.json. */
     static Process startUserspace(LabCluster lab, LabCluster.Node n, Path conf) throws Exception {
-        List<String> cmd = new ArrayList<>(lab.agentCommand(n, conf));
-        cmd.set(cmd.indexOf("io.weft.agent.Main"), WeftdWithUserspace.class.getName());
-        return new ProcessBuilder(cmd).redirectErrorStream(true)
+        return new ProcessBuilder(lab.agentCommand(n, conf)).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(n.log().toFile())).start();
     }
 

@@ -2,8 +2,6 @@ package io.weft.core.iproute;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Many kernel changes applied with one process per tool ({@code ip -batch -}, {@code bridge -batch -}):
@@ -11,7 +9,6 @@ import java.util.regex.Pattern;
  * process; the order of the list is kept, so a device is created before its routes and FDB entries.
  */
 public final class IpBatch {
-    private static final Pattern FAILED_LINE = Pattern.compile("Command failed -:(\\d+)");
     private final List<IpOp> ops = new ArrayList<>();
 
     public IpBatch add(IpOp op) {
@@ -78,10 +75,8 @@ public final class IpBatch {
 
     private static List<String> failedOps(List<IpOp> chunk, String stderr) {
         List<String> out = new ArrayList<>();
-        Matcher m = FAILED_LINE.matcher(stderr);
-        while (m.find()) {
-            int line = Integer.parseInt(m.group(1));
-            if (line >= 1 && line <= chunk.size()) out.add(chunk.get(line - 1).toString());
+        for (BatchFailures.Failure f : BatchFailures.parse(stderr)) {
+            if (f.line() >= 1 && f.line() <= chunk.size()) out.add(chunk.get(f.line() - 1).toString());
         }
         if (out.isEmpty()) chunk.forEach(op -> out.add(op.toString()));
         return out;

@@ -145,21 +145,14 @@ public final class IpSession {
         List<Integer> failed = new ArrayList<>();
         List<String> failedOps = new ArrayList<>();
         List<String> errors = new ArrayList<>();
-        // ip -batch reports each failure as "Command failed -:N" (N counts from 1); the start mark does not count
-        String marker = "Command failed -:";
-        int from = 0; // what ip printed for a failed command comes before its "Command failed" line
-        int i = err.indexOf(marker);
-        while (i >= 0) {
-            int j = i + marker.length();
-            int n = 0;
-            while (j < err.length() && err.charAt(j) >= '0' && err.charAt(j) <= '9') n = n * 10 + (err.charAt(j++) - '0');
+        // the start mark is line 1 of the batch and cannot fail; lines holds it as null
+        for (BatchFailures.Failure f : BatchFailures.parse(err)) {
+            int n = f.line();
             if (n >= 1 && n <= lines.size() && lines.get(n - 1) != null) {
                 failed.add(n - 1);
                 failedOps.add(lines.get(n - 1));
-                errors.add(err.substring(from, i).strip());
+                errors.add(f.message());
             }
-            from = j;
-            i = err.indexOf(marker, j);
         }
         if (code != 0 && failed.isEmpty()) {
             for (String l : lines) if (l != null) failedOps.add(l);

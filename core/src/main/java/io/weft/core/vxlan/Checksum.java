@@ -30,8 +30,7 @@ public final class Checksum {
         int words = len & ~15;
         long s = wordSum(MemorySegment.ofBuffer(b.internalNioBuffer(off, words)), words);
         if (LITTLE_ENDIAN) s = Short.toUnsignedInt(Short.reverseBytes((short) foldNoComplement(s)));
-        int i = words;
-        return sumShorts(b, off + i, len - i, initial + s);
+        return sumShorts(b, off + words, len - words, initial + s);
     }
 
     /**

@@ -31,23 +31,32 @@ public final class Metrics {
                 .append('\n');
         if (dp != null) {
             long[] co = dp.coalesceStats();
-            header(sb, "weft_userspace_rx_superframes_total", "TCP superframes written to the TAP after receive coalescing");
-            sb.append("weft_userspace_rx_superframes_total{device=\"").append(device).append("\"} ").append(co[0]).append('\n');
-            header(sb, "weft_userspace_rx_coalesced_segments_total", "Received TCP segments joined into superframes");
-            sb.append("weft_userspace_rx_coalesced_segments_total{device=\"").append(device).append("\"} ").append(co[1]).append('\n');
-            header(sb, "weft_userspace_tx_backpressure_total",
-                    "Times a send socket backed up and the datapath stopped reading the TAP until it drained");
-            sb.append("weft_userspace_tx_backpressure_total{device=\"").append(device).append("\"} ").append(dp.tapPauses()).append('\n');
-            header(sb, "weft_userspace_tap_reregistrations_total",
-                    "Times the TAP had dropped out of the event loop's epoll set and was registered again");
-            sb.append("weft_userspace_tap_reregistrations_total{device=\"").append(device).append("\"} ").append(dp.tapReRegistrations()).append('\n');
+            counter(sb, "weft_userspace_rx_superframes_total", "TCP superframes written to the TAP after receive coalescing",
+                    device, co[0]);
+            counter(sb, "weft_userspace_rx_coalesced_segments_total", "Received TCP segments joined into superframes",
+                    device, co[1]);
+            counter(sb, "weft_userspace_tx_backpressure_total",
+                    "Times a send socket backed up and the datapath stopped reading the TAP until it drained", device, dp.tapPauses());
+            counter(sb, "weft_userspace_tap_reregistrations_total",
+                    "Times the TAP had dropped out of the event loop's epoll set and was registered again", device,
+                    dp.tapReRegistrations());
             sb.append("# HELP weft_userspace_tap_paused 1 while the datapath is not reading the TAP (send sockets backed up)\n")
                     .append("# TYPE weft_userspace_tap_paused gauge\n");
-            sb.append("weft_userspace_tap_paused{device=\"").append(device).append("\"} ").append(dp.tapPaused() ? 1 : 0).append('\n');
+            deviceLine(sb, "weft_userspace_tap_paused", device, dp.tapPaused() ? 1 : 0);
             sb.append("# HELP weft_userspace_info Datapath features in use\n# TYPE weft_userspace_info gauge\n");
             sb.append("weft_userspace_info{device=\"").append(device).append("\",features=\"")
                     .append(dp.features().replace("\"", "'")).append("\"} 1\n");
         }
+    }
+
+    /** A counter with one value for the device: its HELP and TYPE lines and the sample. */
+    private static void counter(StringBuilder sb, String name, String help, String device, long v) {
+        header(sb, name, help);
+        deviceLine(sb, name, device, v);
+    }
+
+    private static void deviceLine(StringBuilder sb, String name, String device, long v) {
+        sb.append(name).append("{device=\"").append(device).append("\"} ").append(v).append('\n');
     }
 
     private static void header(StringBuilder sb, String name, String help) {

@@ -62,19 +62,6 @@ public final class UserspaceVxlanBackend implements Backend {
      * @param publicIp    this node's PublicIP: published in the lease and used as the outer source address
      * @param underlayMtu MTU of the underlay interface; the TAP gets underlay − 50 unless conf.mtu() says otherwise
      * @param vtepMac     the VtepMAC to keep (from this node's previous lease), or null for one derived from publicIp
-     */
-    public UserspaceVxlanBackend(BackendConf conf, String underlay, Ipv4Address publicIp, int underlayMtu,
-                                 MacAddress vtepMac) {
-        this(conf, underlay, publicIp, underlayMtu, vtepMac, Netns.CURRENT,
-                !"0".equals(System.getenv().getOrDefault("WEFT_USERSPACE_OFFLOAD", "1")));
-    }
-
-    public UserspaceVxlanBackend(BackendConf conf, String underlay, Ipv4Address publicIp, int underlayMtu,
-                                 MacAddress vtepMac, Netns ns, boolean offload) {
-        this(conf, underlay, publicIp, underlayMtu, vtepMac, ns, offload, offload);
-    }
-
-    /**
      * @param offload TAP offloads (TSO superframes and partial checksums in, coalesced superframes out)
      * @param gso     UDP GSO sends when the kernel has it; false sends each segment as its own datagram (sendmmsg),
      *                the path a kernel without UDP GSO takes (WEFT_USERSPACE_GSO=0 for weftd)
@@ -105,15 +92,7 @@ public final class UserspaceVxlanBackend implements Backend {
                 offload && !"0".equals(System.getenv().getOrDefault("WEFT_USERSPACE_GSO", "1")));
     }
 
-    /** As above, with offloads (TAP TSO/checksum, UDP GSO) explicitly on or off. */
-    public static UserspaceVxlanBackend create(Netns ns, BackendConf conf, io.weft.agent.Underlay underlay,
-                                               Ipv4Address publicIp, MacAddress previousMac,
-                                               io.weft.agent.http.Metrics metrics, io.weft.agent.http.HealthServer http,
-                                               boolean offload) {
-        return create(ns, conf, underlay, publicIp, previousMac, metrics, http, offload, offload);
-    }
-
-    /** As above, with UDP GSO on or off on its own (off: the sendmmsg path a kernel without UDP GSO takes). */
+    /** As above, with TAP offloads and UDP GSO explicitly on or off (GSO off: the sendmmsg path of kernels without it). */
     public static UserspaceVxlanBackend create(Netns ns, BackendConf conf, io.weft.agent.Underlay underlay,
                                                Ipv4Address publicIp, MacAddress previousMac,
                                                io.weft.agent.http.Metrics metrics, io.weft.agent.http.HealthServer http,

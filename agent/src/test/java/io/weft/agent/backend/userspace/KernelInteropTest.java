@@ -79,10 +79,9 @@ class KernelInteropTest {
             throw new AssertionError(e.getMessage() + diagnostics(from, to), e);
         }
         String got = Overlay.await(sink, "RECEIVED", 30);
-        int us = from == 2 ? from : to;
-        Overlay.sleep(400); // the metrics file is rewritten every 200 ms
-        assertTrue(o.metrics(us).contains("weft_userspace_tap_reregistrations_total{device=\"flannel.1\"} 0"),
-                "the TAP never dropped out of the event loop's epoll set:\n" + o.metrics(us));
+        Overlay.sleep(400); // the metrics file (of node 2, the userspace one) is rewritten every 200 ms
+        assertTrue(o.metrics(2).contains("weft_userspace_tap_reregistrations_total{device=\"flannel.1\"} 0"),
+                "the TAP never dropped out of the event loop's epoll set:\n" + o.metrics(2));
         assertEquals(sent.substring("SENT ".length()), got.substring("RECEIVED ".length()),
                 "bytes and SHA-256 of what pod " + to + " received vs what pod " + from + " sent");
     }

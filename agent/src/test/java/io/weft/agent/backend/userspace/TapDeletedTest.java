@@ -8,7 +8,6 @@ import io.weft.core.iproute.IpReader;
 import io.weft.core.iproute.RouteEntry;
 import io.weft.core.net.MacAddress;
 import io.weft.core.testing.NetnsLab;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -25,9 +24,7 @@ class TapDeletedTest {
     @Test
     void aDeletedTapComesBackWithTheSameMacAndTrafficResumes() throws Exception {
         try (LabCluster lab = new LabCluster("wt-td", 2, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}")) {
-            Path usConf = lab.workDir().resolve("net-conf-userspace.json");
-            Files.writeString(usConf,
-                    "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\",\"Datapath\":\"userspace\"}}");
+            Path usConf = UserspaceAgentTest.userspaceConf(lab);
             lab.softwareChecksums();
             LabCluster.Node k = lab.node(1);
             LabCluster.Node u = lab.node(2);

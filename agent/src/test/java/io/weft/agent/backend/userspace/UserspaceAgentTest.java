@@ -24,10 +24,8 @@ class UserspaceAgentTest {
     @Test
     void kernelAndUserspaceAgentsFormOneCluster() throws Exception {
         try (LabCluster lab = new LabCluster("wt-ua", 2, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}")) {
-            Path usConf = lab.workDir().resolve("net-conf-userspace.json");
-            Files.writeString(usConf,
-                    "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\",\"Datapath\":\"userspace\"}}");
-            for (LabCluster.Node n : lab.nodes()) NetnsLab.exec(n.netns(), "ethtool", "-K", "eth0", "tx", "off");
+            Path usConf = userspaceConf(lab);
+            lab.softwareChecksums();
             LabCluster.Node k = lab.node(1);
             LabCluster.Node u = lab.node(2);
             lab.startAgent(k);
@@ -70,6 +68,13 @@ class UserspaceAgentTest {
             us.destroy();
             us.waitFor();
         }
+    }
+
+    /** The lab's network with {@code "Datapath": "userspace"}, as a second net-conf.json for the userspace node. */
+    static Path userspaceConf(LabCluster lab) throws java.io.IOException {
+        Path f = lab.workDir().resolve("net-conf-userspace.json");
+        Files.writeString(f, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\",\"Datapath\":\"userspace\"}}");
+        return f;
     }
 
     /** weftd itself (io.weft.agent.Main) with the userspace net-conf.json. */

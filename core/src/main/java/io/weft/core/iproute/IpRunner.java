@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
-/** Runs iproute2 binaries. The only place in weft that starts them. */
+/** Runs iproute2 binaries. The only place in weft that starts them (IpSession through start()). */
 public final class IpRunner {
 
     public record Result(List<String> command, int exitCode, String stdout, String stderr) {
@@ -21,14 +21,7 @@ public final class IpRunner {
     private IpRunner() {}
 
     public static Result run(List<String> command, String stdin) {
-        ProcessBuilder pb = new ProcessBuilder(command);
-        Process p;
-        try {
-            p = pb.start();
-        } catch (IOException e) {
-            throw new IpException(command, 127, "cannot start " + command.getFirst() + ": " + e.getMessage()
-                    + " (is iproute2 installed?)", null);
-        }
+        Process p = start(command);
         // Both outputs are drained while stdin is written: a tool that answers as it reads (cat, ip -batch with
         // show commands) would otherwise fill its stdout pipe, stop reading, and leave us blocked writing.
         CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> drain(p.getErrorStream()),
@@ -40,15 +33,29 @@ public final class IpRunner {
         } catch (IOException e) {
             // The tool may exit before reading everything (e.g. a bad first batch line); its exit code tells.
         }
-        int code;
+        int code = waitFor(p, command);
+        return new Result(command, code, out.join(), err.join());
+    }
+
+    /** Starts {@code command}; a missing binary is an IpException that says so. */
+    static Process start(List<String> command) {
         try {
-            code = p.waitFor();
+            return new ProcessBuilder(command).start();
+        } catch (IOException e) {
+            throw new IpException(command, 127, "cannot start " + command.getFirst() + ": " + e.getMessage()
+                    + " (is iproute2 installed?)", null);
+        }
+    }
+
+    /** Its exit code; an interrupt kills it and is an IpException. */
+    static int waitFor(Process p, List<String> command) {
+        try {
+            return p.waitFor();
         } catch (InterruptedException e) {
             p.destroyForcibly();
             Thread.currentThread().interrupt();
             throw new IpException(command, -1, "interrupted", null);
         }
-        return new Result(command, code, out.join(), err.join());
     }
 
     private static String drain(InputStream s) {

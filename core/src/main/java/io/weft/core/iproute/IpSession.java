@@ -43,13 +43,7 @@ public final class IpSession {
     public static IpSession start(Netns ns, List<String> wrapper) {
         List<String> c = new ArrayList<>(wrapper);
         c.addAll(ns.command(IpOp.IP, List.of("-o", "-force", "-batch", "-")));
-        IpSession s;
-        try {
-            s = new IpSession(c, new ProcessBuilder(c).start());
-        } catch (IOException e) {
-            throw new IpException(c, 127, "cannot start " + c.getFirst() + ": " + e.getMessage()
-                    + " (is iproute2 installed?)", null);
-        }
+        IpSession s = new IpSession(c, IpRunner.start(c));
         s.sendLine(START_MARK, null);
         s.flush();
         return s;
@@ -134,14 +128,7 @@ public final class IpSession {
         } catch (IOException e) {
             err = "reading its output: " + e.getMessage();
         }
-        int code;
-        try {
-            code = process.waitFor();
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new IpException(command, -1, "interrupted", null);
-        }
+        int code = IpRunner.waitFor(process, command);
         List<Integer> failed = new ArrayList<>();
         List<String> failedOps = new ArrayList<>();
         List<String> errors = new ArrayList<>();

@@ -27,7 +27,7 @@ import java.util.concurrent.CountDownLatch;
  *
  * <pre>
  * UserspaceNode --public-ip 172.31.0.2 --subnet 10.244.2.0/24 --mac 0a:..:02 [--vni 1] [--port 8472]
- *               [--underlay-mtu 1500] [--no-offload] [--no-gso] [--metrics-file F] [--http-port P]
+ *               [--underlay-mtu 1500] [--no-offload] [--no-gso] [--no-udp-gro] [--metrics-file F] [--http-port P]
  *               --peer 10.244.1.0/24,172.31.0.1,0a:..:01 ...
  * </pre>
  * Prints {@code READY} on stdout once packets flow.
@@ -57,6 +57,7 @@ public final class UserspaceNode {
                 case "--underlay-mtu" -> underlayMtu = Integer.parseInt(args[++i]);
                 case "--no-offload" -> offload = false;
                 case "--no-gso" -> gso = false;
+                case "--no-udp-gro" -> System.setProperty("weft.userspace.udpGro", "false"); // as WEFT_USERSPACE_UDP_GRO=0
                 case "--metrics-file" -> metricsFile = Path.of(args[++i]);
                 case "--http-port" -> httpPort = Integer.parseInt(args[++i]);
                 case "--peer" -> {

@@ -47,6 +47,15 @@ final class Overlay implements AutoCloseable {
     private final Path dir;
 
     Overlay(String tag, int n) throws IOException {
+        this(tag, n, false);
+    }
+
+    /**
+     * @param underlayGro the underlay receives with GRO, as a real NIC does: GRO on each node's eth0 and transmit
+     *                    checksumming off on the bridge's ports too (a veth hands a forwarded packet to GRO only
+     *                    when the sending end has no TSO, which needs transmit checksumming)
+     */
+    Overlay(String tag, int n, boolean underlayGro) throws IOException {
         if (!Files.isExecutable(Path.of("/usr/sbin/ethtool")) && !Files.isExecutable(Path.of("/sbin/ethtool"))) {
             throw new AssertionError("ethtool is missing (apt-get install ethtool): the underlay veths need tx checksum offload off");
         }
@@ -57,6 +66,10 @@ final class Overlay implements AutoCloseable {
             for (int i = 1; i <= n; i++) {
                 String node = node(i);
                 exec(node, "ethtool", "-K", "eth0", "tx", "off");
+                if (underlayGro) {
+                    exec(node, "ethtool", "-K", "eth0", "gro", "on");
+                    exec(lab.prefix() + "-ul", "ethtool", "-K", "p" + i, "tx", "off");
+                }
                 String pod = lab.netns("p" + i);
                 pods.add(pod);
                 lab.veth(pod, "eth0", node, "veth" + i);

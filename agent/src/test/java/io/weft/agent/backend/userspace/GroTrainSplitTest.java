@@ -1,0 +1,94 @@
+package io.weft.agent.backend.userspace;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.socket.DatagramPacket;
+import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.MacAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * recvmmsg hands over a UDP_GRO train as one datagram without its segment size; the receive pipeline cuts it at
+ * the first inner IPv4 packet's length. A train becomes its datagrams again; one datagram that is merely too
+ * long is still dropped as oversize, not cut into pieces.
+ */
+class GroTrainSplitTest {
+    static final MacAddress OURS = MacAddress.parse("0a:00:00:00:00:02");
+    static final Ipv4Address PEER = Ipv4Address.parse("172.31.0.1");
+    static final int MTU = 1450;
+    final InetSocketAddress us = new InetSocketAddress("172.31.0.2", 8472);
+    final InetSocketAddress from = new InetSocketAddress("172.31.0.1", 40000);
+    final List<Integer> delivered = new ArrayList<>();
+    PeerTable peers;
+    EmbeddedChannel ch;
+
+    @BeforeEach
+    void pipeline() {
+        peers = new PeerTable(8472);
+        peers.set(List.of(new PeerTable.Entry(MacAddress.parse("0a:00:00:00:00:01"), PEER)));
+        VxlanDatapath dp = new VxlanDatapath(null, VxlanDatapath.Options.defaults(1, 8472, Ipv4Address.parse("172.31.0.2"), OURS, MTU), peers);
+        ch = new EmbeddedChannel(dp.receiveHandler((buf, off, len) -> delivered.add(len)));
+    }
+
+    PeerCounters counters() {
+        return peers.snapshot().byIp(PEER.value()).counters();
+    }
+
+    /** Appends one VXLAN datagram carrying an Ethernet frame of {@code ethertype} whose IPv4 total length is {@code ipLen}. */
+    static void datagram(ByteBuf b, int ethertype, int ipLen, int frameLen) {
+        int start = b.writerIndex();
+        b.writeInt(0x08000000).writeInt(1 << 8);
+        b.writeShort((int) (OURS.value() >>> 32)).writeInt((int) OURS.value());
+        b.writeShort(0x0a00).writeInt(1);
+        b.writeShort(ethertype);
+        b.writeByte(0x45).writeByte(0).writeShort(ipLen);
+        b.writeZero(start + 8 + frameLen - b.writerIndex());
+    }
+
+    void receive(ByteBuf b) {
+        ch.writeInbound(new DatagramPacket(b, us, from));
+        ch.checkException();
+        assertEquals(0, b.refCnt(), "the datagram buffer is released");
+    }
+
+    @Test
+    void aTrainIsCutIntoItsDatagrams() {
+        ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(4096);
+        datagram(b, 0x0800, MTU, MTU + 14);
+        datagram(b, 0x0800, MTU, MTU + 14);
+        datagram(b, 0x0800, 586, 600);
+        receive(b);
+        assertEquals(List.of(MTU + 14, MTU + 14, 600), delivered);
+        assertEquals(3, counters().rxPackets());
+    }
+
+    @Test
+    void oneOverlongDatagramIsDroppedAsOversize() {
+        ByteBuf ip = PooledByteBufAllocator.DEFAULT.directBuffer(4096);
+        datagram(ip, 0x0800, 1986, 2000); // its own length: no train
+        receive(ip);
+        ByteBuf arp = PooledByteBufAllocator.DEFAULT.directBuffer(4096);
+        datagram(arp, 0x0806, 0, 2000);
+        receive(arp);
+        assertEquals(List.of(), delivered);
+        assertEquals(2, counters().drops(DropReason.OVERSIZE));
+    }
+
+    @Test
+    void aTrainOfGarbageOnlyCountsDrops() {
+        ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(4096);
+        datagram(b, 0x0800, 700, 1800); // claims 722-byte datagrams; what follows the first is no VXLAN header
+        receive(b);
+        long drops = 0;
+        for (DropReason d : DropReason.values()) drops += counters().drops(d);
+        assertEquals(List.of(714), delivered);
+        assertEquals(2, drops, "the two 722-byte pieces after the first are dropped, each counted");
+    }
+}

@@ -2,13 +2,14 @@
 # One run comparing weft's VXLAN datapaths on a two-node netns topology (needs root, iperf3, ethtool):
 #   kernel     – both nodes use the Linux kernel's VXLAN device (flannel.1, as flannel sets it up)
 #   userspace  – both nodes run weft's userspace datapath (TAP TSO in, UDP GSO out)
-#   userspace-no-offload – the same with TAP offloads and UDP GSO off: one read, one datagram per packet
+#   userspace-no-offload – the same with TAP offloads, UDP GSO and UDP_GRO off: one read, one datagram per packet
 #                          (the flannel-udp-like baseline)
 # For each: iperf3 TCP 1 and 4 streams, UDP 64-byte packet rate, ping RTT, agent CPU and RSS.
 # Usage: bench/userspace-bench.sh [seconds-per-test (default 5)]
 # Builds the agent with `mvn package -DskipTests` if agent/target/lib is missing. Traffic stays inside the
-# namespaces it creates; the underlay veths have tx checksum offload off (a real wire cannot carry a partial
-# checksum) for all three datapaths alike.
+# namespaces it creates. The underlay is the same for all three datapaths and behaves like a real NIC: tx
+# checksum offload off (a real wire cannot carry a partial checksum) and GRO on receive (UNDERLAY_GRO=0 for a
+# veth's default, no GRO).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 T=${1:-5}
@@ -41,7 +42,13 @@ topology() {  # fresh namespaces for each datapath
     ip link add eth0 netns $P-n$i type veth peer name p$i netns $P-ul
     ip -n $P-ul link set p$i master br0; ip -n $P-ul link set p$i up
     ip -n $P-n$i addr add 172.31.0.$i/24 dev eth0; ip -n $P-n$i link set eth0 up
-    ip netns exec $P-n$i ethtool -K eth0 tx off ${UNDERLAY_GRO:+gro on} >/dev/null
+    # GRO on the node's end; the bridge's end needs tx checksumming (and so TSO) off as well, or the veth does not
+    # hand the packets it forwards to GRO at all.
+    if [ "${UNDERLAY_GRO:-1}" = 0 ]; then
+      ip netns exec $P-n$i ethtool -K eth0 tx off >/dev/null
+    else
+      ip netns exec $P-n$i ethtool -K eth0 tx off gro on >/dev/null; ip netns exec $P-ul ethtool -K p$i tx off >/dev/null
+    fi
     ip netns exec $P-n$i sysctl -qw net.ipv4.ip_forward=1
     ip link add eth0 netns $P-p$i type veth peer name veth$i netns $P-n$i
     ip -n $P-n$i link add cni0 type bridge; ip -n $P-n$i addr add 10.244.$i.1/24 dev cni0
@@ -61,7 +68,7 @@ kernel_vtep() {  # i j
 }
 
 AGENTS=()
-user_vtep() {  # i j [--no-offload]
+user_vtep() {  # i j [options of UserspaceNode]
   local i=$1 j=$2 log=/tmp/$P-agent$1.log
   ip netns exec $P-n$i "$JAVA" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC $AGENT_HEAP -cp "$CP" \
     io.weft.agent.backend.userspace.UserspaceNode --public-ip 172.31.0.$i --subnet 10.244.$i.0/24 --mac ${MAC[$i]} \
@@ -110,12 +117,12 @@ run() {  # name
   printf "%-22s %9s %9s %22s %9s %11s %12s %10s\n" "$name" "$tcp1" "$tcp4" "$udp" "$rtt" "$agentcpu" "$sys" "$rss"
 }
 
-echo "weft VXLAN datapath benchmark: $(uname -r), $(nproc) CPUs, ${T}s per test, $(date -u +%FT%TZ)"
+echo "weft VXLAN datapath benchmark: $(uname -r), $(nproc) CPUs, ${T}s per test, underlay GRO $([ "${UNDERLAY_GRO:-1}" = 0 ] && echo off || echo on), $(date -u +%FT%TZ)"
 printf "%-22s %9s %9s %22s %9s %11s %12s %10s\n" datapath "TCP1 Gb/s" "TCP4 Gb/s" "UDP64 kpps" "RTT us" "agent CPU*" "machine CPU*" "agent RSS"
 topology; kernel_vtep 1 2; kernel_vtep 2 1; AGENTS=(); run kernel
 topology; AGENTS=(); user_vtep 1 2; user_vtep 2 1; run userspace
 grep -h READY /tmp/$P-agent*.log | sed 's/^/  # /' >&2
-topology; AGENTS=(); user_vtep 1 2 --no-offload; user_vtep 2 1 --no-offload; run userspace-no-offload
+topology; AGENTS=(); user_vtep 1 2 "--no-offload --no-udp-gro"; user_vtep 2 1 "--no-offload --no-udp-gro"; run userspace-no-offload
 echo "* CPU during the 1-stream TCP test: agent = both agents' user+sys time / wall time (100% = one core);"
 echo "  machine = all CPUs busy (kernel softirq work included), shared with whatever else runs on this host."
 rm -f /tmp/$P-agent*.log

@@ -63,6 +63,7 @@ public final class VxlanDatapath implements AutoCloseable {
     private static final int SO_SNDBUFFORCE = 32;
     private static final int SO_RCVBUFFORCE = 33;
     private static final int READ_BATCH = 64;
+    /** The smallest receive slot without UDP_GRO; jumbo overlays get bigger ones ({@link #rxSlot}). */
     private static final int RX_SLOT = 2048;
     /**
      * A receive slot for one UDP_GRO train: GRO stops merging before 64 KiB (the default gro_ipv4_max_size; an
@@ -110,6 +111,11 @@ public final class VxlanDatapath implements AutoCloseable {
     private final int vni;
     private final long localMac;
     private final int maxFrame;
+    /**
+     * A receive slot without UDP_GRO: a whole datagram of the largest frame, with room to spare so that an oversize
+     * datagram, which recvmmsg cuts to the slot, still reads as longer than {@link #maxFrame} and is dropped.
+     */
+    private final int rxSlot;
 
     private EventLoopGroup group;
     private Channel rx;
@@ -129,6 +135,7 @@ public final class VxlanDatapath implements AutoCloseable {
     private volatile String features = "";
     private FrameOutput output = this::writeTap;
     private TcpCoalescer coalescer; // receive loop only; null when coalescing is off or in tests
+    private boolean warnedLongTrain; // receive loop only
     private ByteBuf coalesceBuffer;
 
     // Owned by the event loop: the iovec pair for TAP writes (zero virtio header + frame).
@@ -142,6 +149,7 @@ public final class VxlanDatapath implements AutoCloseable {
         this.vni = opt.vni();
         this.localMac = opt.localMac().value();
         this.maxFrame = opt.mtu() + EthernetFrame.HEADER_LENGTH;
+        this.rxSlot = Math.max(RX_SLOT, maxFrame + VxlanHeader.LENGTH + 64);
         Arena arena = Arena.ofAuto();
         this.iov = arena.allocate(32, 8);
         this.zeroHdr = arena.allocate(16, 8);
@@ -179,7 +187,7 @@ public final class VxlanDatapath implements AutoCloseable {
                     // recvmmsg of up to 32 datagrams per call; with UDP_GRO each may be a train of one flow's
                     // datagrams (when the underlay device does GRO), split in onDatagram.
                     .option(ChannelOption.RCVBUF_ALLOCATOR, rxAllocator(udpGro))
-                    .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, udpGro ? GRO_SLOT : RX_SLOT)
+                    .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, udpGro ? GRO_SLOT : rxSlot)
                     .option(EpollChannelOption.UDP_GRO, udpGro)
                     .option(ChannelOption.ALLOCATOR, alloc)
                     .handler(new RxHandler())
@@ -187,7 +195,7 @@ public final class VxlanDatapath implements AutoCloseable {
             if (udpGro && !((EpollDatagramChannel) rx).config().isUdpGro()) {
                 // A kernel before 5.0 refuses the option (Netty logs the refusal): read one datagram per slot.
                 udpGro = false;
-                ((EpollDatagramChannel) rx).config().setMaxDatagramPayloadSize(RX_SLOT).setRecvByteBufAllocator(rxAllocator(false));
+                ((EpollDatagramChannel) rx).config().setMaxDatagramPayloadSize(rxSlot).setRecvByteBufAllocator(rxAllocator(false));
                 LOG.info("UDP_GRO is not supported by this kernel; receiving with recvmmsg");
             }
             // Past net.core.rmem_max when we hold CAP_NET_ADMIN (the agent does): bursts from many peers.
@@ -259,12 +267,12 @@ public final class VxlanDatapath implements AutoCloseable {
     }
 
     /**
-     * One receive buffer per read, cut into slots for recvmmsg: 32 datagrams of {@link #RX_SLOT}, or with UDP_GRO
+     * One receive buffer per read, cut into slots for recvmmsg: 32 datagrams of {@link #rxSlot}, or with UDP_GRO
      * {@link #GRO_SLOTS} of {@link #GRO_SLOT}, each holding a train or a single datagram (recvmsg, which Netty
      * would need to split trains itself, takes one per call: small packets came ~25 % slower).
      */
-    static FixedRecvByteBufAllocator rxAllocator(boolean udpGro) {
-        return new FixedRecvByteBufAllocator(udpGro ? GRO_SLOT * GRO_SLOTS : RX_SLOT * 32);
+    FixedRecvByteBufAllocator rxAllocator(boolean udpGro) {
+        return new FixedRecvByteBufAllocator(udpGro ? GRO_SLOT * GRO_SLOTS : rxSlot * 32);
     }
 
     /** Which speed features are on, for logs and /metrics. */
@@ -353,7 +361,19 @@ public final class VxlanDatapath implements AutoCloseable {
             decap(peer.counters(), c, off, len);
             return;
         }
-        for (int end = off + len; off < end; off += seg) decap(peer.counters(), c, off, Math.min(seg, end - off));
+        int end = off + len;
+        if (len >= GRO_SLOT) {
+            // Filled the slot, so cut short: the underlay merges past 64 KiB (gro_ipv4_max_size raised for BIG TCP).
+            // Deliver the whole datagrams, count the cut one.
+            end = off + len / seg * seg;
+            peer.counters().drop(DropReason.OVERSIZE);
+            if (!warnedLongTrain) {
+                warnedLongTrain = true;
+                LOG.warning("UDP_GRO trains from " + sender.getAddress().getHostAddress() + " are longer than " + GRO_SLOT
+                        + " bytes and get cut (gro_ipv4_max_size raised on the underlay?): lower it to 65536 or set WEFT_USERSPACE_UDP_GRO=0");
+            }
+        }
+        for (; off < end; off += seg) decap(peer.counters(), c, off, Math.min(seg, end - off));
     }
 
     /**

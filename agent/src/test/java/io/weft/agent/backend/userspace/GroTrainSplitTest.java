@@ -70,6 +70,17 @@ class GroTrainSplitTest {
     }
 
     @Test
+    void aTrainThatFilledItsSlotLosesOnlyTheCutDatagram() {
+        ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(65536);
+        while (b.writerIndex() + MTU + 22 <= 65536) datagram(b, 0x0800, MTU, MTU + 14); // 44 whole datagrams
+        b.writeZero(65536 - b.writerIndex()); // and the start of one that did not fit
+        receive(b);
+        assertEquals(44, delivered.size());
+        assertEquals(44, counters().rxPackets());
+        assertEquals(1, counters().drops(DropReason.OVERSIZE));
+    }
+
+    @Test
     void oneOverlongDatagramIsDroppedAsOversize() {
         ByteBuf ip = PooledByteBufAllocator.DEFAULT.directBuffer(4096);
         datagram(ip, 0x0800, 1986, 2000); // its own length: no train

@@ -85,6 +85,25 @@ final class Overlay implements AutoCloseable {
         }
     }
 
+    /** The overlay MTU the VTEPs get: 1450 on the default 1500-byte underlay, see {@link #underlayMtu}. */
+    private int overlayMtu = 1450;
+
+    /**
+     * Raises the underlay's MTU (jumbo frames) and the pods' side to what VXLAN leaves of it; call before the VTEPs.
+     */
+    Overlay underlayMtu(int mtu) {
+        overlayMtu = mtu - 50;
+        for (int i = 1; i <= nodes.size(); i++) {
+            exec(lab.prefix() + "-ul", "ip", "link", "set", "p" + i, "mtu", Integer.toString(mtu));
+            exec(node(i), "ip", "link", "set", "eth0", "mtu", Integer.toString(mtu));
+            exec(node(i), "ip", "link", "set", "veth" + i, "mtu", Integer.toString(overlayMtu));
+            exec(node(i), "ip", "link", "set", "cni0", "mtu", Integer.toString(overlayMtu));
+            exec(pod(i), "ip", "link", "set", "eth0", "mtu", Integer.toString(overlayMtu));
+        }
+        exec(lab.prefix() + "-ul", "ip", "link", "set", "br0", "mtu", Integer.toString(mtu));
+        return this;
+    }
+
     String node(int i) {
         return nodes.get(i - 1);
     }
@@ -112,7 +131,7 @@ final class Overlay implements AutoCloseable {
     /** flannel.1 as a kernel VXLAN device, with routes, permanent neighbours and FDB entries for {@code peers}. */
     void kernelVtep(int i, int... peers) {
         String dev = "flannel." + VNI;
-        IpBatch b = new IpBatch().add(Link.addVxlan(dev, VNI, PORT, publicIp(i), "eth0", mac(i), 1450))
+        IpBatch b = new IpBatch().add(Link.addVxlan(dev, VNI, PORT, publicIp(i), "eth0", mac(i), overlayMtu))
                 .add(Addr.add(dev, subnet(i).network(), 32)).add(Link.up(dev));
         for (int j : peers) {
             b.add(RouteEntry.onlink(subnet(j), subnet(j).network(), dev).replace());
@@ -134,6 +153,7 @@ final class Overlay implements AutoCloseable {
                 "--public-ip", publicIp(i).toString(), "--subnet", subnet(i).toString(), "--mac", mac(i).toString(),
                 "--metrics-file", metricsFile(i).toString()));
         if (!offload) cmd.add("--no-offload");
+        cmd.addAll(List.of("--underlay-mtu", Integer.toString(overlayMtu + 50)));
         cmd.addAll(extra);
         for (int j : peers) {
             cmd.add("--peer");

@@ -379,13 +379,20 @@ public final class VxlanDatapath implements AutoCloseable {
     /**
      * The datagram length in a UDP_GRO train that recvmmsg returned whole (Netty reads the segment size only with
      * recvmsg): GRO joins only same-length datagrams of one flow, the last one possibly shorter, so the first inner
-     * IPv4 packet's length gives them all. -1 when it is no train (one oversize datagram, dropped as such).
+     * IPv4 or IPv6 packet's length gives them all. -1 when it is no train (one oversize datagram, dropped as such).
      */
     static int trainSegmentLength(ByteBuf c, int off, int len) {
         int eth = off + VxlanHeader.LENGTH;
-        if (len < VxlanHeader.LENGTH + EthernetFrame.HEADER_LENGTH + 20 || c.getUnsignedShort(eth + 12) != 0x0800) return -1;
-        int seg = VxlanHeader.LENGTH + EthernetFrame.HEADER_LENGTH + c.getUnsignedShort(eth + EthernetFrame.HEADER_LENGTH + 2);
-        return seg >= VxlanHeader.LENGTH + EthernetFrame.HEADER_LENGTH + 20 && seg < len ? seg : -1;
+        int ip = eth + EthernetFrame.HEADER_LENGTH;
+        if (len < VxlanHeader.LENGTH + EthernetFrame.HEADER_LENGTH + 40) return -1;
+        int seg = switch (c.getUnsignedShort(eth + 12)) {
+            case 0x0800 -> c.getUnsignedShort(ip + 2); // IPv4 total length
+            case 0x86dd -> 40 + c.getUnsignedShort(ip + 4); // IPv6 header + payload length
+            default -> -1;
+        };
+        if (seg < 20) return -1;
+        seg += VxlanHeader.LENGTH + EthernetFrame.HEADER_LENGTH;
+        return seg < len ? seg : -1;
     }
 
     /** Checks one VXLAN payload and writes its frame to the TAP, or counts why not. Visible for tests and JMH. */

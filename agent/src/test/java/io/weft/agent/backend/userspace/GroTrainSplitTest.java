@@ -70,6 +70,18 @@ class GroTrainSplitTest {
     }
 
     @Test
+    void aTrainOfIpv6PacketsIsCutAtTheirLength() {
+        ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(4096);
+        for (int i = 0; i < 3; i++) {
+            int start = b.writerIndex();
+            datagram(b, 0x86dd, 0, MTU + 14);
+            b.setShort(start + 8 + 14 + 4, MTU - 40); // IPv6 payload length
+        }
+        receive(b);
+        assertEquals(List.of(MTU + 14, MTU + 14, MTU + 14), delivered);
+    }
+
+    @Test
     void aTrainThatFilledItsSlotLosesOnlyTheCutDatagram() {
         ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(65536);
         while (b.writerIndex() + MTU + 22 <= 65536) datagram(b, 0x0800, MTU, MTU + 14); // 44 whole datagrams

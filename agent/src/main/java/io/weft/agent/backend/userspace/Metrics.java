@@ -35,6 +35,10 @@ public final class Metrics {
                     device, co[0]);
             counter(sb, "weft_userspace_rx_coalesced_segments_total", "Received TCP segments joined into superframes",
                     device, co[1]);
+            long[] gro = dp.groStats();
+            counter(sb, "weft_userspace_rx_gro_trains_total",
+                    "Receives that returned a UDP_GRO train of several datagrams (the underlay merged them)", device, gro[0]);
+            counter(sb, "weft_userspace_rx_gro_train_datagrams_total", "Datagrams cut out of UDP_GRO trains", device, gro[1]);
             counter(sb, "weft_userspace_tx_backpressure_total",
                     "Times a send socket backed up and the datapath stopped reading the TAP until it drained", device, dp.tapPauses());
             counter(sb, "weft_userspace_tap_reregistrations_total",

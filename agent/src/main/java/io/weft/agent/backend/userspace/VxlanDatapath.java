@@ -136,6 +136,8 @@ public final class VxlanDatapath implements AutoCloseable {
     private FrameOutput output = this::writeTap;
     private TcpCoalescer coalescer; // receive loop only; null when coalescing is off or in tests
     private boolean warnedLongTrain; // receive loop only
+    private volatile long rxTrains; // written by the receive loop only
+    private volatile long rxTrainDatagrams;
     private ByteBuf coalesceBuffer;
 
     // Owned by the event loop: the iovec pair for TAP writes (zero virtio header + frame).
@@ -286,6 +288,11 @@ public final class VxlanDatapath implements AutoCloseable {
         return c == null ? new long[2] : new long[] {c.superframes(), c.coalescedSegments()};
     }
 
+    /** UDP_GRO trains received and the datagrams cut out of them: {trains, datagrams}. */
+    public long[] groStats() {
+        return new long[] {rxTrains, rxTrainDatagrams};
+    }
+
     /** How often sending backed up and TAP reads stopped; whether they are stopped now. */
     public long tapPauses() {
         return tapPauses;
@@ -373,7 +380,10 @@ public final class VxlanDatapath implements AutoCloseable {
                         + " bytes and get cut (gro_ipv4_max_size raised on the underlay?): lower it to 65536 or set WEFT_USERSPACE_UDP_GRO=0");
             }
         }
-        for (; off < end; off += seg) decap(peer.counters(), c, off, Math.min(seg, end - off));
+        int n = 0;
+        for (; off < end; off += seg, n++) decap(peer.counters(), c, off, Math.min(seg, end - off));
+        rxTrains++;
+        rxTrainDatagrams += n;
     }
 
     /**

@@ -44,6 +44,15 @@ class UdpGroTest {
         long receives = udpInDatagrams(o.node(2)) - receives0;
         assertTrue(packets > 40_000, "64 MiB is over 40k VXLAN packets, counted " + packets + " from " + peer);
         assertTrue(receives * 2 < packets, "GRO trains from " + peer + ": " + receives + " socket receives for " + packets + " packets");
+        String m = o.metrics(2);
+        long trains = Long.parseLong(metric(m, "weft_userspace_rx_gro_trains_total"));
+        long inTrains = Long.parseLong(metric(m, "weft_userspace_rx_gro_train_datagrams_total"));
+        assertTrue(trains > 0 && inTrains > 2 * trains, "/metrics counts the trains: " + trains + " with " + inTrains + " datagrams");
+    }
+
+    static String metric(String metrics, String name) {
+        return metrics.lines().filter(l -> l.startsWith(name + "{")).findFirst().orElseThrow(() -> new AssertionError(name + " missing"))
+                .replaceAll(".* ", "");
     }
 
     /** The namespace's UDP InDatagrams: with GRO, one per train handed to a socket. */

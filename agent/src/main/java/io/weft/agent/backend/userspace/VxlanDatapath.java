@@ -136,6 +136,8 @@ public final class VxlanDatapath implements AutoCloseable {
     private FrameOutput output = this::writeTap;
     private TcpCoalescer coalescer; // receive loop only; null when coalescing is off or in tests
     private boolean warnedLongTrain; // receive loop only
+    /** Whether an overlong datagram may be a UDP_GRO train to cut; start() clears it when UDP_GRO is off. */
+    private volatile boolean cutTrains = true;
     private volatile long rxTrains; // written by the receive loop only
     private volatile long rxTrainDatagrams;
     private ByteBuf coalesceBuffer;
@@ -229,6 +231,7 @@ public final class VxlanDatapath implements AutoCloseable {
             }
             throw e;
         }
+        cutTrains = udpGro;
         features = "tap-offload=" + (offloadOn ? "csum,tso4" : "off") + " rx-coalesce=" + (coalescer != null ? "tcp4" : "off") + " udp-gso=" + (gsoActive ? "on" : "off (sendmmsg)")
                 + (udpGro ? " rx=recvmmsg+udp-gro" : " rx=recvmmsg") + " tx-sockets=" + tx.length + " loops=" + loops;
         LOG.info("userspace VXLAN datapath on " + tap.name() + " port " + opt.port() + ": " + features);
@@ -363,7 +366,7 @@ public final class VxlanDatapath implements AutoCloseable {
         ByteBuf c = p.content();
         int off = c.readerIndex();
         int len = c.readableBytes();
-        int seg = len > maxFrame + VxlanHeader.LENGTH ? trainSegmentLength(c, off, len) : -1;
+        int seg = cutTrains && len > maxFrame + VxlanHeader.LENGTH ? trainSegmentLength(c, off, len) : -1;
         if (seg < 0) {
             decap(peer.counters(), c, off, len);
             return;

@@ -47,7 +47,7 @@ import java.util.logging.Logger;
  * frames written to the TAP.
  *
  * <p>Threads: one or two Netty epoll event loops ({@link #loops()}) and no hand-off between them. The receive
- * loop owns the socket on the VXLAN port (recvmmsg) and writes decapsulated frames to the TAP. The transmit
+ * loop owns the socket on the VXLAN port (recvmmsg) and writes decapsulated frames to the TAP ({@link Decapsulator}). The transmit
  * loop (the same one when there is one) has the TAP's
  * descriptor in its epoll set (an {@link EpollIoHandle}): it reads frames in batches, encapsulates them
  * (segmenting TSO superframes) and writes them to a small pool of sockets bound to ephemeral ports (so that
@@ -65,11 +65,7 @@ public final class VxlanDatapath implements AutoCloseable {
     private static final int READ_BATCH = 64;
     /** The smallest receive slot without UDP_GRO; jumbo overlays get bigger ones ({@link #rxSlot}). */
     private static final int RX_SLOT = 2048;
-    /**
-     * A receive slot for one UDP_GRO train: GRO stops merging before 64 KiB (the default gro_ipv4_max_size; an
-     * underlay tuned for BIG TCP could make longer trains, which would be cut).
-     */
-    private static final int GRO_SLOT = 65536;
+    private static final int GRO_SLOT = Decapsulator.GRO_SLOT;
     /** 32 slots (2 MiB per read): with 16, small packets on an underlay without GRO came ~15 % slower. */
     private static final int GRO_SLOTS = 32;
     /** The kernel refuses a UDP send over 64 KiB, so one GSO send carries at most this much. */
@@ -133,13 +129,7 @@ public final class VxlanDatapath implements AutoCloseable {
     private volatile boolean gsoActive;
     private volatile FrameSink sink;
     private volatile String features = "";
-    private FrameOutput output = this::writeTap;
-    private TcpCoalescer coalescer; // receive loop only; null when coalescing is off or in tests
-    private boolean warnedLongTrain; // receive loop only
-    /** Whether an overlong datagram may be a UDP_GRO train to cut; start() clears it when UDP_GRO is off. */
-    private volatile boolean cutTrains = true;
-    private volatile long rxTrains; // written by the receive loop only
-    private volatile long rxTrainDatagrams;
+    private volatile Decapsulator rxPath; // made by start(), or by receiveHandler() in tests
     private ByteBuf coalesceBuffer;
 
     // Owned by the event loop: the iovec pair for TAP writes (zero virtio header + frame).
@@ -172,10 +162,13 @@ public final class VxlanDatapath implements AutoCloseable {
         gsoActive = opt.gso() && offloadOn && EpollDatagramChannel.isSegmentedDatagramPacketSupported();
         // One or two loops: with two, one receives and writes to the TAP, the other reads the TAP and sends;
         // neither direction hands packets across threads.
+        TcpCoalescer coalescer = null;
         if (opt.offload()) {
             coalesceBuffer = alloc.directBuffer(VirtioNetHdr.LENGTH + 65536 + 64);
             coalescer = new TcpCoalescer(coalesceBuffer, (a, l) -> tap.write(a, l) >= 0);
         }
+        Decapsulator receive = new Decapsulator(peers, vni, localMac, maxFrame, this::sink, this::writeTap, coalescer);
+        rxPath = receive;
         boolean udpGro = udpGroWanted();
         int loops = loops();
         group = new MultiThreadIoEventLoopGroup(loops, r -> {
@@ -194,7 +187,7 @@ public final class VxlanDatapath implements AutoCloseable {
                     .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, udpGro ? GRO_SLOT : rxSlot)
                     .option(EpollChannelOption.UDP_GRO, udpGro)
                     .option(ChannelOption.ALLOCATOR, alloc)
-                    .handler(new RxHandler())
+                    .handler(receive.handler())
                     .bind(new InetSocketAddress(opt.port())).sync().channel();
             if (udpGro && !((EpollDatagramChannel) rx).config().isUdpGro()) {
                 // A kernel before 5.0 refuses the option (Netty logs the refusal): read one datagram per slot.
@@ -231,7 +224,7 @@ public final class VxlanDatapath implements AutoCloseable {
             }
             throw e;
         }
-        cutTrains = udpGro;
+        receive.cutTrains(udpGro);
         features = "tap-offload=" + (offloadOn ? "csum,tso4" : "off") + " rx-coalesce=" + (coalescer != null ? "tcp4" : "off") + " udp-gso=" + (gsoActive ? "on" : "off (sendmmsg)")
                 + (udpGro ? " rx=recvmmsg+udp-gro" : " rx=recvmmsg") + " tx-sockets=" + tx.length + " loops=" + loops;
         LOG.info("userspace VXLAN datapath on " + tap.name() + " port " + opt.port() + ": " + features);
@@ -287,13 +280,14 @@ public final class VxlanDatapath implements AutoCloseable {
 
     /** Receive coalescing counters: {superframes written, segments joined into them}. */
     public long[] coalesceStats() {
-        TcpCoalescer c = coalescer;
-        return c == null ? new long[2] : new long[] {c.superframes(), c.coalescedSegments()};
+        Decapsulator r = rxPath;
+        return r == null ? new long[2] : r.coalesceStats();
     }
 
     /** UDP_GRO trains received and the datagrams cut out of them: {trains, datagrams}. */
     public long[] groStats() {
-        return new long[] {rxTrains, rxTrainDatagrams};
+        Decapsulator r = rxPath;
+        return r == null ? new long[2] : r.groStats();
     }
 
     /** How often sending backed up and TAP reads stopped; whether they are stopped now. */
@@ -328,125 +322,6 @@ public final class VxlanDatapath implements AutoCloseable {
 
     // ---------------------------------------------------------------- receive: wire -> TAP (event loop)
 
-    private final class RxHandler extends ChannelInboundHandlerAdapter {
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof DatagramPacket p) {
-                try {
-                    onDatagram(p);
-                } catch (RuntimeException e) {
-                    peers.unknown().drop(DropReason.RUNT);
-                } finally {
-                    p.release();
-                }
-            } else {
-                io.netty.util.ReferenceCountUtil.release(msg);
-            }
-        }
-
-        @Override
-        public void channelReadComplete(ChannelHandlerContext ctx) {
-            if (coalescer != null) coalescer.flush();
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            LOG.fine("receive error: " + cause);
-        }
-    }
-
-    private void onDatagram(DatagramPacket p) {
-        InetSocketAddress sender = p.sender();
-        // Inet4Address.hashCode() is its 32-bit address: no byte[] per packet.
-        Peer peer = sender == null ? null : peers.snapshot().byIp(sender.getAddress().hashCode());
-        if (peer == null || !(sender.getAddress() instanceof java.net.Inet4Address)) {
-            peers.unknown().drop(DropReason.UNKNOWN_SOURCE);
-            return;
-        }
-        ByteBuf c = p.content();
-        int off = c.readerIndex();
-        int len = c.readableBytes();
-        int seg = cutTrains && len > maxFrame + VxlanHeader.LENGTH ? trainSegmentLength(c, off, len) : -1;
-        if (seg < 0) {
-            decap(peer.counters(), c, off, len);
-            return;
-        }
-        int end = off + len;
-        if (len >= GRO_SLOT) {
-            // Filled the slot, so cut short: the underlay merges past 64 KiB (gro_ipv4_max_size raised for BIG TCP).
-            // Deliver the whole datagrams, count the cut one.
-            end = off + len / seg * seg;
-            peer.counters().drop(DropReason.OVERSIZE);
-            if (!warnedLongTrain) {
-                warnedLongTrain = true;
-                LOG.warning("UDP_GRO trains from " + sender.getAddress().getHostAddress() + " are longer than " + GRO_SLOT
-                        + " bytes and get cut (gro_ipv4_max_size raised on the underlay?): lower it to 65536 or set WEFT_USERSPACE_UDP_GRO=0");
-            }
-        }
-        int n = 0;
-        for (; off < end; off += seg, n++) decap(peer.counters(), c, off, Math.min(seg, end - off));
-        rxTrains++;
-        rxTrainDatagrams += n;
-    }
-
-    /**
-     * The datagram length in a UDP_GRO train that recvmmsg returned whole (Netty reads the segment size only with
-     * recvmsg): GRO joins only same-length datagrams of one flow, the last one possibly shorter, so the first inner
-     * IPv4 or IPv6 packet's length gives them all. -1 when it is no train (one oversize datagram, dropped as such).
-     */
-    static int trainSegmentLength(ByteBuf c, int off, int len) {
-        int eth = off + VxlanHeader.LENGTH;
-        int ip = eth + EthernetFrame.HEADER_LENGTH;
-        if (len < VxlanHeader.LENGTH + EthernetFrame.HEADER_LENGTH + 40) return -1;
-        int seg = switch (c.getUnsignedShort(eth + 12)) {
-            case 0x0800 -> c.getUnsignedShort(ip + 2); // IPv4 total length
-            case 0x86dd -> 40 + c.getUnsignedShort(ip + 4); // IPv6 header + payload length
-            default -> -1;
-        };
-        if (seg < 20) return -1;
-        seg += VxlanHeader.LENGTH + EthernetFrame.HEADER_LENGTH;
-        return seg < len ? seg : -1;
-    }
-
-    /** Checks one VXLAN payload and writes its frame to the TAP, or counts why not. Visible for tests and JMH. */
-    int decap(PeerCounters counters, ByteBuf c, int off, int len) {
-        int v = VxlanHeader.check(c, off, len, vni);
-        if (v != VxlanHeader.OK) {
-            counters.drop(v == VxlanHeader.RUNT ? DropReason.RUNT : v == VxlanHeader.BAD_FLAGS ? DropReason.BAD_FLAGS
-                    : DropReason.WRONG_VNI);
-            return -1;
-        }
-        int frameOff = off + VxlanHeader.LENGTH;
-        int frameLen = len - VxlanHeader.LENGTH;
-        if (frameLen > maxFrame) {
-            counters.drop(DropReason.OVERSIZE);
-            return -1;
-        }
-        long dst = EthernetFrame.dst(c, frameOff);
-        if (dst != localMac && !EthernetFrame.isGroup(dst)) {
-            counters.drop(DropReason.NOT_OUR_MAC);
-            return -1;
-        }
-        FrameSink s = sink;
-        if (s != null) s.frame(false, c, frameOff, frameLen);
-        if (coalescer != null && coalescer.offer(c, frameOff, frameLen, counters)) {
-            counters.rx(frameLen);
-            return frameLen;
-        }
-        if (!output.write(c, frameOff, frameLen)) {
-            counters.drop(DropReason.TAP_WRITE);
-            return -1;
-        }
-        counters.rx(frameLen);
-        return frameLen;
-    }
-
-    /** Where decapsulated frames go: the TAP, or a test's stand-in. Called on the event loop only. */
-    @FunctionalInterface
-    public interface FrameOutput {
-        boolean write(ByteBuf buf, int offset, int length);
-    }
-
     /** Writes a frame to the TAP behind a zero virtio-net header, gathered with writev (no copy). */
     private boolean writeTap(ByteBuf c, int frameOff, int frameLen) {
         iov.set(ValueLayout.JAVA_LONG, 16, address(c, frameOff, frameLen));
@@ -455,10 +330,14 @@ public final class VxlanDatapath implements AutoCloseable {
     }
 
     /** The receive pipeline alone, for tests: checks and delivers datagrams to {@code out}. */
-    public ChannelInboundHandlerAdapter receiveHandler(FrameOutput out) {
-        this.output = out;
-        this.coalescer = null;
-        return new RxHandler();
+    public ChannelInboundHandlerAdapter receiveHandler(Decapsulator.FrameOutput out) {
+        rxPath = new Decapsulator(peers, vni, localMac, maxFrame, this::sink, out, null);
+        return rxPath.handler();
+    }
+
+    /** One VXLAN payload through the receive checks to the output, for JMH (after {@link #receiveHandler}). */
+    int decap(PeerCounters counters, ByteBuf c, int off, int len) {
+        return rxPath.decap(counters, c, off, len);
     }
 
     static long address(ByteBuf b, int index, int length) {
@@ -701,8 +580,7 @@ public final class VxlanDatapath implements AutoCloseable {
             scratch.release();
             scratch = null;
         }
-        if (coalesceBuffer != null) {
-            coalescer = null;
+        if (coalesceBuffer != null) { // the loops are gone: nothing coalesces into it any more
             coalesceBuffer.release();
             coalesceBuffer = null;
         }

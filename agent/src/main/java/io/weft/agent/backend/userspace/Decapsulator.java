@@ -1,0 +1,195 @@
+package io.weft.agent.backend.userspace;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DatagramPacket;
+import io.weft.core.vxlan.EthernetFrame;
+import io.weft.core.vxlan.VxlanHeader;
+import java.net.InetSocketAddress;
+import java.util.function.Supplier;
+import java.util.logging.Logger;
+
+/**
+ * The receive path of the userspace VTEP, wire to TAP: a datagram from a known peer's PublicIP is cut into its
+ * VXLAN payloads (one, or a UDP_GRO train of them), each is checked (flags, VNI, length, destination MAC) and
+ * its inner frame handed to the TCP coalescer or written to the TAP; what fails a check is counted by reason.
+ * Runs on the receive event loop only.
+ */
+final class Decapsulator {
+    private static final Logger LOG = Logger.getLogger(Decapsulator.class.getName());
+    /**
+     * A receive slot for one UDP_GRO train: GRO stops merging before 64 KiB (the default gro_ipv4_max_size; an
+     * underlay tuned for BIG TCP could make longer trains, which would be cut).
+     */
+    static final int GRO_SLOT = 65536;
+
+    /** Where decapsulated frames go: the TAP, or a test's stand-in. */
+    @FunctionalInterface
+    public interface FrameOutput {
+        boolean write(ByteBuf buf, int offset, int length);
+    }
+
+    private final PeerTable peers;
+    private final int vni;
+    private final long localMac;
+    private final int maxFrame;
+    private final Supplier<FrameSink> sink;
+    private final FrameOutput output;
+    private final TcpCoalescer coalescer; // null when coalescing is off or in tests
+    /** Whether an overlong datagram may be a UDP_GRO train to cut: only when the socket has UDP_GRO. */
+    private volatile boolean cutTrains = true;
+    private boolean warnedLongTrain;
+    private volatile long trains; // written by the receive loop only
+    private volatile long trainDatagrams;
+
+    /**
+     * @param maxFrame  the longest inner frame accepted (overlay MTU + Ethernet header)
+     * @param sink      the capture in progress, if any
+     * @param coalescer joins TCP segments into superframes before the TAP; null writes each frame as it is
+     */
+    Decapsulator(PeerTable peers, int vni, long localMac, int maxFrame, Supplier<FrameSink> sink, FrameOutput output,
+                 TcpCoalescer coalescer) {
+        this.peers = peers;
+        this.vni = vni;
+        this.localMac = localMac;
+        this.maxFrame = maxFrame;
+        this.sink = sink;
+        this.output = output;
+        this.coalescer = coalescer;
+    }
+
+    /** Off when the socket has no UDP_GRO: an overlong datagram is then one oversize datagram, never a train. */
+    void cutTrains(boolean on) {
+        cutTrains = on;
+    }
+
+    /** The channel handler for the VXLAN port's socket. */
+    ChannelInboundHandlerAdapter handler() {
+        return new RxHandler();
+    }
+
+    /** {trains received, datagrams cut out of them}. */
+    long[] groStats() {
+        return new long[] {trains, trainDatagrams};
+    }
+
+    /** {superframes written, segments joined into them}. */
+    long[] coalesceStats() {
+        TcpCoalescer c = coalescer;
+        return c == null ? new long[2] : new long[] {c.superframes(), c.coalescedSegments()};
+    }
+
+    private final class RxHandler extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof DatagramPacket p) {
+                try {
+                    onDatagram(p);
+                } catch (RuntimeException e) {
+                    peers.unknown().drop(DropReason.RUNT);
+                } finally {
+                    p.release();
+                }
+            } else {
+                io.netty.util.ReferenceCountUtil.release(msg);
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            if (coalescer != null) coalescer.flush();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            LOG.fine("receive error: " + cause);
+        }
+    }
+
+    private void onDatagram(DatagramPacket p) {
+        InetSocketAddress sender = p.sender();
+        // Inet4Address.hashCode() is its 32-bit address: no byte[] per packet.
+        Peer peer = sender == null ? null : peers.snapshot().byIp(sender.getAddress().hashCode());
+        if (peer == null || !(sender.getAddress() instanceof java.net.Inet4Address)) {
+            peers.unknown().drop(DropReason.UNKNOWN_SOURCE);
+            return;
+        }
+        ByteBuf c = p.content();
+        int off = c.readerIndex();
+        int len = c.readableBytes();
+        int seg = cutTrains && len > maxFrame + VxlanHeader.LENGTH ? trainSegmentLength(c, off, len) : -1;
+        if (seg < 0) {
+            decap(peer.counters(), c, off, len);
+            return;
+        }
+        int end = off + len;
+        if (len >= GRO_SLOT) {
+            // Filled the slot, so cut short: the underlay merges past 64 KiB (gro_ipv4_max_size raised for BIG TCP).
+            // Deliver the whole datagrams, count the cut one.
+            end = off + len / seg * seg;
+            peer.counters().drop(DropReason.OVERSIZE);
+            if (!warnedLongTrain) {
+                warnedLongTrain = true;
+                LOG.warning("UDP_GRO trains from " + sender.getAddress().getHostAddress() + " are longer than " + GRO_SLOT
+                        + " bytes and get cut (gro_ipv4_max_size raised on the underlay?): lower it to 65536 or set WEFT_USERSPACE_UDP_GRO=0");
+            }
+        }
+        int n = 0;
+        for (; off < end; off += seg, n++) decap(peer.counters(), c, off, Math.min(seg, end - off));
+        trains++;
+        trainDatagrams += n;
+    }
+
+    /**
+     * The datagram length in a UDP_GRO train that recvmmsg returned whole (Netty reads the segment size only with
+     * recvmsg): GRO joins only same-length datagrams of one flow, the last one possibly shorter, so the first inner
+     * IPv4 or IPv6 packet's length gives them all. -1 when it is no train (one oversize datagram, dropped as such).
+     */
+    static int trainSegmentLength(ByteBuf c, int off, int len) {
+        int eth = off + VxlanHeader.LENGTH;
+        int ip = eth + EthernetFrame.HEADER_LENGTH;
+        if (len < VxlanHeader.LENGTH + EthernetFrame.HEADER_LENGTH + 40) return -1;
+        int seg = switch (c.getUnsignedShort(eth + 12)) {
+            case 0x0800 -> c.getUnsignedShort(ip + 2); // IPv4 total length
+            case 0x86dd -> 40 + c.getUnsignedShort(ip + 4); // IPv6 header + payload length
+            default -> -1;
+        };
+        if (seg < 20) return -1;
+        seg += VxlanHeader.LENGTH + EthernetFrame.HEADER_LENGTH;
+        return seg < len ? seg : -1;
+    }
+
+    /** Checks one VXLAN payload and writes its frame to the TAP, or counts why not. Visible for tests and JMH. */
+    int decap(PeerCounters counters, ByteBuf c, int off, int len) {
+        int v = VxlanHeader.check(c, off, len, vni);
+        if (v != VxlanHeader.OK) {
+            counters.drop(v == VxlanHeader.RUNT ? DropReason.RUNT : v == VxlanHeader.BAD_FLAGS ? DropReason.BAD_FLAGS
+                    : DropReason.WRONG_VNI);
+            return -1;
+        }
+        int frameOff = off + VxlanHeader.LENGTH;
+        int frameLen = len - VxlanHeader.LENGTH;
+        if (frameLen > maxFrame) {
+            counters.drop(DropReason.OVERSIZE);
+            return -1;
+        }
+        long dst = EthernetFrame.dst(c, frameOff);
+        if (dst != localMac && !EthernetFrame.isGroup(dst)) {
+            counters.drop(DropReason.NOT_OUR_MAC);
+            return -1;
+        }
+        FrameSink s = sink.get();
+        if (s != null) s.frame(false, c, frameOff, frameLen);
+        if (coalescer != null && coalescer.offer(c, frameOff, frameLen, counters)) {
+            counters.rx(frameLen);
+            return frameLen;
+        }
+        if (!output.write(c, frameOff, frameLen)) {
+            counters.drop(DropReason.TAP_WRITE);
+            return -1;
+        }
+        counters.rx(frameLen);
+        return frameLen;
+    }
+}

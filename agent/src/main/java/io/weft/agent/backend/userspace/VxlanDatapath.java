@@ -182,7 +182,7 @@ public final class VxlanDatapath implements AutoCloseable {
             rx = new Bootstrap().group(rxLoop).channel(EpollDatagramChannel.class)
                     .option(ChannelOption.SO_RCVBUF, opt.socketBuffer())
                     // recvmmsg of up to 32 datagrams per call; with UDP_GRO each may be a train of one flow's
-                    // datagrams (when the underlay device does GRO), split in onDatagram.
+                    // datagrams (when the underlay device does GRO), which the Decapsulator cuts apart.
                     .option(ChannelOption.RCVBUF_ALLOCATOR, rxAllocator(udpGro))
                     .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, udpGro ? GRO_SLOT : rxSlot)
                     .option(EpollChannelOption.UDP_GRO, udpGro)

@@ -16,8 +16,6 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.unix.SegmentedDatagramPacket;
-import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
@@ -29,8 +27,6 @@ import io.weft.core.net.MacAddress;
 import io.weft.core.tap.NativeIo;
 import io.weft.core.tap.TapDevice;
 import io.weft.core.vxlan.EthernetFrame;
-import io.weft.core.vxlan.FlowHash;
-import io.weft.core.vxlan.TcpSegmenter;
 import io.weft.core.vxlan.VirtioNetHdr;
 import io.weft.core.vxlan.VxlanHeader;
 import java.io.IOException;
@@ -68,9 +64,6 @@ public final class VxlanDatapath implements AutoCloseable {
     private static final int GRO_SLOT = Decapsulator.GRO_SLOT;
     /** 32 slots (2 MiB per read): with 16, small packets on an underlay without GRO came ~15 % slower. */
     private static final int GRO_SLOTS = 32;
-    /** The kernel refuses a UDP send over 64 KiB, so one GSO send carries at most this much. */
-    private static final int GSO_MAX_BYTES = 65000;
-    private static final int GSO_MAX_SEGMENTS = 64;
     /**
      * The TAP's interest while reading is paused: errors only. Not {@code EpollIoOps.NONE}: in Netty 4.2.18 a
      * registration's {@code submit(NONE)} deletes the fd from the epoll set but keeps the registration's state
@@ -130,6 +123,7 @@ public final class VxlanDatapath implements AutoCloseable {
     private volatile FrameSink sink;
     private volatile String features = "";
     private volatile Decapsulator rxPath; // made by start(), or by receiveHandler() in tests
+    private Encapsulator txPath; // made by start()
     private ByteBuf coalesceBuffer;
 
     // Owned by the event loop: the iovec pair for TAP writes (zero virtio header + frame).
@@ -225,6 +219,7 @@ public final class VxlanDatapath implements AutoCloseable {
             throw e;
         }
         receive.cutTrains(udpGro);
+        txPath = new Encapsulator(peers, vni, alloc, this::sink, () -> gsoActive, tx.length, this::enqueue);
         features = "tap-offload=" + (offloadOn ? "csum,tso4" : "off") + " rx-coalesce=" + (coalescer != null ? "tcp4" : "off") + " udp-gso=" + (gsoActive ? "on" : "off (sendmmsg)")
                 + (udpGro ? " rx=recvmmsg+udp-gro" : " rx=recvmmsg") + " tx-sockets=" + tx.length + " loops=" + loops;
         LOG.info("userspace VXLAN datapath on " + tap.name() + " port " + opt.port() + ": " + features);
@@ -388,7 +383,7 @@ public final class VxlanDatapath implements AutoCloseable {
             if (len < 0) break;
             n++;
             try {
-                encap(scratch, len);
+                txPath.encap(scratch, len);
             } catch (RuntimeException e) {
                 peers.unknown().drop(DropReason.TX_ERROR);
             }
@@ -401,72 +396,6 @@ public final class VxlanDatapath implements AutoCloseable {
         dirty = 0;
         for (int i = 0; d != 0; i++, d >>>= 1) {
             if ((d & 1) != 0) tx[i].flush();
-        }
-    }
-
-    /** Encapsulates one read from the TAP (virtio header + frame at index 0 of {@code in}). */
-    void encap(ByteBuf in, int readLen) {
-        int frameOff = VirtioNetHdr.LENGTH;
-        int frameLen = readLen - VirtioNetHdr.LENGTH;
-        if (frameLen < EthernetFrame.HEADER_LENGTH) {
-            peers.unknown().drop(DropReason.TX_ERROR);
-            return;
-        }
-        Peer peer = peers.snapshot().byMac(EthernetFrame.dst(in, frameOff));
-        if (peer == null) {
-            peers.unknown().drop(DropReason.NO_FDB);
-            return;
-        }
-        int flags = VirtioNetHdr.flags(in, 0);
-        int gsoType = VirtioNetHdr.gsoType(in, 0) & ~VirtioNetHdr.GSO_ECN;
-        int q = (FlowHash.hash(in, frameOff, frameLen) & 0x7fffffff) % tx.length;
-        if (gsoType == VirtioNetHdr.GSO_NONE) {
-            if ((flags & VirtioNetHdr.F_NEEDS_CSUM) != 0) {
-                TcpSegmenter.completeChecksum(in, frameOff, frameLen, VirtioNetHdr.csumStart(in, 0),
-                        VirtioNetHdr.csumOffset(in, 0));
-            }
-            ByteBuf out = alloc.directBuffer(VxlanHeader.LENGTH + frameLen);
-            VxlanHeader.write(out, 0, vni);
-            out.setBytes(VxlanHeader.LENGTH, in, frameOff, frameLen);
-            out.writerIndex(VxlanHeader.LENGTH + frameLen);
-            FrameSink s = sink;
-            if (s != null) s.frame(true, out, VxlanHeader.LENGTH, frameLen);
-            enqueue(q, new DatagramPacket(out, peer.endpoint()));
-            peer.counters().tx(1, frameLen);
-            return;
-        }
-        int mss = VirtioNetHdr.gsoSize(in, 0);
-        int hdr = TcpSegmenter.headerLength(in, frameOff, frameLen);
-        // A sane superframe only: a tiny gso_size would make thousands of segments out of one read.
-        if (gsoType != VirtioNetHdr.GSO_TCPV4 || hdr < 0 || mss < 64 || (frameLen - hdr) / mss > 1024) {
-            peer.counters().drop(DropReason.TX_ERROR);
-            return;
-        }
-        ByteBuf out = alloc.directBuffer(TcpSegmenter.outputSize(hdr, frameLen, mss));
-        try {
-            int nseg = TcpSegmenter.segment(in, frameOff, frameLen, hdr, mss, out, vni);
-            int stride = VxlanHeader.LENGTH + hdr + mss;
-            int total = out.writerIndex();
-            FrameSink s = sink;
-            if (s != null) {
-                for (int i = 0, o = 0; i < nseg; i++, o += stride) {
-                    s.frame(true, out, o + VxlanHeader.LENGTH, Math.min(stride, total - o) - VxlanHeader.LENGTH);
-                }
-            }
-            if (gsoActive && nseg > 1) {
-                int perSend = Math.max(1, Math.min(GSO_MAX_SEGMENTS, GSO_MAX_BYTES / stride));
-                for (int o = 0; o < total; o += perSend * stride) {
-                    int len = Math.min(perSend * stride, total - o);
-                    enqueue(q, new SegmentedDatagramPacket(out.retainedSlice(o, len), stride, peer.endpoint()));
-                }
-            } else {
-                for (int o = 0; o < total; o += stride) {
-                    enqueue(q, new DatagramPacket(out.retainedSlice(o, Math.min(stride, total - o)), peer.endpoint()));
-                }
-            }
-            peer.counters().tx(nseg, total - (long) nseg * VxlanHeader.LENGTH);
-        } finally {
-            out.release();
         }
     }
 

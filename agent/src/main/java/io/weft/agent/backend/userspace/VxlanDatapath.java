@@ -43,12 +43,12 @@ import java.util.logging.Logger;
  * frames written to the TAP.
  *
  * <p>Threads: one or two Netty epoll event loops ({@link #loops()}) and no hand-off between them. The receive
- * loop owns the socket on the VXLAN port (recvmmsg) and writes decapsulated frames to the TAP ({@link Decapsulator}). The transmit
- * loop (the same one when there is one) has the TAP's
- * descriptor in its epoll set (an {@link EpollIoHandle}): it reads frames in batches, encapsulates them
- * (segmenting TSO superframes) and writes them to a small pool of sockets bound to ephemeral ports (so that
- * the outer source port follows the inner flow's hash, as the kernel's does), one flush per batch
- * (sendmmsg, or one UDP GSO send per superframe). When a socket backs up, the loop stops reading the TAP.
+ * loop owns the socket on the VXLAN port (recvmmsg) and hands each datagram to the {@link Decapsulator}, which
+ * writes the inner frames to the TAP. The transmit loop (the same one when there is one) has the TAP's descriptor
+ * in its epoll set (an {@link EpollIoHandle}): it reads frames in batches, the {@link Encapsulator} wraps them
+ * (segmenting TSO superframes) for a small pool of sockets bound to ephemeral ports (so that the outer source
+ * port follows the inner flow's hash, as the kernel's does), and each socket is flushed once per batch (sendmmsg,
+ * or one UDP GSO send per superframe). When a socket backs up, the loop stops reading the TAP.
  */
 public final class VxlanDatapath implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(VxlanDatapath.class.getName());

@@ -251,7 +251,7 @@ public final class VxlanDatapath implements AutoCloseable {
     /**
      * UDP_GRO on the receive socket unless WEFT_USERSPACE_UDP_GRO (or -Dweft.userspace.udpGro) is 0 or false. Where
      * the underlay device does GRO (real NICs do; a veth does with {@code ethtool -K gro on}), the kernel hands over
-     * one buffer per train of same-flow datagrams instead of one skb each: +30-50 % TCP on the bench's GRO underlay.
+     * one buffer per train of same-flow datagrams instead of one skb each: +25-50 % TCP on the bench's GRO underlay.
      * Where nothing is merged it reads as fast as recvmmsg (measured on a GRO-less veth underlay).
      */
     static boolean udpGroWanted() {

@@ -26,14 +26,33 @@ class DecapFuzzTest {
     static final MacAddress OURS = MacAddress.parse("0a:00:00:00:00:02");
     static final int MTU = 1450;
 
+    static final Ipv4Address PEER = Ipv4Address.parse("172.31.0.1");
+
+    /** A peer table holding the one peer the datagrams come from, 172.31.0.1. */
+    static PeerTable onePeer() {
+        PeerTable peers = new PeerTable(8472);
+        peers.set(List.of(new PeerTable.Entry(MacAddress.parse("0a:00:00:00:00:01"), PEER)));
+        return peers;
+    }
+
+    /** A datapath that is never started: only its receive pipeline is used, through receiveHandler(). */
+    static VxlanDatapath receiver(PeerTable peers) {
+        return new VxlanDatapath(null, VxlanDatapath.Options.defaults(1, 8472, Ipv4Address.parse("172.31.0.2"), OURS, MTU), peers);
+    }
+
+    /** Drops of every reason together. */
+    static long drops(PeerCounters c) {
+        long n = 0;
+        for (DropReason d : DropReason.values()) n += c.drops(d);
+        return n;
+    }
+
     @Test
     void randomDatagramsNeverThrowNorLeak() {
         assertEquals(ResourceLeakDetector.Level.PARANOID, ResourceLeakDetector.getLevel(),
                 "surefire runs with -Dio.netty.leakDetection.level=PARANOID");
-        PeerTable peers = new PeerTable(8472);
-        peers.set(List.of(new PeerTable.Entry(MacAddress.parse("0a:00:00:00:00:01"), Ipv4Address.parse("172.31.0.1"))));
-        VxlanDatapath dp = new VxlanDatapath(null,
-                VxlanDatapath.Options.defaults(1, 8472, Ipv4Address.parse("172.31.0.2"), OURS, MTU), peers);
+        PeerTable peers = onePeer();
+        VxlanDatapath dp = receiver(peers);
         List<int[]> delivered = new ArrayList<>();
         EmbeddedChannel ch = new EmbeddedChannel(dp.receiveHandler((buf, off, len) -> {
             assertTrue(len >= EthernetFrame.HEADER_LENGTH && len <= MTU + 14, "delivered length " + len);
@@ -68,9 +87,8 @@ class DecapFuzzTest {
         }
         ch.finishAndReleaseAll();
         for (ByteBuf b : all) assertEquals(0, b.refCnt(), "a datagram buffer was not released");
-        PeerCounters c = peers.snapshot().byIp(Ipv4Address.parse("172.31.0.1").value()).counters();
-        long drops = 0;
-        for (DropReason d : DropReason.values()) drops += c.drops(d);
+        PeerCounters c = peers.snapshot().byIp(PEER.value()).counters();
+        long drops = drops(c);
         drops += peers.unknown().drops(DropReason.UNKNOWN_SOURCE);
         assertEquals(n, drops + c.rxPackets(), "every datagram is either delivered or counted as a drop");
         assertEquals(delivered.size(), c.rxPackets());
@@ -89,10 +107,8 @@ class DecapFuzzTest {
      */
     @Test
     void randomTrainsNeverThrowNorLeak() {
-        PeerTable peers = new PeerTable(8472);
-        peers.set(List.of(new PeerTable.Entry(MacAddress.parse("0a:00:00:00:00:01"), Ipv4Address.parse("172.31.0.1"))));
-        VxlanDatapath dp = new VxlanDatapath(null,
-                VxlanDatapath.Options.defaults(1, 8472, Ipv4Address.parse("172.31.0.2"), OURS, MTU), peers);
+        PeerTable peers = onePeer();
+        VxlanDatapath dp = receiver(peers);
         int[] delivered = {0};
         EmbeddedChannel ch = new EmbeddedChannel(dp.receiveHandler((buf, off, len) -> {
             assertTrue(len >= EthernetFrame.HEADER_LENGTH && len <= MTU + 14, "delivered length " + len);
@@ -120,9 +136,8 @@ class DecapFuzzTest {
         }
         ch.finishAndReleaseAll();
         for (ByteBuf b : all) assertEquals(0, b.refCnt(), "a datagram buffer was not released");
-        PeerCounters c = peers.snapshot().byIp(Ipv4Address.parse("172.31.0.1").value()).counters();
-        long drops = 0;
-        for (DropReason d : DropReason.values()) drops += c.drops(d);
+        PeerCounters c = peers.snapshot().byIp(PEER.value()).counters();
+        long drops = drops(c);
         long[] gro = dp.groStats();
         assertTrue(gro[0] > 500, "most datagrams were cut as trains: " + gro[0]);
         assertEquals(delivered[0], c.rxPackets());

@@ -6,7 +6,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.socket.DatagramPacket;
-import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.MacAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -20,9 +19,8 @@ import org.junit.jupiter.api.Test;
  * long is still dropped as oversize, not cut into pieces.
  */
 class GroTrainSplitTest {
-    static final MacAddress OURS = MacAddress.parse("0a:00:00:00:00:02");
-    static final Ipv4Address PEER = Ipv4Address.parse("172.31.0.1");
-    static final int MTU = 1450;
+    static final MacAddress OURS = DecapFuzzTest.OURS;
+    static final int MTU = DecapFuzzTest.MTU;
     final InetSocketAddress us = new InetSocketAddress("172.31.0.2", 8472);
     final InetSocketAddress from = new InetSocketAddress("172.31.0.1", 40000);
     final List<Integer> delivered = new ArrayList<>();
@@ -31,14 +29,12 @@ class GroTrainSplitTest {
 
     @BeforeEach
     void pipeline() {
-        peers = new PeerTable(8472);
-        peers.set(List.of(new PeerTable.Entry(MacAddress.parse("0a:00:00:00:00:01"), PEER)));
-        VxlanDatapath dp = new VxlanDatapath(null, VxlanDatapath.Options.defaults(1, 8472, Ipv4Address.parse("172.31.0.2"), OURS, MTU), peers);
-        ch = new EmbeddedChannel(dp.receiveHandler((buf, off, len) -> delivered.add(len)));
+        peers = DecapFuzzTest.onePeer();
+        ch = new EmbeddedChannel(DecapFuzzTest.receiver(peers).receiveHandler((buf, off, len) -> delivered.add(len)));
     }
 
     PeerCounters counters() {
-        return peers.snapshot().byIp(PEER.value()).counters();
+        return peers.snapshot().byIp(DecapFuzzTest.PEER.value()).counters();
     }
 
     /** Appends one VXLAN datagram carrying an Ethernet frame of {@code ethertype} whose IPv4 total length is {@code ipLen}. */
@@ -109,9 +105,7 @@ class GroTrainSplitTest {
         ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(4096);
         datagram(b, 0x0800, 700, 1800); // claims 722-byte datagrams; what follows the first is no VXLAN header
         receive(b);
-        long drops = 0;
-        for (DropReason d : DropReason.values()) drops += counters().drops(d);
         assertEquals(List.of(714), delivered);
-        assertEquals(2, drops, "the two 722-byte pieces after the first are dropped, each counted");
+        assertEquals(2, DecapFuzzTest.drops(counters()), "the two 722-byte pieces after the first are dropped, each counted");
     }
 }

@@ -76,7 +76,7 @@ public final class UserspaceNode {
                 ? new io.weft.agent.http.HealthServer("127.0.0.1", httpPort, () -> true, () -> true, metrics) : null;
         UserspaceVxlanBackend backend = UserspaceVxlanBackend.create(Netns.CURRENT, conf,
                 new io.weft.agent.Underlay("eth0", publicIp, new Ipv4Cidr(publicIp, 32), underlayMtu), publicIp, mac,
-                metrics, http, offload, offload && gso);
+                metrics, http, offload, gso);
         if (http != null) http.start();
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

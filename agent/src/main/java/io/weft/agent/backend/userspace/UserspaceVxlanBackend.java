@@ -63,8 +63,9 @@ public final class UserspaceVxlanBackend implements Backend {
      * @param underlayMtu MTU of the underlay interface; the TAP gets underlay − 50 unless conf.mtu() says otherwise
      * @param vtepMac     the VtepMAC to keep (from this node's previous lease), or null for one derived from publicIp
      * @param offload TAP offloads (TSO superframes and partial checksums in, coalesced superframes out)
-     * @param gso     UDP GSO sends when the kernel has it; false sends each segment as its own datagram (sendmmsg),
-     *                the path a kernel without UDP GSO takes (WEFT_USERSPACE_GSO=0 for weftd)
+     * @param gso     UDP GSO sends when the kernel has it and TAP offloads are on (segments to send exist only
+     *                then); false sends each segment as its own datagram (sendmmsg), the path a kernel without UDP
+     *                GSO takes (WEFT_USERSPACE_GSO=0 for weftd)
      */
     public UserspaceVxlanBackend(BackendConf conf, String underlay, Ipv4Address publicIp, int underlayMtu,
                                  MacAddress vtepMac, Netns ns, boolean offload, boolean gso) {
@@ -89,7 +90,7 @@ public final class UserspaceVxlanBackend implements Backend {
                                                io.weft.agent.http.Metrics metrics, io.weft.agent.http.HealthServer http) {
         boolean offload = !"0".equals(System.getenv().getOrDefault("WEFT_USERSPACE_OFFLOAD", "1"));
         return create(ns, conf, underlay, publicIp, previousMac, metrics, http, offload,
-                offload && !"0".equals(System.getenv().getOrDefault("WEFT_USERSPACE_GSO", "1")));
+                !"0".equals(System.getenv().getOrDefault("WEFT_USERSPACE_GSO", "1")));
     }
 
     /** As above, with TAP offloads and UDP GSO explicitly on or off (GSO off: the sendmmsg path of kernels without it). */

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.weft.core.testing.NetnsLab;
-import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -102,7 +101,7 @@ class KernelInteropTest {
             if (a != null && a.isAlive()) {
                 b.append(NetnsLab.run("sh", "-c", "ls -l /proc/" + a.pid() + "/fd | grep -E 'tun|eventpoll'; for f in /proc/" + a.pid()
                         + "/fdinfo/*; do grep -q tfd $f && { echo $f; cat $f; }; done").stdout());
-                b.append(NetnsLab.run(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(), Long.toString(a.pid()), "Thread.print").stdout());
+                b.append(TapDeletedTest.threadDump(a));
             }
         }
         return b.toString();

@@ -8,7 +8,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-WEFT_PACKAGES=(iproute2 iptables iputils-ping iperf3 procps util-linux kmod tcpdump ethtool containernetworking-plugins)
+WEFT_PACKAGES=(iproute2 iptables iputils-ping iperf3 procps util-linux kmod tcpdump ethtool containernetworking-plugins gcc libc6-dev)
 missing=()
 for p in "${WEFT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,6 +1,8 @@
 package io.weft.cni;
 
 import io.weft.cni.bridge.IpMasq;
+import io.weft.cni.netlink.Native;
+import io.weft.cni.netlink.Rtnl;
 import io.weft.core.iproute.IpBatch;
 import io.weft.core.iproute.IpOp;
 import io.weft.core.iproute.IpSession;
@@ -13,11 +15,20 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Every change the plugin makes to the node, in one place: the real one applies it through core's iproute
- * layer; the AOT training run's stand-in runs the same number of iproute2 processes with read-only commands
- * instead, so the build can walk a whole ADD and DEL without changing the machine.
+ * Every change the plugin makes to the node, in one place: the real one applies it through rtnetlink (the
+ * plugin's JNI library, {@link #netlink()}) or, without that library, through core's iproute layer; the AOT
+ * training run's stand-in sends reads in place of the changes (a netlink read, or the same number of iproute2
+ * processes with read-only commands), so the build can walk a whole ADD and DEL without changing the machine.
  */
 interface Kernel {
+    /** True when ADD, DEL and GC talk rtnetlink themselves: the JNI library is loaded. */
+    default boolean netlink() {
+        return Native.available();
+    }
+
+    /** An rtnetlink socket in the namespace at {@code netnsPath} (null: the node's, this process's own). */
+    Rtnl rtnl(String netnsPath);
+
     void apply(IpBatch batch, Netns ns);
 
     /** Starts an {@code ip -batch} process in {@code ns} (under {@code prefix}, e.g. flock), commands to follow. */
@@ -33,6 +44,11 @@ interface Kernel {
     void unmasquerade(String containerId, String ifname);
 
     Kernel REAL = new Kernel() {
+        @Override
+        public Rtnl rtnl(String netnsPath) {
+            return Rtnl.open(netnsPath);
+        }
+
         @Override
         public void apply(IpBatch batch, Netns ns) {
             batch.apply(ns);
@@ -71,6 +87,11 @@ interface Kernel {
 
     /** For the AOT training run only: same processes, nothing changed. */
     Kernel DRY_RUN = new Kernel() {
+        @Override
+        public Rtnl rtnl(String netnsPath) {
+            return Rtnl.dryRun();
+        }
+
         @Override
         public void apply(IpBatch batch, Netns ns) {
             // In the build's own namespace whatever ns says: entering one (nsenter, ip -n) needs root, a build not.

@@ -1,5 +1,6 @@
 package io.weft.cni;
 
+import io.weft.cni.netlink.NetlinkException;
 import io.weft.cni.spec.CniException;
 import io.weft.cni.spec.CniVersion;
 import io.weft.core.iproute.IpException;
@@ -63,7 +64,7 @@ public final class Main {
             return new Outcome(0, new Plugin(env, kernel).run(stdin));
         } catch (CniException e) {
             return new Outcome(1, e.toJson(versionOf(stdin)));
-        } catch (IpException e) {
+        } catch (IpException | NetlinkException e) {
             return new Outcome(1, new CniException(CniException.INTERNAL, e.getMessage()).toJson(versionOf(stdin)));
         } catch (IOException e) {
             return new Outcome(1, new CniException(CniException.IO_FAILURE, "I/O failure: " + e).toJson(versionOf(stdin)));

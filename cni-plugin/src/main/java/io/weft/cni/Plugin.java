@@ -4,6 +4,9 @@ import io.weft.cni.bridge.PodOps;
 import io.weft.cni.ipam.Allocator;
 import io.weft.cni.ipam.Flock;
 import io.weft.cni.ipam.HostLocalStore;
+import io.weft.cni.netlink.Native;
+import io.weft.cni.netlink.NetlinkException;
+import io.weft.cni.netlink.Rtnl;
 import io.weft.cni.spec.CniException;
 import io.weft.cni.spec.CniVersion;
 import io.weft.cni.spec.Json;
@@ -96,15 +99,92 @@ public final class Plugin {
         if (!Files.exists(nsPath)) {
             throw new CniException(CniException.INVALID_ENV, "CNI_NETNS " + env.netns() + " does not exist");
         }
-        Netns pod = podNetns(nsPath);
         HostLocalStore store = HostLocalStore.forNetwork(conf.dataDir(), conf.name());
+        return kernel.netlink() ? addByNetlink(conf, store) : addByIproute(conf, podNetns(nsPath), store);
+    }
 
-        // Two iproute2 processes, started first thing (a process start is milliseconds of a cold JVM's time, and the
-        // processes start up while this one reads subnet.env and checks the request), fed once their commands are
-        // known: the host side runs under flock(1) on the IPAM lock, so its process holds the lock while this one
-        // allocates and the veth is plumbed meanwhile; the pod's ip waits for the address. Without flock(1) the
-        // lock is taken here instead (flock(2) through FFM) and the host side runs unwrapped. Until the host side
-        // is sent, the processes only read: a refused request just closes them.
+    /**
+     * ADD through rtnetlink, no process started: the IPAM lock (flock(2)) covers a first ADD's bridge and the
+     * allocation, then the veth is made with its pod end directly inside the pod namespace under {@code CNI_IFNAME}
+     * (the host end a port of the bridge and up from its first moment), then hairpin, the gateway address, the
+     * bridge up, and in the pod the address, the interface up and the routes. Each request waits for the kernel's ack, so a refusal names its step.
+     */
+    private String addByNetlink(NetConf conf, HostLocalStore store) throws IOException {
+        SubnetEnv subnetEnv = readSubnetEnv(conf, CniException.TRY_AGAIN);
+        // A malformed prevResult is refused before anything is changed, not after.
+        Result prev = conf.prevResult() == null ? null : Result.fromJson(conf.prevResult());
+        String hostVeth = hostVethName(env.containerId(), env.ifname());
+        if (Files.exists(SYS_NET.resolve(hostVeth))) {
+            throw new CniException(CniException.INTERNAL, "container veth name provided (" + env.ifname() + ") already exists",
+                    "host interface " + hostVeth + " for container " + env.containerId() + " is still there: DEL it first");
+        }
+        Trace.mark("config and subnet.env");
+        int mtu = conf.mtu() > 0 ? conf.mtu() : subnetEnv.mtu();
+        Ipv4Cidr subnet = subnetEnv.subnet();
+        Ipv4Address gateway = subnet.firstHost();
+        MacAddress hostMac = randomMac();
+        MacAddress podMac = randomMac();
+        Ipv4Address ip = null;
+        int podNs = -1;
+        try (Rtnl host = kernel.rtnl(null)) {
+            Files.createDirectories(store.dir());
+            try (Flock lock = store.lock()) {
+                // Under the lock: parallel first ADDs on a fresh node must not race to make the bridge (and one
+                // made by a runtime's other plugin meanwhile is as good).
+                if (!Files.exists(SYS_NET.resolve(conf.bridge()))) {
+                    try {
+                        host.addBridge(conf.bridge(), randomMac(), mtu);
+                    } catch (NetlinkException e) {
+                        if (e.errno() != NetlinkException.EEXIST) throw e;
+                    }
+                }
+                ip = new Allocator(store, subnet, conf.isGateway() ? gateway : null).allocate(env.containerId(), env.ifname());
+                Trace.mark("allocated");
+            }
+            int bridge = host.index(conf.bridge());
+            podNs = Native.open(env.netns(), Native.O_RDONLY, 0);
+            if (podNs < 0) throw new IOException("cannot open " + env.netns() + ": " + Native.strerror(-podNs));
+            try {
+                host.addVeth(hostVeth, hostMac, bridge, env.ifname(), podMac, mtu, podNs);
+            } catch (NetlinkException e) {
+                if (e.errno() != NetlinkException.EEXIST) throw e;
+                throw new CniException(CniException.INTERNAL, "container veth name provided (" + env.ifname() + ") already exists",
+                        "netns " + env.netns() + ": " + e.getMessage());
+            }
+            if (conf.hairpinMode()) host.hairpin(hostVeth, true);
+            if (conf.isGateway()) host.address(bridge, conf.bridge(), gateway, subnet.prefix(), true);
+            host.up(conf.bridge());
+            Trace.mark("host side");
+            try (Rtnl inPod = kernel.rtnl(env.netns())) {
+                int podIf = inPod.index(env.ifname());
+                inPod.address(podIf, env.ifname(), ip, subnet.prefix(), false);
+                inPod.up(env.ifname());
+                if (conf.isGateway()) {
+                    if (!sameCidr(subnetEnv.network(), subnet)) inPod.route(subnetEnv.network(), gateway, podIf, env.ifname());
+                    if (conf.isDefaultGateway()) inPod.route(new Ipv4Cidr(new Ipv4Address(0), 0), gateway, podIf, env.ifname());
+                }
+            }
+            Trace.mark("pod side");
+            if (conf.isGateway()) kernel.enableForwarding();
+            if (conf.ipMasq()) kernel.masquerade(ip, subnetEnv.network(), env.containerId(), env.ifname());
+        } catch (RuntimeException | IOException e) {
+            undoAdd(conf, store, ip, hostVeth);
+            throw e;
+        } finally {
+            if (podNs >= 0) Native.close(podNs);
+        }
+        return result(conf, prev, subnetEnv, ip, hostVeth, hostMac, podMac);
+    }
+
+    /**
+     * ADD through iproute2, where the JNI library is missing. Two iproute2 processes, started first thing (a
+     * process start is milliseconds of a cold JVM's time, and the processes start up while this one reads
+     * subnet.env and checks the request), fed once their commands are known: the host side runs under flock(1)
+     * on the IPAM lock, so its process holds the lock while this one allocates and the veth is plumbed
+     * meanwhile; the pod's ip waits for the address. Without flock(1) the lock is taken here instead (flock(2) through FFM) and the host side runs unwrapped. Until the host side
+     * is sent, the processes only read: a refused request just closes them.
+     */
+    private String addByIproute(NetConf conf, Netns pod, HostLocalStore store) throws IOException {
         Files.createDirectories(store.dir());
         List<String> lockPrefix = Flock.commandPrefix(store.lockFile());
         Flock ownLock = lockPrefix == null ? store.lock() : null; // closed (and nulled) once allocated
@@ -197,7 +277,14 @@ public final class Plugin {
             undoAdd(conf, store, ip, hostVeth);
             throw e;
         }
+        return result(conf, prev, subnetEnv, ip, hostVeth, hostMac, podMac);
+    }
 
+    /** The ADD result, the reference bridge plugin's shape, after a {@code prevResult}'s entries. */
+    private String result(NetConf conf, Result prev, SubnetEnv subnetEnv, Ipv4Address ip, String hostVeth,
+            MacAddress hostMac, MacAddress podMac) {
+        Ipv4Cidr subnet = subnetEnv.subnet();
+        Ipv4Address gateway = subnet.firstHost();
         List<Result.Iface> ifs = new ArrayList<>();
         List<Result.IpConfig> ips = new ArrayList<>();
         List<Result.Route> routes = new ArrayList<>();
@@ -246,7 +333,7 @@ public final class Plugin {
             }
         }
         try {
-            if (Files.exists(SYS_NET.resolve(hostVeth))) kernel.apply(new IpBatch().add(Link.delete(hostVeth)), Netns.CURRENT);
+            if (Files.exists(SYS_NET.resolve(hostVeth))) deleteNodeLink(hostVeth);
         } catch (RuntimeException e) {
             System.err.println("weft: cleanup after failed ADD: " + e.getMessage());
         }
@@ -267,6 +354,23 @@ public final class Plugin {
         // The veth's deletion (the kernel takes milliseconds) runs in its own process while the address is freed
         // under the lock here: no thread of our own needed.
         String hostVeth = hostVethName(env.containerId(), env.ifname());
+        if (kernel.netlink()) {
+            try (Flock lock = store.lock()) {
+                store.releaseById(env.containerId(), env.ifname());
+            }
+            Trace.mark("ipam release");
+            // by its host name where it is there: that works with the pod's namespace gone, and takes the pod end along
+            if (Files.exists(SYS_NET.resolve(hostVeth))) {
+                deleteNodeLink(hostVeth);
+            } else if (env.netns() != null && Files.exists(Path.of(env.netns()))) {
+                try (Rtnl pod = kernel.rtnl(env.netns())) {
+                    pod.deleteLink(env.ifname());
+                }
+            }
+            Trace.mark("link del");
+            if (conf.ipMasq()) kernel.unmasquerade(env.containerId(), env.ifname());
+            return null;
+        }
         IpSession link = null;
         if (Files.exists(SYS_NET.resolve(hostVeth))) {
             link = kernel.open(Netns.CURRENT, List.of()).send(kernel.change(Link.delete(hostVeth))).flush(); // takes its peer along
@@ -291,9 +395,16 @@ public final class Plugin {
         return null;
     }
 
-    private void deleteTolerant(Netns ns, String dev) {
+    /** Deletes {@code dev} in the node's namespace if it is there. */
+    private void deleteNodeLink(String dev) {
+        if (kernel.netlink()) {
+            try (Rtnl rtnl = kernel.rtnl(null)) {
+                rtnl.deleteLink(dev);
+            }
+            return;
+        }
         try {
-            kernel.apply(new IpBatch().add(Link.delete(dev)), ns);
+            kernel.apply(new IpBatch().add(Link.delete(dev)), Netns.CURRENT);
         } catch (IpException e) {
             String m = e.stderr();
             if (!m.contains("Cannot find device") && !m.contains("does not exist")) throw e;
@@ -417,7 +528,7 @@ public final class Plugin {
         }
         for (HostLocalStore.Allocation a : stale) {
             String hv = hostVethName(a.containerId(), a.ifname());
-            if (Files.exists(SYS_NET.resolve(hv))) deleteTolerant(Netns.CURRENT, hv);
+            if (Files.exists(SYS_NET.resolve(hv))) deleteNodeLink(hv);
             if (conf.ipMasq()) kernel.unmasquerade(a.containerId(), a.ifname());
         }
         return null;

@@ -1,5 +1,6 @@
 package io.weft.cni.ipam;
 
+import io.weft.cni.netlink.Native;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import java.io.IOException;
@@ -19,10 +20,11 @@ import java.util.List;
  * Java's FileChannel.lock() takes POSIX record locks (fcntl), which do not exclude flock holders, so it would
  * not keep weft and host-local apart.
  *
- * <p>Two ways to flock: util-linux's flock(1) holding the lock around a {@code cat} child that lives as long
- * as its stdin is open (about 3 ms, and the lock goes away with this process even if it is killed), or, where
- * flock(1) is missing, flock(2) through the FFM API (correct, but building the downcall stubs costs ~60 ms
- * of a cold JVM's time, which is most of an ADD).
+ * <p>Three ways to flock, the first that this node has: flock(2) through the plugin's JNI library (what an
+ * ADD and DEL use wherever the build had a C compiler: tens of microseconds); util-linux's flock(1) holding the
+ * lock around a {@code cat} child that lives as long as its stdin is open (about 3 ms, and the lock goes away
+ * with this process even if it is killed); flock(2) through the FFM API (correct, but building the downcall
+ * stubs costs ~60 ms of a cold JVM's time, which is most of an ADD).
  */
 public final class Flock implements AutoCloseable {
     private static final String TOOL = tool(System.getProperty("weft.cni.flockTool"));
@@ -62,15 +64,22 @@ public final class Flock implements AutoCloseable {
     }
 
     private final int fd;
+    private final boolean jni;
     private final Process holder;
 
     private Flock(int fd) {
+        this(fd, false);
+    }
+
+    private Flock(int fd, boolean jni) {
         this.fd = fd;
+        this.jni = jni;
         this.holder = null;
     }
 
     private Flock(Process holder) {
         this.fd = -1;
+        this.jni = false;
         this.holder = holder;
     }
 
@@ -85,7 +94,20 @@ public final class Flock implements AutoCloseable {
 
     /** Opens (creating it if needed) and locks exclusively, waiting for any other holder. */
     public static Flock exclusive(Path file) throws IOException {
+        if (Native.available()) return withJni(file);
         return TOOL != null ? withTool(file) : withFfm(file);
+    }
+
+    static Flock withJni(Path file) throws IOException {
+        int fd = Native.open(file.toString(), O_RDWR | O_CREAT, 0644);
+        if (fd < 0) throw new IOException("cannot open lock file " + file + ": " + Native.strerror(-fd));
+        int r = Native.flock(fd, LOCK_EX);
+        if (r < 0) {
+            Native.close(fd);
+            throw new IOException("cannot lock " + file + ": " + Native.strerror(-r));
+        }
+        io.weft.cni.Trace.mark("flock(2) holds the lock");
+        return new Flock(fd, true);
     }
 
     static Flock withTool(Path file) throws IOException {
@@ -117,7 +139,7 @@ public final class Flock implements AutoCloseable {
             while (true) {
                 int r = (int) Ffm.FLOCK.invokeExact(state, fd, LOCK_EX);
                 if (r == 0) {
-                    io.weft.cni.Trace.mark("flock(2) holds the lock");
+                    io.weft.cni.Trace.mark("flock(2) through FFM holds the lock");
                     return new Flock(fd);
                 }
                 int errno = (int) Ffm.ERRNO.get(state, 0L);
@@ -141,6 +163,10 @@ public final class Flock implements AutoCloseable {
             } catch (IOException e) {
                 holder.destroy();
             }
+            return;
+        }
+        if (jni) {
+            Native.close(fd); // closing the only descriptor of the open file releases its flock
             return;
         }
         try (Arena a = Arena.ofConfined()) {

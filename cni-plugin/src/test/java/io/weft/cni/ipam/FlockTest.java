@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Both ways of taking the lock are flock(2) on the same file, so they exclude each other (and host-local). */
+/** Every way of taking the lock is flock(2) on the same file, so they exclude each other (and host-local). */
 class FlockTest {
     @TempDir
     Path tmp;
@@ -48,6 +48,30 @@ class FlockTest {
     @Test
     void ffmExcludesTool() throws Exception {
         excludes(Flock::withFfm, Flock::withTool);
+    }
+
+    @Test
+    void jniExcludesTool() throws Exception {
+        requireJni();
+        excludes(Flock::withJni, Flock::withTool);
+    }
+
+    @Test
+    void toolExcludesJni() throws Exception {
+        requireJni();
+        excludes(Flock::withTool, Flock::withJni);
+    }
+
+    @Test
+    void jniExcludesJniAndFfm() throws Exception {
+        requireJni();
+        excludes(Flock::withJni, Flock::withJni);
+        excludes(Flock::withJni, Flock::withFfm);
+    }
+
+    static void requireJni() {
+        assertTrue(io.weft.cni.netlink.Native.available(), "the JNI library did not load from "
+                + System.getProperty("weft.cni.native") + " (built at process-classes where a C compiler exists)");
     }
 
     @Test

@@ -213,6 +213,36 @@ class CommandsIT {
         node.run.weft("DEL", "dup-1", pod, "eth0", node.conf("1.0.0")).ok();
     }
 
+    /**
+     * A change the kernel refuses (the configured bridge is a veth, which cannot take ports) is code 999
+     * naming the step and the kernel's reason, and the failed ADD leaves nothing: no address held, no veth.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"", "-Dweft.cni.native=none"})
+    void aRefusedKernelChangeNamesItsStepAndLeavesNothingBehind(String javaOpts) {
+        String pod = node.pod("refused" + javaOpts.length());
+        node.sh("ip", "link", "add", "notbr0", "type", "veth", "peer", "name", "notbr1");
+        try {
+            Map<String, String> env = new java.util.HashMap<>(PluginRunner.env("ADD", "refused-1", pod, "eth0"));
+            env.put("WEFT_JAVA_OPTS", javaOpts);
+            Map<String, Object> e = node.run.call(PluginRunner.WEFT, env, node.conf("1.0.0", ",\"bridge\":\"notbr0\"")).error(999);
+            String msg = (String) e.get("msg");
+            assertTrue(msg.contains("ip link") && msg.contains("master") && !msg.contains("internal error"), msg);
+            String veth = io.weft.cni.Plugin.hostVethName("refused-1", "eth0");
+            assertFalse(node.sh("ip", "-o", "link").contains(veth), "no veth left");
+            assertFalse(NetnsLab.exec(pod, "ip", "-o", "link").contains("eth0"), "nothing left in the pod");
+            assertEquals(0, node.ipamDir("weftnet").toFile().list((d, n) -> {
+                try {
+                    return Character.isDigit(n.charAt(0)) && Files.readString(d.toPath().resolve(n)).startsWith("refused-");
+                } catch (Exception x) {
+                    return false;
+                }
+            }).length, "the address was freed");
+        } finally {
+            node.sh("ip", "link", "del", "notbr0");
+        }
+    }
+
     static String withPrev(String conf, Map<String, Object> prev) {
         return conf.substring(0, conf.length() - 1) + ",\"prevResult\":" + new io.weft.cni.spec.JsonOut().anyValue(prev) + "}";
     }

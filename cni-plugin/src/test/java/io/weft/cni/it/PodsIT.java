@@ -52,20 +52,70 @@ class PodsIT {
     }
 
     /**
-     * A node without util-linux's flock(1): the IPAM lock is then taken inside the plugin with flock(2) and the
-     * host side runs unwrapped; parallel calls must stay exact the same way, and the lock must still be the one
-     * the reference host-local takes (its allocations interleaved with weft's below).
+     * The build made the JNI library (a C compiler is part of the test machine's setup), and with it an ADD and a
+     * DEL change the kernel through rtnetlink and lock through flock(2) without starting a process.
+     */
+    @Test
+    void byDefaultAddAndDelStartNoProcess() {
+        Path lib = PluginRunner.WEFT.resolveSibling("weft-runtime").resolve("lib").resolve("libweftcni.so");
+        assertTrue(Files.isRegularFile(lib), lib + " is missing: the build found no C compiler (apt-get install gcc)");
+        try (Node n = new Node("cninl")) {
+            Map<String, String> traced = Map.of("WEFT_TRACE", "1");
+            String pod = n.pod("a");
+            PluginRunner.Out add = weft(n, "ADD", "nl", pod, traced);
+            add.ok();
+            assertTrue(add.stderr().contains("weft: flock(2) holds the lock") && add.stderr().contains("weft: host side ")
+                    && !add.stderr().contains("started"), "netlink ADD, no process:\n" + add.stderr());
+            PluginRunner.Out del = weft(n, "DEL", "nl", pod, traced);
+            del.ok();
+            assertTrue(del.stderr().contains("weft: flock(2) holds the lock") && !del.stderr().contains("started"),
+                    "netlink DEL, no process:\n" + del.stderr());
+            // called by a relative path (System.load takes absolute ones only: the launcher makes it absolute)
+            Path relative = Path.of("").toAbsolutePath().relativize(PluginRunner.WEFT);
+            assertFalse(relative.isAbsolute());
+            Map<String, String> env = new java.util.HashMap<>(PluginRunner.env("ADD", "rel", pod, "eth0"));
+            env.putAll(traced);
+            PluginRunner.Out rel = n.run.call(relative, env, n.conf("1.0.0"));
+            rel.ok();
+            assertTrue(!rel.stderr().contains("cannot load") && !rel.stderr().contains("started"), "netlink by a relative path:\n" + rel.stderr());
+            weft(n, "DEL", "rel", pod, Map.of()).ok();
+        }
+    }
+
+    /**
+     * Without the JNI library (a build without a C compiler; {@code -Dweft.cni.native=none} here) the same work
+     * is done by iproute2 processes, the host side's under flock(1): the same attachments, parallel calls exact.
+     */
+    @Test
+    void withoutTheJniLibraryIproute2DoesTheSameWork() throws Exception {
+        try (Node n = new Node("cninojni")) {
+            Map<String, String> noJni = Map.of("WEFT_JAVA_OPTS", "-Dweft.cni.native=none");
+            Map<String, String> traced = new java.util.HashMap<>(noJni);
+            traced.put("WEFT_TRACE", "1");
+            String probe = n.pod("probe");
+            PluginRunner.Out o = weft(n, "ADD", "probe", probe, traced);
+            o.ok();
+            assertTrue(o.stderr().contains("host side started"), "iproute2 was used:\n" + o.stderr());
+            weft(n, "DEL", "probe", probe, noJni).ok();
+            parallelAddsThenDels(n, 10, noJni);
+        }
+    }
+
+    /**
+     * A node without util-linux's flock(1) nor the JNI library: the IPAM lock is then taken inside the plugin with
+     * flock(2) through FFM and the host side runs unwrapped; parallel calls must stay exact the same way, and the
+     * lock must still be the one the reference host-local takes (its allocations interleaved with weft's below).
      */
     @Test
     void withoutFlockToolParallelCallsStayExactAndHostLocalIsExcluded() throws Exception {
         try (Node n = new Node("cninofl")) {
-            Map<String, String> noTool = Map.of("WEFT_JAVA_OPTS", "-Dweft.cni.flockTool=none");
+            Map<String, String> noTool = Map.of("WEFT_JAVA_OPTS", "-Dweft.cni.native=none -Dweft.cni.flockTool=none");
             Map<String, String> traced = new java.util.HashMap<>(noTool);
             traced.put("WEFT_TRACE", "1");
             String probe = n.pod("probe");
             PluginRunner.Out o = weft(n, "ADD", "probe", probe, traced);
             o.ok();
-            assertTrue(o.stderr().contains("flock(2) holds the lock") && !o.stderr().contains("flock(1)"),
+            assertTrue(o.stderr().contains("flock(2) through FFM holds the lock") && !o.stderr().contains("flock(1)"),
                     "the in-process lock was used:\n" + o.stderr());
             weft(n, "DEL", "probe", probe, noTool).ok();
             parallelAddsThenDels(n, 10, noTool);

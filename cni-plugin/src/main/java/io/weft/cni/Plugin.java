@@ -145,7 +145,7 @@ public final class Plugin {
             podNs = Native.open(env.netns(), Native.O_RDONLY, 0);
             if (podNs < 0) throw new IOException("cannot open " + env.netns() + ": " + Native.strerror(-podNs));
             try {
-                host.addVeth(hostVeth, hostMac, bridge, env.ifname(), podMac, mtu, podNs);
+                host.addVeth(hostVeth, hostMac, bridge, conf.bridge(), env.ifname(), podMac, mtu, podNs);
             } catch (NetlinkException e) {
                 if (e.errno() != NetlinkException.EEXIST) throw e;
                 throw new CniException(CniException.INTERNAL, "container veth name provided (" + env.ifname() + ") already exists",

@@ -95,17 +95,18 @@ public final class Rtnl implements AutoCloseable {
     }
 
     /**
-     * A veth pair: this end {@code host}, up, a port of the bridge with index {@code master}; the other made
+     * A veth pair: this end {@code host}, up, a port of the bridge with index {@code master} (named
+     * {@code masterName} in errors); the other made
      * directly inside the namespace open at {@code podNsFd} under its final name, down (the kernel cannot open a
      * veth end before its pair is joined: ENOTCONN), EEXIST if the pod already has an interface of that name.
      */
-    public void addVeth(String host, MacAddress hostMac, int master, String pod, MacAddress podMac, int mtu, int podNsFd) {
+    public void addVeth(String host, MacAddress hostMac, int master, String masterName, String pod, MacAddress podMac, int mtu, int podNsFd) {
         m.begin(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, ++seq).ifinfo(0, IFF_UP, IFF_UP)
                 .attrString(IFLA_IFNAME, host).attrMac(IFLA_ADDRESS, hostMac).attr32(IFLA_MTU, mtu).attr32(IFLA_MASTER, master)
                 .nest(IFLA_LINKINFO).attrString(IFLA_INFO_KIND, "veth").nest(IFLA_INFO_DATA).nest(VETH_INFO_PEER)
                 .ifinfo(0, 0, 0).attrString(IFLA_IFNAME, pod).attrMac(IFLA_ADDRESS, podMac).attr32(IFLA_MTU, mtu)
                 .attr32(IFLA_NET_NS_FD, podNsFd).end().end().end();
-        change("ip link add " + host + " address " + hostMac + " mtu " + mtu + " master #" + master + " up type veth peer name "
+        change("ip link add " + host + " address " + hostMac + " mtu " + mtu + " master " + masterName + " up type veth peer name "
                 + pod + " address " + podMac + " mtu " + mtu + " netns <pod>");
     }
 

@@ -227,7 +227,7 @@ class CommandsIT {
             env.put("WEFT_JAVA_OPTS", javaOpts);
             Map<String, Object> e = node.run.call(PluginRunner.WEFT, env, node.conf("1.0.0", ",\"bridge\":\"notbr0\"")).error(999);
             String msg = (String) e.get("msg");
-            assertTrue(msg.contains("ip link") && msg.contains("master") && !msg.contains("internal error"), msg);
+            assertTrue(msg.contains("ip link") && msg.contains("master notbr0") && !msg.contains("internal error"), msg);
             String veth = io.weft.cni.Plugin.hostVethName("refused-1", "eth0");
             assertFalse(node.sh("ip", "-o", "link").contains(veth), "no veth left");
             assertFalse(NetnsLab.exec(pod, "ip", "-o", "link").contains("eth0"), "nothing left in the pod");

@@ -35,7 +35,7 @@ class RtnlTest {
                 assertTrue(br > 0);
                 int podNs = Native.open("/var/run/netns/" + pod, Native.O_RDONLY, 0);
                 try {
-                    host.addVeth("vh9", MacAddress.parse("02:00:00:00:00:02"), br, "eth7", MacAddress.parse("02:00:00:00:00:03"), 1400, podNs);
+                    host.addVeth("vh9", MacAddress.parse("02:00:00:00:00:02"), br, "br9", "eth7", MacAddress.parse("02:00:00:00:00:03"), 1400, podNs);
                 } finally {
                     Native.close(podNs);
                 }

@@ -39,6 +39,7 @@ class InstallIT {
         assertTrue(Files.isExecutable(bin.resolve("weft")));
         assertTrue(Files.isRegularFile(bin.resolve("weft-runtime/weft.aot")));
         assertTrue(Files.isRegularFile(bin.resolve("weft-runtime/lib/weft-cni-plugin.jar")));
+        assertTrue(Files.isRegularFile(bin.resolve("weft-runtime/lib/libweftcni.so")), "the JNI library: ADD and DEL without processes");
         assertTrue(Files.isExecutable(bin.resolve("weft-runtime/jre/bin/java")), "a node needs no JDK of its own");
         try (var s = Files.list(bin)) {
             assertEquals(List.of("weft", "weft-runtime"), s.map(p -> p.getFileName().toString())

@@ -90,13 +90,8 @@ class PodsIT {
     void withoutTheJniLibraryIproute2DoesTheSameWork() throws Exception {
         try (Node n = new Node("cninojni")) {
             Map<String, String> noJni = Map.of("WEFT_JAVA_OPTS", "-Dweft.cni.native=none");
-            Map<String, String> traced = new java.util.HashMap<>(noJni);
-            traced.put("WEFT_TRACE", "1");
-            String probe = n.pod("probe");
-            PluginRunner.Out o = weft(n, "ADD", "probe", probe, traced);
-            o.ok();
-            assertTrue(o.stderr().contains("host side started"), "iproute2 was used:\n" + o.stderr());
-            weft(n, "DEL", "probe", probe, noJni).ok();
+            String trace = tracedProbe(n, noJni);
+            assertTrue(trace.contains("host side started"), "iproute2 was used:\n" + trace);
             parallelAddsThenDels(n, 10, noJni);
         }
     }
@@ -110,14 +105,9 @@ class PodsIT {
     void withoutFlockToolParallelCallsStayExactAndHostLocalIsExcluded() throws Exception {
         try (Node n = new Node("cninofl")) {
             Map<String, String> noTool = Map.of("WEFT_JAVA_OPTS", "-Dweft.cni.native=none -Dweft.cni.flockTool=none");
-            Map<String, String> traced = new java.util.HashMap<>(noTool);
-            traced.put("WEFT_TRACE", "1");
-            String probe = n.pod("probe");
-            PluginRunner.Out o = weft(n, "ADD", "probe", probe, traced);
-            o.ok();
-            assertTrue(o.stderr().contains("flock(2) through FFM holds the lock") && !o.stderr().contains("flock(1)"),
-                    "the in-process lock was used:\n" + o.stderr());
-            weft(n, "DEL", "probe", probe, noTool).ok();
+            String trace = tracedProbe(n, noTool);
+            assertTrue(trace.contains("flock(2) through FFM holds the lock") && !trace.contains("flock(1)"),
+                    "the in-process lock was used:\n" + trace);
             parallelAddsThenDels(n, 10, noTool);
             // the in-process lock and host-local's flock exclude each other: interleaved, no address twice
             List<Future<String>> fs = new ArrayList<>();
@@ -134,6 +124,17 @@ class PodsIT {
                 assertEquals(8, ips.size(), "weft (flock(2) in process) and host-local never hand out one address twice: " + ips);
             }
         }
+    }
+
+    /** ADDs a pod with WEFT_TRACE on and DELs it again: the ADD's trace. */
+    static String tracedProbe(Node n, Map<String, String> extraEnv) {
+        Map<String, String> traced = new java.util.HashMap<>(extraEnv);
+        traced.put("WEFT_TRACE", "1");
+        String probe = n.pod("probe");
+        PluginRunner.Out o = weft(n, "ADD", "probe", probe, traced);
+        o.ok();
+        weft(n, "DEL", "probe", probe, extraEnv).ok();
+        return o.stderr();
     }
 
     static PluginRunner.Out weft(Node n, String command, String id, String netns, Map<String, String> extraEnv) {

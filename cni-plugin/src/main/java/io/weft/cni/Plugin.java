@@ -102,17 +102,14 @@ public final class Plugin {
      * ADD through rtnetlink, no process started: the IPAM lock (flock(2)) covers a first ADD's bridge and the
      * allocation, then the veth is made with its pod end directly inside the pod namespace under {@code CNI_IFNAME}
      * (the host end a port of the bridge and up from its first moment), then hairpin, the gateway address, the
-     * bridge up, and in the pod the address, the interface up and the routes. Each request waits for the kernel's ack, so a refusal names its step.
+     * bridge up, and in the pod the address, the interface up and the routes. Each request waits for the
+     * kernel's ack, so a refusal names its step.
      */
     private String addByNetlink(NetConf conf, HostLocalStore store) throws IOException {
         SubnetEnv subnetEnv = readSubnetEnv(conf, CniException.TRY_AGAIN);
         // A malformed prevResult is refused before anything is changed, not after.
         Result prev = conf.prevResult() == null ? null : Result.fromJson(conf.prevResult());
-        String hostVeth = hostVethName(env.containerId(), env.ifname());
-        if (Files.exists(SYS_NET.resolve(hostVeth))) {
-            throw new CniException(CniException.INTERNAL, "container veth name provided (" + env.ifname() + ") already exists",
-                    "host interface " + hostVeth + " for container " + env.containerId() + " is still there: DEL it first");
-        }
+        String hostVeth = unusedHostVeth();
         Trace.mark("config and subnet.env");
         int mtu = conf.mtu() > 0 ? conf.mtu() : subnetEnv.mtu();
         Ipv4Cidr subnet = subnetEnv.subnet();
@@ -143,8 +140,7 @@ public final class Plugin {
                 host.addVeth(hostVeth, hostMac, bridge, conf.bridge(), env.ifname(), podMac, mtu, podNs);
             } catch (NetlinkException e) {
                 if (e.errno() != NetlinkException.EEXIST) throw e;
-                throw new CniException(CniException.INTERNAL, "container veth name provided (" + env.ifname() + ") already exists",
-                        "netns " + env.netns() + ": " + e.getMessage());
+                throw ifnameTaken("netns " + env.netns() + ": " + e.getMessage());
             }
             if (conf.hairpinMode()) host.hairpin(hostVeth, true);
             if (conf.isGateway()) host.address(bridge, conf.bridge(), gateway, subnet.prefix(), true);
@@ -176,8 +172,9 @@ public final class Plugin {
      * process start is milliseconds of a cold JVM's time, and the processes start up while this one reads
      * subnet.env and checks the request), fed once their commands are known: the host side runs under flock(1)
      * on the IPAM lock, so its process holds the lock while this one allocates and the veth is plumbed
-     * meanwhile; the pod's ip waits for the address. Without flock(1) the lock is taken here instead (flock(2) through FFM) and the host side runs unwrapped. Until the host side
-     * is sent, the processes only read: a refused request just closes them.
+     * meanwhile; the pod's ip waits for the address. Without flock(1) the lock is taken here instead (flock(2)
+     * through FFM) and the host side runs unwrapped. Until the host side is sent, the processes only read: a
+     * refused request just closes them.
      */
     private String addByIproute(NetConf conf, Netns pod, HostLocalStore store) throws IOException {
         Files.createDirectories(store.dir());
@@ -197,11 +194,7 @@ public final class Plugin {
             // A malformed prevResult is refused before anything is changed, not after.
             prev = conf.prevResult() == null ? null : Result.fromJson(conf.prevResult());
             Trace.mark("config and subnet.env");
-            hostVeth = hostVethName(env.containerId(), env.ifname());
-            if (Files.exists(SYS_NET.resolve(hostVeth))) {
-                throw new CniException(CniException.INTERNAL, "container veth name provided (" + env.ifname() + ") already exists",
-                        "host interface " + hostVeth + " for container " + env.containerId() + " is still there: DEL it first");
-            }
+            hostVeth = unusedHostVeth();
         } catch (RuntimeException e) {
             if (hostSide != null) hostSide.finish();
             if (podSide != null) podSide.finish();
@@ -275,6 +268,20 @@ public final class Plugin {
         return result(conf, prev, subnetEnv, ip, hostVeth, hostMac, podMac);
     }
 
+    /** The host veth's name for this attachment, refused while an earlier ADD's is still there. */
+    private String unusedHostVeth() {
+        String hostVeth = hostVethName(env.containerId(), env.ifname());
+        if (Files.exists(SYS_NET.resolve(hostVeth))) {
+            throw ifnameTaken("host interface " + hostVeth + " for container " + env.containerId() + " is still there: DEL it first");
+        }
+        return hostVeth;
+    }
+
+    /** The reference bridge plugin's words for an attachment whose interface already exists. */
+    private CniException ifnameTaken(String details) {
+        return new CniException(CniException.INTERNAL, "container veth name provided (" + env.ifname() + ") already exists", details);
+    }
+
     /** The ADD result, the reference bridge plugin's shape, after a {@code prevResult}'s entries. */
     private String result(NetConf conf, Result prev, SubnetEnv subnetEnv, Ipv4Address ip, String hostVeth,
             MacAddress hostMac, MacAddress podMac) {
@@ -310,8 +317,7 @@ public final class Plugin {
             String msg = o.errors().get(k);
             if (o.failed().get(k) == bridgeAt && msg.contains("File exists")) continue;
             if (msg.contains("File exists") && o.failedOps().get(k).contains(" type veth ")) {
-                throw new CniException(CniException.INTERNAL, "container veth name provided (" + env.ifname() + ") already exists",
-                        "netns " + env.netns() + ": " + msg.lines().findFirst().orElse(""));
+                throw ifnameTaken("netns " + env.netns() + ": " + msg.lines().findFirst().orElse(""));
             }
             other = true;
         }
@@ -346,8 +352,6 @@ public final class Plugin {
         env.requireForDel();
         HostLocalStore store = HostLocalStore.forNetwork(conf.dataDir(), conf.name());
         Trace.mark("config");
-        // The veth's deletion (the kernel takes milliseconds) runs in its own process while the address is freed
-        // under the lock here: no thread of our own needed.
         String hostVeth = hostVethName(env.containerId(), env.ifname());
         if (kernel.netlink()) {
             try (Flock lock = store.lock()) {
@@ -366,6 +370,8 @@ public final class Plugin {
             if (conf.ipMasq()) kernel.unmasquerade(env.containerId(), env.ifname());
             return null;
         }
+        // Through iproute2 the veth's deletion (the kernel takes milliseconds) runs in its own process while the
+        // address is freed under the lock here: no thread of our own needed.
         IpSession link = null;
         if (Files.exists(SYS_NET.resolve(hostVeth))) {
             link = kernel.open(Netns.CURRENT, List.of()).send(kernel.change(Link.delete(hostVeth))).flush(); // takes its peer along

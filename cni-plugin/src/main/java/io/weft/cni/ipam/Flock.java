@@ -67,10 +67,6 @@ public final class Flock implements AutoCloseable {
     private final boolean jni;
     private final Process holder;
 
-    private Flock(int fd) {
-        this(fd, false);
-    }
-
     private Flock(int fd, boolean jni) {
         this.fd = fd;
         this.jni = jni;
@@ -140,7 +136,7 @@ public final class Flock implements AutoCloseable {
                 int r = (int) Ffm.FLOCK.invokeExact(state, fd, LOCK_EX);
                 if (r == 0) {
                     io.weft.cni.Trace.mark("flock(2) through FFM holds the lock");
-                    return new Flock(fd);
+                    return new Flock(fd, false);
                 }
                 int errno = (int) Ffm.ERRNO.get(state, 0L);
                 if (errno != EINTR) {

@@ -9,8 +9,6 @@ package io.weft.cni.netlink;
  */
 public final class Native {
     public static final int O_RDONLY = 0;
-    public static final int O_CREAT = 0100;
-    public static final int LOCK_EX = 2;
 
     private static final boolean LOADED = load(System.getProperty("weft.cni.native"));
 

@@ -65,17 +65,19 @@ public final class Rtnl implements AutoCloseable {
 
     /** A socket in the namespace at {@code netnsPath}, or in this process's own when null. */
     public static Rtnl open(String netnsPath) {
-        int fd = Native.routeSocket(netnsPath);
-        String where = netnsPath == null ? "" : " in " + netnsPath;
-        if (fd < 0) throw new NetlinkException("cannot open an rtnetlink socket" + where, -fd, null);
-        return new Rtnl(fd, where, false);
+        return open(netnsPath, false);
     }
 
     /** For the AOT training run: this namespace, and every request replaced by a read. */
     public static Rtnl dryRun() {
-        int fd = Native.routeSocket(null);
-        if (fd < 0) throw new NetlinkException("cannot open an rtnetlink socket", -fd, null);
-        return new Rtnl(fd, "", true);
+        return open(null, true);
+    }
+
+    private static Rtnl open(String netnsPath, boolean dryRun) {
+        int fd = Native.routeSocket(netnsPath);
+        String where = netnsPath == null ? "" : " in " + netnsPath;
+        if (fd < 0) throw new NetlinkException("cannot open an rtnetlink socket" + where, -fd, null);
+        return new Rtnl(fd, where, dryRun);
     }
 
     /** The interface's index, 0 if there is none of that name. */

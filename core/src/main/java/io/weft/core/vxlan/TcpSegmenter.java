@@ -71,8 +71,8 @@ public final class TcpSegmenter {
             if (chunk < 0) chunk = 0;
             VxlanHeader.write(out, w, vni);
             int f = w + VxlanHeader.LENGTH;
-            out.setBytes(f, in, frameOff, hdrLen);
-            out.setBytes(f + hdrLen, in, frameOff + hdrLen + i * mss, chunk);
+            DirectBufferMemory.copy(in, frameOff, out, f, hdrLen);
+            DirectBufferMemory.copy(in, frameOff + hdrLen + i * mss, out, f + hdrLen, chunk);
             int oip = f + EthernetFrame.HEADER_LENGTH;
             Ipv4Packet.setTotalLength(out, oip, ihl + l4hdr + chunk);
             Ipv4Packet.setId(out, oip, (id0 + i) & 0xffff);

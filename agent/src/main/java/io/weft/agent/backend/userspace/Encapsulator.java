@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.unix.SegmentedDatagramPacket;
+import io.weft.core.vxlan.DirectBufferMemory;
 import io.weft.core.vxlan.EthernetFrame;
 import io.weft.core.vxlan.FlowHash;
 import io.weft.core.vxlan.TcpSegmenter;
@@ -77,7 +78,7 @@ final class Encapsulator {
             }
             ByteBuf out = alloc.directBuffer(VxlanHeader.LENGTH + frameLen);
             VxlanHeader.write(out, 0, vni);
-            out.setBytes(VxlanHeader.LENGTH, in, frameOff, frameLen);
+            DirectBufferMemory.copy(in, frameOff, out, VxlanHeader.LENGTH, frameLen);
             out.writerIndex(VxlanHeader.LENGTH + frameLen);
             FrameSink s = sink.get();
             if (s != null) s.frame(true, out, VxlanHeader.LENGTH, frameLen);

@@ -2,6 +2,7 @@ package io.weft.agent.backend.userspace;
 
 import io.netty.buffer.ByteBuf;
 import io.weft.core.vxlan.Checksum;
+import io.weft.core.vxlan.DirectBufferMemory;
 import io.weft.core.vxlan.EthernetFrame;
 import io.weft.core.vxlan.Ipv4Packet;
 import io.weft.core.vxlan.VirtioNetHdr;
@@ -70,7 +71,7 @@ final class TcpCoalescer {
         int payload = frameLen - h;
         int flags = c.getUnsignedByte(off + TCP + 13);
         if (count > 0 && matches(c, off, h, payload)) {
-            buf.setBytes(HDR + len, c, off + h, payload);
+            DirectBufferMemory.copy(c, off + h, buf, HDR + len, payload);
             len += payload;
             nextSeq = (nextSeq + payload) & 0xffffffffL;
             count++;
@@ -80,7 +81,7 @@ final class TcpCoalescer {
         }
         flush();
         if (frameLen > buf.capacity() - HDR) return false;
-        buf.setBytes(HDR, c, off, frameLen);
+        DirectBufferMemory.copy(c, off, buf, HDR, frameLen);
         len = frameLen;
         count = 1;
         hdrLen = h;

@@ -26,6 +26,7 @@ import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.MacAddress;
 import io.weft.core.tap.NativeIo;
 import io.weft.core.tap.TapDevice;
+import io.weft.core.vxlan.DirectBufferMemory;
 import io.weft.core.vxlan.EthernetFrame;
 import io.weft.core.vxlan.VirtioNetHdr;
 import io.weft.core.vxlan.VxlanHeader;
@@ -336,7 +337,7 @@ public final class VxlanDatapath implements AutoCloseable {
     }
 
     static long address(ByteBuf b, int index, int length) {
-        if (b.hasMemoryAddress()) return b.memoryAddress() + index;
+        if (DirectBufferMemory.addressable(b)) return DirectBufferMemory.address(b, index, length);
         return MemorySegment.ofBuffer(b.internalNioBuffer(index, length)).address();
     }
 

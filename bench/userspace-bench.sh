@@ -5,14 +5,17 @@
 #   userspace-no-offload – the same with TAP offloads, UDP GSO and UDP_GRO off: one read, one datagram per packet
 #                          (the flannel-udp-like baseline)
 # For each: iperf3 TCP 1 and 4 streams, UDP 64-byte packet rate, ping RTT, agent CPU and RSS.
-# Usage: bench/userspace-bench.sh [seconds-per-test (default 5)]
+# Usage: bench/userspace-bench.sh [seconds-per-test (default 10)] [warm-up seconds (default 20)]
 # Builds the agent with `mvn package -DskipTests` if agent/target/lib is missing. Traffic stays inside the
 # namespaces it creates. The underlay is the same for all three datapaths and behaves like a real NIC: tx
 # checksum offload off (a real wire cannot carry a partial checksum) and GRO on receive (UNDERLAY_GRO=0 for a
 # veth's default, no GRO).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-T=${1:-5}
+T=${1:-10}
+# A fresh agent needs ~10 s of traffic before the JIT has compiled its hot path (TCP climbs from ~1 to ~4 Gb/s
+# over that time, see bench/README.md); a DaemonSet's agent runs for days, so the steady state is what counts.
+W=${2:-20}
 JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 JAVA=$JAVA_HOME/bin/java
 for tool in iperf3 ethtool ping ip bridge; do command -v $tool >/dev/null || { echo "bench: needs $tool" >&2; exit 1; }; done
@@ -97,9 +100,10 @@ ping_rtt() { ip netns exec $P-p1 ping -q -c 50 -i 0.02 10.244.2.5 | awk -F'/' '/
 run() {  # name
   local name=$1
   ip netns exec $P-p1 ping -c 3 -i 0.2 -W 2 10.244.2.5 >/dev/null || { echo "bench: $name: no connectivity" >&2; exit 1; }
-  # warm up (JIT) so the measurement sees steady state, as a long-running agent would
+  # warm up (JIT) so the measurement sees steady state, as a long-running agent would; the kernel path gets the
+  # same traffic first, so both are measured after the same history
   ip netns exec $P-p2 iperf3 -s -1 -D -p 5209 >/dev/null; sleep 0.3
-  ip netns exec $P-p1 iperf3 -c 10.244.2.5 -p 5209 -t 2 >/dev/null 2>&1 || true
+  ip netns exec $P-p1 iperf3 -c 10.244.2.5 -p 5209 -t "$W" -P 2 >/dev/null 2>&1 || true
   local c0 b0 b1 c1 tcp1 tcp4 udp rtt
   c0=$(cpu_ticks); read -r b0 t0 < <(busy)
   tcp1=$(iperf_tcp 1)
@@ -117,7 +121,7 @@ run() {  # name
   printf "%-22s %9s %9s %22s %9s %11s %12s %10s\n" "$name" "$tcp1" "$tcp4" "$udp" "$rtt" "$agentcpu" "$sys" "$rss"
 }
 
-echo "weft VXLAN datapath benchmark: $(uname -r), $(nproc) CPUs, ${T}s per test, underlay GRO $([ "${UNDERLAY_GRO:-1}" = 0 ] && echo off || echo on), $(date -u +%FT%TZ)"
+echo "weft VXLAN datapath benchmark: $(uname -r), $(nproc) CPUs, ${T}s per test after ${W}s of warm-up, underlay GRO $([ "${UNDERLAY_GRO:-1}" = 0 ] && echo off || echo on), $(date -u +%FT%TZ)"
 printf "%-22s %9s %9s %22s %9s %11s %12s %10s\n" datapath "TCP1 Gb/s" "TCP4 Gb/s" "UDP64 kpps" "RTT us" "agent CPU*" "machine CPU*" "agent RSS"
 topology; kernel_vtep 1 2; kernel_vtep 2 1; AGENTS=(); run kernel
 topology; AGENTS=(); user_vtep 1 2; user_vtep 2 1; run userspace

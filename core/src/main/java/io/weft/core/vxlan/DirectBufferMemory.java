@@ -40,7 +40,7 @@ public final class DirectBufferMemory {
      */
     public static void copy(ByteBuf src, int srcIndex, ByteBuf dst, int dstIndex, int length) {
         if (length == 0) return;
-        if (src.hasMemoryAddress() && dst.hasMemoryAddress()) {
+        if (addressable(src) && addressable(dst)) {
             MemorySegment.copy(ALL, address(src, srcIndex, length), ALL, address(dst, dstIndex, length), length);
         } else {
             dst.setBytes(dstIndex, src, srcIndex, length);

@@ -4,7 +4,8 @@
 #   userspace  – both nodes run weft's userspace datapath (TAP TSO in, UDP GSO out)
 #   userspace-no-offload – the same with TAP offloads, UDP GSO and UDP_GRO off: one read, one datagram per packet
 #                          (the flannel-udp-like baseline)
-# For each: iperf3 TCP 1 and 4 streams, UDP 64-byte packet rate, ping RTT, agent CPU and RSS.
+# For each: iperf3 TCP 1 and 4 streams, UDP 64-byte packet rate, ping RTT, agent CPU and RSS; then how long this
+# machine takes to wake a sleeping thread (the floor under the userspace path's RTT).
 # Usage: bench/userspace-bench.sh [seconds-per-test (default 10)] [warm-up seconds (default 20)]
 # Builds the agent with `mvn package -DskipTests` if agent/target/lib is missing. Traffic stays inside the
 # namespaces it creates. The underlay is the same for all three datapaths and behaves like a real NIC: tx
@@ -127,6 +128,9 @@ topology; kernel_vtep 1 2; kernel_vtep 2 1; AGENTS=(); run kernel
 topology; AGENTS=(); user_vtep 1 2; user_vtep 2 1; run userspace
 grep -h READY /tmp/$P-agent*.log | sed 's/^/  # /' >&2
 topology; AGENTS=(); user_vtep 1 2 "--no-offload --no-udp-gro"; user_vtep 2 1 "--no-offload --no-udp-gro"; run userspace-no-offload
+read -r wake50 wake90 < <("$JAVA" -cp "$CP" io.weft.agent.lab.WakeLatency 200 20)
+echo "thread wake-up after 20 ms asleep on this machine: p50 ${wake50} us, p90 ${wake90} us (a round trip through two"
+echo "  userspace VTEPs wakes agent threads three times, the kernel's VXLAN path none)"
 echo "* CPU during the 1-stream TCP test: agent = both agents' user+sys time / wall time (100% = one core);"
 echo "  machine = all CPUs busy (kernel softirq work included), shared with whatever else runs on this host."
 rm -f /tmp/$P-agent*.log

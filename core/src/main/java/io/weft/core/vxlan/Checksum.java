@@ -15,8 +15,6 @@ import java.lang.foreign.ValueLayout;
 public final class Checksum {
     private static final ValueLayout.OfLong WORD = ValueLayout.JAVA_LONG_UNALIGNED;
     private static final long LOW32 = 0xffffffffL;
-    /** Below this many bytes the segment set-up costs more than it saves (IP headers, pseudo-headers). */
-    private static final int WORDWISE_MIN = 64;
     private static final boolean LITTLE_ENDIAN = java.nio.ByteOrder.nativeOrder() == java.nio.ByteOrder.LITTLE_ENDIAN;
 
     private Checksum() {}
@@ -25,11 +23,25 @@ public final class Checksum {
     public static long sum(ByteBuf b, int off, int len, long initial) {
         // Direct buffers only: a heap buffer reaching wordSum too would make its profile bimorphic and the loop
         // slower; the datapath's buffers are all direct.
-        if (len < WORDWISE_MIN || !DirectBufferMemory.addressable(b)) return sumShorts(b, off, len, initial);
+        if (!DirectBufferMemory.addressable(b)) return sumShorts(b, off, len, initial);
+        return sumAt(DirectBufferMemory.address(b, off, len), len, initial);
+    }
+
+    /**
+     * {@link #sum} over the {@code len} bytes at a native address that {@link DirectBufferMemory#address} has
+     * checked: for callers that parse a frame by address.
+     */
+    public static long sumAt(long address, int len, long initial) {
         int words = len & ~15;
-        long s = wordSum(DirectBufferMemory.address(b, off, words), words);
-        if (LITTLE_ENDIAN) s = Short.toUnsignedInt(Short.reverseBytes((short) foldNoComplement(s)));
-        return sumShorts(b, off + words, len - words, initial + s);
+        long s = initial;
+        if (words > 0) {
+            long w = wordSum(address, words);
+            s += LITTLE_ENDIAN ? Short.toUnsignedInt(Short.reverseBytes((short) foldNoComplement(w))) : w;
+        }
+        int i = words;
+        for (; len - i >= 2; i += 2) s += DirectBufferMemory.u16(address + i);
+        if (i < len) s += DirectBufferMemory.u8(address + i) << 8;
+        return s;
     }
 
     /**

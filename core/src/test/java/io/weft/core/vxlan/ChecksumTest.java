@@ -31,7 +31,7 @@ class ChecksumTest {
         try {
             for (int t = 0; t < 3000; t++) {
                 int off = r.nextInt(64);
-                // every length class: tails of 0..15 bytes, below and above the word-wise threshold, 64 KiB
+                // every length class: tails of 0..15 bytes, short headers, 64 KiB
                 int len = t < 200 ? t : r.nextInt(66_000);
                 long initial = r.nextInt(1 << 20);
                 int want = Checksum.fold(reference(data, off, len, initial));

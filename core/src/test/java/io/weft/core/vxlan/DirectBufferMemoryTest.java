@@ -59,6 +59,37 @@ class DirectBufferMemoryTest {
         }
     }
 
+    /** The readers by address give what Netty's getters give, through a slice too (raw ones: little-endian x86). */
+    @Test
+    void fieldsReadByAddressEqualNettysGetters() {
+        byte[] data = new byte[256];
+        new SplittableRandom(7).nextBytes(data);
+        ByteBuf parent = PooledByteBufAllocator.DEFAULT.directBuffer(300).writeBytes(data);
+        ByteBuf slice = parent.retainedSlice(13, 200);
+        ByteBuf other = PooledByteBufAllocator.DEFAULT.directBuffer(200).writeBytes(data, 13, 200);
+        try {
+            long a = DirectBufferMemory.address(slice, 0, 200);
+            for (int i = 0; i + 8 <= 200; i++) {
+                assertEquals(slice.getUnsignedByte(i), DirectBufferMemory.u8(a + i), "u8 at " + i);
+                assertEquals(slice.getUnsignedShort(i), DirectBufferMemory.u16(a + i), "u16 at " + i);
+                assertEquals(slice.getUnsignedInt(i), DirectBufferMemory.u32(a + i), "u32 at " + i);
+                assertEquals(slice.getLongLE(i), DirectBufferMemory.raw64(a + i), "raw64 at " + i);
+                assertEquals(slice.getIntLE(i), DirectBufferMemory.raw32(a + i), "raw32 at " + i);
+            }
+            long o = DirectBufferMemory.address(other, 0, 200);
+            assertTrue(DirectBufferMemory.equal(a, o, 200), "same bytes in another buffer");
+            other.setByte(150, other.getByte(150) ^ 0x40);
+            assertTrue(!DirectBufferMemory.equal(a, o, 200), "one bit differs at 150");
+            assertTrue(DirectBufferMemory.equal(a, o, 150), "before the changed byte");
+            assertTrue(!DirectBufferMemory.equal(a, o + 1, 12), "shifted by one");
+            assertTrue(DirectBufferMemory.equal(a, o, 0), "nothing to compare");
+        } finally {
+            other.release();
+            slice.release();
+            parent.release();
+        }
+    }
+
     @Test
     void heapBuffersAreCopiedThroughNetty() {
         ByteBuf heap = Unpooled.wrappedBuffer(new byte[] {1, 2, 3, 4});

@@ -7,6 +7,12 @@ import io.weft.core.vxlan.EthernetFrame;
 import io.weft.core.vxlan.Ipv4Packet;
 import io.weft.core.vxlan.VirtioNetHdr;
 
+import static io.weft.core.vxlan.DirectBufferMemory.raw32;
+import static io.weft.core.vxlan.DirectBufferMemory.raw64;
+import static io.weft.core.vxlan.DirectBufferMemory.u16;
+import static io.weft.core.vxlan.DirectBufferMemory.u32;
+import static io.weft.core.vxlan.DirectBufferMemory.u8;
+
 /**
  * Receive-side coalescing (what GRO does in the kernel): consecutive in-order TCP/IPv4 segments of one flow,
  * decapsulated from one batch of datagrams, are joined into one superframe and written to the TAP once with
@@ -68,9 +74,10 @@ final class TcpCoalescer {
             flush();
             return false;
         }
+        long a = DirectBufferMemory.address(c, off, frameLen);
         int payload = frameLen - h;
-        int flags = c.getUnsignedByte(off + TCP + 13);
-        if (count > 0 && matches(c, off, h, payload)) {
+        int flags = u8(a + TCP + 13);
+        if (count > 0 && matches(a, h, payload)) {
             DirectBufferMemory.copy(c, off + h, buf, HDR + len, payload);
             len += payload;
             nextSeq = (nextSeq + payload) & 0xffffffffL;
@@ -86,44 +93,48 @@ final class TcpCoalescer {
         count = 1;
         hdrLen = h;
         mss = payload;
-        nextSeq = (c.getUnsignedInt(off + TCP + 4) + payload) & 0xffffffffL;
+        nextSeq = (u32(a + TCP + 4) + payload) & 0xffffffffL;
         counters = pc;
         if ((flags & 0x08) != 0) flush();
         return true;
     }
 
-    private boolean matches(ByteBuf c, int off, int h, int payload) {
+    /** Whether the segment whose {@code h} header bytes are at address {@code a} continues the held run. */
+    private boolean matches(long a, int h, int payload) {
         if (h != hdrLen || payload > mss || len + payload > MAX_BYTES) return false;
-        if (c.getUnsignedInt(off + TCP + 4) != nextSeq) return false;
+        if (u32(a + TCP + 4) != nextSeq) return false;
+        long b = address + HDR; // the held frame's header, inside buf
         // Ethernet header (12 bytes of MACs), IP TOS, TTL+proto, addresses
-        if (c.getLong(off) != buf.getLong(HDR) || c.getInt(off + 8) != buf.getInt(HDR + 8)) return false;
-        if (c.getByte(off + IP + 1) != buf.getByte(HDR + IP + 1)) return false;
-        if (c.getShort(off + IP + 8) != buf.getShort(HDR + IP + 8)) return false;
-        if (c.getLong(off + IP + 12) != buf.getLong(HDR + IP + 12)) return false;
+        if (raw64(a) != raw64(b) || raw32(a + 8) != raw32(b + 8)) return false;
+        if (u8(a + IP + 1) != u8(b + IP + 1) || u16(a + IP + 8) != u16(b + IP + 8)) return false;
+        if (raw64(a + IP + 12) != raw64(b + IP + 12)) return false;
         // ports, ack, window; then the option bytes
-        if (c.getInt(off + TCP) != buf.getInt(HDR + TCP)) return false;
-        if (c.getInt(off + TCP + 8) != buf.getInt(HDR + TCP + 8)) return false;
-        if (c.getShort(off + TCP + 14) != buf.getShort(HDR + TCP + 14)) return false;
-        for (int i = TCP + 20; i < h; i++) {
-            if (c.getByte(off + i) != buf.getByte(HDR + i)) return false;
-        }
-        return true;
+        if (raw32(a + TCP) != raw32(b + TCP) || raw32(a + TCP + 8) != raw32(b + TCP + 8)) return false;
+        if (u16(a + TCP + 14) != u16(b + TCP + 14)) return false;
+        return DirectBufferMemory.equal(a + TCP + 20, b + TCP + 20, h - TCP - 20);
     }
 
-    /** Header length if the frame is a coalescable TCP/IPv4 data segment with a valid checksum, else -1. */
+    /**
+     * Header length if the frame is a coalescable TCP/IPv4 data segment with a valid checksum, else -1. Parsed by
+     * address after one bounds check of the whole frame; a buffer without a native address (never the datapath's)
+     * is not coalesced.
+     */
     static int eligibleHeaderLength(ByteBuf c, int off, int frameLen) {
-        if (frameLen < TCP + 20 || EthernetFrame.etherType(c, off) != EthernetFrame.TYPE_IPV4) return -1;
-        int ip = off + IP;
-        if (c.getUnsignedByte(ip) != 0x45 || Ipv4Packet.protocol(c, ip) != Ipv4Packet.PROTO_TCP) return -1;
-        if (Ipv4Packet.isFragment(c, ip) || Ipv4Packet.totalLength(c, ip) != frameLen - IP) return -1;
-        int tcp = off + TCP;
-        int doff = (c.getUnsignedByte(tcp + 12) >>> 4) * 4;
+        if (frameLen < TCP + 20 || !DirectBufferMemory.addressable(c)) return -1;
+        long a = DirectBufferMemory.address(c, off, frameLen);
+        if (u16(a + 12) != EthernetFrame.TYPE_IPV4) return -1;
+        long ip = a + IP;
+        if (u8(ip) != 0x45 || u8(ip + 9) != Ipv4Packet.PROTO_TCP) return -1;
+        if ((u16(ip + 6) & 0x3fff) != 0 || u16(ip + 2) != frameLen - IP) return -1; // a fragment, or padded
+        long tcp = a + TCP;
+        int doff = (u8(tcp + 12) >>> 4) * 4;
         int h = TCP + doff;
         if (doff < 20 || h >= frameLen) return -1;
-        int flags = c.getUnsignedByte(tcp + 13);
+        int flags = u8(tcp + 13);
         if ((flags & ~0x18) != 0 || (flags & 0x10) == 0) return -1; // only ACK, optionally PSH
         int l4 = frameLen - TCP;
-        if (Checksum.fold(Checksum.sum(c, tcp, l4, Ipv4Packet.pseudoHeaderSum(c, ip, l4))) != 0) return -1;
+        long pseudo = u16(ip + 12) + u16(ip + 14) + u16(ip + 16) + u16(ip + 18) + Ipv4Packet.PROTO_TCP + l4;
+        if (Checksum.fold(Checksum.sumAt(tcp, l4, pseudo)) != 0) return -1;
         return h;
     }
 

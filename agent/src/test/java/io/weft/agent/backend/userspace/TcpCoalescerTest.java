@@ -40,7 +40,8 @@ class TcpCoalescerTest {
         int mss = 1398;
         ByteBuf in = superframe(payload);
         int hdr = TcpSegmenter.headerLength(in, 0, in.readableBytes());
-        ByteBuf segs = Unpooled.buffer();
+        // pooled and direct, as recvmmsg leaves datagrams: the coalescer parses by native address
+        ByteBuf segs = PooledByteBufAllocator.DEFAULT.directBuffer();
         int n = TcpSegmenter.segment(in, 0, in.readableBytes(), hdr, mss, segs, 1);
         List<Written> out = new ArrayList<>();
         ByteBuf direct = PooledByteBufAllocator.DEFAULT.directBuffer(VirtioNetHdr.LENGTH + 65536);
@@ -82,6 +83,7 @@ class TcpCoalescerTest {
             assertEquals(n, co.coalescedSegments());
         } finally {
             direct.release();
+            segs.release();
         }
     }
 
@@ -89,7 +91,8 @@ class TcpCoalescerTest {
     void aGapOrACorruptSegmentBreaksTheRun() {
         ByteBuf in = superframe(6000);
         int hdr = TcpSegmenter.headerLength(in, 0, in.readableBytes());
-        ByteBuf segs = Unpooled.buffer();
+        // pooled and direct, as recvmmsg leaves datagrams: the coalescer parses by native address
+        ByteBuf segs = PooledByteBufAllocator.DEFAULT.directBuffer();
         TcpSegmenter.segment(in, 0, in.readableBytes(), hdr, 1000, segs, 1);
         int stride = 8 + hdr + 1000;
         List<Integer> lens = new ArrayList<>();
@@ -104,6 +107,25 @@ class TcpCoalescerTest {
             assertEquals(false, co.offer(segs, 4 * stride + 8, stride - 8, pc), "bad checksum is not coalesced");
             co.flush();
             assertEquals(List.of(VirtioNetHdr.LENGTH + hdr + 2000, VirtioNetHdr.LENGTH + hdr + 1000), lens);
+        } finally {
+            direct.release();
+            segs.release();
+        }
+    }
+
+    /** A buffer without a native address (the datapath's never are) is not parsed: the caller writes it as it came. */
+    @Test
+    void aHeapBufferIsNotCoalesced() {
+        ByteBuf in = superframe(3000);
+        int hdr = TcpSegmenter.headerLength(in, 0, in.readableBytes());
+        ByteBuf segs = Unpooled.buffer();
+        TcpSegmenter.segment(in, 0, in.readableBytes(), hdr, 1000, segs, 1);
+        List<Integer> lens = new ArrayList<>();
+        ByteBuf direct = PooledByteBufAllocator.DEFAULT.directBuffer(VirtioNetHdr.LENGTH + 65536);
+        try {
+            TcpCoalescer co = new TcpCoalescer(direct, (addr, len) -> lens.add(len));
+            assertEquals(false, co.offer(segs, 8, hdr + 1000, new PeerCounters("t")));
+            assertEquals(List.of(), lens);
         } finally {
             direct.release();
         }

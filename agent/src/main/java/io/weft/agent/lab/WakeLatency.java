@@ -2,6 +2,7 @@ package io.weft.agent.lab;
 
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -24,39 +25,22 @@ public final class WakeLatency {
     /** Sorted wake-up latencies in microseconds. */
     static long[] measure(int samples, long gapMillis) throws InterruptedException {
         long[] out = new long[samples];
-        // Written by the waker just before each unpark; read by the sleeper once it runs.
-        long[] sentAt = new long[1];
-        Object lock = new Object();
+        // When the waker unparked the sleeper; 0 once the sleeper has taken the sample.
+        AtomicLong sentAt = new AtomicLong();
         Thread sleeper = new Thread(() -> {
             for (int i = 0; i < samples; i++) {
                 long sent;
-                while (true) {
-                    synchronized (lock) {
-                        sent = sentAt[0];
-                        if (sent != 0) {
-                            sentAt[0] = 0;
-                            break;
-                        }
-                    }
-                    LockSupport.park();
-                }
+                while ((sent = sentAt.getAndSet(0)) == 0) LockSupport.park();
                 out[i] = (System.nanoTime() - sent) / 1000;
             }
         }, "wake-latency-sleeper");
         sleeper.start();
         for (int i = 0; i < samples; i++) {
             Thread.sleep(gapMillis);
-            synchronized (lock) {
-                sentAt[0] = System.nanoTime();
-            }
+            sentAt.set(System.nanoTime());
             LockSupport.unpark(sleeper);
             // the next sample starts only once this one was taken
-            while (true) {
-                synchronized (lock) {
-                    if (sentAt[0] == 0) break;
-                }
-                Thread.onSpinWait();
-            }
+            while (sentAt.get() != 0) Thread.onSpinWait();
         }
         sleeper.join();
         Arrays.sort(out);

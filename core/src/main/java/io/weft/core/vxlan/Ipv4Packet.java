@@ -64,10 +64,16 @@ public final class Ipv4Packet {
         return Checksum.fold(Checksum.sum(b, off, ihl, 0)) == 0;
     }
 
-    /** The partial sum of the TCP/UDP pseudo-header for a layer-4 segment of {@code l4Length} bytes. */
+    /**
+     * The partial sum of the TCP/UDP pseudo-header for a layer-4 segment of {@code l4Length} bytes: the source and
+     * destination addresses as 16-bit words, the protocol and the length.
+     */
     public static long pseudoHeaderSum(ByteBuf b, int off, int l4Length) {
-        long s = (b.getUnsignedInt(off + 12) >>> 16) + (b.getUnsignedInt(off + 12) & 0xffff)
-                + (b.getUnsignedInt(off + 16) >>> 16) + (b.getUnsignedInt(off + 16) & 0xffff);
-        return s + protocol(b, off) + l4Length;
+        return Checksum.sum(b, off + 12, 8, protocol(b, off) + l4Length);
+    }
+
+    /** {@link #pseudoHeaderSum} of the IPv4 header at a native address that {@link DirectBufferMemory#address} checked. */
+    public static long pseudoHeaderSumAt(long address, int l4Length) {
+        return Checksum.sumAt(address + 12, 8, DirectBufferMemory.u8(address + 9) + l4Length);
     }
 }

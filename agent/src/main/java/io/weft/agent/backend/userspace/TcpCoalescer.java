@@ -69,12 +69,14 @@ final class TcpCoalescer {
      * {@link #flush}); otherwise flushes what is held and returns false, and the caller writes the frame.
      */
     boolean offer(ByteBuf c, int off, int frameLen, PeerCounters pc) {
-        int h = eligibleHeaderLength(c, off, frameLen);
+        // Parsed by address after one bounds check of the whole frame; a buffer without a native address (never
+        // the datapath's) is not coalesced.
+        long a = DirectBufferMemory.addressable(c) ? DirectBufferMemory.address(c, off, frameLen) : 0;
+        int h = a == 0 ? -1 : eligibleHeaderLength(a, frameLen);
         if (h < 0) {
             flush();
             return false;
         }
-        long a = DirectBufferMemory.address(c, off, frameLen);
         int payload = frameLen - h;
         int flags = u8(a + TCP + 13);
         if (count > 0 && matches(a, h, payload)) {
@@ -115,14 +117,11 @@ final class TcpCoalescer {
     }
 
     /**
-     * Header length if the frame is a coalescable TCP/IPv4 data segment with a valid checksum, else -1. Parsed by
-     * address after one bounds check of the whole frame; a buffer without a native address (never the datapath's)
-     * is not coalesced.
+     * Header length if the frame of {@code frameLen} bytes at address {@code a} is a coalescable TCP/IPv4 data
+     * segment with a valid checksum, else -1.
      */
-    static int eligibleHeaderLength(ByteBuf c, int off, int frameLen) {
-        if (frameLen < TCP + 20 || !DirectBufferMemory.addressable(c)) return -1;
-        long a = DirectBufferMemory.address(c, off, frameLen);
-        if (u16(a + 12) != EthernetFrame.TYPE_IPV4) return -1;
+    private static int eligibleHeaderLength(long a, int frameLen) {
+        if (frameLen < TCP + 20 || u16(a + 12) != EthernetFrame.TYPE_IPV4) return -1;
         long ip = a + IP;
         if (u8(ip) != 0x45 || u8(ip + 9) != Ipv4Packet.PROTO_TCP) return -1;
         if ((u16(ip + 6) & 0x3fff) != 0 || u16(ip + 2) != frameLen - IP) return -1; // a fragment, or padded
@@ -133,8 +132,7 @@ final class TcpCoalescer {
         int flags = u8(tcp + 13);
         if ((flags & ~0x18) != 0 || (flags & 0x10) == 0) return -1; // only ACK, optionally PSH
         int l4 = frameLen - TCP;
-        long pseudo = u16(ip + 12) + u16(ip + 14) + u16(ip + 16) + u16(ip + 18) + Ipv4Packet.PROTO_TCP + l4;
-        if (Checksum.fold(Checksum.sumAt(tcp, l4, pseudo)) != 0) return -1;
+        if (Checksum.fold(Checksum.sumAt(tcp, l4, Ipv4Packet.pseudoHeaderSumAt(ip, l4))) != 0) return -1;
         return h;
     }
 

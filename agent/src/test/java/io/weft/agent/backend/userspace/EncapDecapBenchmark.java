@@ -106,14 +106,7 @@ public class EncapDecapBenchmark {
     /** The ~46 segments coalesced back into one superframe (checksum verified per segment). */
     @Benchmark
     public long coalesce64k() {
-        int stride = 8 + hdr + 1398;
-        int total = segments.writerIndex();
-        for (int i = 0; i < nseg; i++) {
-            int o = i * stride;
-            coalescer.offer(segments, o + 8, Math.min(stride, total - o) - 8, counters);
-        }
-        coalescer.flush();
-        return coalescer.superframes();
+        return coalesceSegments(false);
     }
 
     /**
@@ -122,11 +115,19 @@ public class EncapDecapBenchmark {
      */
     @Benchmark
     public long coalesce64kFromSlices() {
+        return coalesceSegments(true);
+    }
+
+    private long coalesceSegments(boolean asSlices) {
         int stride = 8 + hdr + 1398;
         int total = segments.writerIndex();
         for (int i = 0; i < nseg; i++) {
             int o = i * stride;
             int len = Math.min(stride, total - o);
+            if (!asSlices) {
+                coalescer.offer(segments, o + 8, len - 8, counters);
+                continue;
+            }
             ByteBuf datagram = segments.retainedSlice(o, len);
             try {
                 coalescer.offer(datagram, 8, len - 8, counters);

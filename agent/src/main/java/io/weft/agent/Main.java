@@ -4,6 +4,9 @@ import io.weft.agent.backend.BackendException;
 import io.weft.agent.subnet.LocalDirSubnetManager;
 import io.weft.agent.subnet.SubnetException;
 import io.weft.agent.subnet.SubnetManager;
+import io.weft.agent.subnet.kube.KubeClients;
+import io.weft.agent.subnet.kube.KubeSubnetManager;
+import io.weft.agent.subnet.kube.NodeAnnotations;
 import io.weft.core.config.ConfigException;
 import io.weft.core.config.NetConf;
 import io.weft.core.config.NetConfParser;
@@ -42,6 +45,21 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--lease-dir", description = "Keep leases as files in this directory, shared by all agents on one machine.")
     Path leaseDir;
 
+    @Option(names = "--kube-subnet-mgr", description = "Take this node's subnet from its spec.podCIDR and publish the lease in "
+            + "flannel's node annotations (the Kubernetes subnet manager); the node is $NODE_NAME.")
+    boolean kubeSubnetMgr;
+
+    @Option(names = "--kubeconfig-file", description = "kubeconfig for --kube-subnet-mgr (default: in-cluster service account, "
+            + "else $KUBECONFIG or ~/.kube/config).")
+    Path kubeconfigFile;
+
+    @Option(names = "--kube-api-url", description = "API server URL for --kube-subnet-mgr, overriding the kubeconfig's.")
+    String kubeApiUrl;
+
+    @Option(names = "--kube-annotation-prefix", defaultValue = NodeAnnotations.DEFAULT_PREFIX,
+            description = "Prefix of the node annotations that carry leases (default: ${DEFAULT-VALUE}, flannel's).")
+    String kubeAnnotationPrefix;
+
     @Option(names = "--ip-masq", description = "Install flannel's masquerade rules for traffic leaving the cluster network.")
     boolean ipMasq;
 
@@ -74,15 +92,12 @@ public final class Main implements Callable<Integer> {
         SubnetManager manager;
         try {
             conf = readConfig();
-            if (leaseDir == null) {
-                throw new IllegalArgumentException("--lease-dir DIR is required: it is the only subnet manager in this build");
-            }
-            manager = new LocalDirSubnetManager(leaseDir, conf);
+            manager = subnetManager(conf);
             manager.config();
         } catch (ConfigException e) {
             System.err.println("weftd: bad network config: " + e.getMessage());
             return 1;
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | SubnetException e) {
             System.err.println("weftd: " + e.getMessage());
             return 1;
         }
@@ -104,6 +119,24 @@ public final class Main implements Callable<Integer> {
             manager.close();
         }
         return 1;
+    }
+
+    private SubnetManager subnetManager(NetConf conf) throws java.io.IOException {
+        if (kubeSubnetMgr && leaseDir != null) {
+            throw new IllegalArgumentException("--kube-subnet-mgr and --lease-dir name two lease stores: give one");
+        }
+        if (!kubeSubnetMgr && (kubeconfigFile != null || kubeApiUrl != null)) {
+            throw new IllegalArgumentException("--kubeconfig-file and --kube-api-url need --kube-subnet-mgr");
+        }
+        if (kubeSubnetMgr) {
+            NodeAnnotations keys = new NodeAnnotations(kubeAnnotationPrefix);
+            return new KubeSubnetManager(KubeClients.create(kubeconfigFile, kubeApiUrl), System.getenv("NODE_NAME"), conf, keys);
+        }
+        if (leaseDir == null) {
+            throw new IllegalArgumentException("no lease store: give --kube-subnet-mgr (on Kubernetes) or --lease-dir DIR "
+                    + "(agents sharing one machine)");
+        }
+        return new LocalDirSubnetManager(leaseDir, conf);
     }
 
     private NetConf readConfig() {

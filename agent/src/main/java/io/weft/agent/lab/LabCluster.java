@@ -57,6 +57,7 @@ public final class LabCluster implements AutoCloseable {
     private final Map<Integer, Process> agents = new ConcurrentHashMap<>();
     private final List<Pod> pods = new ArrayList<>();
     private List<String> extraAgentArgs = List.of();
+    private String kubeApiUrl; // null: agents share the lease directory
 
     /**
      * @param prefix  names every namespace, e.g. "wdemo" gives wdemo-ul, wdemo-n1, wdemo-n1-pod1
@@ -112,6 +113,31 @@ public final class LabCluster implements AutoCloseable {
         for (Node n : nodes) sh("ip", "netns", "exec", n.netns(), "ethtool", "-K", "eth0", "tx", "off");
     }
 
+    /**
+     * Agents use the Kubernetes subnet manager against {@code url} instead of the lease directory; node i is the
+     * Node object "node&lt;i&gt;" (NODE_NAME, as the DaemonSet sets it).
+     */
+    public void useKubeApi(String url) {
+        this.kubeApiUrl = url;
+    }
+
+    /** The underlay bridge's namespace, where a shared service (an API server) can listen on {@link #UNDERLAY_SERVICE_IP}. */
+    public String underlayNetns() {
+        return prefix + "-ul";
+    }
+
+    /** Gives the underlay bridge an address, so that something in {@link #underlayNetns()} serves every node. */
+    public Ipv4Address addUnderlayService() {
+        run(Netns.named(underlayNetns()), Addr.add("br0", UNDERLAY_SERVICE_IP, 24));
+        return UNDERLAY_SERVICE_IP;
+    }
+
+    public static final Ipv4Address UNDERLAY_SERVICE_IP = Ipv4Address.parse("172.31.0.250");
+
+    public static String nodeName(Node n) {
+        return "node" + n.index();
+    }
+
     public void agentArgs(List<String> args) {
         this.extraAgentArgs = List.copyOf(args);
     }
@@ -151,8 +177,14 @@ public final class LabCluster implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", n.netns(), java,
                 "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx256m",
                 "-cp", System.getProperty("java.class.path"), "io.weft.agent.Main",
-                "--iface", "eth0", "--lease-dir", leaseDir.toString(), "--net-config-path", netConfFile.toString(),
-                "--subnet-file", n.subnetFile().toString(), "--resync-interval", "1s"));
+                "--iface", "eth0"));
+        if (kubeApiUrl != null) {
+            cmd.addAll(List.of("--kube-subnet-mgr", "--kube-api-url", kubeApiUrl));
+        } else {
+            cmd.addAll(List.of("--lease-dir", leaseDir.toString()));
+        }
+        cmd.addAll(List.of("--net-config-path", netConfFile.toString(), "--subnet-file", n.subnetFile().toString(),
+                "--resync-interval", "1s"));
         cmd.addAll(extraAgentArgs);
         return cmd;
     }
@@ -163,6 +195,7 @@ public final class LabCluster implements AutoCloseable {
 
     public Process startAgent(Node n, Path netConfFile) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(agentCommand(n, netConfFile));
+        pb.environment().put("NODE_NAME", nodeName(n));
         pb.redirectErrorStream(true);
         pb.redirectOutput(ProcessBuilder.Redirect.appendTo(n.log().toFile()));
         Process p = pb.start();

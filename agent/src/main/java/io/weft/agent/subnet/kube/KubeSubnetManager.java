@@ -1,0 +1,316 @@
+package io.weft.agent.subnet.kube;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.Node;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.weft.agent.subnet.Lease;
+import io.weft.agent.subnet.SubnetException;
+import io.weft.agent.subnet.SubnetManager;
+import io.weft.core.config.NetConf;
+import io.weft.core.lease.LeaseRecord;
+import io.weft.core.net.Ipv4Cidr;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Logger;
+
+/**
+ * Leases from the Kubernetes API, as flannel's {@code --kube-subnet-mgr}: a node's subnet is its
+ * {@code spec.podCIDR} (handed out by kube-controller-manager's {@code --allocate-node-cidrs}), and what the
+ * node publishes with it lives in flannel's node annotations ({@link NodeAnnotations}). Nothing else is stored:
+ * a node's lease lasts as long as the Node object, so a deleted node's routes go with it, and a restarted agent
+ * gets the same subnet because the node keeps its podCIDR.
+ *
+ * <p>Other nodes are read from a shared informer (one LIST, then a WATCH the client re-establishes by itself),
+ * never polled. The network config comes from net-conf.json (the DaemonSet's ConfigMap), as in flannel.
+ */
+public final class KubeSubnetManager implements SubnetManager {
+    private static final Logger LOG = Logger.getLogger(KubeSubnetManager.class.getName());
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** A Node-backed lease never expires by time; the agent renews a day ahead of this, i.e. never in practice. */
+    static final Duration TERM = Duration.ofDays(365 * 100);
+
+    private final KubernetesClient client;
+    private final String nodeName;
+    private final NetConf conf;
+    private final NodeAnnotations keys;
+    private final Clock clock;
+    private final Object changed = new Object();
+    private long changes; // guarded by changed
+    private long seen; // the change count the caller last saw (its thread only)
+    private final Map<String, String> reported = new HashMap<>(); // node -> last problem logged
+    private SharedIndexInformer<Node> informer;
+    private volatile LeaseRecord published; // what this node publishes, once acquired
+
+    public KubeSubnetManager(KubernetesClient client, String nodeName, NetConf conf, NodeAnnotations keys) {
+        this(client, nodeName, conf, keys, Clock.systemUTC());
+    }
+
+    KubeSubnetManager(KubernetesClient client, String nodeName, NetConf conf, NodeAnnotations keys, Clock clock) {
+        if (nodeName == null || nodeName.isBlank()) {
+            throw new IllegalArgumentException("NODE_NAME is not set: the Kubernetes subnet manager needs this node's name "
+                    + "(the DaemonSet sets it from spec.nodeName)");
+        }
+        if (conf == null) {
+            throw new IllegalArgumentException("--kube-subnet-mgr needs net-conf.json (--net-config-path, default "
+                    + "/etc/kube-flannel/net-conf.json from the weft ConfigMap)");
+        }
+        this.client = client;
+        this.nodeName = nodeName;
+        this.conf = conf;
+        this.keys = keys;
+        this.clock = clock;
+    }
+
+    @Override
+    public NetConf config() {
+        return conf;
+    }
+
+    @Override
+    public Lease acquire(LeaseRecord attrs) throws IOException {
+        Node node = getOwnNode();
+        Ipv4Cidr subnet = podCidr(node);
+        if (subnet == null) {
+            throw new SubnetException("node " + nodeName + " has no spec.podCIDR: the cluster must hand out node subnets "
+                    + "(kube-controller-manager --allocate-node-cidrs=true --cluster-cidr=" + conf.network() + ")");
+        }
+        if (!conf.network().contains(subnet)) {
+            throw new SubnetException("node " + nodeName + " spec.podCIDR " + subnet + " is outside the Network "
+                    + conf.network() + " of net-conf.json (it must match kube-controller-manager's --cluster-cidr)");
+        }
+        publish(node, attrs);
+        published = attrs;
+        markNetworkAvailable();
+        startInformer();
+        LOG.info("lease " + subnet + " is node " + nodeName + "'s spec.podCIDR; published in its " + keys.backendType()
+                + " annotations");
+        return new Lease(subnet, attrs, clock.instant().plus(TERM));
+    }
+
+    @Override
+    public Lease renew(Lease lease) throws IOException {
+        publish(getOwnNode(), lease.attrs());
+        return new Lease(lease.subnet(), lease.attrs(), clock.instant().plus(TERM));
+    }
+
+    /** Writes the annotations only when they differ, so a restart does not touch the Node at all. */
+    private void publish(Node node, LeaseRecord attrs) throws IOException {
+        Map<String, String> want = keys.encode(attrs);
+        Map<String, String> have = node.getMetadata().getAnnotations() == null ? Map.of() : node.getMetadata().getAnnotations();
+        boolean same = want.entrySet().stream().allMatch(e -> e.getValue().equals(have.get(e.getKey())));
+        if (same) return;
+        ObjectNode patch = JSON.createObjectNode();
+        ObjectNode annotations = patch.putObject("metadata").putObject("annotations");
+        want.forEach(annotations::put);
+        try {
+            // A merge patch: annotations are a map, merged key by key, so other annotations stay as they are.
+            client.nodes().withName(nodeName).patch(PatchContext.of(PatchType.JSON_MERGE), patch.toString());
+        } catch (KubernetesClientException e) {
+            throw apiError("PATCH node " + nodeName + " (annotations)", e);
+        }
+    }
+
+    /**
+     * Sets the node's NetworkUnavailable condition to False, as flannel does: on clouds whose node controller sets
+     * it True at registration, pods are not scheduled on the node until the network plugin clears it. A failure is
+     * logged, not fatal (the condition is absent on most clusters).
+     */
+    private void markNetworkAvailable() {
+        String now = clock.instant().toString().replaceAll("\\.\\d+Z$", "Z");
+        ObjectNode patch = JSON.createObjectNode();
+        ObjectNode cond = patch.putObject("status").putArray("conditions").addObject();
+        cond.put("type", "NetworkUnavailable");
+        cond.put("status", "False");
+        cond.put("reason", "WeftIsUp");
+        cond.put("message", "weft is running on this node");
+        cond.put("lastTransitionTime", now);
+        cond.put("lastHeartbeatTime", now);
+        try {
+            // Strategic merge, not JSON merge: conditions is a list merged by type, and a JSON merge patch would
+            // replace kubelet's conditions with this one.
+            client.nodes().withName(nodeName).subresource("status").patch(PatchContext.of(PatchType.STRATEGIC_MERGE), patch.toString());
+        } catch (KubernetesClientException e) {
+            LOG.warning("could not set node " + nodeName + " condition NetworkUnavailable=False: " + describe(e));
+        }
+    }
+
+    private Node getOwnNode() throws IOException {
+        Node node;
+        try {
+            node = client.nodes().withName(nodeName).get();
+        } catch (KubernetesClientException e) {
+            throw apiError("GET node " + nodeName, e);
+        }
+        if (node == null) {
+            throw new SubnetException("node " + nodeName + " does not exist in the Kubernetes API (is NODE_NAME this node's name?)");
+        }
+        return node;
+    }
+
+    private synchronized void startInformer() throws IOException {
+        if (informer != null) return;
+        try {
+            informer = client.nodes().inform(new ResourceEventHandler<>() {
+                @Override
+                public void onAdd(Node n) {
+                    signal();
+                }
+
+                @Override
+                public void onUpdate(Node before, Node after) {
+                    if (!leaseFields(before).equals(leaseFields(after))) signal();
+                }
+
+                @Override
+                public void onDelete(Node n, boolean finalStateUnknown) {
+                    signal();
+                }
+            }, 0);
+        } catch (KubernetesClientException e) {
+            throw apiError("LIST/WATCH nodes", e);
+        }
+    }
+
+    /** What of a Node makes up its lease; status heartbeats change every few seconds and must not wake the agent. */
+    private String leaseFields(Node n) {
+        Map<String, String> a = n.getMetadata().getAnnotations();
+        StringBuilder sb = new StringBuilder(String.valueOf(n.getSpec() == null ? null : n.getSpec().getPodCIDR()));
+        if (n.getSpec() != null && n.getSpec().getPodCIDRs() != null) sb.append(n.getSpec().getPodCIDRs());
+        if (a != null) {
+            for (String k : List.of(keys.backendType(), keys.backendData(), keys.publicIp(), keys.publicIpOverwrite())) {
+                sb.append('|').append(a.get(k));
+            }
+        }
+        return sb.toString();
+    }
+
+    private void signal() {
+        synchronized (changed) {
+            changes++;
+            changed.notifyAll();
+        }
+    }
+
+    @Override
+    public List<Lease> leases() throws IOException {
+        startInformer();
+        List<Lease> out = new ArrayList<>();
+        Instant expiry = clock.instant().plus(TERM);
+        for (Node n : informer.getStore().list()) {
+            if (nodeName.equals(n.getMetadata().getName())) republishIfChanged(n);
+            Lease l = toLease(n, expiry);
+            if (l != null) out.add(l);
+        }
+        out.sort(Comparator.comparing(Lease::subnet));
+        return out;
+    }
+
+    /**
+     * Someone edited or removed this node's annotations (a re-registered Node object starts without them): the
+     * other nodes would drop their routes to us, so publish again.
+     */
+    private void republishIfChanged(Node own) throws IOException {
+        LeaseRecord attrs = published;
+        if (attrs == null) return;
+        Map<String, String> have = own.getMetadata().getAnnotations() == null ? Map.of() : own.getMetadata().getAnnotations();
+        boolean same = keys.encode(attrs).entrySet().stream().allMatch(e -> e.getValue().equals(have.get(e.getKey())));
+        if (same) return;
+        LOG.warning("node " + nodeName + "'s " + keys.backendType() + " annotations were changed or removed; publishing them again");
+        publish(own, attrs);
+    }
+
+    /** A node's lease, or null (not yet published, or malformed: logged once per distinct problem). */
+    private Lease toLease(Node n, Instant expiry) {
+        String name = n.getMetadata().getName();
+        Map<String, String> a = n.getMetadata().getAnnotations();
+        if (!keys.present(a)) return null; // its agent has not published yet: not an error
+        String problem;
+        try {
+            Ipv4Cidr subnet = podCidr(n);
+            if (subnet == null) {
+                problem = "has " + keys.backendType() + " but no spec.podCIDR";
+            } else if (!conf.network().contains(subnet)) {
+                problem = "spec.podCIDR " + subnet + " is outside the Network " + conf.network();
+            } else {
+                LeaseRecord r = keys.decode(a);
+                reported.remove(name);
+                return new Lease(subnet, r, expiry);
+            }
+        } catch (IllegalArgumentException e) {
+            problem = e.getMessage();
+        }
+        if (!problem.equals(reported.put(name, problem))) {
+            LOG.warning("ignoring node " + name + ": " + problem);
+        }
+        return null;
+    }
+
+    /** spec.podCIDR, else the first IPv4 entry of spec.podCIDRs (dual-stack clusters), else null. */
+    static Ipv4Cidr podCidr(Node n) {
+        if (n.getSpec() == null) return null;
+        List<String> candidates = new ArrayList<>();
+        if (n.getSpec().getPodCIDR() != null) candidates.add(n.getSpec().getPodCIDR());
+        if (n.getSpec().getPodCIDRs() != null) candidates.addAll(n.getSpec().getPodCIDRs());
+        for (String c : candidates) {
+            if (c == null || c.isBlank() || c.contains(":")) continue;
+            try {
+                return Ipv4Cidr.parse(c.strip());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("spec.podCIDR '" + c + "': " + e.getMessage());
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public void awaitChange(long timeoutMillis) throws InterruptedException {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        synchronized (changed) {
+            while (changes == seen) {
+                long left = (deadline - System.nanoTime()) / 1_000_000L;
+                if (left <= 0) return;
+                changed.wait(left);
+            }
+            seen = changes;
+        }
+    }
+
+    private static SubnetException apiError(String what, KubernetesClientException e) {
+        return new SubnetException("Kubernetes API: " + what + ": " + describe(e), e);
+    }
+
+    private static String describe(KubernetesClientException e) {
+        if (e.getCode() == 403) {
+            return "forbidden (" + e.getStatus().getMessage() + "): the weft ClusterRole must allow get, list, watch, "
+                    + "patch on nodes and patch on nodes/status";
+        }
+        if (e.getCode() > 0) return e.getCode() + " " + (e.getStatus() != null ? e.getStatus().getMessage() : e.getMessage());
+        Throwable c = e.getCause();
+        return c != null ? "cannot reach the API server: " + c : e.getMessage();
+    }
+
+    @Override
+    public String toString() {
+        return "the Kubernetes API (node " + nodeName + ", annotations " + keys.backendType().replace("/backend-type", "/*") + ")";
+    }
+
+    @Override
+    public synchronized void close() {
+        if (informer != null) informer.close();
+        informer = null;
+        client.close();
+    }
+}

@@ -1,0 +1,59 @@
+package io.weft.agent.subnet.kube;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.weft.core.lease.LeaseRecord;
+import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.MacAddress;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class NodeAnnotationsTest {
+    final NodeAnnotations keys = new NodeAnnotations("flannel.alpha.coreos.com");
+
+    @Test
+    void hostGwPublishesNullBackendDataAsFlannelDoes() {
+        Map<String, String> a = keys.encode(LeaseRecord.hostGw(Ipv4Address.parse("10.0.0.5")));
+        assertEquals("null", a.get("flannel.alpha.coreos.com/backend-data"));
+        assertEquals("host-gw", a.get("flannel.alpha.coreos.com/backend-type"));
+        LeaseRecord back = keys.decode(a);
+        assertEquals("host-gw", back.backendType());
+        assertEquals(Ipv4Address.parse("10.0.0.5"), back.publicIp());
+    }
+
+    @Test
+    void vxlanRoundTrips() {
+        LeaseRecord r = LeaseRecord.vxlan(Ipv4Address.parse("10.0.0.5"), 4096, MacAddress.parse("02:42:ac:11:00:02"));
+        assertEquals(r, keys.decode(keys.encode(r)));
+    }
+
+    @Test
+    void eachMalformedAnnotationIsNamed() {
+        Map<String, String> a = new HashMap<>(keys.encode(LeaseRecord.vxlan(Ipv4Address.parse("10.0.0.5"), 1, MacAddress.parse("02:42:ac:11:00:02"))));
+        a.put("flannel.alpha.coreos.com/public-ip", "10.0.0.300");
+        assertMessage(a, "flannel.alpha.coreos.com/public-ip: ");
+        a.put("flannel.alpha.coreos.com/public-ip", "10.0.0.5");
+        a.put("flannel.alpha.coreos.com/backend-data", "{\"VNI\":1,");
+        assertMessage(a, "flannel.alpha.coreos.com/backend-data: not valid JSON");
+        a.put("flannel.alpha.coreos.com/backend-data", "{\"VNI\":1}");
+        assertMessage(a, "flannel.alpha.coreos.com/backend-data: VtepMAC missing");
+        a.put("flannel.alpha.coreos.com/backend-data", "{\"VtepMAC\":\"02:42:ac:11:00:02\"}");
+        assertMessage(a, "flannel.alpha.coreos.com/backend-data: VNI missing");
+        a.remove("flannel.alpha.coreos.com/backend-type");
+        assertMessage(a, "flannel.alpha.coreos.com/backend-type: missing");
+    }
+
+    @Test
+    void aPrefixWithASlashIsRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new NodeAnnotations("a/b"));
+        assertTrue(e.getMessage().startsWith("--kube-annotation-prefix"), e.getMessage());
+    }
+
+    private void assertMessage(Map<String, String> a, String start) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> keys.decode(a));
+        assertTrue(e.getMessage().startsWith(start), e.getMessage());
+    }
+}

@@ -1,0 +1,199 @@
+package io.weft.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The node image as the DaemonSet runs it: two Docker containers as nodes, each running the image's weftd with
+ * --kube-subnet-mgr against an API server on the same (internal) Docker network, pods made by the image's own CNI
+ * plugin through the CNI calling convention. Node 1 uses the kernel VXLAN datapath, node 2 weft's userspace one,
+ * so the two also prove they talk to each other. The API server is fabric8's mock in CRUD mode, a stand-in: no
+ * real kube-apiserver can be had here (ENVIRONMENT.md); it runs in a container of its own from the test classes.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class DockerNodesTest {
+    static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
+    static final String IMAGE = "weft:it";
+    static final String NET = "weft-it-net";
+    static final String KERNEL_CONF = "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}";
+    static final String USERSPACE_CONF = "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\",\"Datapath\":\"userspace\"}}";
+    static final String POD_CONF = "{\"cniVersion\":\"1.0.0\",\"name\":\"cbr0\",\"type\":\"weft\","
+            + "\"subnetFile\":\"/run/flannel/subnet.env\",\"bridge\":\"cni0\",\"isDefaultGateway\":true}";
+
+    static Path work;
+    static Process api;
+    static PrintWriter apiIn;
+    static BufferedReader apiOut;
+    static String pod1;
+    static String pod2;
+
+    @BeforeAll
+    static void start() throws Exception {
+        assertEquals("root", System.getProperty("user.name"), "these tests create network namespaces inside containers: run as root");
+        Docker.require();
+        Docker.removeAll();
+        Docker.buildImage(ROOT, IMAGE);
+        work = Files.createTempDirectory("weft-it-");
+        Docker.run("network", "create", "--internal", "--label", Docker.LABEL, NET);
+        startApiServer();
+        api("node node1 10.244.5.0/24");
+        api("node node2 10.244.9.0/24");
+        startNode(1, KERNEL_CONF);
+        startNode(2, USERSPACE_CONF);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (apiIn != null) apiIn.close();
+        if (api != null) api.destroyForcibly();
+        Docker.removeAll();
+        if (work != null) {
+            try (var s = Files.walk(work)) {
+                s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+
+    /** The mock API server in a container on the nodes' network, run from this JVM's classpath and JDK (mounted). */
+    static void startApiServer() throws IOException {
+        String javaHome = System.getProperty("java.home");
+        List<String> cmd = new ArrayList<>(List.of("docker", "run", "--rm", "-i", "--name", "weft-it-api", "--label", Docker.LABEL,
+                "--network", NET, "--network-alias", "api", "-v", javaHome + ":" + javaHome + ":ro"));
+        List<String> cp = List.of(System.getProperty("java.class.path").split(java.io.File.pathSeparator));
+        for (String e : cp) cmd.addAll(List.of("-v", e + ":" + e + ":ro"));
+        cmd.addAll(List.of("--entrypoint", javaHome + "/bin/java", IMAGE, "-Xmx256m", "-cp", String.join(":", cp),
+                "io.weft.agent.it.MockApiServer", "0.0.0.0", "6443"));
+        api = new ProcessBuilder(cmd).redirectError(work.resolve("api.err").toFile()).start();
+        apiIn = new PrintWriter(api.getOutputStream());
+        apiOut = new BufferedReader(new InputStreamReader(api.getInputStream()));
+        String first = apiOut.readLine();
+        assertTrue(first != null && first.startsWith("READY"), "API server container did not start: " + first + "\n"
+                + Files.readString(work.resolve("api.err")));
+    }
+
+    static String api(String command) throws IOException {
+        apiIn.println(command);
+        apiIn.flush();
+        String answer = apiOut.readLine();
+        if (answer == null || !answer.startsWith("OK")) throw new IllegalStateException(command + ": " + answer);
+        return answer.substring(2).strip();
+    }
+
+    /**
+     * A node and its agent, as Kubernetes runs them: the node container holds the "host" network namespace (and
+     * makes pods); the agent container joins it, as a hostNetwork DaemonSet pod does, and runs the image's
+     * entrypoint (weftd) with the manifest's arguments and capabilities (NET_ADMIN, NET_RAW), /run/flannel shared
+     * with the node like the manifest's hostPath. Restarting the agent container is then what kubelet does to the
+     * DaemonSet's pod: the node and its pods stay.
+     */
+    static void startNode(int i, String netConf) throws IOException {
+        Path conf = work.resolve("net-conf-" + i + ".json");
+        Files.writeString(conf, netConf);
+        Path runFlannel = Files.createDirectories(work.resolve("run-flannel-" + i));
+        Docker.run("run", "-d", "--name", node(i), "--hostname", "node" + i, "--label", Docker.LABEL,
+                "--network", NET, "--cap-add", "NET_ADMIN", "--cap-add", "SYS_ADMIN", "--device", "/dev/net/tun",
+                "--sysctl", "net.ipv4.ip_forward=1", "-v", runFlannel + ":/run/flannel",
+                "--entrypoint", "sleep", IMAGE, "infinity");
+        Docker.run("run", "-d", "--name", agent(i), "--label", Docker.LABEL, "--network", "container:" + node(i),
+                "--cap-drop", "ALL", "--cap-add", "NET_ADMIN", "--cap-add", "NET_RAW", "--device", "/dev/net/tun",
+                "-e", "NODE_NAME=node" + i, "-v", conf + ":/etc/kube-flannel/net-conf.json:ro", "-v", runFlannel + ":/run/flannel",
+                IMAGE, "--kube-subnet-mgr", "--kube-api-url", "http://api:6443", "--iface", "eth0", "--healthz-port", "10267");
+    }
+
+    static String node(int i) {
+        return "weft-it-node" + i;
+    }
+
+    static String agent(int i) {
+        return "weft-it-agent" + i;
+    }
+
+    static void await(String what, long seconds, BooleanSupplier ok) throws InterruptedException {
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        while (!ok.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(what + " within " + seconds + " s\nagent1 log:\n" + Docker.tryRun("logs", agent(1)).stderr()
+                        + "\nagent2 log:\n" + Docker.tryRun("logs", agent(2)).stderr());
+            }
+            Thread.sleep(250);
+        }
+    }
+
+    static String subnetEnv(int i) {
+        return Docker.sh(node(i), "cat /run/flannel/subnet.env 2>/dev/null").stdout();
+    }
+
+    /** A pod through the CNI convention (env vars + the network config on stdin), by the plugin the image installs. */
+    static String addPod(int i) {
+        Docker.Result r = Docker.sh(node(i), "/opt/weft/cni/install-cni.sh >/dev/null && ip netns add pod && echo '" + POD_CONF
+                + "' | CNI_COMMAND=ADD CNI_CONTAINERID=pod" + i + " CNI_NETNS=/var/run/netns/pod CNI_IFNAME=eth0 "
+                + "CNI_PATH=/opt/cni/bin /opt/cni/bin/weft");
+        Matcher m = Pattern.compile("\"address\"\\s*:\\s*\"([0-9.]+)/").matcher(r.stdout());
+        assertTrue(r.exitCode() == 0 && m.find(), "CNI ADD on node" + i + ": " + r.stdout() + r.stderr());
+        return m.group(1);
+    }
+
+    static boolean ping(int from, String ip) {
+        return Docker.sh(node(from), "ip netns exec pod ping -c 2 -W 2 " + ip).exitCode() == 0;
+    }
+
+    @Test
+    @Order(1)
+    void eachNodeTakesItsPodCidrAndPodsReachEachOther() throws Exception {
+        await("both nodes write subnet.env", 120, () -> !subnetEnv(1).isEmpty() && !subnetEnv(2).isEmpty());
+        assertTrue(subnetEnv(1).contains("FLANNEL_SUBNET=10.244.5.1/24"), subnetEnv(1));
+        assertTrue(subnetEnv(2).contains("FLANNEL_SUBNET=10.244.9.1/24"), subnetEnv(2));
+        String a = api("annotations node2");
+        assertTrue(a.contains("\"flannel.alpha.coreos.com/backend-type\":\"vxlan\""), a);
+        pod1 = addPod(1);
+        pod2 = addPod(2);
+        await("pod on node1 (kernel VXLAN) reaches pod on node2 (userspace VXLAN)", 30, () -> ping(1, pod2));
+        assertTrue(ping(2, pod1), "and back");
+    }
+
+    @Test
+    @Order(2)
+    void aRestartedContainerKeepsItsSubnetAndTraffic() throws Exception {
+        String before = Docker.sh(node(1), "ip -o link show flannel.1").stdout().split(":")[0];
+        // pings every 100 ms across the restart: the kernel datapath must not drop one
+        Docker.run("exec", "-d", node(1), "sh", "-c", "ip netns exec pod ping -c 150 -i 0.1 " + pod2 + " > /tmp/across-restart.txt 2>&1");
+        Thread.sleep(1000);
+        String started = Docker.run("inspect", "-f", "{{.State.StartedAt}}", agent(1));
+        Docker.run("restart", "-t", "10", agent(1));
+        assertTrue(!started.equals(Docker.run("inspect", "-f", "{{.State.StartedAt}}", agent(1))), "agent container restarted");
+        await("node1's agent is ready again", 60, () -> Docker.tryRun("logs", agent(1)).stderr().lines()
+                .filter(l -> l.contains("ready:")).count() >= 2);
+        assertTrue(ping(1, pod2), "pods still reach each other");
+        await("the pings across the restart end", 30, () -> Docker.sh(node(1), "cat /tmp/across-restart.txt").stdout().contains("packet loss"));
+        String pings = Docker.sh(node(1), "cat /tmp/across-restart.txt").stdout();
+        assertTrue(pings.contains(" 0% packet loss"), "no ping lost while the agent restarted:\n" + pings);
+        assertTrue(subnetEnv(1).contains("FLANNEL_SUBNET=10.244.5.1/24"), subnetEnv(1));
+        assertEquals(before, Docker.sh(node(1), "ip -o link show flannel.1").stdout().split(":")[0], "flannel.1 kept its index");
+    }
+
+    @Test
+    @Order(3)
+    void aDeletedNodesRoutesGo() throws Exception {
+        api("delete node2");
+        await("node1 drops its route to node2's subnet", 30,
+                () -> !Docker.sh(node(1), "ip route show 10.244.9.0/24").stdout().contains("10.244.9.0/24"));
+    }
+}

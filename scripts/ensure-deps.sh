@@ -8,17 +8,19 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-WEFT_PACKAGES=(iproute2 iptables iputils-ping iperf3 procps util-linux kmod tcpdump ethtool containernetworking-plugins gcc libc6-dev)
-missing=()
-for p in "${WEFT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
+# weft_install PKG...: installs those of the Debian packages that are missing (scripts/ensure-docker.sh uses it too)
+weft_install() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ "${#missing[@]}" -gt 0 ] || return 0
   echo "weft: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+}
+weft_install iproute2 iptables iputils-ping iperf3 procps util-linux kmod tcpdump ethtool containernetworking-plugins gcc libc6-dev
 
 if [ -z "${JAVA_HOME:-}" ] || ! grep -qE '^JAVA_VERSION="(2[5-9]|[3-9][0-9])' "$JAVA_HOME/release" 2>/dev/null; then
   for cand in /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/java-25-openjdk-amd64; do

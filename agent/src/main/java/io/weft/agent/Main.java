@@ -4,6 +4,8 @@ import io.weft.agent.backend.BackendException;
 import io.weft.agent.subnet.LocalDirSubnetManager;
 import io.weft.agent.subnet.SubnetException;
 import io.weft.agent.subnet.SubnetManager;
+import io.weft.agent.subnet.etcd.EtcdClient;
+import io.weft.agent.subnet.etcd.EtcdSubnetManager;
 import io.weft.agent.subnet.kube.KubeClients;
 import io.weft.agent.subnet.kube.KubeSubnetManager;
 import io.weft.agent.subnet.kube.NodeAnnotations;
@@ -15,6 +17,7 @@ import io.weft.core.net.Ipv4Address;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -59,6 +62,14 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--kube-annotation-prefix", defaultValue = NodeAnnotations.DEFAULT_PREFIX,
             description = "Prefix of the node annotations that carry leases (default: ${DEFAULT-VALUE}, flannel's).")
     String kubeAnnotationPrefix;
+
+    @Option(names = "--etcd-endpoints", description = "Keep leases in etcd at these comma-separated http:// URLs, laid out "
+            + "as flannel's (config at <prefix>/config unless --net-config-path is given).")
+    String etcdEndpoints;
+
+    @Option(names = "--etcd-prefix", defaultValue = EtcdSubnetManager.DEFAULT_PREFIX,
+            description = "etcd key prefix (default: ${DEFAULT-VALUE}, flannel's).")
+    String etcdPrefix;
 
     @Option(names = "--ip-masq", description = "Install flannel's masquerade rules for traffic leaving the cluster network.")
     boolean ipMasq;
@@ -122,8 +133,12 @@ public final class Main implements Callable<Integer> {
     }
 
     private SubnetManager subnetManager(NetConf conf) throws java.io.IOException {
-        if (kubeSubnetMgr && leaseDir != null) {
-            throw new IllegalArgumentException("--kube-subnet-mgr and --lease-dir name two lease stores: give one");
+        List<String> stores = new java.util.ArrayList<>();
+        if (kubeSubnetMgr) stores.add("--kube-subnet-mgr");
+        if (etcdEndpoints != null) stores.add("--etcd-endpoints");
+        if (leaseDir != null) stores.add("--lease-dir");
+        if (stores.size() > 1) {
+            throw new IllegalArgumentException(String.join(" and ", stores) + " name " + stores.size() + " lease stores: give one");
         }
         if (!kubeSubnetMgr && (kubeconfigFile != null || kubeApiUrl != null)) {
             throw new IllegalArgumentException("--kubeconfig-file and --kube-api-url need --kube-subnet-mgr");
@@ -132,9 +147,13 @@ public final class Main implements Callable<Integer> {
             NodeAnnotations keys = new NodeAnnotations(kubeAnnotationPrefix);
             return new KubeSubnetManager(KubeClients.create(kubeconfigFile, kubeApiUrl), System.getenv("NODE_NAME"), conf, keys);
         }
+        if (etcdEndpoints != null) {
+            EtcdClient etcd = new EtcdClient(EtcdClient.parseEndpoints(etcdEndpoints));
+            return new EtcdSubnetManager(etcd, etcdPrefix, netConfigPath != null ? conf : null);
+        }
         if (leaseDir == null) {
-            throw new IllegalArgumentException("no lease store: give --kube-subnet-mgr (on Kubernetes) or --lease-dir DIR "
-                    + "(agents sharing one machine)");
+            throw new IllegalArgumentException("no lease store: give --kube-subnet-mgr (on Kubernetes), --etcd-endpoints URLS "
+                    + "(etcd, as flannel) or --lease-dir DIR (agents sharing one machine)");
         }
         return new LocalDirSubnetManager(leaseDir, conf);
     }

@@ -37,13 +37,21 @@ class MainArgsTest {
     @Test
     void twoLeaseStoresAreRefused() throws Exception {
         String out = refused("--kube-subnet-mgr", "--lease-dir", dir.toString());
-        assertEquals("weftd: --kube-subnet-mgr and --lease-dir name two lease stores: give one", out);
+        assertEquals("weftd: --kube-subnet-mgr and --lease-dir name 2 lease stores: give one", out);
+        out = refused("--etcd-endpoints", "http://127.0.0.1:2379", "--lease-dir", dir.toString());
+        assertEquals("weftd: --etcd-endpoints and --lease-dir name 2 lease stores: give one", out);
     }
 
     @Test
     void noLeaseStoreIsRefused() throws Exception {
         String out = refused();
         assertTrue(out.startsWith("weftd: no lease store: give --kube-subnet-mgr"), out);
+    }
+
+    @Test
+    void badEtcdEndpointsAreNamed() throws Exception {
+        assertEquals("weftd: --etcd-endpoints: 'etcd-1' is not a URL like http://10.0.0.1:2379", refused("--etcd-endpoints", "etcd-1"));
+        assertTrue(refused("--etcd-endpoints", "https://10.0.0.1:2379").contains("only http:// endpoints are supported"));
     }
 
     @Test

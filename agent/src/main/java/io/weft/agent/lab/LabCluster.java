@@ -58,6 +58,7 @@ public final class LabCluster implements AutoCloseable {
     private final List<Pod> pods = new ArrayList<>();
     private List<String> extraAgentArgs = List.of();
     private String kubeApiUrl; // null: agents share the lease directory
+    private String etcdUrl; // agents keep leases in etcd there, config included
 
     /**
      * @param prefix  names every namespace, e.g. "wdemo" gives wdemo-ul, wdemo-n1, wdemo-n1-pod1
@@ -121,6 +122,11 @@ public final class LabCluster implements AutoCloseable {
         this.kubeApiUrl = url;
     }
 
+    /** Agents keep their leases in etcd at {@code url} and read the network config from it, as flanneld does. */
+    public void useEtcd(String url) {
+        this.etcdUrl = url;
+    }
+
     /** The underlay bridge's namespace, where a shared service (an API server) can listen on {@link #UNDERLAY_SERVICE_IP}. */
     public String underlayNetns() {
         return prefix + "-ul";
@@ -180,11 +186,13 @@ public final class LabCluster implements AutoCloseable {
                 "--iface", "eth0"));
         if (kubeApiUrl != null) {
             cmd.addAll(List.of("--kube-subnet-mgr", "--kube-api-url", kubeApiUrl));
+        } else if (etcdUrl != null) {
+            cmd.addAll(List.of("--etcd-endpoints", etcdUrl));
         } else {
             cmd.addAll(List.of("--lease-dir", leaseDir.toString()));
         }
-        cmd.addAll(List.of("--net-config-path", netConfFile.toString(), "--subnet-file", n.subnetFile().toString(),
-                "--resync-interval", "1s"));
+        if (etcdUrl == null) cmd.addAll(List.of("--net-config-path", netConfFile.toString()));
+        cmd.addAll(List.of("--subnet-file", n.subnetFile().toString(), "--resync-interval", "1s"));
         cmd.addAll(extraAgentArgs);
         return cmd;
     }

@@ -83,10 +83,7 @@ public final class LocalDirSubnetManager implements SubnetManager {
                 all.remove(mine.get());
             }
             taken.remove(mine.map(Lease::subnet).orElse(null));
-            Ipv4Cidr free = pool.firstFree(taken)
-                    .orElseThrow(() -> new SubnetException("subnet pool exhausted: all " + pool.capacity() + " /"
-                            + conf.subnetLen() + " subnets of " + conf.network() + " between SubnetMin "
-                            + conf.subnetMin().network() + " and SubnetMax " + conf.subnetMax().network() + " are leased"));
+            Ipv4Cidr free = pool.firstFree(taken).orElseThrow(() -> SubnetException.poolExhausted(conf, pool));
             LOG.info("acquired new lease " + free + " for " + attrs.publicIp());
             return write(free, attrs);
         }

@@ -41,6 +41,7 @@ class KubeSubnetManagerTest {
     KubernetesMockServer server;
     KubernetesClient admin; // what kubectl and kube-controller-manager would do
     KubeSubnetManager manager;
+    final List<KubeSubnetManager> made = new java.util.ArrayList<>();
 
     @BeforeEach
     void start() {
@@ -56,12 +57,13 @@ class KubeSubnetManagerTest {
     @AfterEach
     void stop() {
         server.destroy();
-        if (manager != null) manager.close();
+        made.forEach(KubeSubnetManager::close);
         admin.close();
     }
 
     private KubeSubnetManager managerFor(String node) {
         manager = new KubeSubnetManager(server.createClient(), node, CONF, new NodeAnnotations(PREFIX));
+        made.add(manager);
         return manager;
     }
 
@@ -97,8 +99,7 @@ class KubeSubnetManagerTest {
     @Test
     void aRestartedAgentGetsTheSameSubnetAndLeavesTheNodeUntouched() throws Exception {
         node("node-a", "10.244.3.0/24");
-        managerFor("node-a").acquire(MINE);
-        manager.close();
+        managerFor("node-a").acquire(MINE); // the first agent; closed at teardown, after the server (see stop())
         String version = admin.nodes().withName("node-a").get().getMetadata().getResourceVersion();
 
         Lease again = managerFor("node-a").acquire(MINE);

@@ -1,0 +1,204 @@
+package io.weft.agent.subnet.etcd;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * The few etcd v3 calls the subnet manager needs, over etcd's own JSON gateway ({@code /v3/kv/range},
+ * {@code /v3/kv/txn}, {@code /v3/lease/grant}, {@code /v3/watch}) with the JDK's HTTP client: no gRPC stack in the
+ * agent. Keys and values are base64 in that API; 64-bit numbers arrive as strings. Endpoints are tried in turn.
+ */
+public final class EtcdClient implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Base64.Encoder B64 = Base64.getEncoder();
+    private static final Base64.Decoder B64D = Base64.getDecoder();
+
+    /** One stored key. */
+    public record Kv(String key, String value, long modRevision, long lease) {}
+
+    /** A range's keys and the store's revision at the time. */
+    public record Range(List<Kv> kvs, long revision) {}
+
+    private final List<URI> endpoints;
+    private final HttpClient http;
+    private volatile int current;
+
+    public EtcdClient(List<URI> endpoints) {
+        if (endpoints.isEmpty()) throw new IllegalArgumentException("--etcd-endpoints: none given");
+        for (URI u : endpoints) {
+            if (!"http".equals(u.getScheme())) {
+                throw new IllegalArgumentException("--etcd-endpoints: " + u + ": only http:// endpoints are supported "
+                        + "(TLS to etcd is not implemented yet)");
+            }
+        }
+        this.endpoints = List.copyOf(endpoints);
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+    }
+
+    public static List<URI> parseEndpoints(String csv) {
+        List<URI> out = new ArrayList<>();
+        for (String e : csv.split(",")) {
+            if (e.isBlank()) continue;
+            try {
+                URI u = URI.create(e.strip());
+                if (u.getHost() == null || u.getPort() < 0) throw new IllegalArgumentException("needs host and port");
+                out.add(u);
+            } catch (IllegalArgumentException ex) {
+                throw new IllegalArgumentException("--etcd-endpoints: '" + e.strip() + "' is not a URL like http://10.0.0.1:2379");
+            }
+        }
+        return out;
+    }
+
+    public Range get(String key) throws IOException {
+        return range(key, null);
+    }
+
+    public Range getPrefix(String prefix) throws IOException {
+        return range(prefix, prefixEnd(prefix));
+    }
+
+    private Range range(String key, String end) throws IOException {
+        ObjectNode req = JSON.createObjectNode().put("key", b64(key));
+        if (end != null) req.put("range_end", b64(end));
+        JsonNode r = call("/v3/kv/range", req);
+        List<Kv> kvs = new ArrayList<>();
+        for (JsonNode kv : r.path("kvs")) {
+            kvs.add(new Kv(unb64(kv.path("key").asText()), unb64(kv.path("value").asText("")),
+                    kv.path("mod_revision").asLong(), kv.path("lease").asLong()));
+        }
+        return new Range(kvs, r.path("header").path("revision").asLong());
+    }
+
+    /** A lease of {@code ttlSeconds}; its keys vanish when it runs out. */
+    public long grantLease(long ttlSeconds) throws IOException {
+        JsonNode r = call("/v3/lease/grant", JSON.createObjectNode().put("TTL", ttlSeconds));
+        long id = r.path("ID").asLong();
+        if (id == 0) throw new IOException("etcd granted no lease: " + r);
+        return id;
+    }
+
+    /** Creates {@code key} under {@code lease} only if it does not exist; false if someone holds it. */
+    public boolean createIfAbsent(String key, String value, long lease) throws IOException {
+        ObjectNode req = JSON.createObjectNode();
+        req.putArray("compare").addObject().put("target", "CREATE").put("result", "EQUAL").put("key", b64(key))
+                .put("create_revision", "0");
+        req.putArray("success").addObject().putObject("request_put").put("key", b64(key)).put("value", b64(value))
+                .put("lease", Long.toString(lease));
+        return call("/v3/kv/txn", req).path("succeeded").asBoolean(false);
+    }
+
+    /** Writes {@code key} under {@code lease} only while it still has {@code modRevision}; false if it changed. */
+    public boolean replaceIfUnchanged(String key, long modRevision, String value, long lease) throws IOException {
+        ObjectNode req = JSON.createObjectNode();
+        req.putArray("compare").addObject().put("target", "MOD").put("result", "EQUAL").put("key", b64(key))
+                .put("mod_revision", Long.toString(modRevision));
+        req.putArray("success").addObject().putObject("request_put").put("key", b64(key)).put("value", b64(value))
+                .put("lease", Long.toString(lease));
+        return call("/v3/kv/txn", req).path("succeeded").asBoolean(false);
+    }
+
+    public void put(String key, String value, long lease) throws IOException {
+        ObjectNode req = JSON.createObjectNode().put("key", b64(key)).put("value", b64(value));
+        if (lease != 0) req.put("lease", Long.toString(lease));
+        call("/v3/kv/put", req);
+    }
+
+    public void delete(String key) throws IOException {
+        call("/v3/kv/deleterange", JSON.createObjectNode().put("key", b64(key)));
+    }
+
+    /**
+     * Streams changes under {@code prefix} from {@code fromRevision} on, calling {@code onEvent} for each message;
+     * returns when the stream ends (etcd restarted, network gone). The caller watches again.
+     */
+    public void watchPrefix(String prefix, long fromRevision, Runnable onEvent) throws IOException, InterruptedException {
+        ObjectNode create = JSON.createObjectNode();
+        create.putObject("create_request").put("key", b64(prefix)).put("range_end", b64(prefixEnd(prefix)))
+                .put("start_revision", Long.toString(fromRevision));
+        HttpRequest req = HttpRequest.newBuilder(endpoint().resolve("/v3/watch"))
+                .POST(HttpRequest.BodyPublishers.ofString(create.toString())).header("Content-Type", "application/json").build();
+        HttpResponse<Stream<String>> resp = http.send(req, HttpResponse.BodyHandlers.ofLines());
+        if (resp.statusCode() != 200) throw new IOException("etcd watch: HTTP " + resp.statusCode());
+        try (Stream<String> lines = resp.body()) {
+            lines.forEach(l -> {
+                if (l.contains("\"events\"")) onEvent.run();
+            });
+        }
+    }
+
+    private JsonNode call(String path, ObjectNode body) throws IOException {
+        IOException last = null;
+        for (int i = 0; i < endpoints.size(); i++) {
+            URI base = endpoints.get((current + i) % endpoints.size());
+            HttpRequest req = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(10))
+                    .POST(HttpRequest.BodyPublishers.ofString(body.toString())).header("Content-Type", "application/json").build();
+            try {
+                HttpResponse<String> resp = http.send(req, HttpResponse.BodyHandlers.ofString());
+                JsonNode r = JSON.readTree(resp.body());
+                if (resp.statusCode() != 200) {
+                    throw new EtcdException("etcd " + base + path + ": HTTP " + resp.statusCode() + ": "
+                            + r.path("message").asText(r.path("error").asText(resp.body())));
+                }
+                current = (current + i) % endpoints.size();
+                return r;
+            } catch (EtcdException e) {
+                throw e; // the store answered: another endpoint would say the same
+            } catch (IOException e) {
+                last = new IOException("cannot reach etcd at " + base + ": " + describe(e), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+        }
+        throw last;
+    }
+
+    private URI endpoint() {
+        return endpoints.get(current);
+    }
+
+    private static String describe(IOException e) {
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+    }
+
+    /** The end of the range of keys that start with {@code prefix}: the prefix with its last byte plus one. */
+    static String prefixEnd(String prefix) {
+        byte[] b = prefix.getBytes(StandardCharsets.UTF_8);
+        b[b.length - 1]++;
+        return new String(b, StandardCharsets.UTF_8);
+    }
+
+    private static String b64(String s) {
+        return B64.encodeToString(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static String unb64(String s) {
+        return new String(B64D.decode(s), StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void close() {
+        http.shutdownNow(); // close() would wait for the watch, a request that never completes
+    }
+
+    /** etcd answered and refused. */
+    public static final class EtcdException extends IOException {
+        public EtcdException(String message) {
+            super(message);
+        }
+    }
+}

@@ -1,0 +1,89 @@
+package io.weft.agent.subnet.etcd;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * A real etcd (Debian's etcd-server) for a test: its own data directory, client and peer ports, optionally inside
+ * a network namespace so that agents in node namespaces reach it over the underlay. Fails loudly where etcd is
+ * not installed.
+ */
+public final class EtcdServer implements AutoCloseable {
+    private final Process process;
+    private final Path dataDir;
+    private final URI url;
+
+    private EtcdServer(Process process, Path dataDir, URI url) {
+        this.process = process;
+        this.dataDir = dataDir;
+        this.url = url;
+    }
+
+    /** On loopback, in this namespace. */
+    public static EtcdServer start() throws IOException, InterruptedException {
+        return start(null, "127.0.0.1", freePort(), freePort());
+    }
+
+    /** In {@code netns} (null: this one), listening on {@code ip}. */
+    public static EtcdServer start(String netns, String ip, int clientPort, int peerPort) throws IOException, InterruptedException {
+        if (!Files.isExecutable(Path.of("/usr/bin/etcd"))) {
+            throw new AssertionError("these tests need a real etcd: /usr/bin/etcd is missing (apt-get install etcd-server; "
+                    + "run-tests.sh installs it)");
+        }
+        Path data = Files.createTempDirectory("weft-etcd-");
+        String client = "http://" + ip + ":" + clientPort;
+        String peer = "http://" + ip + ":" + peerPort;
+        List<String> cmd = new ArrayList<>();
+        if (netns != null) cmd.addAll(List.of("ip", "netns", "exec", netns));
+        cmd.addAll(List.of("/usr/bin/etcd", "--name", "weft-test", "--data-dir", data.toString(),
+                "--listen-client-urls", client, "--advertise-client-urls", client,
+                "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+                "--initial-cluster", "weft-test=" + peer, "--log-level", "error"));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(data.resolve("etcd.log").toFile()).start();
+        EtcdServer s = new EtcdServer(p, data, URI.create(client));
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (true) {
+            var r = new ProcessBuilder(netns == null ? List.of("etcdctl", "--endpoints", client, "endpoint", "health")
+                    : List.of("ip", "netns", "exec", netns, "etcdctl", "--endpoints", client, "endpoint", "health"))
+                    .redirectErrorStream(true).start();
+            if (r.waitFor() == 0) return s;
+            if (!p.isAlive() || System.nanoTime() > deadline) {
+                String log = Files.exists(data.resolve("etcd.log")) ? Files.readString(data.resolve("etcd.log")) : "";
+                s.close();
+                throw new IllegalStateException("etcd did not start:\n" + log);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    public URI url() {
+        return url;
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)) process.destroyForcibly().waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try (var s = Files.walk(dataDir)) {
+            s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException e) {
+            // a leftover temp dir is harmless
+        }
+    }
+}

@@ -44,6 +44,7 @@ public final class EtcdSubnetManager implements SubnetManager {
     private long seen; // the caller's thread only
     private final Map<String, String> reported = new HashMap<>(); // key -> last problem logged
     private volatile Thread watcher;
+    private volatile Lease mine; // this node's, once acquired
     private volatile boolean closed;
 
     public EtcdSubnetManager(EtcdClient etcd, String prefix, NetConf given) {
@@ -97,7 +98,7 @@ public final class EtcdSubnetManager implements SubnetManager {
                 if (call(() -> etcd.replaceIfUnchanged(m.kv.key(), m.kv.modRevision(), attrs.toJson(), lease))) {
                     LOG.info("reusing lease " + m.subnet + " held by " + attrs.publicIp());
                     startWatch();
-                    return new Lease(m.subnet, attrs, clock.instant().plus(TTL));
+                    return this.mine = new Lease(m.subnet, attrs, clock.instant().plus(TTL));
                 }
                 continue;
             }
@@ -107,7 +108,7 @@ public final class EtcdSubnetManager implements SubnetManager {
             if (call(() -> etcd.createIfAbsent(subnetsPrefix() + free.toKey(), attrs.toJson(), lease))) {
                 LOG.info("acquired new lease " + free + " for " + attrs.publicIp());
                 startWatch();
-                return new Lease(free, attrs, clock.instant().plus(TTL));
+                return this.mine = new Lease(free, attrs, clock.instant().plus(TTL));
             }
             LOG.fine(free + " was taken meanwhile; trying the next free subnet");
         }
@@ -123,7 +124,7 @@ public final class EtcdSubnetManager implements SubnetManager {
             etcd.put(subnetsPrefix() + lease.subnet().toKey(), lease.attrs().toJson(), id);
             return null;
         });
-        return new Lease(lease.subnet(), lease.attrs(), clock.instant().plus(TTL));
+        return this.mine = new Lease(lease.subnet(), lease.attrs(), clock.instant().plus(TTL));
     }
 
     @Override
@@ -131,9 +132,31 @@ public final class EtcdSubnetManager implements SubnetManager {
         startWatch();
         List<Lease> out = new ArrayList<>();
         Instant expiry = clock.instant().plus(TTL); // etcd removes an expired key itself; this is an upper bound
-        for (Stored s : readAll()) if (s.record != null) out.add(new Lease(s.subnet, s.record, expiry));
+        List<Stored> all = readAll();
+        Lease own = mine;
+        if (own != null && all.stream().noneMatch(s -> s.subnet.equals(own.subnet()))) {
+            all = restore(own, all);
+        }
+        for (Stored s : all) if (s.record != null) out.add(new Lease(s.subnet, s.record, expiry));
         out.sort(Comparator.comparing(Lease::subnet));
         return out;
+    }
+
+    /**
+     * This node's key is gone (its etcd lease ran out while etcd was unreachable, or someone deleted it): the other
+     * nodes would drop their routes to us, so take it again, unless another node took the subnet meanwhile.
+     */
+    private List<Stored> restore(Lease own, List<Stored> all) throws IOException {
+        String key = subnetsPrefix() + own.subnet().toKey();
+        long lease = call(() -> etcd.grantLease(TTL.toSeconds()));
+        if (call(() -> etcd.createIfAbsent(key, own.attrs().toJson(), lease))) {
+            LOG.warning("this node's lease " + own.subnet() + " had gone from etcd; stored it again");
+            mine = new Lease(own.subnet(), own.attrs(), clock.instant().plus(TTL));
+            return readAll();
+        }
+        LOG.severe("this node's lease " + own.subnet() + " had gone from etcd and another node took the subnet; "
+                + "restart weftd on this node to get a new one (its pods' addresses change)");
+        return all;
     }
 
     /** A key under subnets/, its subnet, and its record (null if unreadable: its subnet is still taken). */

@@ -157,6 +157,18 @@ class EtcdSubnetManagerTest {
     }
 
     @Test
+    void aDeletedOwnLeaseIsStoredAgain() throws Exception {
+        admin.put(PREFIX + "/config", CONFIG, 0);
+        EtcdSubnetManager m = manager();
+        Lease l = m.acquire(node(1));
+        admin.delete(PREFIX + "/subnets/" + l.subnet().toKey());
+        assertEquals(List.of(l.subnet()), m.leases().stream().map(Lease::subnet).toList());
+        List<EtcdClient.Kv> kvs = admin.get(PREFIX + "/subnets/" + l.subnet().toKey()).kvs();
+        assertEquals(node(1), LeaseRecord.parse(kvs.get(0).value()), "back in etcd");
+        assertNotEquals(0, kvs.get(0).lease(), "under a lease again");
+    }
+
+    @Test
     void anUnreachableEtcdIsNamed() {
         EtcdSubnetManager m = new EtcdSubnetManager(new EtcdClient(List.of(java.net.URI.create("http://127.0.0.1:1"))), PREFIX, null);
         managers.add(m);

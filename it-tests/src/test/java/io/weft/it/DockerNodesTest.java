@@ -24,7 +24,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * The node image as the DaemonSet runs it: two Docker containers as nodes, each running the image's weftd with
  * --kube-subnet-mgr against an API server on the same (internal) Docker network, pods made by the image's own CNI
- * plugin through the CNI calling convention. Node 1 uses the kernel VXLAN datapath, node 2 weft's userspace one,
+ * plugin through the CNI calling convention. The agents reach the API server over TLS with a kubeconfig and a
+ * token, as on a real cluster. Node 1 uses the kernel VXLAN datapath, node 2 weft's userspace one,
  * so the two also prove they talk to each other. The API server is fabric8's mock in CRUD mode, a stand-in: no
  * real kube-apiserver can be had here (ENVIRONMENT.md); it runs in a container of its own from the test classes.
  */
@@ -80,7 +81,7 @@ class DockerNodesTest {
         List<String> cp = List.of(System.getProperty("java.class.path").split(java.io.File.pathSeparator));
         for (String e : cp) cmd.addAll(List.of("-v", e + ":" + e + ":ro"));
         cmd.addAll(List.of("--entrypoint", javaHome + "/bin/java", IMAGE, "-Xmx256m", "-cp", String.join(":", cp),
-                "io.weft.agent.it.MockApiServer", "0.0.0.0", "6443"));
+                "io.weft.agent.it.MockApiServer", "0.0.0.0", "6443", "https"));
         api = new ProcessBuilder(cmd).redirectError(work.resolve("api.err").toFile()).start();
         apiIn = new PrintWriter(api.getOutputStream());
         apiOut = new BufferedReader(new InputStreamReader(api.getInputStream()));
@@ -108,6 +109,22 @@ class DockerNodesTest {
         Path conf = work.resolve("net-conf-" + i + ".json");
         Files.writeString(conf, netConf);
         Path runFlannel = Files.createDirectories(work.resolve("run-flannel-" + i));
+        // TLS and a bearer token, as every real API server wants; the stand-in's certificate is self-signed.
+        Path kubeconfig = work.resolve("kubeconfig");
+        Files.writeString(kubeconfig, """
+                apiVersion: v1
+                kind: Config
+                clusters:
+                  - name: it
+                    cluster: {server: "https://api:6443", insecure-skip-tls-verify: true}
+                users:
+                  - name: weft
+                    user: {token: weft-it-token}
+                contexts:
+                  - name: it
+                    context: {cluster: it, user: weft}
+                current-context: it
+                """);
         Docker.run("run", "-d", "--name", node(i), "--hostname", "node" + i, "--label", Docker.LABEL,
                 "--network", NET, "--cap-add", "NET_ADMIN", "--cap-add", "SYS_ADMIN", "--device", "/dev/net/tun",
                 "--sysctl", "net.ipv4.ip_forward=1", "-v", runFlannel + ":/run/flannel",
@@ -115,7 +132,8 @@ class DockerNodesTest {
         Docker.run("run", "-d", "--name", agent(i), "--label", Docker.LABEL, "--network", "container:" + node(i),
                 "--cap-drop", "ALL", "--cap-add", "NET_ADMIN", "--cap-add", "NET_RAW", "--device", "/dev/net/tun",
                 "-e", "NODE_NAME=node" + i, "-v", conf + ":/etc/kube-flannel/net-conf.json:ro", "-v", runFlannel + ":/run/flannel",
-                IMAGE, "--kube-subnet-mgr", "--kube-api-url", "http://api:6443", "--iface", "eth0", "--healthz-port", "10267");
+                "-v", kubeconfig + ":/etc/weft/kubeconfig:ro",
+                IMAGE, "--kube-subnet-mgr", "--kubeconfig-file", "/etc/weft/kubeconfig", "--iface", "eth0", "--healthz-port", "10267");
     }
 
     static String node(int i) {

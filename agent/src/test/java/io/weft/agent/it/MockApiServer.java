@@ -17,12 +17,13 @@ import java.util.Map;
  * own process inside a test namespace so that agents in node namespaces reach it over the underlay. It plays
  * kube-controller-manager too, through commands on stdin, one per line, each answered with one line:
  * {@code node <name> <podCIDR>} registers a node, {@code delete <name>} removes it, {@code annotations <name>}
- * prints its annotations as JSON.
+ * prints its annotations as JSON. Arguments: address, port, and {@code https} to serve TLS (a self-signed
+ * certificate, as a kubeconfig with {@code insecure-skip-tls-verify} accepts).
  */
 public final class MockApiServer {
     public static void main(String[] args) throws Exception {
         KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                new KubernetesCrudDispatcher(), false);
+                new KubernetesCrudDispatcher(), args.length > 2 && args[2].equals("https"));
         server.init(InetAddress.getByName(args[0]), Integer.parseInt(args[1]));
         KubernetesClient client = server.createClient();
         System.out.println("READY " + server.url("/"));

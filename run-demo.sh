@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The weft demo: a 3-node cluster in network namespaces on this machine, pods pinging across nodes.
-# Usage: sudo ./run-demo.sh [--nodes N] [--pods N] [--backend vxlan|host-gw|userspace] [--cleanup]
+# Usage: sudo ./run-demo.sh [--nodes N] [--pods N] [--backend vxlan|host-gw|userspace] [--store dir|etcd] [--cleanup]
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/ensure-deps.sh

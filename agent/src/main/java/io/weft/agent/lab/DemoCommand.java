@@ -36,6 +36,10 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--backend", defaultValue = "vxlan", description = "vxlan, host-gw or userspace (default: ${DEFAULT-VALUE}).")
     String backend;
 
+    @Option(names = "--store", defaultValue = "dir", description = "Where the agents keep leases: dir (a shared directory) or "
+            + "etcd (a real etcd in the underlay namespace, config stored in it as flannel's is) (default: ${DEFAULT-VALUE}).")
+    String store;
+
     @Option(names = "--cleanup", description = "Only remove what an earlier, interrupted demo left behind.")
     boolean cleanupOnly;
 
@@ -75,6 +79,11 @@ public final class DemoCommand implements Callable<Integer> {
             return 1;
         }
 
+        if (!store.equals("dir") && !store.equals("etcd")) {
+            System.err.println("weftd demo: --store must be dir or etcd");
+            return 1;
+        }
+
         long t0 = System.nanoTime();
         step(1, "creating " + nodeCount + " nodes (network namespaces " + PREFIX + "-n1.." + PREFIX + "-n" + nodeCount
                 + " on an underlay bridge, 172.31.0.0/24)");
@@ -85,9 +94,12 @@ public final class DemoCommand implements Callable<Integer> {
                 lab.close();
             });
             Runtime.getRuntime().addShutdownHook(hook);
+            LabEtcd etcd = null;
             try {
+                if (store.equals("etcd")) etcd = startEtcd(lab, netConf);
                 return run(lab, t0);
             } finally {
+                if (etcd != null) etcd.close();
                 try {
                     Runtime.getRuntime().removeShutdownHook(hook);
                 } catch (IllegalStateException e) {
@@ -99,7 +111,8 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     private int run(LabCluster lab, long t0) throws Exception {
-        step(2, "starting weftd on every node (backend " + backend + ", leases in " + lab.leaseDir() + ")");
+        step(2, "starting weftd on every node (backend " + backend + ", leases in "
+                + (store.equals("etcd") ? "etcd" : lab.leaseDir().toString()) + ")");
         for (LabCluster.Node n : lab.nodes()) lab.startAgent(n);
         for (LabCluster.Node n : lab.nodes()) lab.awaitSubnetEnv(n, Duration.ofSeconds(60));
         step(3, "waiting for every node to have a route to every other node's subnet");
@@ -194,6 +207,20 @@ public final class DemoCommand implements Callable<Integer> {
         } catch (Exception e) {
             return false;
         }
+    }
+
+    /** etcd on the underlay bridge (172.31.0.250), the network config stored at flannel's key, agents pointed at it. */
+    private static LabEtcd startEtcd(LabCluster lab, String netConf) throws Exception {
+        String ip = lab.addUnderlayService().toString();
+        LabEtcd etcd = LabEtcd.start(lab.underlayNetns(), ip, 2379, 2380);
+        // the demo's own process is outside the namespace: store the config through etcdctl inside it
+        String key = io.weft.agent.subnet.etcd.EtcdSubnetManager.DEFAULT_PREFIX + "/config";
+        LabCluster.sh("ip", "netns", "exec", lab.underlayNetns(), "etcdctl", "--endpoints", etcd.url().toString(),
+                "put", key, netConf);
+        lab.useEtcd(etcd.url().toString());
+        System.out.println("  etcd " + etcd.url() + " in " + lab.underlayNetns() + ", config at "
+                + io.weft.agent.subnet.etcd.EtcdSubnetManager.DEFAULT_PREFIX + "/config");
+        return etcd;
     }
 
     private static void step(int i, String what) {

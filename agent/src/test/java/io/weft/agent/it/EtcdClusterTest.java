@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.weft.agent.lab.LabCluster;
-import io.weft.agent.subnet.etcd.EtcdServer;
+import io.weft.agent.lab.LabEtcd;
 import io.weft.core.config.SubnetEnv;
 import io.weft.core.iproute.IpReader;
 import io.weft.core.iproute.IpRunner;
@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  */
 class EtcdClusterTest {
     LabCluster lab;
-    EtcdServer etcd;
+    LabEtcd etcd;
 
     @AfterEach
     void tearDown() {
@@ -43,7 +43,7 @@ class EtcdClusterTest {
         Probe.requireRoot();
         lab = new LabCluster("wt-etcd", 3, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}");
         String ip = lab.addUnderlayService().toString();
-        etcd = EtcdServer.start(lab.underlayNetns(), ip, 2379, 2380);
+        etcd = LabEtcd.start(lab.underlayNetns(), ip, 2379, 2380);
         etcdctl("put", "/coreos.com/network/config", "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}");
         lab.useEtcd(etcd.url().toString());
         for (LabCluster.Node n : lab.nodes()) lab.startAgent(n);

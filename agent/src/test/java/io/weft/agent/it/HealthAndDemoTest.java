@@ -42,20 +42,36 @@ class HealthAndDemoTest {
 
     @Test
     void theDemoPingsEveryPairAndLeavesNothingBehind() {
+        String out = demo("--nodes", "2", "--pods", "2", "--no-iperf");
+        assertTrue(out.contains("8/8 cross-node pod pairs reachable"), out);
+    }
+
+    @Test
+    void theDemoWithEtcdKeepsTheLeasesThere() {
+        String out = demo("--nodes", "2", "--pods", "1", "--no-iperf", "--store", "etcd");
+        assertTrue(out.contains("config at /coreos.com/network/config"), out);
+        assertTrue(out.contains("leases in etcd"), out);
+        assertTrue(out.contains("2/2 cross-node pod pairs reachable"), out);
+        assertTrue(ProcessHandle.allProcesses().noneMatch(p -> p.info().command().orElse("").equals("/usr/bin/etcd")),
+                "etcd stopped with the demo");
+    }
+
+    /** Runs the demo, checks it succeeded and removed everything, returns what it printed. */
+    private static String demo(String... args) {
         Probe.requireRoot();
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         PrintStream old = System.out;
         int code;
         System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
         try {
-            code = new CommandLine(new DemoCommand()).execute("--nodes", "2", "--pods", "2", "--no-iperf");
+            code = new CommandLine(new DemoCommand()).execute(args);
         } finally {
             System.setOut(old);
         }
         String out = buf.toString(StandardCharsets.UTF_8);
         assertEquals(0, code, out);
-        assertTrue(out.contains("8/8 cross-node pod pairs reachable"), out);
         assertTrue(out.contains("[7/7] removing the cluster"), out);
         assertEquals(List.of(), LabCluster.leftovers("wdemo"), "no namespaces left");
+        return out;
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.weft.agent.lab.LabEtcd;
 import io.weft.agent.subnet.Lease;
 import io.weft.agent.subnet.SubnetException;
 import io.weft.core.config.ConfigException;
@@ -28,13 +29,13 @@ class EtcdSubnetManagerTest {
     static final String PREFIX = "/coreos.com/network";
     static final String CONFIG = "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}";
 
-    EtcdServer etcd;
+    LabEtcd etcd;
     EtcdClient admin; // what etcdctl, or a flannel agent, would do
     final List<EtcdSubnetManager> managers = new ArrayList<>();
 
     @BeforeEach
     void start() throws Exception {
-        etcd = EtcdServer.start();
+        etcd = LabEtcd.start();
         admin = new EtcdClient(List.of(etcd.url()));
     }
 

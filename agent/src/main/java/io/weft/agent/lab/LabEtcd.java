@@ -1,4 +1,4 @@
-package io.weft.agent.subnet.etcd;
+package io.weft.agent.lab;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -10,31 +10,31 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * A real etcd (Debian's etcd-server) for a test: its own data directory, client and peer ports, optionally inside
- * a network namespace so that agents in node namespaces reach it over the underlay. Fails loudly where etcd is
- * not installed.
+ * A real etcd (Debian's etcd-server) for the demo and the tests: its own data directory, client and peer ports,
+ * optionally inside a network namespace (the lab's underlay) so that agents in node namespaces reach it. Fails
+ * loudly where etcd is not installed.
  */
-public final class EtcdServer implements AutoCloseable {
+public final class LabEtcd implements AutoCloseable {
     private final Process process;
     private final Path dataDir;
     private final URI url;
 
-    private EtcdServer(Process process, Path dataDir, URI url) {
+    private LabEtcd(Process process, Path dataDir, URI url) {
         this.process = process;
         this.dataDir = dataDir;
         this.url = url;
     }
 
     /** On loopback, in this namespace. */
-    public static EtcdServer start() throws IOException, InterruptedException {
+    public static LabEtcd start() throws IOException, InterruptedException {
         return start(null, "127.0.0.1", freePort(), freePort());
     }
 
     /** In {@code netns} (null: this one), listening on {@code ip}. */
-    public static EtcdServer start(String netns, String ip, int clientPort, int peerPort) throws IOException, InterruptedException {
+    public static LabEtcd start(String netns, String ip, int clientPort, int peerPort) throws IOException, InterruptedException {
         if (!Files.isExecutable(Path.of("/usr/bin/etcd"))) {
-            throw new AssertionError("these tests need a real etcd: /usr/bin/etcd is missing (apt-get install etcd-server; "
-                    + "run-tests.sh installs it)");
+            throw new IllegalStateException("needs a real etcd: /usr/bin/etcd is missing (apt-get install etcd-server; "
+                    + "run-tests.sh and run-demo.sh install it)");
         }
         Path data = Files.createTempDirectory("weft-etcd-");
         String client = "http://" + ip + ":" + clientPort;
@@ -46,7 +46,7 @@ public final class EtcdServer implements AutoCloseable {
                 "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
                 "--initial-cluster", "weft-test=" + peer, "--log-level", "error"));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(data.resolve("etcd.log").toFile()).start();
-        EtcdServer s = new EtcdServer(p, data, URI.create(client));
+        LabEtcd s = new LabEtcd(p, data, URI.create(client));
         long deadline = System.nanoTime() + 30_000_000_000L;
         while (true) {
             var r = new ProcessBuilder(netns == null ? List.of("etcdctl", "--endpoints", client, "endpoint", "health")
@@ -66,7 +66,7 @@ public final class EtcdServer implements AutoCloseable {
         return url;
     }
 
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }

@@ -1,5 +1,6 @@
 package io.weft.agent.subnet.etcd;
 
+import io.weft.agent.subnet.ChangeSignal;
 import io.weft.agent.subnet.Lease;
 import io.weft.agent.subnet.SubnetException;
 import io.weft.agent.subnet.SubnetManager;
@@ -39,9 +40,7 @@ public final class EtcdSubnetManager implements SubnetManager {
     private final String prefix;
     private final NetConf given;
     private final Clock clock;
-    private final Object changed = new Object();
-    private long changes; // guarded by changed
-    private long seen; // the caller's thread only
+    private final ChangeSignal changed = new ChangeSignal();
     private final Map<String, String> reported = new HashMap<>(); // key -> last problem logged
     private volatile Thread watcher;
     private volatile Lease mine; // this node's, once acquired
@@ -222,23 +221,12 @@ public final class EtcdSubnetManager implements SubnetManager {
     }
 
     private void signal() {
-        synchronized (changed) {
-            changes++;
-            changed.notifyAll();
-        }
+        changed.signal();
     }
 
     @Override
     public void awaitChange(long timeoutMillis) throws InterruptedException {
-        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
-        synchronized (changed) {
-            while (changes == seen) {
-                long left = (deadline - System.nanoTime()) / 1_000_000L;
-                if (left <= 0) return;
-                changed.wait(left);
-            }
-            seen = changes;
-        }
+        changed.await(timeoutMillis);
     }
 
     private interface EtcdCall<T> {

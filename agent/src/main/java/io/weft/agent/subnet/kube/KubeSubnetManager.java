@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.weft.agent.subnet.ChangeSignal;
 import io.weft.agent.subnet.Lease;
 import io.weft.agent.subnet.SubnetException;
 import io.weft.agent.subnet.SubnetManager;
@@ -47,9 +48,7 @@ public final class KubeSubnetManager implements SubnetManager {
     private final NetConf conf;
     private final NodeAnnotations keys;
     private final Clock clock;
-    private final Object changed = new Object();
-    private long changes; // guarded by changed
-    private long seen; // the change count the caller last saw (its thread only)
+    private final ChangeSignal changed = new ChangeSignal();
     private final Map<String, String> reported = new HashMap<>(); // node -> last problem logged
     private SharedIndexInformer<Node> informer;
     private volatile LeaseRecord published; // what this node publishes, once acquired
@@ -198,10 +197,7 @@ public final class KubeSubnetManager implements SubnetManager {
     }
 
     private void signal() {
-        synchronized (changed) {
-            changes++;
-            changed.notifyAll();
-        }
+        changed.signal();
     }
 
     @Override
@@ -277,15 +273,7 @@ public final class KubeSubnetManager implements SubnetManager {
 
     @Override
     public void awaitChange(long timeoutMillis) throws InterruptedException {
-        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
-        synchronized (changed) {
-            while (changes == seen) {
-                long left = (deadline - System.nanoTime()) / 1_000_000L;
-                if (left <= 0) return;
-                changed.wait(left);
-            }
-            seen = changes;
-        }
+        changed.await(timeoutMillis);
     }
 
     private static SubnetException apiError(String what, KubernetesClientException e) {

@@ -6,6 +6,7 @@ import io.weft.agent.subnet.SubnetException;
 import io.weft.agent.subnet.SubnetManager;
 import io.weft.agent.subnet.etcd.EtcdClient;
 import io.weft.agent.subnet.etcd.EtcdSubnetManager;
+import io.weft.agent.subnet.etcd.EtcdTls;
 import io.weft.agent.subnet.kube.KubeClients;
 import io.weft.agent.subnet.kube.KubeSubnetManager;
 import io.weft.agent.subnet.kube.NodeAnnotations;
@@ -70,6 +71,15 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--etcd-prefix", defaultValue = EtcdSubnetManager.DEFAULT_PREFIX,
             description = "etcd key prefix (default: ${DEFAULT-VALUE}, flannel's).")
     String etcdPrefix;
+
+    @Option(names = "--etcd-cafile", description = "CA certificate (PEM) that signed etcd's server certificate.")
+    Path etcdCaFile;
+
+    @Option(names = "--etcd-certfile", description = "Client certificate (PEM) for etcd's --client-cert-auth.")
+    Path etcdCertFile;
+
+    @Option(names = "--etcd-keyfile", description = "The client certificate's private key (PEM: PKCS#8 or PKCS#1 RSA).")
+    Path etcdKeyFile;
 
     @Option(names = "--ip-masq", description = "Install flannel's masquerade rules for traffic leaving the cluster network.")
     boolean ipMasq;
@@ -148,7 +158,9 @@ public final class Main implements Callable<Integer> {
             return new KubeSubnetManager(KubeClients.create(kubeconfigFile, kubeApiUrl), System.getenv("NODE_NAME"), conf, keys);
         }
         if (etcdEndpoints != null) {
-            EtcdClient etcd = new EtcdClient(EtcdClient.parseEndpoints(etcdEndpoints));
+            boolean tls = etcdCaFile != null || etcdCertFile != null || etcdKeyFile != null;
+            EtcdClient etcd = new EtcdClient(EtcdClient.parseEndpoints(etcdEndpoints),
+                    tls ? EtcdTls.context(etcdCaFile, etcdCertFile, etcdKeyFile) : null);
             return new EtcdSubnetManager(etcd, etcdPrefix, netConfigPath != null ? conf : null);
         }
         if (leaseDir == null) {

@@ -51,7 +51,12 @@ class MainArgsTest {
     @Test
     void badEtcdEndpointsAreNamed() throws Exception {
         assertEquals("weftd: --etcd-endpoints: 'etcd-1' is not a URL like http://10.0.0.1:2379", refused("--etcd-endpoints", "etcd-1"));
-        assertTrue(refused("--etcd-endpoints", "https://10.0.0.1:2379").contains("only http:// endpoints are supported"));
+        assertEquals("weftd: --etcd-endpoints: ftp://10.0.0.1:2379: must be http:// or https://",
+                refused("--etcd-endpoints", "ftp://10.0.0.1:2379"));
+        assertEquals("weftd: --etcd-certfile and --etcd-keyfile go together: give both or neither",
+                refused("--etcd-endpoints", "https://10.0.0.1:2379", "--etcd-certfile", dir.resolve("c.pem").toString()));
+        assertTrue(refused("--etcd-endpoints", "https://10.0.0.1:2379", "--etcd-cafile", dir.resolve("none.pem").toString())
+                .startsWith("weftd: --etcd-cafile " + dir.resolve("none.pem") + ": cannot read it"));
     }
 
     @Test

@@ -18,7 +18,8 @@ import java.util.stream.Stream;
 /**
  * The few etcd v3 calls the subnet manager needs, over etcd's own JSON gateway ({@code /v3/kv/range},
  * {@code /v3/kv/txn}, {@code /v3/lease/grant}, {@code /v3/watch}) with the JDK's HTTP client: no gRPC stack in the
- * agent. Keys and values are base64 in that API; 64-bit numbers arrive as strings. Endpoints are tried in turn.
+ * agent. Keys and values are base64 in that API; 64-bit numbers arrive as strings. Endpoints are tried in turn;
+ * https:// ones with the {@link EtcdTls} context given.
  */
 public final class EtcdClient implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -36,15 +37,21 @@ public final class EtcdClient implements AutoCloseable {
     private volatile int current;
 
     public EtcdClient(List<URI> endpoints) {
+        this(endpoints, null);
+    }
+
+    /** {@code tls}: for https:// endpoints ({@link EtcdTls}); null to use the JDK's trusted CAs and no client certificate. */
+    public EtcdClient(List<URI> endpoints, javax.net.ssl.SSLContext tls) {
         if (endpoints.isEmpty()) throw new IllegalArgumentException("--etcd-endpoints: none given");
         for (URI u : endpoints) {
-            if (!"http".equals(u.getScheme())) {
-                throw new IllegalArgumentException("--etcd-endpoints: " + u + ": only http:// endpoints are supported "
-                        + "(TLS to etcd is not implemented yet)");
+            if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme())) {
+                throw new IllegalArgumentException("--etcd-endpoints: " + u + ": must be http:// or https://");
             }
         }
         this.endpoints = List.copyOf(endpoints);
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).version(HttpClient.Version.HTTP_1_1);
+        if (tls != null) b.sslContext(tls);
+        this.http = b.build();
     }
 
     public static List<URI> parseEndpoints(String csv) {
@@ -157,7 +164,10 @@ public final class EtcdClient implements AutoCloseable {
             } catch (EtcdException e) {
                 throw e; // the store answered: another endpoint would say the same
             } catch (IOException e) {
-                last = new IOException("cannot reach etcd at " + base + ": " + describe(e), e);
+                last = e instanceof javax.net.ssl.SSLException
+                        ? new IOException("TLS with etcd at " + base + " failed: " + describe(e) + " (check --etcd-cafile, "
+                                + "--etcd-certfile, --etcd-keyfile)", e)
+                        : new IOException("cannot reach etcd at " + base + ": " + describe(e), e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted", e);

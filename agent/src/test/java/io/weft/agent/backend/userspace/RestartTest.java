@@ -33,7 +33,7 @@ class RestartTest {
                 });
                 boolean ok = false;
                 while (System.nanoTime() - t0 < 10_000_000_000L) {
-                    var r = NetnsLab.run("ip", "netns", "exec", o.pod(1), "ping", "-c", "1", "-W", "0.2",
+                    var r = NetnsLab.run("ip", "netns", "exec", o.pod(1), "ping", "-c", "1", "-W", "0.05",
                             Overlay.podIp(2).toString());
                     if (r.exitCode() == 0) {
                         ok = true;

@@ -53,7 +53,7 @@ class UserspaceAgentTest {
             us = startUserspace(lab, u, usConf);
             boolean back = false;
             while (System.nanoTime() - t0 < 15_000_000_000L) {
-                if (NetnsLab.run("ip", "netns", "exec", pa.netns(), "ping", "-c", "1", "-W", "0.2", pb.ip().toString())
+                if (NetnsLab.run("ip", "netns", "exec", pa.netns(), "ping", "-c", "1", "-W", "0.05", pb.ip().toString())
                         .exitCode() == 0) {
                     back = true;
                     break;

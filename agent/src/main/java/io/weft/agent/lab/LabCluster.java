@@ -180,9 +180,12 @@ public final class LabCluster implements AutoCloseable {
     /** The same with another net-conf.json, e.g. a broken one. */
     public List<String> agentCommand(Node n, Path netConfFile) {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", n.netns(), java,
-                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx256m",
-                "-cp", System.getProperty("java.class.path"), "io.weft.agent.Main",
+        // A class-data archive per node, written when its first agent exits and used by the ones after: a restarted
+        // agent then starts as a production one does from the launcher's AOT cache, instead of paying a cold start
+        // that production does not pay (~0.4 s of a restart here).
+        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", n.netns(), java));
+        cmd.addAll(LaunchClasspath.javaArgs(n.dir().resolve("weftd.jsa")));
+        cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx256m", "io.weft.agent.Main",
                 "--iface", "eth0"));
         if (kubeApiUrl != null) {
             cmd.addAll(List.of("--kube-subnet-mgr", "--kube-api-url", kubeApiUrl));

@@ -36,6 +36,8 @@ public final class UserspaceNode {
     private UserspaceNode() {}
 
     public static void main(String[] args) throws Exception {
+        // as weftd (Main): Netty's Flight Recorder support costs start-up time a restart spends without traffic
+        if (System.getProperty("io.netty.jfr.enabled") == null) System.setProperty("io.netty.jfr.enabled", "false");
         Ipv4Address publicIp = null;
         Ipv4Cidr subnet = null;
         MacAddress mac = null;

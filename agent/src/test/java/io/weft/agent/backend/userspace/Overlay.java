@@ -147,9 +147,11 @@ final class Overlay implements AutoCloseable {
     }
 
     Process userspaceVtep(int i, boolean offload, List<String> extra, int... peers) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", node(i), javaBin(),
-                "--enable-native-access=ALL-UNNAMED", "-Dio.netty.leakDetection.level=PARANOID",
-                "-XX:+UseSerialGC", "-Xms16m", "-Xmx128m", "-cp", System.getProperty("java.class.path"), UserspaceNode.class.getName(),
+        // a class-data archive per node, as the lab's agents have (LaunchClasspath): a restarted VTEP starts warm
+        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", node(i), javaBin()));
+        cmd.addAll(io.weft.agent.lab.LaunchClasspath.javaArgs(dir.resolve("vtep" + i + ".jsa")));
+        cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-Dio.netty.leakDetection.level=PARANOID",
+                "-XX:+UseSerialGC", "-Xms16m", "-Xmx128m", UserspaceNode.class.getName(),
                 "--public-ip", publicIp(i).toString(), "--subnet", subnet(i).toString(), "--mac", mac(i).toString(),
                 "--metrics-file", metricsFile(i).toString()));
         if (!offload) cmd.add("--no-offload");

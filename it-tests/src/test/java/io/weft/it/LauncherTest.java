@@ -1,0 +1,48 @@
+package io.weft.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The built launcher, agent/target/weftd, as a user runs it: it uses the build's AOT cache, and runs without one. */
+class LauncherTest {
+    static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
+    static final Path WEFTD = ROOT.resolve("agent/target/weftd");
+
+    static String run(Map<String, String> env, String... args) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(WEFTD.toString());
+        pb.command().addAll(java.util.List.of(args));
+        pb.environment().putAll(env);
+        pb.environment().put("WEFT_JAVA_HOME", System.getProperty("java.home"));
+        Process p = pb.redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        return out;
+    }
+
+    @Test
+    void theBuildsAotCacheIsUsed() throws Exception {
+        assertTrue(Files.isRegularFile(WEFTD.resolveSibling("weftd.aot")), "the build made agent/target/weftd.aot");
+        String out = run(Map.of("WEFT_JAVA_OPTS", "-Xlog:aot=info"), "--version");
+        assertTrue(out.contains("Opened AOT cache"), out);
+        assertTrue(out.strip().endsWith("weftd 0.1.0"), out);
+    }
+
+    @Test
+    void withAnotherRuntimeItStartsWithoutTheCacheAndSaysNothingAboutIt() throws Exception {
+        Path aotJava = WEFTD.resolveSibling("weftd.aot.java");
+        String recorded = Files.readString(aotJava);
+        try {
+            Files.writeString(aotJava, "/nonexistent/bin/java\n");
+            assertEquals("weftd 0.1.0", run(Map.of(), "--version").strip());
+            assertTrue(!run(Map.of("WEFT_JAVA_OPTS", "-Xlog:aot=info"), "--version").contains("Opened AOT cache"));
+        } finally {
+            Files.writeString(aotJava, recorded);
+        }
+    }
+}

@@ -42,4 +42,6 @@ mkdir "$ctx/cni"
 cp -pR cni-plugin/target/weft cni-plugin/target/weft-runtime cni-plugin/target/install-cni.sh "$ctx/cni/"
 cp docker/Dockerfile "$ctx/"
 docker build -q --build-arg BASE="$BASE" -t "$TAG" "$ctx" >/dev/null
+# the image this tag named before is now untagged: remove it (and only weft's own such leftovers)
+docker image prune -f --filter label=io.weft.image=node >/dev/null
 echo "$TAG"

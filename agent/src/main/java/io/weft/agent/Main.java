@@ -81,6 +81,12 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--etcd-keyfile", description = "The client certificate's private key (PEM: PKCS#8 or PKCS#1 RSA).")
     Path etcdKeyFile;
 
+    @Option(names = "--etcd-username", description = "etcd user, when etcd has authentication enabled.")
+    String etcdUsername;
+
+    @Option(names = "--etcd-password", description = "That user's password (or $ETCD_PASSWORD, kept out of the process list).")
+    String etcdPassword;
+
     @Option(names = "--ip-masq", description = "Install flannel's masquerade rules for traffic leaving the cluster network.")
     boolean ipMasq;
 
@@ -164,6 +170,9 @@ public final class Main implements Callable<Integer> {
             boolean tls = etcdCaFile != null || etcdCertFile != null || etcdKeyFile != null;
             EtcdClient etcd = new EtcdClient(EtcdClient.parseEndpoints(etcdEndpoints),
                     tls ? EtcdTls.context(etcdCaFile, etcdCertFile, etcdKeyFile) : null);
+            if (etcdUsername != null) {
+                etcd.withCredentials(etcdUsername, etcdPassword != null ? etcdPassword : System.getenv("ETCD_PASSWORD"));
+            }
             return new EtcdSubnetManager(etcd, etcdPrefix, netConfigPath != null ? conf : null);
         }
         if (leaseDir == null) {

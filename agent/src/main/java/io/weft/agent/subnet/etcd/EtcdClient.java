@@ -35,6 +35,9 @@ public final class EtcdClient implements AutoCloseable {
     private final List<URI> endpoints;
     private final HttpClient http;
     private volatile int current;
+    private String user; // etcd authentication, when set
+    private String password;
+    private volatile String token;
 
     public EtcdClient(List<URI> endpoints) {
         this(endpoints, null);
@@ -52,6 +55,17 @@ public final class EtcdClient implements AutoCloseable {
         HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).version(HttpClient.Version.HTTP_1_1);
         if (tls != null) b.sslContext(tls);
         this.http = b.build();
+    }
+
+    /**
+     * Authenticates as {@code user} (etcd's v3 auth, flanneld's --etcd-username/--etcd-password): a token is taken at
+     * the first request and again whenever etcd says it expired.
+     */
+    public EtcdClient withCredentials(String user, String password) {
+        if (user == null || user.isBlank()) throw new IllegalArgumentException("--etcd-username: empty");
+        this.user = user;
+        this.password = password == null ? "" : password;
+        return this;
     }
 
     public static List<URI> parseEndpoints(String csv) {
@@ -135,9 +149,11 @@ public final class EtcdClient implements AutoCloseable {
         ObjectNode create = JSON.createObjectNode();
         create.putObject("create_request").put("key", b64(prefix)).put("range_end", b64(prefixEnd(prefix)))
                 .put("start_revision", Long.toString(fromRevision));
-        HttpRequest req = HttpRequest.newBuilder(endpoint().resolve("/v3/watch"))
-                .POST(HttpRequest.BodyPublishers.ofString(create.toString())).header("Content-Type", "application/json").build();
-        HttpResponse<Stream<String>> resp = http.send(req, HttpResponse.BodyHandlers.ofLines());
+        if (user != null && token == null) authenticate();
+        HttpRequest.Builder rb = HttpRequest.newBuilder(endpoint().resolve("/v3/watch"))
+                .POST(HttpRequest.BodyPublishers.ofString(create.toString())).header("Content-Type", "application/json");
+        if (token != null) rb.header("Authorization", token);
+        HttpResponse<Stream<String>> resp = http.send(rb.build(), HttpResponse.BodyHandlers.ofLines());
         if (resp.statusCode() != 200) throw new IOException("etcd watch: HTTP " + resp.statusCode());
         try (Stream<String> lines = resp.body()) {
             lines.forEach(l -> {
@@ -147,13 +163,36 @@ public final class EtcdClient implements AutoCloseable {
     }
 
     private JsonNode call(String path, ObjectNode body) throws IOException {
+        if (user == null) return send(path, body, null);
+        if (token == null) authenticate();
+        try {
+            return send(path, body, token);
+        } catch (EtcdException e) {
+            if (!String.valueOf(e.getMessage()).contains("invalid auth token")) throw e;
+            authenticate(); // simple tokens expire after a few minutes idle
+            return send(path, body, token);
+        }
+    }
+
+    private synchronized void authenticate() throws IOException {
+        ObjectNode req = JSON.createObjectNode().put("name", user).put("password", password);
+        try {
+            token = send("/v3/auth/authenticate", req, null).path("token").asText(null);
+        } catch (EtcdException e) {
+            throw new EtcdException("etcd refused user " + user + " (--etcd-username/--etcd-password): " + e.getMessage());
+        }
+        if (token == null) throw new EtcdException("etcd gave user " + user + " no token (is authentication enabled?)");
+    }
+
+    private JsonNode send(String path, ObjectNode body, String auth) throws IOException {
         IOException last = null;
         for (int i = 0; i < endpoints.size(); i++) {
             URI base = endpoints.get((current + i) % endpoints.size());
-            HttpRequest req = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(10))
-                    .POST(HttpRequest.BodyPublishers.ofString(body.toString())).header("Content-Type", "application/json").build();
+            HttpRequest.Builder rb = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(10))
+                    .POST(HttpRequest.BodyPublishers.ofString(body.toString())).header("Content-Type", "application/json");
+            if (auth != null) rb.header("Authorization", auth);
             try {
-                HttpResponse<String> resp = http.send(req, HttpResponse.BodyHandlers.ofString());
+                HttpResponse<String> resp = http.send(rb.build(), HttpResponse.BodyHandlers.ofString());
                 JsonNode r = JSON.readTree(resp.body());
                 if (resp.statusCode() != 200) {
                     throw new EtcdException("etcd " + base + path + ": HTTP " + resp.statusCode() + ": "

@@ -170,6 +170,43 @@ class EtcdSubnetManagerTest {
     }
 
     @Test
+    void withAuthenticationEnabledTheAgentLogsInAndBadCredentialsAreNamed() throws Exception {
+        String ep = etcd.url().toString();
+        for (String cmd : List.of("user add root:rootpw", "user add weft:weftpw", "role add weft",
+                "role grant-permission weft --prefix=true readwrite /coreos.com/network/", "user grant-role weft weft",
+                "auth enable")) {
+            List<String> c = new ArrayList<>(List.of("etcdctl", "--endpoints", ep)); // auth is off until the last one
+            c.addAll(List.of(cmd.split(" ")));
+            Process p = new ProcessBuilder(c).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            assertEquals(0, p.waitFor(), cmd + ": " + out);
+        }
+        EtcdClient root = new EtcdClient(List.of(etcd.url())).withCredentials("root", "rootpw");
+        root.put(PREFIX + "/config", CONFIG, 0);
+        root.close();
+
+        EtcdSubnetManager m = new EtcdSubnetManager(new EtcdClient(List.of(etcd.url())).withCredentials("weft", "weftpw"), PREFIX, null);
+        managers.add(m);
+        assertEquals(Ipv4Cidr.parse("10.244.1.0/24"), m.acquire(node(1)).subnet());
+        m.awaitChange(2000);
+        long t0 = System.nanoTime();
+        EtcdSubnetManager other = new EtcdSubnetManager(new EtcdClient(List.of(etcd.url())).withCredentials("weft", "weftpw"), PREFIX, null);
+        managers.add(other);
+        other.acquire(node(2));
+        m.awaitChange(20_000);
+        assertTrue(System.nanoTime() - t0 < 10_000_000_000L, "the watch works with a token too");
+        assertEquals(2, m.leases().size());
+
+        EtcdSubnetManager bad = new EtcdSubnetManager(new EtcdClient(List.of(etcd.url())).withCredentials("weft", "nope"), PREFIX, null);
+        managers.add(bad);
+        SubnetException e = assertThrows(SubnetException.class, bad::config);
+        assertTrue(e.getMessage().startsWith("etcd refused user weft (--etcd-username/--etcd-password)"), e.getMessage());
+        EtcdSubnetManager none = manager();
+        SubnetException e2 = assertThrows(SubnetException.class, none::config);
+        assertTrue(e2.getMessage().contains("user name is empty") || e2.getMessage().contains("permission denied"), e2.getMessage());
+    }
+
+    @Test
     void anUnreachableEtcdIsNamed() {
         EtcdSubnetManager m = new EtcdSubnetManager(new EtcdClient(List.of(java.net.URI.create("http://127.0.0.1:1"))), PREFIX, null);
         managers.add(m);

@@ -181,6 +181,13 @@ class DockerNodesTest {
         assertTrue(subnetEnv(2).contains("FLANNEL_SUBNET=10.244.9.1/24"), subnetEnv(2));
         String a = api("annotations node2");
         assertTrue(a.contains("\"flannel.alpha.coreos.com/backend-type\":\"vxlan\""), a);
+        // the DaemonSet's probes and a Prometheus scrape, on the manifest's --healthz-port, from the node's namespace
+        for (String path : List.of("/readyz", "/healthz", "/metrics")) {
+            String http = Docker.tryRun("exec", node(1), "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/10267 && printf 'GET " + path
+                    + " HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3").stdout();
+            assertTrue(http.startsWith("HTTP/1.1 200"), path + ": " + http);
+            if (path.equals("/metrics")) assertTrue(http.contains("weft_ready 1"), http);
+        }
         pod1 = addPod(1);
         pod2 = addPod(2);
         await("pod on node1 (kernel VXLAN) reaches pod on node2 (userspace VXLAN)", 30, () -> ping(1, pod2));

@@ -3,10 +3,8 @@ package io.weft.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
+import io.weft.agent.it.MockApiServer;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -41,8 +39,7 @@ class DockerNodesTest {
 
     static Path work;
     static Process api;
-    static PrintWriter apiIn;
-    static BufferedReader apiOut;
+    static MockApiServer.Connection apiServer;
     static String pod1;
     static String pod2;
 
@@ -63,7 +60,7 @@ class DockerNodesTest {
 
     @AfterAll
     static void stop() throws Exception {
-        if (apiIn != null) apiIn.close();
+        if (apiServer != null) apiServer.close();
         if (api != null) api.destroyForcibly();
         Docker.removeAll();
         if (work != null) {
@@ -81,21 +78,19 @@ class DockerNodesTest {
         List<String> cp = List.of(System.getProperty("java.class.path").split(java.io.File.pathSeparator));
         for (String e : cp) cmd.addAll(List.of("-v", e + ":" + e + ":ro"));
         cmd.addAll(List.of("--entrypoint", javaHome + "/bin/java", IMAGE, "-Xmx256m", "-cp", String.join(":", cp),
-                "io.weft.agent.it.MockApiServer", "0.0.0.0", "6443", "https"));
+                MockApiServer.class.getName(), "0.0.0.0", "6443", "https"));
         api = new ProcessBuilder(cmd).redirectError(work.resolve("api.err").toFile()).start();
-        apiIn = new PrintWriter(api.getOutputStream());
-        apiOut = new BufferedReader(new InputStreamReader(api.getInputStream()));
-        String first = apiOut.readLine();
-        assertTrue(first != null && first.startsWith("READY"), "API server container did not start: " + first + "\n"
-                + Files.readString(work.resolve("api.err")));
+        apiServer = new MockApiServer.Connection(api, () -> {
+            try {
+                return "its container's stderr:\n" + Files.readString(work.resolve("api.err"));
+            } catch (IOException e) {
+                return "";
+            }
+        });
     }
 
     static String api(String command) throws IOException {
-        apiIn.println(command);
-        apiIn.flush();
-        String answer = apiOut.readLine();
-        if (answer == null || !answer.startsWith("OK")) throw new IllegalStateException(command + ": " + answer);
-        return answer.substring(2).strip();
+        return apiServer.call(command);
     }
 
     /**

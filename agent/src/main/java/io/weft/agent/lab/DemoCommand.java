@@ -218,8 +218,7 @@ public final class DemoCommand implements Callable<Integer> {
         LabCluster.sh("ip", "netns", "exec", lab.underlayNetns(), "etcdctl", "--endpoints", etcd.url().toString(),
                 "put", key, netConf);
         lab.useEtcd(etcd.url().toString());
-        System.out.println("  etcd " + etcd.url() + " in " + lab.underlayNetns() + ", config at "
-                + io.weft.agent.subnet.etcd.EtcdSubnetManager.DEFAULT_PREFIX + "/config");
+        System.out.println("  etcd " + etcd.url() + " in " + lab.underlayNetns() + ", config at " + key);
         return etcd;
     }
 

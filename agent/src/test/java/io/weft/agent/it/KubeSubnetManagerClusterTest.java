@@ -8,10 +8,7 @@ import io.weft.core.config.SubnetEnv;
 import io.weft.core.iproute.IpReader;
 import io.weft.core.iproute.RouteEntry;
 import io.weft.core.net.Ipv4Cidr;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -27,8 +24,7 @@ import org.junit.jupiter.api.Test;
 class KubeSubnetManagerClusterTest {
     LabCluster lab;
     Process api;
-    PrintWriter apiIn;
-    BufferedReader apiOut;
+    MockApiServer.Connection apiServer;
 
     @AfterEach
     void tearDown() throws Exception {
@@ -37,11 +33,7 @@ class KubeSubnetManagerClusterTest {
     }
 
     private String api(String command) throws IOException {
-        apiIn.println(command);
-        apiIn.flush();
-        String answer = apiOut.readLine();
-        if (answer == null || !answer.startsWith("OK")) throw new IllegalStateException(command + ": " + answer);
-        return answer.substring(2).strip();
+        return apiServer.call(command);
     }
 
     private void startApiServer() throws IOException {
@@ -50,10 +42,7 @@ class KubeSubnetManagerClusterTest {
         api = new ProcessBuilder("ip", "netns", "exec", lab.underlayNetns(), java, "-Xmx256m", "-cp",
                 System.getProperty("java.class.path"), MockApiServer.class.getName(), ip, "6443")
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        apiIn = new PrintWriter(api.getOutputStream());
-        apiOut = new BufferedReader(new InputStreamReader(api.getInputStream()));
-        String first = apiOut.readLine();
-        assertTrue(first != null && first.startsWith("READY"), "mock API server did not start: " + first);
+        apiServer = new MockApiServer.Connection(api, () -> "");
         lab.useKubeApi("http://" + ip + ":6443");
     }
 

@@ -7,7 +7,9 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.util.HashMap;
 import java.util.Map;
@@ -54,5 +56,35 @@ public final class MockApiServer {
             System.out.flush();
         }
         System.exit(0); // stdin closed: the test is done
+    }
+
+    /** The test's end of the command protocol, over a started server process's stdin and stdout. */
+    public static final class Connection {
+        private final PrintWriter in;
+        private final BufferedReader out;
+
+        /** Waits for the server's READY line; {@code whyNot} explains a server that did not start. */
+        public Connection(Process server, java.util.function.Supplier<String> whyNot) throws IOException {
+            in = new PrintWriter(server.getOutputStream());
+            out = new BufferedReader(new InputStreamReader(server.getInputStream()));
+            String first = out.readLine();
+            if (first == null || !first.startsWith("READY")) {
+                throw new AssertionError("mock API server did not start: " + first + "\n" + whyNot.get());
+            }
+        }
+
+        /** One command; its answer after "OK", or an exception with the server's refusal. */
+        public String call(String command) throws IOException {
+            in.println(command);
+            in.flush();
+            String answer = out.readLine();
+            if (answer == null || !answer.startsWith("OK")) throw new IllegalStateException(command + ": " + answer);
+            return answer.substring(2).strip();
+        }
+
+        /** Closes the server's stdin, on which it exits. */
+        public void close() {
+            in.close();
+        }
     }
 }

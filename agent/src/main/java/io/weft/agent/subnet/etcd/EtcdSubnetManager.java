@@ -88,26 +88,26 @@ public final class EtcdSubnetManager implements SubnetManager {
         SubnetPool pool = new SubnetPool(conf);
         for (int attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
             List<Stored> all = readAll();
-            Optional<Stored> mine = all.stream().filter(s -> s.record != null && s.record.publicIp().equals(attrs.publicIp())).findFirst();
-            if (mine.isPresent() && pool.contains(mine.get().subnet)) {
-                Stored m = mine.get();
-                long lease = call(() -> etcd.grantLease(TTL.toSeconds()));
+            Optional<Stored> held = all.stream().filter(s -> s.record != null && s.record.publicIp().equals(attrs.publicIp())).findFirst();
+            if (held.isPresent() && pool.contains(held.get().subnet)) {
+                Stored h = held.get();
+                long lease = freshLease();
                 // Only while it is still ours: a concurrent agent with the same PublicIP would be a misconfiguration,
                 // and this keeps the two from overwriting each other unseen.
-                if (call(() -> etcd.replaceIfUnchanged(m.kv.key(), m.kv.modRevision(), attrs.toJson(), lease))) {
-                    LOG.info("reusing lease " + m.subnet + " held by " + attrs.publicIp());
+                if (call(() -> etcd.replaceIfUnchanged(h.kv.key(), h.kv.modRevision(), attrs.toJson(), lease))) {
+                    LOG.info("reusing lease " + h.subnet + " held by " + attrs.publicIp());
                     startWatch();
-                    return this.mine = new Lease(m.subnet, attrs, clock.instant().plus(TTL));
+                    return hold(h.subnet, attrs);
                 }
                 continue;
             }
-            List<Ipv4Cidr> taken = new ArrayList<>(all.stream().map(s -> s.subnet).toList());
-            Ipv4Cidr free = pool.firstFree(taken).orElseThrow(() -> SubnetException.poolExhausted(conf, pool));
-            long lease = call(() -> etcd.grantLease(TTL.toSeconds()));
+            Ipv4Cidr free = pool.firstFree(all.stream().map(Stored::subnet).toList())
+                    .orElseThrow(() -> SubnetException.poolExhausted(conf, pool));
+            long lease = freshLease();
             if (call(() -> etcd.createIfAbsent(subnetsPrefix() + free.toKey(), attrs.toJson(), lease))) {
                 LOG.info("acquired new lease " + free + " for " + attrs.publicIp());
                 startWatch();
-                return this.mine = new Lease(free, attrs, clock.instant().plus(TTL));
+                return hold(free, attrs);
             }
             LOG.fine(free + " was taken meanwhile; trying the next free subnet");
         }
@@ -118,12 +118,22 @@ public final class EtcdSubnetManager implements SubnetManager {
     /** A new 24 h etcd lease under the same key and record, as flanneld renews. */
     @Override
     public Lease renew(Lease lease) throws IOException {
-        long id = call(() -> etcd.grantLease(TTL.toSeconds()));
+        long id = freshLease();
         call(() -> {
             etcd.put(subnetsPrefix() + lease.subnet().toKey(), lease.attrs().toJson(), id);
             return null;
         });
-        return this.mine = new Lease(lease.subnet(), lease.attrs(), clock.instant().plus(TTL));
+        return hold(lease.subnet(), lease.attrs());
+    }
+
+    /** A new etcd lease of {@link #TTL} for this node's key. */
+    private long freshLease() {
+        return call(() -> etcd.grantLease(TTL.toSeconds()));
+    }
+
+    /** Records {@code subnet} as this node's, held for {@link #TTL} from now. */
+    private Lease hold(Ipv4Cidr subnet, LeaseRecord attrs) {
+        return mine = new Lease(subnet, attrs, clock.instant().plus(TTL));
     }
 
     @Override
@@ -147,10 +157,10 @@ public final class EtcdSubnetManager implements SubnetManager {
      */
     private List<Stored> restore(Lease own, List<Stored> all) throws IOException {
         String key = subnetsPrefix() + own.subnet().toKey();
-        long lease = call(() -> etcd.grantLease(TTL.toSeconds()));
+        long lease = freshLease();
         if (call(() -> etcd.createIfAbsent(key, own.attrs().toJson(), lease))) {
             LOG.warning("this node's lease " + own.subnet() + " had gone from etcd; stored it again");
-            mine = new Lease(own.subnet(), own.attrs(), clock.instant().plus(TTL));
+            hold(own.subnet(), own.attrs());
             return readAll();
         }
         LOG.severe("this node's lease " + own.subnet() + " had gone from etcd and another node took the subnet; "
@@ -202,8 +212,8 @@ public final class EtcdSubnetManager implements SubnetManager {
         while (!closed) {
             try {
                 long rev = etcd.getPrefix(subnetsPrefix()).revision();
-                signal(); // whatever happened while not watching
-                etcd.watchPrefix(subnetsPrefix(), rev + 1, this::signal);
+                changed.signal(); // whatever happened while not watching
+                etcd.watchPrefix(subnetsPrefix(), rev + 1, changed::signal);
                 backoff = 500;
             } catch (InterruptedException e) {
                 return;
@@ -218,10 +228,6 @@ public final class EtcdSubnetManager implements SubnetManager {
             }
             backoff = Math.min(backoff * 2, 10_000);
         }
-    }
-
-    private void signal() {
-        changed.signal();
     }
 
     @Override

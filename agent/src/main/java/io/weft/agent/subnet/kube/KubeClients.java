@@ -16,7 +16,7 @@ public final class KubeClients {
      * From {@code kubeconfig} if given, else the usual discovery (in-cluster service account, $KUBECONFIG,
      * ~/.kube/config); {@code apiUrl}, if given, replaces the server address either way.
      */
-    public static KubernetesClient create(Path kubeconfig, String apiUrl) throws IOException {
+    public static KubernetesClient create(Path kubeconfig, String apiUrl) {
         Config cfg;
         if (kubeconfig != null) {
             String text;

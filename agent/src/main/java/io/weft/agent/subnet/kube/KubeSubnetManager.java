@@ -105,12 +105,16 @@ public final class KubeSubnetManager implements SubnetManager {
         return new Lease(lease.subnet(), lease.attrs(), clock.instant().plus(TERM));
     }
 
+    /** Whether the node's annotations already say {@code attrs}. */
+    private boolean carries(Node node, LeaseRecord attrs) {
+        Map<String, String> have = node.getMetadata().getAnnotations() == null ? Map.of() : node.getMetadata().getAnnotations();
+        return keys.encode(attrs).entrySet().stream().allMatch(e -> e.getValue().equals(have.get(e.getKey())));
+    }
+
     /** Writes the annotations only when they differ, so a restart does not touch the Node at all. */
     private void publish(Node node, LeaseRecord attrs) throws IOException {
+        if (carries(node, attrs)) return;
         Map<String, String> want = keys.encode(attrs);
-        Map<String, String> have = node.getMetadata().getAnnotations() == null ? Map.of() : node.getMetadata().getAnnotations();
-        boolean same = want.entrySet().stream().allMatch(e -> e.getValue().equals(have.get(e.getKey())));
-        if (same) return;
         ObjectNode patch = JSON.createObjectNode();
         ObjectNode annotations = patch.putObject("metadata").putObject("annotations");
         want.forEach(annotations::put);
@@ -165,17 +169,17 @@ public final class KubeSubnetManager implements SubnetManager {
             informer = client.nodes().inform(new ResourceEventHandler<>() {
                 @Override
                 public void onAdd(Node n) {
-                    signal();
+                    changed.signal();
                 }
 
                 @Override
                 public void onUpdate(Node before, Node after) {
-                    if (!leaseFields(before).equals(leaseFields(after))) signal();
+                    if (!leaseFields(before).equals(leaseFields(after))) changed.signal();
                 }
 
                 @Override
                 public void onDelete(Node n, boolean finalStateUnknown) {
-                    signal();
+                    changed.signal();
                 }
             }, 0);
         } catch (KubernetesClientException e) {
@@ -194,10 +198,6 @@ public final class KubeSubnetManager implements SubnetManager {
             }
         }
         return sb.toString();
-    }
-
-    private void signal() {
-        changed.signal();
     }
 
     @Override
@@ -220,10 +220,7 @@ public final class KubeSubnetManager implements SubnetManager {
      */
     private void republishIfChanged(Node own) throws IOException {
         LeaseRecord attrs = published;
-        if (attrs == null) return;
-        Map<String, String> have = own.getMetadata().getAnnotations() == null ? Map.of() : own.getMetadata().getAnnotations();
-        boolean same = keys.encode(attrs).entrySet().stream().allMatch(e -> e.getValue().equals(have.get(e.getKey())));
-        if (same) return;
+        if (attrs == null || carries(own, attrs)) return;
         LOG.warning("node " + nodeName + "'s " + keys.backendType() + " annotations were changed or removed; publishing them again");
         publish(own, attrs);
     }

@@ -204,7 +204,7 @@ class KubeSubnetManagerTest {
 
     @Test
     void anUnreachableApiServerIsNamed() {
-        manager = new KubeSubnetManager(KubeClientsTestSupport.clientFor("http://127.0.0.1:1"), "node-a", CONF,
+        manager = new KubeSubnetManager(KubeClients.create(null, "http://127.0.0.1:1"), "node-a", CONF,
                 new NodeAnnotations(PREFIX));
         SubnetException e = assertThrows(SubnetException.class, () -> manager.acquire(MINE));
         assertTrue(e.getMessage().startsWith("Kubernetes API: GET node node-a: cannot reach the API server"), e.getMessage());

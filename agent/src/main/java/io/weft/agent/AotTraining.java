@@ -44,18 +44,19 @@ import java.util.jar.JarFile;
 import picocli.CommandLine;
 
 /**
- * The training run for weftd's AOT cache (the build and the node image make it; the launcher uses it): what a
+ * {@code weftd aot-training}, the training run for weftd's AOT cache (make-aot-cache runs it through the launcher,
+ * so the JVM options are the launcher's own; the build and the node image make the cache): what a
  * start-up does, without root and without touching the node — parse the command line and a config, write a lease
  * and subnet.env in a temporary directory, read the kernel's tables, bind a UDP socket on loopback through Netty's
  * epoll transport, serve and fetch /metrics, build the Kubernetes and etcd clients and read a Node. The JVM keeps
  * the classes this loads, linked, in the cache, so the next weftd starts without loading them from the jars (a
  * restart that carries no traffic until it is up takes ~0.7 s less here).
  */
-public final class AotTraining {
-    private AotTraining() {}
-
-    public static void main(String[] args) throws Exception {
-        System.setProperty("io.netty.jfr.enabled", "false");
+@CommandLine.Command(name = "aot-training", hidden = true,
+        description = "The training run for weftd's AOT cache (make-aot-cache runs it through the launcher).")
+public final class AotTraining implements java.util.concurrent.Callable<Integer> {
+    @Override
+    public Integer call() throws Exception {
         Path tmp = Files.createTempDirectory("weftd-aot-");
         try {
             run(tmp);
@@ -64,6 +65,7 @@ public final class AotTraining {
                 s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
         }
+        return 0;
     }
 
     private static void run(Path tmp) throws Exception {

@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
 @Command(name = "weftd", mixinStandardHelpOptions = true, version = "weftd 0.1.0",
         description = "weft node agent: leases this node's pod subnet and programs the VXLAN overlay.",
         subcommands = {io.weft.agent.lab.DemoCommand.class, io.weft.agent.lab.BenchCommand.class,
-                io.weft.agent.capture.CaptureCommand.class})
+                io.weft.agent.capture.CaptureCommand.class, AotTraining.class})
 public final class Main implements Callable<Integer> {
 
     static final Path DEFAULT_NET_CONF = Path.of("/etc/kube-flannel/net-conf.json");
@@ -64,7 +64,7 @@ public final class Main implements Callable<Integer> {
             description = "Prefix of the node annotations that carry leases (default: ${DEFAULT-VALUE}, flannel's).")
     String kubeAnnotationPrefix;
 
-    @Option(names = "--etcd-endpoints", description = "Keep leases in etcd at these comma-separated http:// URLs, laid out "
+    @Option(names = "--etcd-endpoints", description = "Keep leases in etcd at these comma-separated http:// or https:// URLs, laid out "
             + "as flannel's (config at <prefix>/config unless --net-config-path is given).")
     String etcdEndpoints;
 

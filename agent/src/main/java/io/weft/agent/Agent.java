@@ -6,10 +6,10 @@ import io.weft.agent.backend.hostgw.HostGwBackend;
 import io.weft.agent.backend.vxlan.VxlanBackend;
 import io.weft.agent.http.HealthServer;
 import io.weft.agent.http.Metrics;
-import io.weft.agent.ipmasq.IpMasq;
 import io.weft.agent.reconcile.Reconciler;
 import io.weft.agent.subnet.Lease;
 import io.weft.agent.subnet.SubnetManager;
+import io.weft.agent.traffic.TrafficRules;
 import io.weft.core.config.BackendConf;
 import io.weft.core.config.NetConf;
 import io.weft.core.config.SubnetEnv;
@@ -37,7 +37,8 @@ public final class Agent {
 
     /** What the command line says. */
     public record Settings(String iface, Ipv4Address publicIp, Path subnetFile, boolean ipMasq,
-                           String healthzIp, int healthzPort, Duration resync) {}
+                           String healthzIp, int healthzPort, Duration resync,
+                           Duration iptablesResync, boolean iptablesForwardRules, boolean ipMasqRandomFullyDisable) {}
 
     /** Builds the backend named by the config; a hook so the userspace datapath can be plugged in. */
     public interface BackendFactory {
@@ -101,10 +102,12 @@ public final class Agent {
             http = new HealthServer(settings.healthzIp(), settings.healthzPort(),
                     () -> System.nanoTime() - lastLoopNanos < Duration.ofSeconds(60).toNanos(), () -> ready, metrics);
         }
+        TrafficRules traffic = new TrafficRules(ns, conf.enableNFTables(), new TrafficRules.Options(settings.ipMasq(),
+                settings.iptablesForwardRules(), settings.ipMasqRandomFullyDisable(), settings.iptablesResync()));
         MacAddress previousMac = manager.leases().stream()
                 .filter(l -> l.attrs().publicIp().equals(publicIp)).map(l -> l.attrs().vtepMac())
                 .filter(m -> m != null).findFirst().orElse(null);
-        try (Backend backend = backends.create(ns, conf.backend(), underlay, publicIp, previousMac, metrics, http)) {
+        try (traffic; Backend backend = backends.create(ns, conf.backend(), underlay, publicIp, previousMac, metrics, http)) {
             LeaseRecord attrs = backend.prepare();
             Lease lease = manager.acquire(attrs);
             LOG.info("lease " + lease.subnet() + " (VtepMAC " + attrs.vtepMac() + "), expires " + lease.expiration());
@@ -115,7 +118,6 @@ public final class Agent {
             Reconciler reconciler = new Reconciler(ns, conf.network(), backend);
             SubnetEnv env = new SubnetEnv(conf.network(), lease.subnet(), backend.mtu(), settings.ipMasq());
             boolean envWritten = false;
-            boolean masqInstalled = false;
             while (running) {
                 lastLoopNanos = System.nanoTime();
                 try {
@@ -132,11 +134,7 @@ public final class Agent {
                     metrics.entriesRemoved.addAndGet(r.removed());
                     if (r.deviceRestored()) metrics.deviceRestores.incrementAndGet();
                     metrics.remoteLeases.set(leases.stream().filter(l -> !l.subnet().equals(env.subnet())).count());
-                    if (settings.ipMasq() && !masqInstalled) {
-                        new IpMasq(ns).install(conf.network(), lease.subnet());
-                        masqInstalled = true;
-                        LOG.info("masquerade rules installed in " + IpMasq.NAT_CHAIN + " and " + IpMasq.FWD_CHAIN);
-                    }
+                    traffic.ensure(conf.network(), lease.subnet());
                     if (!envWritten) {
                         env.writeAtomically(settings.subnetFile());
                         envWritten = true;

@@ -1,0 +1,100 @@
+package io.weft.agent.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.weft.agent.lab.LabCluster;
+import io.weft.core.iproute.IpRunner;
+import io.weft.core.net.Ipv4Cidr;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The traffic tests' view of a node's firewall, read with the real tools in its namespace, and flannel's rules
+ * written out as flanneld leaves them (pkg/trafficmngr/iptables/iptables.go {@code masqRules}, {@code forwardRules}).
+ */
+final class Firewall {
+    private Firewall() {}
+
+    static String run(String netns, String... cmd) {
+        List<String> c = new ArrayList<>(List.of("ip", "netns", "exec", netns));
+        c.addAll(List.of(cmd));
+        IpRunner.Result r = IpRunner.run(c, null);
+        assertEquals(0, r.exitCode(), String.join(" ", cmd) + ": " + r.stderr());
+        return r.stdout();
+    }
+
+    /** The lines of iptables-save that name a FLANNEL chain (declarations, jumps, rules), in order. */
+    static List<String> flannelLines(String netns) {
+        return run(netns, "iptables-save").lines().filter(l -> l.contains("FLANNEL")).toList();
+    }
+
+    /** What iptables-save shows on a node flanneld set up with --ip-masq (and its default forward rules). */
+    static List<String> flannelsLines(Ipv4Cidr network, Ipv4Cidr subnet, boolean masq, boolean forward, boolean randomFully) {
+        List<String> l = new ArrayList<>();
+        if (forward) {
+            l.add(":FLANNEL-FWD - [0:0]");
+            l.add("-A FORWARD -m comment --comment \"flanneld forward\" -j FLANNEL-FWD");
+            l.add("-A FLANNEL-FWD -s " + network + " -m comment --comment \"flanneld forward\" -j ACCEPT");
+            l.add("-A FLANNEL-FWD -d " + network + " -m comment --comment \"flanneld forward\" -j ACCEPT");
+        }
+        if (masq) {
+            String m = " -m comment --comment \"flanneld masq\" -j ";
+            String masquerade = randomFully ? "MASQUERADE --random-fully" : "MASQUERADE";
+            l.add(":FLANNEL-POSTRTG - [0:0]");
+            l.add("-A POSTROUTING -m comment --comment \"flanneld masq\" -j FLANNEL-POSTRTG");
+            l.add("-A FLANNEL-POSTRTG -m mark --mark 0x4000/0x4000" + m + "RETURN");
+            l.add("-A FLANNEL-POSTRTG -s " + subnet + " -d " + network + m + "RETURN");
+            l.add("-A FLANNEL-POSTRTG -s " + network + " -d " + subnet + m + "RETURN");
+            l.add("-A FLANNEL-POSTRTG ! -s " + network + " -d " + subnet + m + "RETURN");
+            l.add("-A FLANNEL-POSTRTG -s " + network + " ! -d 224.0.0.0/4" + m + masquerade);
+            l.add("-A FLANNEL-POSTRTG ! -s " + network + " -d " + network + m + masquerade);
+        }
+        return l;
+    }
+
+    /** flanneld's iptables-restore payload for those rules: what flannel's code feeds iptables-restore --noflush. */
+    static String flannelsRestore(Ipv4Cidr network, Ipv4Cidr subnet) {
+        StringBuilder s = new StringBuilder();
+        List<String> lines = flannelsLines(network, subnet, true, true, true);
+        s.append("*filter\n");
+        for (String l : lines.subList(0, 4)) s.append(l).append('\n');
+        s.append("COMMIT\n*nat\n");
+        for (String l : lines.subList(4, lines.size())) s.append(l).append('\n');
+        return s.append("COMMIT\n").toString();
+    }
+
+    /** {@code nft list table FAMILY NAME}, or empty when the node has no such table. */
+    static Optional<String> nftTable(String netns, String family, String name) {
+        IpRunner.Result r = IpRunner.run(List.of("ip", "netns", "exec", netns, "nft", "list", "table", family, name), null);
+        return r.exitCode() == 0 ? Optional.of(r.stdout()) : Optional.empty();
+    }
+
+    /** The policy Docker sets on every host it runs on. */
+    static void forwardPolicyDrop(LabCluster.Node n) {
+        run(n.netns(), "iptables", "-w", "-P", "FORWARD", "DROP");
+    }
+
+    /** Stops the node's agent and starts it again, returning once the new one reports ready. */
+    static void restart(LabCluster lab, LabCluster.Node n) throws Exception {
+        lab.stopAgent(n);
+        long from = Files.exists(n.log()) ? Files.size(n.log()) : 0;
+        lab.startAgent(n);
+        awaitLog(lab, n, from, "ready:");
+    }
+
+    static void awaitLog(LabCluster lab, LabCluster.Node n, long from, String text) throws InterruptedException {
+        Probe.await("\"" + text + "\" in node " + n.index() + "'s log", Duration.ofSeconds(60),
+                () -> lab.log(n).substring((int) from).contains(text));
+    }
+
+    static void awaitLines(String what, LabCluster.Node n, List<String> want) throws InterruptedException {
+        try {
+            Probe.await(what, Duration.ofSeconds(15), () -> flannelLines(n.netns()).equals(want));
+        } catch (AssertionError e) {
+            assertEquals(want, flannelLines(n.netns()), what);
+        }
+    }
+}

@@ -66,6 +66,57 @@ final class Firewall {
         return s.append("COMMIT\n").toString();
     }
 
+    /**
+     * The nft script that gives flanneld's nftables tables with --ip-masq: what flannel's nftables.go {@code Init},
+     * {@code SetupAndEnsureForwardRules} and {@code addMasqRules} hand knftables, rule for rule.
+     */
+    static String flannelsNftScript(Ipv4Cidr network, Ipv4Cidr subnet) {
+        String t = "ip flannel-ipv4";
+        return "add table " + t + " { comment \"rules for flannel-ipv4\" ; }\n"
+                + "add table ip6 flannel-ipv6 { comment \"rules for flannel-ipv6\" ; }\n"
+                + "add chain " + t + " forward { type filter hook forward priority 0 ; comment \"chain to accept flannel traffic\" ; }\n"
+                + "flush chain " + t + " forward\n"
+                + "add rule " + t + " forward ip saddr " + network + " accept\n"
+                + "add rule " + t + " forward ip daddr " + network + " accept\n"
+                + "add chain " + t + " postrtg { type nat hook postrouting priority 100 ; comment \"chain to manage traffic masquerading by flannel\" ; }\n"
+                + "flush chain " + t + " postrtg\n"
+                + "add rule " + t + " postrtg meta mark 0x4000 return\n"
+                + "add rule " + t + " postrtg ip saddr " + subnet + " ip daddr " + network + " return\n"
+                + "add rule " + t + " postrtg ip saddr " + network + " ip daddr " + subnet + " return\n"
+                + "add rule " + t + " postrtg ip saddr != " + subnet + " ip daddr " + network + " return\n"
+                + "add rule " + t + " postrtg ip saddr " + network + " ip daddr != 224.0.0.0/4 masquerade fully-random\n"
+                + "add rule " + t + " postrtg ip saddr != " + network + " ip daddr " + network + " masquerade fully-random\n";
+    }
+
+    /**
+     * {@code nft list table ip flannel-ipv4} on a weft node with --ip-masq: flannel's table, chains, hooks, priorities
+     * and comments, with the two masquerade rules weft writes as flannel's iptables manager does (the kube-proxy mark
+     * as a bit; outside traffic to this node's pods keeps its source).
+     */
+    static String weftsNftTable(Ipv4Cidr network, Ipv4Cidr subnet) {
+        return "table ip flannel-ipv4 {\n"
+                + "\tcomment \"rules for flannel-ipv4\"\n"
+                + "\tchain forward {\n"
+                + "\t\tcomment \"chain to accept flannel traffic\"\n"
+                + "\t\ttype filter hook forward priority filter; policy accept;\n"
+                + "\t\tip saddr " + network + " accept\n"
+                + "\t\tip daddr " + network + " accept\n"
+                + "\t}\n\n"
+                + "\tchain postrtg {\n"
+                + "\t\tcomment \"chain to manage traffic masquerading by flannel\"\n"
+                + "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+                + "\t\tmeta mark & 0x00004000 == 0x00004000 return\n"
+                + "\t\tip saddr " + subnet + " ip daddr " + network + " return\n"
+                + "\t\tip saddr " + network + " ip daddr " + subnet + " return\n"
+                + "\t\tip saddr != " + network + " ip daddr " + subnet + " return\n"
+                + "\t\tip saddr " + network + " ip daddr != 224.0.0.0/4 masquerade fully-random\n"
+                + "\t\tip saddr != " + network + " ip daddr " + network + " masquerade fully-random\n"
+                + "\t}\n"
+                + "}\n";
+    }
+
+    static final String FLANNELS_V6_TABLE = "table ip6 flannel-ipv6 {\n\tcomment \"rules for flannel-ipv6\"\n}\n";
+
     /** {@code nft list table FAMILY NAME}, or empty when the node has no such table. */
     static Optional<String> nftTable(String netns, String family, String name) {
         IpRunner.Result r = IpRunner.run(List.of("ip", "netns", "exec", netns, "nft", "list", "table", family, name), null);

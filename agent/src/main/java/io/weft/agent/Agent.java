@@ -137,13 +137,13 @@ public final class Agent {
                 + (conf.backend().isUserspace() ? " (userspace datapath)" : "") + ", iface " + underlay.iface()
                 + " " + underlay.address() + ", public IP " + publicIp + ", leases in " + manager);
 
+        TrafficRules traffic = new TrafficRules(ns, conf.enableNFTables(), new TrafficRules.Options(settings.ipMasq(),
+                settings.iptablesForwardRules(), settings.ipMasqRandomFullyDisable(), settings.iptablesResync()));
         HealthServer http = null;
         if (settings.healthzPort() > 0) {
             http = new HealthServer(settings.healthzIp(), settings.healthzPort(),
                     () -> System.nanoTime() - lastLoopNanos < Duration.ofSeconds(60).toNanos(), () -> ready, metrics);
         }
-        TrafficRules traffic = new TrafficRules(ns, conf.enableNFTables(), new TrafficRules.Options(settings.ipMasq(),
-                settings.iptablesForwardRules(), settings.ipMasqRandomFullyDisable(), settings.iptablesResync()));
         MacAddress previousMac = manager.leases().stream()
                 .filter(l -> l.attrs().publicIp().equals(publicIp)).map(l -> l.attrs().vtepMac())
                 .filter(m -> m != null).findFirst().orElse(null);

@@ -123,6 +123,24 @@ final class Firewall {
         return r.exitCode() == 0 ? Optional.of(r.stdout()) : Optional.empty();
     }
 
+    /** Two nodes running weftd, converged, with pod "a" on node 1 and pod "b" on node 2. */
+    record TwoNodes(LabCluster lab, LabCluster.Node n1, LabCluster.Pod a, LabCluster.Pod b) {}
+
+    static TwoNodes twoNodes(String prefix, String netConf, boolean forwardDrop, List<String> agentArgs) throws Exception {
+        Probe.requireRoot();
+        LabCluster lab = new LabCluster(prefix, 2, netConf);
+        try {
+            if (forwardDrop) for (LabCluster.Node n : lab.nodes()) forwardPolicyDrop(n);
+            lab.agentArgs(agentArgs);
+            for (LabCluster.Node n : lab.nodes()) lab.startAgent(n);
+            lab.awaitConverged(Duration.ofSeconds(60));
+            return new TwoNodes(lab, lab.node(1), lab.addPod(lab.node(1), "a"), lab.addPod(lab.node(2), "b"));
+        } catch (Exception | Error e) {
+            lab.close();
+            throw e;
+        }
+    }
+
     /** The policy Docker sets on every host it runs on. */
     static void forwardPolicyDrop(LabCluster.Node n) {
         run(n.netns(), "iptables", "-w", "-P", "FORWARD", "DROP");

@@ -18,7 +18,6 @@ import io.weft.core.net.Ipv4Cidr;
 import io.weft.core.net.MacAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -179,12 +178,7 @@ class FlannelMigrationTest {
     }
 
     private String etcdctl(String... args) {
-        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", lab.underlayNetns(), "etcdctl", "--endpoints",
-                etcd.url().toString()));
-        cmd.addAll(List.of(args));
-        IpRunner.Result r = IpRunner.run(cmd, null);
-        assertEquals(0, r.exitCode(), "etcdctl " + String.join(" ", args) + ": " + r.stderr());
-        return r.stdout();
+        return etcd.etcdctl(lab.underlayNetns(), args);
     }
 
     private static void sh(String netns, String... cmd) {

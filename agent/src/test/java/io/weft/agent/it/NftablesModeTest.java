@@ -35,14 +35,11 @@ class NftablesModeTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Probe.requireRoot();
-        lab = new LabCluster("wt-nft", 2, NFT);
-        lab.agentArgs(List.of("--ip-masq", "--iptables-resync", "1"));
-        for (LabCluster.Node n : lab.nodes()) lab.startAgent(n);
-        lab.awaitConverged(Duration.ofSeconds(60));
-        n1 = lab.node(1);
-        a = lab.addPod(n1, "a");
-        b = lab.addPod(lab.node(2), "b");
+        Firewall.TwoNodes t = Firewall.twoNodes("wt-nft", NFT, false, List.of("--ip-masq", "--iptables-resync", "1"));
+        lab = t.lab();
+        n1 = t.n1();
+        a = t.a();
+        b = t.b();
     }
 
     @AfterAll

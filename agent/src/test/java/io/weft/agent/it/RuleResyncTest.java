@@ -8,7 +8,6 @@ import io.weft.agent.lab.LabCluster;
 import io.weft.core.config.SubnetEnv;
 import io.weft.core.net.Ipv4Cidr;
 import java.nio.file.Files;
-import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,15 +33,12 @@ class RuleResyncTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Probe.requireRoot();
-        lab = new LabCluster("wt-resync", 2, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}");
-        for (LabCluster.Node n : lab.nodes()) Firewall.forwardPolicyDrop(n);
-        lab.agentArgs(List.of("--ip-masq", "--iptables-resync", "1"));
-        for (LabCluster.Node n : lab.nodes()) lab.startAgent(n);
-        lab.awaitConverged(Duration.ofSeconds(60));
-        n1 = lab.node(1);
-        a = lab.addPod(n1, "a");
-        b = lab.addPod(lab.node(2), "b");
+        Firewall.TwoNodes t = Firewall.twoNodes("wt-resync", "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}",
+                true, List.of("--ip-masq", "--iptables-resync", "1"));
+        lab = t.lab();
+        n1 = t.n1();
+        a = t.a();
+        b = t.b();
     }
 
     @AfterAll

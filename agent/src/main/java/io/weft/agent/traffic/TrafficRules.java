@@ -118,9 +118,17 @@ public final class TrafficRules implements AutoCloseable {
         lastFailure = message;
     }
 
-    /** Stops the periodic check; the rules stay. */
+    /**
+     * Stops the periodic check, letting one under way finish (a half-fed iptables-restore would apply nothing
+     * anyway); the rules stay.
+     */
     @Override
     public void close() {
-        timer.shutdownNow();
+        timer.shutdown();
+        try {
+            timer.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

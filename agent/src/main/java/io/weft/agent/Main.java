@@ -91,6 +91,17 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--ip-masq", description = "Install flannel's masquerade rules for traffic leaving the cluster network.")
     boolean ipMasq;
 
+    @Option(names = "--ip-masq-fully-random-disable", description = "Masquerade without --random-fully (flanneld's flag).")
+    boolean ipMasqRandomFullyDisable;
+
+    @Option(names = "--iptables-forward-rules", arity = "0..1", defaultValue = "true", fallbackValue = "true",
+            description = "Accept pod traffic in FORWARD (flannel's FLANNEL-FWD chain), also without --ip-masq (default: ${DEFAULT-VALUE}).")
+    boolean iptablesForwardRules;
+
+    @Option(names = "--iptables-resync", defaultValue = "5", converter = DurationConverter.class,
+            description = "How often the iptables or nftables rules are checked and repaired; seconds, as flanneld's, or 500ms, 1m (default: ${DEFAULT-VALUE}).")
+    Duration iptablesResync;
+
     @Option(names = "--healthz-ip", defaultValue = "0.0.0.0", description = "Address for /healthz, /readyz and /metrics (default: ${DEFAULT-VALUE}).")
     String healthzIp;
 
@@ -159,7 +170,7 @@ public final class Main implements Callable<Integer> {
             return 1;
         }
         Agent.Settings s = new Agent.Settings(iface, publicIp == null ? null : parseIp(publicIp), subnetFile, ipMasq,
-                healthzIp, healthzPort, resync, debug);
+                healthzIp, healthzPort, resync, debug, iptablesResync, iptablesForwardRules, ipMasqRandomFullyDisable);
         Agent agent = new Agent(s, manager, Agent::defaultBackend);
         Thread hook = new Thread(agent::stop, "weftd-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

@@ -64,7 +64,7 @@ public final class StatusText {
         if (s.problems().isEmpty()) {
             row(b, "problems", "none");
         } else {
-            row(b, "problems", "");
+            b.append("problems\n");
             for (String p : s.problems()) b.append("  - ").append(p).append('\n');
         }
         List<NodeStatus.LogLine> errors = s.errors();

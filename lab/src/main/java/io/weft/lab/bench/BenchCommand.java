@@ -26,7 +26,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code weftd bench}: the numbers in the README. Throughput and RTT pod to pod across two namespace nodes
+ * {@code weft-lab bench}: the numbers in the README. Throughput and RTT pod to pod across two namespace nodes
  * through weft's kernel VXLAN backend, the same devices made by hand, and host-gw, in one run; and how fast
  * one agent programs (and removes) a thousand peers.
  */
@@ -47,12 +47,12 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (!DemoCommand.isRoot()) {
-            System.err.println("weftd bench: must run as root (network namespaces)");
+            System.err.println("weft-lab bench: must run as root (network namespaces)");
             return 1;
         }
         LabCluster.cleanup(PREFIX);
         if (!DemoCommand.onPath("iperf3") && !"convergence".equals(only)) {
-            System.err.println("weftd bench: iperf3 is not installed (apt-get install iperf3)");
+            System.err.println("weft-lab bench: iperf3 is not installed (apt-get install iperf3)");
             return 1;
         }
         if (only == null || only.equals("throughput")) throughput();

@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code weftd demo}: a whole cluster in network namespaces on this machine, pinged end to end, then removed. */
+/** {@code weft-lab demo} (run-demo.sh): a whole cluster in network namespaces on this machine, pinged end to end, then removed. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Build an N-node weft cluster in network namespaces, ping every pod pair across nodes, measure, clean up.")
 public final class DemoCommand implements Callable<Integer> {
@@ -52,7 +52,7 @@ public final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (!isRoot()) {
-            System.err.println("weftd demo: must run as root: it creates network namespaces, veths and VXLAN devices");
+            System.err.println("weft-lab demo: must run as root: it creates network namespaces, veths and VXLAN devices");
             return 1;
         }
         if (cleanupOnly) {
@@ -63,12 +63,12 @@ public final class DemoCommand implements Callable<Integer> {
         }
         List<String> left = LabCluster.leftovers(PREFIX);
         if (!left.isEmpty()) {
-            System.err.println("weftd demo: an earlier demo left namespaces behind (" + String.join(", ", left)
-                    + "); remove them with: weftd demo --cleanup");
+            System.err.println("weft-lab demo: an earlier demo left namespaces behind (" + String.join(", ", left)
+                    + "); remove them with: run-demo.sh --cleanup");
             return 1;
         }
         if (nodeCount < 2 || nodeCount > 20) {
-            System.err.println("weftd demo: --nodes must be between 2 and 20");
+            System.err.println("weft-lab demo: --nodes must be between 2 and 20");
             return 1;
         }
         String netConf = switch (backend) {
@@ -78,12 +78,12 @@ public final class DemoCommand implements Callable<Integer> {
             default -> null;
         };
         if (netConf == null) {
-            System.err.println("weftd demo: --backend must be vxlan, host-gw or userspace");
+            System.err.println("weft-lab demo: --backend must be vxlan, host-gw or userspace");
             return 1;
         }
 
         if (!store.equals("dir") && !store.equals("etcd")) {
-            System.err.println("weftd demo: --store must be dir or etcd");
+            System.err.println("weft-lab demo: --store must be dir or etcd");
             return 1;
         }
 

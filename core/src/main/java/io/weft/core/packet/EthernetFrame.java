@@ -1,4 +1,4 @@
-package io.weft.core.vxlan;
+package io.weft.core.packet;
 
 import io.netty.buffer.ByteBuf;
 

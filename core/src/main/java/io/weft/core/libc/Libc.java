@@ -1,4 +1,4 @@
-package io.weft.core.tap;
+package io.weft.core.libc;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -19,7 +19,7 @@ import java.lang.invoke.VarHandle;
  * buffer's memory address goes straight to the kernel with no segment object per call; setup calls capture
  * errno so that their failures can be explained.
  */
-public final class NativeIo {
+public final class Libc {
     private static final Linker LINKER = Linker.nativeLinker();
     private static final StructLayout STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO =
@@ -49,7 +49,7 @@ public final class NativeIo {
     public static final int ENOENT = 2;
     public static final short POLLIN = 1;
 
-    private NativeIo() {}
+    private Libc() {}
 
     private static MethodHandle h(String name, FunctionDescriptor fd, Linker.Option... options) {
         MemorySegment addr = LINKER.defaultLookup().find(name)

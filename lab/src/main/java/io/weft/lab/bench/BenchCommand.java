@@ -13,7 +13,7 @@ import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.Ipv4Cidr;
 import io.weft.core.net.MacAddress;
 import io.weft.lab.cluster.LabCluster;
-import io.weft.lab.demo.DemoCommand;
+import io.weft.lab.netns.NetnsLab;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -46,12 +46,12 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!DemoCommand.isRoot()) {
+        if (!NetnsLab.isRoot()) {
             System.err.println("weft-lab bench: must run as root (network namespaces)");
             return 1;
         }
-        LabCluster.cleanup(PREFIX);
-        if (!DemoCommand.onPath("iperf3") && !"convergence".equals(only)) {
+        NetnsLab.cleanup(PREFIX);
+        if (!NetnsLab.onPath("iperf3") && !"convergence".equals(only)) {
             System.err.println("weft-lab bench: iperf3 is not installed (apt-get install iperf3)");
             return 1;
         }
@@ -106,7 +106,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     private Path2 setUp(List<LabCluster> labs, String name, String tag, String netConf, boolean byHand) throws Exception {
         System.out.println("setting up " + name + " ...");
-        LabCluster lab = new LabCluster(PREFIX + "-" + tag, 2, netConf != null ? netConf : "{\"Network\":\"10.244.0.0/16\"}");
+        LabCluster lab = new LabCluster(NetnsLab.named(PREFIX + "-" + tag), 2, netConf != null ? netConf : "{\"Network\":\"10.244.0.0/16\"}");
         labs.add(lab);
         if (byHand) {
             handMadeVxlan(lab);
@@ -145,7 +145,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     private void convergence() throws Exception {
         System.out.println("measuring convergence: " + peers + " remote leases appear, then go ...");
-        try (LabCluster lab = new LabCluster(PREFIX, 1, "{\"Network\":\"10.0.0.0/8\",\"Backend\":{\"Type\":\"vxlan\"}}")) {
+        try (LabCluster lab = new LabCluster(NetnsLab.named(PREFIX), 1, "{\"Network\":\"10.0.0.0/8\",\"Backend\":{\"Type\":\"vxlan\"}}")) {
             LabCluster.Node n = lab.node(1);
             lab.startAgent(n);
             SubnetEnv env = lab.awaitSubnetEnv(n, Duration.ofSeconds(60));

@@ -2,17 +2,18 @@ package io.weft.lab.cluster;
 
 import io.weft.core.config.SubnetEnv;
 import io.weft.core.iproute.Addr;
-import io.weft.core.iproute.IpBatch;
 import io.weft.core.iproute.IpReader;
-import io.weft.core.iproute.IpRunner;
-import io.weft.core.iproute.Link;
 import io.weft.core.iproute.Netns;
 import io.weft.core.iproute.RouteEntry;
 import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.Ipv4Cidr;
+import io.weft.lab.cni.PluginRunner;
+import io.weft.lab.jvm.ChildJvm;
+import io.weft.lab.netns.NetnsLab;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -20,6 +21,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -48,12 +51,11 @@ public final class LabCluster implements AutoCloseable {
     /** A pod: its namespace, address and the node it lives on. */
     public record Pod(String name, String netns, Ipv4Address ip, Node node) {}
 
-    private final String prefix;
+    private final NetnsLab ns;
     private final Path work;
     private final Path leaseDir;
     private final Path netConf;
     private final List<Node> nodes = new ArrayList<>();
-    private final List<String> namespaces = new ArrayList<>();
     private final Map<Integer, Process> agents = new ConcurrentHashMap<>();
     private final List<Pod> pods = new ArrayList<>();
     private List<String> extraAgentArgs = List.of();
@@ -61,57 +63,43 @@ public final class LabCluster implements AutoCloseable {
     private String etcdUrl; // agents keep leases in etcd there, config included
 
     /**
-     * @param prefix  names every namespace, e.g. "wdemo" gives wdemo-ul, wdemo-n1, wdemo-n1-pod1
+     * A cluster in namespaces {@code <tag>-<random>-ul}, {@code -n1}, {@code -n1-<pod>}, ... (a test's).
+     *
      * @param netConf the net-conf.json every node uses
      */
-    public LabCluster(String prefix, int nodeCount, String netConf) throws IOException {
-        this.prefix = prefix;
-        this.work = Files.createTempDirectory(prefix + "-");
-        this.leaseDir = work.resolve("leases");
-        this.netConf = work.resolve("net-conf.json");
-        Files.writeString(netConf(), netConf);
+    public LabCluster(String tag, int nodeCount, String netConf) throws IOException {
+        this(new NetnsLab(tag), nodeCount, netConf);
+    }
+
+    /** A cluster in {@code ns}'s namespaces, e.g. {@code NetnsLab.named("wdemo")} gives wdemo-ul, wdemo-n1, wdemo-n1-pod1. */
+    public LabCluster(NetnsLab ns, int nodeCount, String netConf) throws IOException {
+        this.ns = ns;
         boolean ok = false;
         try {
-            String ul = addNetns(prefix + "-ul");
-            run(Netns.named(ul), Link.addBridge("br0"), Link.up("br0"));
+            this.work = Files.createTempDirectory(ns.prefix() + "-");
+            this.leaseDir = work.resolve("leases");
+            this.netConf = work.resolve("net-conf.json");
+            Files.writeString(netConf(), netConf);
+            List<String> made = ns.nodes(nodeCount);
             for (int i = 1; i <= nodeCount; i++) {
-                String ns = addNetns(prefix + "-n" + i);
-                sh("ip", "link", "add", "eth0", "netns", ns, "type", "veth", "peer", "name", "p" + i, "netns", ul);
-                run(Netns.named(ul), Link.master("p" + i, "br0"), Link.up("p" + i));
-                Ipv4Address ip = Ipv4Address.parse("172.31.0." + i);
-                run(Netns.named(ns), Addr.add("eth0", ip, 24), Link.up("eth0"));
-                sh("ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
                 Path dir = work.resolve("node" + i);
                 Files.createDirectories(dir);
-                nodes.add(new Node(i, ns, ip, dir));
+                nodes.add(new Node(i, made.get(i - 1), Ipv4Address.parse(NetnsLab.nodeIp(i)), dir));
             }
             ok = true;
         } finally {
-            if (!ok) close();
+            if (!ok) ns.close();
         }
     }
 
-    /** Namespaces left by an earlier run with this prefix (a crashed demo, say). */
-    public static List<String> leftovers(String prefix) {
-        String out = IpRunner.run(List.of("ip", "netns", "list"), null).stdout();
-        return out.lines().map(l -> l.split("\\s+")[0]).filter(n -> n.startsWith(prefix + "-")).toList();
+    /** The namespaces the cluster lives in. */
+    public NetnsLab netns() {
+        return ns;
     }
 
-    /** Removes namespaces left by an earlier run with this prefix, killing what still runs in them. */
-    public static void cleanup(String prefix) {
-        List<String> left = new ArrayList<>(leftovers(prefix));
-        left.sort(Comparator.reverseOrder());
-        for (String ns : left) killAll(ns);
-        for (String ns : left) IpRunner.run(List.of("ip", "netns", "del", ns), null);
-    }
-
-    /**
-     * Turns off TX checksum offload on every node's eth0. A veth hands a packet with a half-done checksum to
-     * its peer as it is, which a real wire never does; a userspace VXLAN node reading the underlay with a
-     * plain UDP socket would then see inner packets with unfinished checksums.
-     */
+    /** See {@link NetnsLab#softwareChecksums()}: for a userspace VXLAN node on a veth underlay. */
     public void softwareChecksums() {
-        for (Node n : nodes) sh("ip", "netns", "exec", n.netns(), "ethtool", "-K", "eth0", "tx", "off");
+        ns.softwareChecksums();
     }
 
     /**
@@ -129,12 +117,12 @@ public final class LabCluster implements AutoCloseable {
 
     /** The underlay bridge's namespace, where a shared service (an API server) can listen on {@link #UNDERLAY_SERVICE_IP}. */
     public String underlayNetns() {
-        return prefix + "-ul";
+        return ns.underlay();
     }
 
     /** Gives the underlay bridge an address, so that something in {@link #underlayNetns()} serves every node. */
     public Ipv4Address addUnderlayService() {
-        run(Netns.named(underlayNetns()), Addr.add("br0", UNDERLAY_SERVICE_IP, 24));
+        NetnsLab.ip(underlayNetns(), Addr.add("br0", UNDERLAY_SERVICE_IP, 24));
         return UNDERLAY_SERVICE_IP;
     }
 
@@ -179,25 +167,21 @@ public final class LabCluster implements AutoCloseable {
 
     /** The same with another net-conf.json, e.g. a broken one. */
     public List<String> agentCommand(Node n, Path netConfFile) {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        // A class-data archive per node, written when its first agent exits and used by the ones after: a restarted
-        // agent then starts as a production one does from the launcher's AOT cache, instead of paying a cold start
-        // that production does not pay (~0.4 s of a restart here).
-        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", n.netns(), java));
-        cmd.addAll(LaunchClasspath.javaArgs(n.dir().resolve("weftd.jsa")));
-        cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx256m", "io.weft.agent.Main",
-                "--iface", "eth0"));
+        List<String> args = new ArrayList<>(List.of("--iface", "eth0"));
         if (kubeApiUrl != null) {
-            cmd.addAll(List.of("--kube-subnet-mgr", "--kube-api-url", kubeApiUrl));
+            args.addAll(List.of("--kube-subnet-mgr", "--kube-api-url", kubeApiUrl));
         } else if (etcdUrl != null) {
-            cmd.addAll(List.of("--etcd-endpoints", etcdUrl));
+            args.addAll(List.of("--etcd-endpoints", etcdUrl));
         } else {
-            cmd.addAll(List.of("--lease-dir", leaseDir.toString()));
+            args.addAll(List.of("--lease-dir", leaseDir.toString()));
         }
-        if (etcdUrl == null) cmd.addAll(List.of("--net-config-path", netConfFile.toString()));
-        cmd.addAll(List.of("--subnet-file", n.subnetFile().toString(), "--resync-interval", "1s"));
-        cmd.addAll(extraAgentArgs);
-        return cmd;
+        if (etcdUrl == null) args.addAll(List.of("--net-config-path", netConfFile.toString()));
+        args.addAll(List.of("--subnet-file", n.subnetFile().toString(), "--resync-interval", "1s"));
+        args.addAll(extraAgentArgs);
+        // A class-data archive per node: a restarted agent then starts as a production one does from the launcher's
+        // AOT cache, instead of paying a cold start that production does not pay (~0.4 s of a restart here).
+        return ChildJvm.command(n.netns(), n.dir().resolve("weftd.jsa"),
+                List.of("--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx256m"), "io.weft.agent.Main", args);
     }
 
     public Process startAgent(Node n) throws IOException {
@@ -271,116 +255,49 @@ public final class LabCluster implements AutoCloseable {
     }
 
     /**
-     * Plugs a pod into the node's cni0 the way a bridge CNI plugin does: bridge with the gateway address from
-     * subnet.env, a veth pair, the pod's end as eth0 with the next free address and a default route.
+     * Plugs a pod into the node's cni0 the way a bridge CNI plugin does ({@link NetnsLab#pod}): the gateway address
+     * and MTU from subnet.env, the next free address.
      */
     public Pod addPod(Node n, String name) throws IOException {
         SubnetEnv env = SubnetEnv.read(n.subnetFile());
-        Netns node = n.ns();
-        if (new IpReader(node).link("cni0").isEmpty()) {
-            run(node, Link.addBridge("cni0"), Link.mtu("cni0", env.mtu()),
-                    Addr.add("cni0", env.subnet().firstHost(), env.subnet().prefix()), Link.up("cni0"));
-        }
         long onNode = pods.stream().filter(p -> p.node().equals(n)).count();
         Ipv4Address ip = env.subnet().firstHost().plus(1 + onNode);
-        String podNs = addNetns(n.netns() + "-" + name);
-        String hostSide = "veth" + name;
-        run(node, Link.addVeth(hostSide, "ceth0"), Link.moveTo("ceth0", Netns.named(podNs)),
-                Link.mtu(hostSide, env.mtu()), Link.master(hostSide, "cni0"), Link.up(hostSide));
-        run(Netns.named(podNs), Link.rename("ceth0", "eth0"), Link.mtu("eth0", env.mtu()),
-                Addr.add("eth0", ip, env.subnet().prefix()), Link.up("eth0"),
-                RouteEntry.via(Ipv4Cidr.parse("0.0.0.0/0"), env.subnet().firstHost(), "eth0").add());
+        String podNs = ns.pod(n.netns(), "n" + n.index() + "-" + name, "veth" + name, env.subnet().firstHost(),
+                env.subnet().prefix(), ip, env.mtu());
         Pod pod = new Pod(name, podNs, ip, n);
         pods.add(pod);
         return pod;
     }
 
     /**
-     * Makes a pod the way kubelet/containerd do: an empty namespace, then the {@code weft} CNI plugin run in
-     * the node's namespace with CNI_* variables and the network config on stdin. Returns the pod with the
-     * address the plugin's result gives.
+     * Makes a pod the way kubelet/containerd do: an empty namespace, then the {@code weft} CNI plugin run in the
+     * node's namespace ({@link PluginRunner}) with the network config on stdin. Returns the pod with the address the
+     * plugin's result gives.
      */
     public Pod addPodWithCni(Node n, String name, Path plugin) throws IOException {
-        String podNs = addNetns(n.netns() + "-" + name);
+        String podNs = ns.netns("n" + n.index() + "-" + name);
         String conf = "{\"cniVersion\":\"1.0.0\",\"name\":\"weft\",\"type\":\"weft\",\"subnetFile\":\""
                 + n.subnetFile() + "\",\"dataDir\":\"" + n.dir().resolve("ipam") + "\",\"isDefaultGateway\":true}";
-        ProcessBuilder pb = new ProcessBuilder("ip", "netns", "exec", n.netns(), plugin.toString());
-        var env = pb.environment();
-        env.put("CNI_COMMAND", "ADD");
-        env.put("CNI_CONTAINERID", podNs);
-        env.put("CNI_NETNS", "/var/run/netns/" + podNs);
-        env.put("CNI_IFNAME", "eth0");
+        Map<String, String> env = PluginRunner.env("ADD", podNs, podNs, "eth0");
         env.put("CNI_PATH", plugin.getParent().toString());
-        pb.redirectError(ProcessBuilder.Redirect.appendTo(n.dir().resolve("cni.log").toFile()));
-        Process p = pb.start();
-        try (var in = p.getOutputStream()) {
-            in.write(conf.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        }
-        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        int code;
-        try {
-            code = p.waitFor();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while the CNI plugin ran", e);
-        }
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"address\"\\s*:\\s*\"([0-9.]+)/").matcher(out);
-        if (code != 0 || !m.find()) {
-            throw new IllegalStateException("CNI ADD for " + name + " on node " + n.index() + " failed (exit " + code + "): " + out);
+        PluginRunner.Out out = new PluginRunner(n.netns()).call(plugin, env, conf);
+        Files.writeString(n.dir().resolve("cni.log"), out.stderr(), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        Matcher m = Pattern.compile("\"address\"\\s*:\\s*\"([0-9.]+)/").matcher(out.stdout());
+        if (out.exit() != 0 || !m.find()) {
+            throw new IllegalStateException("CNI ADD for " + name + " on node " + n.index() + " failed (exit " + out.exit() + "): "
+                    + out.stdout() + out.stderr());
         }
         Pod pod = new Pod(name, podNs, Ipv4Address.parse(m.group(1)), n);
         pods.add(pod);
         return pod;
     }
 
-    /** Where the built {@code weft} CNI plugin is: -Dweft.cni.plugin, else beside this build tree, else /opt/cni/bin. */
-    public static java.util.Optional<Path> findCniPlugin() {
-        List<Path> candidates = new ArrayList<>();
-        String prop = System.getProperty("weft.cni.plugin");
-        if (prop != null) candidates.add(Path.of(prop));
-        String home = System.getProperty("weft.home");
-        if (home != null) candidates.add(Path.of(home).resolve("../../cni-plugin/target/weft"));
-        Path cwd = Path.of("").toAbsolutePath();
-        candidates.add(cwd.resolve("cni-plugin/target/weft"));
-        candidates.add(cwd.resolve("../cni-plugin/target/weft"));
-        candidates.add(Path.of("/opt/cni/bin/weft"));
-        return candidates.stream().map(Path::normalize).filter(Files::isExecutable).findFirst();
-    }
-
     /** Registers a pod made elsewhere (by the CNI plugin) so that close() removes its namespace. */
     public Pod adoptPod(Node n, String name, String podNs, Ipv4Address ip) {
-        namespaces.add(podNs);
+        ns.adopt(podNs);
         Pod pod = new Pod(name, podNs, ip, n);
         pods.add(pod);
         return pod;
-    }
-
-    public String addNetns(String name) {
-        sh("ip", "netns", "add", name);
-        namespaces.add(name);
-        sh("ip", "-n", name, "link", "set", "lo", "up");
-        return name;
-    }
-
-    private static void run(Netns ns, io.weft.core.iproute.IpOp... ops) {
-        IpBatch b = new IpBatch();
-        for (var op : ops) b.add(op);
-        b.apply(ns);
-    }
-
-    public static String sh(String... cmd) {
-        IpRunner.Result r = IpRunner.run(List.of(cmd), null);
-        if (r.exitCode() != 0) {
-            throw new IllegalStateException(String.join(" ", cmd) + " exited " + r.exitCode() + ": " + r.stderr().strip());
-        }
-        return r.stdout();
-    }
-
-    private static void killAll(String ns) {
-        String pids = IpRunner.run(List.of("ip", "netns", "pids", ns), null).stdout();
-        for (String pid : pids.split("\\s+")) {
-            if (!pid.isBlank()) IpRunner.run(List.of("kill", "-9", pid), null);
-        }
     }
 
     @Override
@@ -392,11 +309,7 @@ public final class LabCluster implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        List<String> all = new ArrayList<>(namespaces);
-        all.sort(Comparator.reverseOrder());
-        for (String ns : all) killAll(ns);
-        for (String ns : all) IpRunner.run(List.of("ip", "netns", "del", ns), null);
-        namespaces.clear();
+        ns.close();
         try (Stream<Path> s = Files.walk(work)) {
             s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException e) {

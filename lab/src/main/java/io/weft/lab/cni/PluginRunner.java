@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -18,7 +19,8 @@ import java.util.concurrent.TimeUnit;
  * bridge and host veths land there and never in the machine's own namespace.
  */
 public final class PluginRunner {
-    public static final Path WEFT = Path.of(System.getProperty("weft.plugin", "target/weft")).toAbsolutePath();
+    /** The built plugin the tests run (see {@link #find()}). */
+    public static final Path WEFT = find().orElseGet(() -> Path.of(System.getProperty("weft.plugin", "cni-plugin/target/weft")).toAbsolutePath());
     public static final Path REF_DIR = Path.of("/usr/lib/cni");
 
     public record Out(int exit, String stdout, String stderr) {
@@ -46,6 +48,26 @@ public final class PluginRunner {
 
     public PluginRunner(String nodeNs) {
         this.nodeNs = nodeNs;
+    }
+
+    /**
+     * Where the built {@code weft} plugin is: -Dweft.plugin (the lab's tests set it to the build's), else beside this
+     * build tree (the lab launcher's weft.home, or the working directory), else /opt/cni/bin.
+     */
+    public static Optional<Path> find() {
+        List<Path> candidates = new ArrayList<>();
+        String prop = System.getProperty("weft.plugin");
+        if (prop != null) {
+            candidates.add(Path.of(prop));
+        } else {
+            String home = System.getProperty("weft.home");
+            if (home != null) candidates.add(Path.of(home).resolve("../../cni-plugin/target/weft"));
+            Path cwd = Path.of("").toAbsolutePath();
+            candidates.add(cwd.resolve("cni-plugin/target/weft"));
+            candidates.add(cwd.resolve("../cni-plugin/target/weft"));
+            candidates.add(Path.of("/opt/cni/bin/weft"));
+        }
+        return candidates.stream().map(p -> p.toAbsolutePath().normalize()).filter(Files::isExecutable).findFirst();
     }
 
     public static void requireBuilt() {

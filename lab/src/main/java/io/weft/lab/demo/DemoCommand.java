@@ -6,8 +6,9 @@ import io.weft.core.iproute.IpRunner;
 import io.weft.core.iproute.LinkInfo;
 import io.weft.lab.bench.Measure;
 import io.weft.lab.cluster.LabCluster;
+import io.weft.lab.cni.PluginRunner;
 import io.weft.lab.etcd.LabEtcd;
-import java.nio.file.Files;
+import io.weft.lab.netns.NetnsLab;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,17 +52,17 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!isRoot()) {
+        if (!NetnsLab.isRoot()) {
             System.err.println("weft-lab demo: must run as root: it creates network namespaces, veths and VXLAN devices");
             return 1;
         }
         if (cleanupOnly) {
-            List<String> left = LabCluster.leftovers(PREFIX);
-            LabCluster.cleanup(PREFIX);
+            List<String> left = NetnsLab.leftovers(PREFIX);
+            NetnsLab.cleanup(PREFIX);
             System.out.println("removed " + left.size() + " namespaces left by an earlier demo");
             return 0;
         }
-        List<String> left = LabCluster.leftovers(PREFIX);
+        List<String> left = NetnsLab.leftovers(PREFIX);
         if (!left.isEmpty()) {
             System.err.println("weft-lab demo: an earlier demo left namespaces behind (" + String.join(", ", left)
                     + "); remove them with: run-demo.sh --cleanup");
@@ -90,7 +91,7 @@ public final class DemoCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         step(1, "creating " + nodeCount + " nodes (network namespaces " + PREFIX + "-n1.." + PREFIX + "-n" + nodeCount
                 + " on an underlay bridge, 172.31.0.0/24)");
-        try (LabCluster lab = new LabCluster(PREFIX, nodeCount, netConf)) {
+        try (LabCluster lab = new LabCluster(NetnsLab.named(PREFIX), nodeCount, netConf)) {
             if (backend.equals("userspace")) lab.softwareChecksums();
             Thread hook = new Thread(() -> {
                 System.err.println("\ninterrupted: removing the demo cluster");
@@ -131,7 +132,7 @@ public final class DemoCommand implements Callable<Integer> {
         }
         System.out.println();
 
-        java.util.Optional<Path> plugin = LabCluster.findCniPlugin();
+        java.util.Optional<Path> plugin = PluginRunner.find();
         step(4, "creating " + podsPerNode + " pods per node " + plugin.map(p -> "with the weft CNI plugin (" + p + ")")
                 .orElse("by hand (the weft CNI plugin is not built: mvn -DskipTests package)"));
         for (LabCluster.Node n : lab.nodes()) {
@@ -168,7 +169,7 @@ public final class DemoCommand implements Callable<Integer> {
 
         if (noIperf) {
             step(6, "iperf3 skipped (--no-iperf)");
-        } else if (!onPath("iperf3")) {
+        } else if (!NetnsLab.onPath("iperf3")) {
             step(6, "iperf3 is not installed: throughput skipped (apt-get install iperf3)");
         } else {
             LabCluster.Pod server = pods.getFirst();
@@ -193,32 +194,13 @@ public final class DemoCommand implements Callable<Integer> {
         return m.find() ? "ok, rtt " + m.group(1) + "/" + m.group(2) + "/" + m.group(3) + " ms (min/avg/max of 3)" : "ok";
     }
 
-    public static boolean onPath(String tool) {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
-            if (Files.isExecutable(Path.of(dir, tool))) return true;
-        }
-        return false;
-    }
-
-    public static boolean isRootUser() {
-        return isRoot();
-    }
-
-    public static boolean isRoot() {
-        try {
-            return Files.readString(Path.of("/proc/self/status")).lines().anyMatch(l -> l.matches("Uid:\\s+0\\s.*"));
-        } catch (Exception e) {
-            return false;
-        }
-    }
-
     /** etcd on the underlay bridge (172.31.0.250), the network config stored at flannel's key, agents pointed at it. */
     private static LabEtcd startEtcd(LabCluster lab, String netConf) throws Exception {
         String ip = lab.addUnderlayService().toString();
         LabEtcd etcd = LabEtcd.start(lab.underlayNetns(), ip, 2379, 2380);
         // the demo's own process is outside the namespace: store the config through etcdctl inside it
         String key = io.weft.agent.subnet.etcd.EtcdSubnetManager.DEFAULT_PREFIX + "/config";
-        LabCluster.sh("ip", "netns", "exec", lab.underlayNetns(), "etcdctl", "--endpoints", etcd.url().toString(),
+        NetnsLab.exec(lab.underlayNetns(), "etcdctl", "--endpoints", etcd.url().toString(),
                 "put", key, netConf);
         lab.useEtcd(etcd.url().toString());
         System.out.println("  etcd " + etcd.url() + " in " + lab.underlayNetns() + ", config at " + key);

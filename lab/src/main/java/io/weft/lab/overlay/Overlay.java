@@ -12,14 +12,11 @@ import io.weft.core.iproute.Addr;
 import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.Ipv4Cidr;
 import io.weft.core.net.MacAddress;
-import io.weft.lab.cluster.LaunchClasspath;
+import io.weft.lab.jvm.ChildJvm;
 import io.weft.lab.netns.NetnsLab;
 import io.weft.lab.traffic.TrafficTool;
 import io.weft.lab.userspace.UserspaceNode;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -59,28 +56,14 @@ public final class Overlay implements AutoCloseable {
      *                    when the sending end has no TSO, which needs transmit checksumming)
      */
     public Overlay(String tag, int n, boolean underlayGro) throws IOException {
-        if (!Files.isExecutable(Path.of("/usr/sbin/ethtool")) && !Files.isExecutable(Path.of("/sbin/ethtool"))) {
-            throw new AssertionError("ethtool is missing (apt-get install ethtool): the underlay veths need tx checksum offload off");
-        }
         lab = new NetnsLab(tag);
         dir = Files.createTempDirectory("weft-" + tag);
         try {
             nodes = lab.nodes(n);
+            lab.softwareChecksums();
+            if (underlayGro) lab.underlayGro();
             for (int i = 1; i <= n; i++) {
-                String node = node(i);
-                exec(node, "ethtool", "-K", "eth0", "tx", "off");
-                if (underlayGro) {
-                    exec(node, "ethtool", "-K", "eth0", "gro", "on");
-                    exec(lab.prefix() + "-ul", "ethtool", "-K", "p" + i, "tx", "off");
-                }
-                String pod = lab.netns("p" + i);
-                pods.add(pod);
-                lab.veth(pod, "eth0", node, "veth" + i);
-                new IpBatch().add(Link.addBridge("cni0")).add(Addr.add("cni0", Ipv4Address.parse("10.244." + i + ".1"), 24))
-                        .add(Link.up("cni0")).add(Link.master("veth" + i, "cni0")).apply(Netns.named(node));
-                new IpBatch().add(Addr.add("eth0", podIp(i), 24))
-                        .add(io.weft.core.iproute.IpOp.ip("route", "add", "default", "via", "10.244." + i + ".1"))
-                        .apply(Netns.named(pod));
+                pods.add(lab.pod(node(i), "p" + i, "veth" + i, Ipv4Address.parse("10.244." + i + ".1"), 24, podIp(i), 0));
             }
         } catch (RuntimeException | Error e) {
             close();
@@ -97,13 +80,13 @@ public final class Overlay implements AutoCloseable {
     public Overlay underlayMtu(int mtu) {
         overlayMtu = mtu - 50;
         for (int i = 1; i <= nodes.size(); i++) {
-            exec(lab.prefix() + "-ul", "ip", "link", "set", "p" + i, "mtu", Integer.toString(mtu));
+            exec(lab.underlay(), "ip", "link", "set", "p" + i, "mtu", Integer.toString(mtu));
             exec(node(i), "ip", "link", "set", "eth0", "mtu", Integer.toString(mtu));
             exec(node(i), "ip", "link", "set", "veth" + i, "mtu", Integer.toString(overlayMtu));
             exec(node(i), "ip", "link", "set", "cni0", "mtu", Integer.toString(overlayMtu));
             exec(pod(i), "ip", "link", "set", "eth0", "mtu", Integer.toString(overlayMtu));
         }
-        exec(lab.prefix() + "-ul", "ip", "link", "set", "br0", "mtu", Integer.toString(mtu));
+        exec(lab.underlay(), "ip", "link", "set", "br0", "mtu", Integer.toString(mtu));
         return this;
     }
 
@@ -150,20 +133,19 @@ public final class Overlay implements AutoCloseable {
     }
 
     public Process userspaceVtep(int i, boolean offload, List<String> extra, int... peers) throws IOException {
-        // a class-data archive per node, as the lab's agents have (LaunchClasspath): a restarted VTEP starts warm
-        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", node(i), javaBin()));
-        cmd.addAll(LaunchClasspath.javaArgs(dir.resolve("vtep" + i + ".jsa")));
-        cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-Dio.netty.leakDetection.level=PARANOID",
-                "-XX:+UseSerialGC", "-Xms16m", "-Xmx128m", UserspaceNode.class.getName(),
-                "--public-ip", publicIp(i).toString(), "--subnet", subnet(i).toString(), "--mac", mac(i).toString(),
-                "--metrics-file", metricsFile(i).toString()));
-        if (!offload) cmd.add("--no-offload");
-        cmd.addAll(List.of("--underlay-mtu", Integer.toString(overlayMtu + 50)));
-        cmd.addAll(extra);
+        List<String> args = new ArrayList<>(List.of("--public-ip", publicIp(i).toString(), "--subnet", subnet(i).toString(),
+                "--mac", mac(i).toString(), "--metrics-file", metricsFile(i).toString()));
+        if (!offload) args.add("--no-offload");
+        args.addAll(List.of("--underlay-mtu", Integer.toString(overlayMtu + 50)));
+        args.addAll(extra);
         for (int j : peers) {
-            cmd.add("--peer");
-            cmd.add(subnet(j) + "," + publicIp(j) + "," + mac(j));
+            args.add("--peer");
+            args.add(subnet(j) + "," + publicIp(j) + "," + mac(j));
         }
+        // a class-data archive per node, as the lab's agents have: a restarted VTEP starts warm
+        List<String> cmd = ChildJvm.command(node(i), dir.resolve("vtep" + i + ".jsa"), List.of("--enable-native-access=ALL-UNNAMED",
+                "-Dio.netty.leakDetection.level=PARANOID", "-XX:+UseSerialGC", "-Xms16m", "-Xmx128m"),
+                UserspaceNode.class.getName(), args);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("agent" + i + ".log").toFile())).start();
         agents.put(i, p);
@@ -216,43 +198,15 @@ public final class Overlay implements AutoCloseable {
         return m.find() ? Long.parseLong(m.group(1)) : 0;
     }
 
-    public static String javaBin() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    }
-
     /** Runs TrafficTool in a namespace in the background; returns the process with its stdout readable. */
     public static Process tool(String ns, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", ns, javaBin(), "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), TrafficTool.class.getName()));
-        cmd.addAll(List.of(args));
-        return new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        return new ProcessBuilder(ChildJvm.command(ns, null, List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
+                TrafficTool.class.getName(), List.of(args))).redirectErrorStream(true).start();
     }
 
-    /** Reads lines until one starts with {@code prefix}; fails with everything read if the process ends first. */
+    /** See {@link ChildJvm#await}. */
     public static String await(Process p, String prefix, long timeoutSeconds) throws Exception {
-        StringBuilder all = new StringBuilder();
-        var reader = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        var f = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-            try {
-                String line;
-                while ((line = reader.readLine()) != null) {
-                    all.append(line).append('\n');
-                    if (line.startsWith(prefix)) return line;
-                }
-                return null;
-            } catch (IOException e) {
-                return null;
-            }
-        });
-        String line;
-        try {
-            line = f.get(timeoutSeconds, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
-            p.destroyForcibly();
-            throw new AssertionError("timed out waiting for " + prefix + "; output:\n" + all);
-        }
-        if (line == null) throw new AssertionError("no " + prefix + " line; output:\n" + all);
-        return line;
+        return ChildJvm.await(p, prefix, timeoutSeconds);
     }
 
     /** Pings from pod i to pod j's address; returns true if all replies arrived. */

@@ -3,7 +3,7 @@ package io.weft.agent.capture;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.weft.lab.overlay.OverlayAccess;
+import io.weft.lab.overlay.Overlay;
 import io.weft.lab.pcap.PcapLib;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -26,16 +26,16 @@ class CaptureTest {
 
     @Test
     void captureWritesAReadablePcapOfBothDirections() throws Exception {
-        try (OverlayAccess o = new OverlayAccess("wcp", 2)) {
+        try (Overlay o = new Overlay("wcp", 2)) {
             o.kernelVtep(1, 2);
             o.userspaceVtep(2, true, List.of("--http-port", "10267"), 1);
             Path out = Files.createTempFile("weft-capture", ".pcap");
             try {
-                Process cap = o.tool(2, true, "capture", "--agent", "http://127.0.0.1:10267", "--duration", "3s",
+                Process cap = Overlay.tool(o.node(2), "capture", "--agent", "http://127.0.0.1:10267", "--duration", "3s",
                         "--out", out.toString());
-                OverlayAccess.sleep(1200);
+                Overlay.sleep(1200);
                 assertTrue(o.ping(1, 2, 4, 100), "ping during the capture");
-                assertEquals("CAPTURE 0", OverlayAccess.await(cap, "CAPTURE", 30));
+                assertEquals("CAPTURE 0", Overlay.await(cap, "CAPTURE", 30));
                 int requests = 0;
                 int replies = 0;
                 try (PcapHandle h = Pcaps.openOffline(out.toString())) {
@@ -56,7 +56,7 @@ class CaptureTest {
                 assertEquals(4, requests, "echo requests received from the kernel node");
                 assertEquals(4, replies, "echo replies sent by the userspace datapath");
 
-                String metrics = OverlayAccess.await(o.tool(2, true, "http-get", "http://127.0.0.1:10267/metrics"), "HTTP", 30);
+                String metrics = Overlay.await(Overlay.tool(o.node(2), "http-get", "http://127.0.0.1:10267/metrics"), "HTTP", 30);
                 assertEquals("HTTP 200", metrics);
             } finally {
                 Files.deleteIfExists(out);
@@ -66,11 +66,11 @@ class CaptureTest {
 
     @Test
     void metricsShowPerPeerCounters() throws Exception {
-        try (OverlayAccess o = new OverlayAccess("wmt", 2)) {
+        try (Overlay o = new Overlay("wmt", 2)) {
             o.kernelVtep(1, 2);
             o.userspaceVtep(2, true, List.of("--http-port", "10267"), 1);
             assertTrue(o.ping(1, 2, 3, 56));
-            Process p = o.tool(2, true, "http-get", "http://127.0.0.1:10267/metrics");
+            Process p = Overlay.tool(o.node(2), "http-get", "http://127.0.0.1:10267/metrics");
             String body = new String(p.getInputStream().readAllBytes());
             assertTrue(body.contains("# TYPE weft_userspace_rx_packets_total counter"), body);
             assertTrue(body.matches("(?s).*weft_userspace_rx_packets_total\\{device=\"flannel.1\",peer=\"172.31.0.1\"} [3-9].*"), body);

@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.weft.lab.cluster.LabCluster;
+import io.weft.lab.jvm.ChildJvm;
 import io.weft.core.iproute.IpReader;
 import io.weft.core.iproute.LinkInfo;
 import io.weft.core.iproute.RouteEntry;
+import io.weft.lab.netns.NetnsLab;
 import io.weft.lab.traffic.PortHolder;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +38,7 @@ class AgentRefusesBadInputTest {
 
     @Test
     void badNetConfIsRefusedByFieldNameAndLeavesRoutesAlone() throws Exception {
-        Probe.requireRoot();
+        NetnsLab.requireRoot();
         lab = new LabCluster("wt-bad", 2, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}");
         for (LabCluster.Node n : lab.nodes()) lab.startAgent(n);
         lab.awaitConverged(Duration.ofSeconds(60));
@@ -74,12 +76,11 @@ class AgentRefusesBadInputTest {
 
     @Test
     void portTakenIsNamedAndNothingIsLeftBehind() throws Exception {
-        Probe.requireRoot();
+        NetnsLab.requireRoot();
         lab = new LabCluster("wt-port", 1, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}");
         LabCluster.Node n1 = lab.node(1);
         // Another program holds UDP 8472 on this node.
-        Process holder = new ProcessBuilder("ip", "netns", "exec", n1.netns(), ProcessHandle.current().info().command().orElseThrow(),
-                "-cp", System.getProperty("java.class.path"), PortHolder.class.getName(), "8472")
+        Process holder = new ProcessBuilder(ChildJvm.command(n1.netns(), null, List.of(), PortHolder.class.getName(), List.of("8472")))
                 .redirectErrorStream(true).start();
         try {
             assertEquals("bound", new String(holder.getInputStream().readNBytes(5)));
@@ -95,7 +96,7 @@ class AgentRefusesBadInputTest {
 
     @Test
     void anExhaustedPoolIsNamed() throws Exception {
-        Probe.requireRoot();
+        NetnsLab.requireRoot();
         // A /28 split into /30s: four subnets, the first reserved, so three nodes fit.
         lab = new LabCluster("wt-pool", 4, "{\"Network\":\"10.250.0.0/28\",\"Backend\":{\"Type\":\"host-gw\"}}");
         for (int i = 1; i <= 3; i++) lab.startAgent(lab.node(i));

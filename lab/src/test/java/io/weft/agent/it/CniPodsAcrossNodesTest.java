@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.weft.lab.cluster.LabCluster;
 import io.weft.core.config.SubnetEnv;
 import io.weft.core.iproute.IpReader;
+import io.weft.lab.cni.PluginRunner;
+import io.weft.lab.netns.NetnsLab;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -15,8 +17,8 @@ class CniPodsAcrossNodesTest {
 
     @Test
     void podsMadeByThePluginReachPodsOnTheOtherNodeOverVxlan() throws Exception {
-        Probe.requireRoot();
-        Path plugin = LabCluster.findCniPlugin().orElseThrow(() -> new AssertionError(
+        NetnsLab.requireRoot();
+        Path plugin = PluginRunner.find().orElseThrow(() -> new AssertionError(
                 "cni-plugin/target/weft is not built: run the build from the repository root (mvn verify)"));
         try (LabCluster lab = new LabCluster("wt-cni", 2, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}")) {
             for (LabCluster.Node n : lab.nodes()) lab.startAgent(n);

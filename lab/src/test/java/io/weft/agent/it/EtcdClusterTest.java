@@ -9,6 +9,7 @@ import io.weft.core.config.SubnetEnv;
 import io.weft.core.iproute.IpReader;
 import io.weft.core.iproute.IpRunner;
 import io.weft.core.net.Ipv4Cidr;
+import io.weft.lab.netns.NetnsLab;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -40,7 +41,7 @@ class EtcdClusterTest {
 
     @Test
     void agentsShareEtcdAndPodsReachEachOther() throws Exception {
-        Probe.requireRoot();
+        NetnsLab.requireRoot();
         lab = new LabCluster("wt-etcd", 3, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}");
         String ip = lab.addUnderlayService().toString();
         etcd = LabEtcd.start(lab.underlayNetns(), ip, 2379, 2380);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.weft.lab.demo.DemoCommand;
 import io.weft.lab.cluster.LabCluster;
 import io.weft.core.iproute.IpRunner;
+import io.weft.lab.netns.NetnsLab;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +26,7 @@ class HealthAndDemoTest {
 
     @Test
     void healthReadyAndMetricsAreServed() throws Exception {
-        Probe.requireRoot();
+        NetnsLab.requireRoot();
         try (LabCluster lab = new LabCluster("wt-hz", 2, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}")) {
             lab.agentArgs(List.of("--healthz-ip", "127.0.0.1", "--healthz-port", "9797"));
             for (LabCluster.Node n : lab.nodes()) lab.startAgent(n);
@@ -58,7 +59,7 @@ class HealthAndDemoTest {
 
     /** Runs the demo, checks it succeeded and removed everything, returns what it printed. */
     private static String demo(String... args) {
-        Probe.requireRoot();
+        NetnsLab.requireRoot();
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         PrintStream old = System.out;
         int code;
@@ -71,7 +72,7 @@ class HealthAndDemoTest {
         String out = buf.toString(StandardCharsets.UTF_8);
         assertEquals(0, code, out);
         assertTrue(out.contains("[7/7] removing the cluster"), out);
-        assertEquals(List.of(), LabCluster.leftovers("wdemo"), "no namespaces left");
+        assertEquals(List.of(), NetnsLab.leftovers("wdemo"), "no namespaces left");
         return out;
     }
 }

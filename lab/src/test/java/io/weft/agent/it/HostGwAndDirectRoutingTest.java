@@ -8,6 +8,7 @@ import io.weft.core.config.SubnetEnv;
 import io.weft.core.iproute.IpReader;
 import io.weft.core.iproute.IpRunner;
 import io.weft.core.iproute.RouteEntry;
+import io.weft.lab.netns.NetnsLab;
 import java.time.Duration;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -50,14 +51,14 @@ class HostGwAndDirectRoutingTest {
 
     @Test
     void hostGwRoutesViaPeersAndPodsTalk() throws Exception {
-        Probe.requireRoot();
+        NetnsLab.requireRoot();
         lab = new LabCluster("wt-hgw", 2, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"host-gw\"}}");
         assertRoutesViaPeers(null);
     }
 
     @Test
     void vxlanDirectRoutingSkipsTheTunnelOnOneSegment() throws Exception {
-        Probe.requireRoot();
+        NetnsLab.requireRoot();
         lab = new LabCluster("wt-dr", 2,
                 "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\",\"DirectRouting\":true}}");
         assertRoutesViaPeers("flannel.1");
@@ -65,7 +66,7 @@ class HostGwAndDirectRoutingTest {
 
     @Test
     void ipMasqInstallsFlannelsChainsOnceAcrossRestarts() throws Exception {
-        Probe.requireRoot();
+        NetnsLab.requireRoot();
         lab = new LabCluster("wt-masq", 1, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}");
         lab.agentArgs(java.util.List.of("--ip-masq"));
         LabCluster.Node n = lab.node(1);

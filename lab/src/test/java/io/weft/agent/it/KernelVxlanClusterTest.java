@@ -17,6 +17,7 @@ import io.weft.core.iproute.RouteEntry;
 import io.weft.core.lease.LeaseRecord;
 import io.weft.core.net.Ipv4Cidr;
 import io.weft.core.net.MacAddress;
+import io.weft.lab.netns.NetnsLab;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,7 +42,7 @@ class KernelVxlanClusterTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Probe.requireRoot();
+        NetnsLab.requireRoot();
         lab = new LabCluster("wt-kv", 3, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}");
         for (LabCluster.Node n : lab.nodes()) lab.startAgent(n);
         for (LabCluster.Node n : lab.nodes()) envs.add(lab.awaitSubnetEnv(n, Duration.ofSeconds(60)));

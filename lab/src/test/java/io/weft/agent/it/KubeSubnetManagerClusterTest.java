@@ -4,11 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.weft.lab.cluster.LabCluster;
+import io.weft.lab.jvm.ChildJvm;
 import io.weft.core.config.SubnetEnv;
 import io.weft.core.iproute.IpReader;
 import io.weft.core.iproute.RouteEntry;
 import io.weft.core.net.Ipv4Cidr;
 import io.weft.lab.kube.MockApiServer;
+import io.weft.lab.netns.NetnsLab;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -39,17 +41,15 @@ class KubeSubnetManagerClusterTest {
 
     private void startApiServer() throws IOException {
         String ip = lab.addUnderlayService().toString();
-        String java = ProcessHandle.current().info().command().orElse("java");
-        api = new ProcessBuilder("ip", "netns", "exec", lab.underlayNetns(), java, "-Xmx256m", "-cp",
-                System.getProperty("java.class.path"), MockApiServer.class.getName(), ip, "6443")
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        api = new ProcessBuilder(ChildJvm.command(lab.underlayNetns(), null, List.of("-Xmx256m"), MockApiServer.class.getName(),
+                List.of(ip, "6443"))).redirectError(ProcessBuilder.Redirect.DISCARD).start();
         apiServer = new MockApiServer.Connection(api, () -> "");
         lab.useKubeApi("http://" + ip + ":6443");
     }
 
     @Test
     void nodesTakeTheirPodCidrAndPodsReachEachOther() throws Exception {
-        Probe.requireRoot();
+        NetnsLab.requireRoot();
         lab = new LabCluster("wt-kube", 2, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}");
         startApiServer();
         api("node node1 10.244.5.0/24");

@@ -26,10 +26,4 @@ final class Probe {
             Thread.sleep(100);
         }
     }
-
-    static void requireRoot() {
-        if (!io.weft.lab.demo.DemoCommand.isRootUser()) {
-            throw new AssertionError("this test builds network namespaces and needs root (run the test command as root)");
-        }
-    }
 }

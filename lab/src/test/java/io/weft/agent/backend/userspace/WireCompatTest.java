@@ -40,7 +40,7 @@ class WireCompatTest {
             o.userspaceVtep(2, false, 1); // no offload: one datagram per send, like the kernel device
             Path pcap = Files.createTempFile("weft-wire", ".pcap");
             try {
-                Process dump = new ProcessBuilder("ip", "netns", "exec", o.lab.prefix() + "-ul", "tcpdump", "-i", "br0",
+                Process dump = new ProcessBuilder("ip", "netns", "exec", o.lab.underlay(), "tcpdump", "-i", "br0",
                         "-U", "-w", pcap.toString(), "udp port 8472").redirectErrorStream(true).start();
                 Overlay.await(dump, "tcpdump: listening", 20);
                 Overlay.sleep(200);

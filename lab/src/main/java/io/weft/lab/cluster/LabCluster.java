@@ -167,7 +167,8 @@ public final class LabCluster implements AutoCloseable {
 
     /** The same with another net-conf.json, e.g. a broken one. */
     public List<String> agentCommand(Node n, Path netConfFile) {
-        List<String> args = new ArrayList<>(List.of("--iface", "eth0"));
+        // every node's agent has its own debug socket: the machine's /run/weft is shared by all the namespaces
+        List<String> args = new ArrayList<>(List.of("--iface", "eth0", "--debug-socket", debugSocket(n).toString()));
         if (kubeApiUrl != null) {
             args.addAll(List.of("--kube-subnet-mgr", "--kube-api-url", kubeApiUrl));
         } else if (etcdUrl != null) {
@@ -180,8 +181,21 @@ public final class LabCluster implements AutoCloseable {
         args.addAll(extraAgentArgs);
         // A class-data archive per node: a restarted agent then starts as a production one does from the launcher's
         // AOT cache, instead of paying a cold start that production does not pay (~0.4 s of a restart here).
-        return ChildJvm.command(n.netns(), n.dir().resolve("weftd.jsa"),
+        return weftdCommand(n, "weftd.jsa", args);
+    }
+
+    /**
+     * {@code weftd args} (io.weft.agent.Main) on this JVM's classes inside the node's namespace, with the class-data
+     * archive {@code archive} in the node's directory (one per kind of process: the agent, a capture client).
+     */
+    public List<String> weftdCommand(Node n, String archive, List<String> args) {
+        return ChildJvm.command(n.netns(), n.dir().resolve(archive),
                 List.of("--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx256m"), "io.weft.agent.Main", args);
+    }
+
+    /** The node's agent's debug API socket (weftd --debug-socket). */
+    public Path debugSocket(Node n) {
+        return n.dir().resolve("weftd.sock");
     }
 
     public Process startAgent(Node n) throws IOException {

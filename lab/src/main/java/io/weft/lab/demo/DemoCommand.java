@@ -200,8 +200,7 @@ public final class DemoCommand implements Callable<Integer> {
         LabEtcd etcd = LabEtcd.start(lab.underlayNetns(), ip, 2379, 2380);
         // the demo's own process is outside the namespace: store the config through etcdctl inside it
         String key = io.weft.agent.subnet.etcd.EtcdSubnetManager.DEFAULT_PREFIX + "/config";
-        NetnsLab.exec(lab.underlayNetns(), "etcdctl", "--endpoints", etcd.url().toString(),
-                "put", key, netConf);
+        etcd.etcdctl(lab.underlayNetns(), "put", key, netConf);
         lab.useEtcd(etcd.url().toString());
         System.out.println("  etcd " + etcd.url() + " in " + lab.underlayNetns() + ", config at " + key);
         return etcd;

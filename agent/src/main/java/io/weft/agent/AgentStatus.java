@@ -124,10 +124,11 @@ final class AgentStatus {
         synchronized (departed) {
             gone = List.copyOf(departed);
         }
+        NodeStatus.Lease mine = own == null ? null : new NodeStatus.Lease(own.subnet().toString(),
+                String.valueOf(own.attrs().publicIp()), own.expiration().toString(), store);
+        boolean inStore = own == null || !r || leases.stream().anyMatch(l -> l.subnet().equals(own.subnet()));
         return new NodeStatus(Instant.now().toString(), hostname(), r, why, c == null ? null : c.network().toString(),
-                own == null ? null : new NodeStatus.Lease(own.subnet().toString(), String.valueOf(own.attrs().publicIp()),
-                        own.expiration().toString(), store),
-                b, peers, gone, fw, Problems.of(r, why, b, peers, fw), errors.lines());
+                mine, b, peers, gone, fw, Problems.of(r, why, inStore ? null : mine, b, peers, fw), errors.lines());
     }
 
     private NodeStatus.Backend backendView() {

@@ -77,7 +77,9 @@ public final class AgentOptions {
             return "nothing answers at " + target + " (" + msg + "): is weftd there started with --debug-listen?";
         }
         if (e instanceof SocketTimeoutException) return "no answer from " + target + " in time: " + msg;
-        if (e instanceof SSLException || msg.contains("certificate") || msg.contains("handshake")) {
+        if (e instanceof SSLException || msg.contains("certificate") || msg.contains("handshake") || msg.contains("reset")
+                || msg.contains("Broken pipe") || msg.endsWith("not HTTP: ")) {
+            // with TLS 1.3 a server that rejects our certificate says so after the handshake: the first read fails
             return "the agent at " + target + " refused the connection: it does not accept our certificate (is --cert signed"
                     + " by its --debug-client-ca-file?) or its own is not signed by --cacert (" + msg + ")";
         }

@@ -11,10 +11,15 @@ import java.util.List;
 public final class Problems {
     private Problems() {}
 
-    public static List<String> of(boolean ready, String notReady, NodeStatus.Backend b, List<NodeStatus.Peer> peers,
-                                  NodeStatus.Firewall fw) {
+    public static List<String> of(boolean ready, String notReady, NodeStatus.Lease ownGone, NodeStatus.Backend b,
+                                  List<NodeStatus.Peer> peers, NodeStatus.Firewall fw) {
         List<String> out = new ArrayList<>();
         if (!ready) out.add("not ready: " + notReady);
+        if (ownGone != null) {
+            out.add("this node's own lease " + ownGone.subnet() + " is not in the store (" + ownGone.store() + "): other"
+                    + " nodes have dropped their routes to its pods; weftd publishes it again when it renews it, an hour"
+                    + " before " + ownGone.expires() + " (restart weftd to publish it now)");
+        }
         if (b != null && !b.present()) {
             out.add(b.device() + " is missing or not as configured: no pod traffic leaves or enters this node through it"
                     + " (weftd recreates it at its next resync)");

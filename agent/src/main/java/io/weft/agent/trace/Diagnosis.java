@@ -24,7 +24,7 @@ public final class Diagnosis {
             "NEIGH_WRONG", "FORWARD_POLICY");
     private static final Set<String> BEFORE_UNDERLAY = Set.of("FDB_MISSING", "FDB_WRONG", "FIREWALL_PORT");
     private static final Set<String> AT_RECEIVER_VTEP = Set.of("FIREWALL_PORT");
-    private static final Set<String> AT_RECEIVER_BRIDGE = Set.of("ROUTE_IN", "FORWARD_POLICY");
+    private static final Set<String> AT_RECEIVER_BRIDGE = Set.of("ROUTE_IN", "FORWARD_POLICY", "POD_UNKNOWN");
     private static final Set<String> AT_RECEIVER_POD = Set.of("POD_UNKNOWN");
 
     /** A hop in the order the packets of one direction cross it, and whose node sends them in that direction. */

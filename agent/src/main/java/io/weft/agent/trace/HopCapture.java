@@ -126,7 +126,7 @@ public final class HopCapture implements AutoCloseable {
     }
 
     /** The kernel filter for one hop: the flow's packets, or the VXLAN datagrams that carry them. */
-    static String filter(Spec s, Ipv4Address src, Ipv4Address dst, int port) {
+    public static String filter(Spec s, Ipv4Address src, Ipv4Address dst, int port) {
         if (!s.encap()) return "ip and host " + src + " and host " + dst;
         // inner IPv4 header: UDP header (8) + VXLAN header (8) + inner Ethernet (14) past the start of UDP
         String a = Long.toString(src.unsigned());
@@ -170,7 +170,7 @@ public final class HopCapture implements AutoCloseable {
      * pcap4j asks JNA for "pcap", which finds {@code libpcap.so} only where the -dev package put that link; Debian's
      * libpcap0.8 (in the node image) installs {@code libpcap.so.0.8}. Points pcap4j at it unless told otherwise.
      */
-    static void useDebiansLibpcap() {
+    public static void useDebiansLibpcap() {
         if (System.getProperty("org.pcap4j.core.pcapLibName") != null) return;
         for (String p : List.of("/usr/lib/x86_64-linux-gnu/libpcap.so.0.8", "/usr/lib/aarch64-linux-gnu/libpcap.so.0.8",
                 "/usr/lib/x86_64-linux-gnu/libpcap.so", "/usr/lib/aarch64-linux-gnu/libpcap.so", "/usr/lib/libpcap.so.1")) {

@@ -25,7 +25,12 @@ import java.util.Optional;
  */
 final class PathFinder {
     /** The local part of a trace, and where the source pod's namespace is (for the probe), if it could be found. */
-    record Path(NodeTrace trace, Optional<Netns> podNetns, Ipv4Address localPod, Ipv4Address remotePod) {}
+    record Path(NodeTrace trace, Optional<Netns> podNetns, Ipv4Address localPod, Ipv4Address remotePod) {
+        /** Whether a pod answers for this node's end of the flow (the local pod); when not, there is nothing to trace. */
+        boolean localPodKnown() {
+            return trace.findings().stream().noneMatch(f -> f.code().equals("POD_UNKNOWN") && f.text().contains("for " + localPod + " "));
+        }
+    }
 
     private final Netns ns;
     private final IpReader ip;

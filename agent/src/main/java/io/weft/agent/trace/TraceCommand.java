@@ -58,6 +58,13 @@ public final class TraceCommand implements Callable<Integer> {
     @Mixin
     AgentOptions agentOptions = new AgentOptions();
 
+    /** A node refused the trace because of what was asked (an address no pod has): one line, exit code 2. */
+    private static final class BadInput extends RuntimeException {
+        BadInput(String message) {
+            super(message);
+        }
+    }
+
     /** One node's trace request in flight: its client and the answer's lines. */
     private record Asked(String node, DebugClient.Response response, BufferedReader lines) {}
 
@@ -96,7 +103,12 @@ public final class TraceCommand implements Callable<Integer> {
         try {
             if (localIsSource) {
                 Asked far = remote == null ? null : ask(remote, d.toString(), s, d, secs + 1, false, notes);
-                Asked near = ask(local, "this node", s, d, secs, !watch, null);
+                Asked near = null;
+                try {
+                    near = ask(local, "this node", s, d, secs, !watch, null);
+                } finally {
+                    if (far != null && (near == null)) far.response().close();
+                }
                 if (near == null) return 2;
                 sourcePart = finish(near, notes);
                 if (far != null) destinationPart = finish(far, notes);
@@ -116,6 +128,8 @@ public final class TraceCommand implements Callable<Integer> {
             }
         } catch (IOException e) {
             return fail("the trace broke off: " + e.getMessage());
+        } catch (BadInput e) {
+            return fail(e.getMessage());
         }
         if (sourcePart == null) return fail("this node's agent gave no trace");
         return print(s, d, sourcePart, destinationPart, notes, Diagnosis.of(sourcePart, destinationPart));
@@ -174,6 +188,8 @@ public final class TraceCommand implements Callable<Integer> {
                 BufferedReader lines = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8));
                 if (lines.readLine() != null) return new Asked(who, r, lines);
                 problem = "the agent at " + c.agent() + " closed the connection before its capture started";
+            } else if (r.status() == 400 || r.status() == 404) {
+                throw new BadInput((notes == null ? "" : "the node of " + who + " says: ") + r.text());
             } else {
                 problem = "the agent at " + c.agent() + " said " + r.status() + ": " + r.text();
             }

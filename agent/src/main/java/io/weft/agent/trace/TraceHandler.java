@@ -93,6 +93,13 @@ public final class TraceHandler implements DebugHandler {
         long start = System.nanoTime();
         PathFinder.Path path = new PathFinder(ns, s).find(src, dst);
         NodeTrace t = path.trace();
+        if (!path.localPodKnown()) {
+            String bridge = t.hops().stream().filter(h -> h.kind().equals(NodeTrace.Hop.BRIDGE)).map(NodeTrace.Hop::iface)
+                    .findFirst().orElse("the bridge");
+            res.text(404, "no pod has " + path.localPod() + " on this node (" + s.lease().subnet() + "): nothing answers ARP"
+                    + " for it on " + bridge);
+            return;
+        }
         List<HopCapture.Spec> specs = new ArrayList<>();
         for (NodeTrace.Hop h : t.hops()) specs.add(new HopCapture.Spec(h.iface(), h.encap()));
         DropCounters before = DropCounters.read(ns, s);

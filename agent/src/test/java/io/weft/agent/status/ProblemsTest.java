@@ -26,7 +26,7 @@ class ProblemsTest {
     @Test
     void aHealthyNodeHasNone() {
         NodeStatus.Entry route = new NodeStatus.Entry("route", "10.244.2.0/24 via 10.244.2.0 dev flannel.1 onlink", true, null, "t");
-        assertEquals(List.of(), Problems.of(true, null, vxlan(1450, 1500, true), List.of(peer(route)),
+        assertEquals(List.of(), Problems.of(true, null, null, vxlan(1450, 1500, true), List.of(peer(route)),
                 firewall("present", "DROP", List.of())), "DROP is harmless while weft's forward rules accept pod traffic");
     }
 
@@ -34,7 +34,7 @@ class ProblemsTest {
     void eachFaultIsNamed() {
         NodeStatus.Entry fdb = new NodeStatus.Entry("fdb", "0a:00:00:00:00:02 dev flannel.1 dst 172.31.0.2", false, null,
                 "2026-12-07T00:00:00Z");
-        List<String> p = Problems.of(true, null, vxlan(1450, 1000, true), List.of(peer(fdb)),
+        List<String> p = Problems.of(true, null, null, vxlan(1450, 1000, true), List.of(peer(fdb)),
                 firewall("off", "DROP", List.of("iptables -A INPUT -p udp -m udp --dport 8472 -j DROP (3 packets)")));
         assertEquals(4, p.size(), p.toString());
         assertTrue(p.get(0).contains("fdb 0a:00:00:00:00:02 dev flannel.1 dst 172.31.0.2 is missing since 2026-12-07T00:00:00Z"), p.get(0));
@@ -45,7 +45,7 @@ class ProblemsTest {
 
     @Test
     void notReadyAndAMissingDevice() {
-        List<String> p = Problems.of(false, "taking a lease from etcd", vxlan(1450, 1500, false), List.of(), null);
+        List<String> p = Problems.of(false, "taking a lease from etcd", null, vxlan(1450, 1500, false), List.of(), null);
         assertEquals("not ready: taking a lease from etcd", p.get(0));
         assertTrue(p.get(1).startsWith("flannel.1 is missing"), p.get(1));
     }

@@ -71,8 +71,14 @@ public final class Diagnosis {
             }
             return verdict(false, stop, causes);
         }
-        if (p != null && p.note() != null && p.sent() == 0) {
-            return verdict(false, "no probe was sent", List.of(new Cause(source.node(), p.note())));
+        boolean anyTraffic = forward.stream().anyMatch(st -> st.hop().count() != null && st.hop().count().fwd() > 0);
+        if (p != null && p.note() != null && p.sent() == 0 && !anyTraffic) {
+            return verdict(false, "no probe was sent, and the pods sent nothing to each other meanwhile",
+                    List.of(new Cause(source.node(), p.note())));
+        }
+        if (p == null && !anyTraffic) {
+            return verdict(false, "no traffic from the source pod to the destination during the capture (with --watch,"
+                    + " start it from the pod while the trace runs)", List.of());
         }
         List<Cause> causes = new ArrayList<>();
         String stop = locate(forward, "forward", false, causes);

@@ -112,9 +112,9 @@ public final class TraceHandler implements DebugHandler {
             if (probe && !"destination".equals(t.role())) {
                 sleepUntil(start + 300_000_000L);
                 p = path.podNetns().isPresent() ? Probe.send(path.podNetns().get(), dst, t.mtu())
-                        : new NodeTrace.Probe(0, 0, t.mtu(), 0, 0, "the source pod's network namespace could not be"
-                        + " entered (it is not under /var/run/netns, where CNI runtimes put pods' namespaces): no probe"
-                        + " sent; ping from the pod yourself during a trace with --watch");
+                        : new NodeTrace.Probe(0, 0, t.mtu(), 0, 0, "no probe sent: the source pod's network namespace is"
+                        + " not visible to weftd under /var/run/netns (where CNI runtimes put pods' namespaces); ping "
+                        + dst + " from the pod yourself while weftd trace --watch runs");
             }
             sleepUntil(start + seconds * 1_000_000_000L);
             capture.stop();

@@ -113,7 +113,8 @@ final class PathFinder {
         if (!r.found()) {
             finding("ROUTE_MISSING", "out", "this node has no route to " + remote + " (" + r.error() + ")"
                     + (peer != null ? wantedEntry(peer, "route") : ""));
-            return new Outgoing(route, null, null, null, null, podNeighbour);
+            // the packets should have gone to the VTEP (or the underlay, host-gw): capture there to show they did not
+            return new Outgoing(route, "host-gw".equals(b.type()) ? null : b.device(), null, b.underlay(), null, podNeighbour);
         }
         if (peer != null && r.dev().equals(bridge)) {
             finding("ROUTE_WRONG", "out", remote + " is routed to " + bridge + " on this node, as if it were a local pod");

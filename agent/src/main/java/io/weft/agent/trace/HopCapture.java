@@ -24,6 +24,10 @@ public final class HopCapture implements AutoCloseable {
     public record Spec(String iface, boolean encap) {}
 
     private static final int SNAPLEN = 256;
+    /** How long a hop's thread sleeps when its ring holds no packet; the kernel stamps each packet as it arrives. */
+    private static final long IDLE_MILLIS = 5;
+    /** pcap4j says at INFO level which libpcap it loaded, on every first trace: keep that out of weftd's log. */
+    private static final java.util.logging.Logger PCAP4J_LOG = java.util.logging.Logger.getLogger("org.pcap4j");
 
     private final List<Tap> taps = new ArrayList<>();
     private volatile boolean running = true;
@@ -58,7 +62,10 @@ public final class HopCapture implements AutoCloseable {
                     } catch (org.pcap4j.core.NotOpenException e) {
                         return;
                     }
-                    if (f == null) continue;
+                    if (f == null) {
+                        Thread.sleep(IDLE_MILLIS);
+                        continue;
+                    }
                     Instant ts = handle.getTimestamp().toInstant();
                     int way = match.classify(f, f.length, spec.encap());
                     synchronized (this) {
@@ -72,6 +79,8 @@ public final class HopCapture implements AutoCloseable {
                         if (way != FlowMatch.NONE && frames.size() < keep) frames.add(f);
                     }
                 }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             } finally {
                 done.countDown();
             }
@@ -93,6 +102,7 @@ public final class HopCapture implements AutoCloseable {
      */
     public static HopCapture start(List<Spec> hops, Ipv4Address src, Ipv4Address dst, int port, int keepFrames) {
         useDebiansLibpcap();
+        if (PCAP4J_LOG.getLevel() == null) PCAP4J_LOG.setLevel(java.util.logging.Level.WARNING);
         HopCapture c = new HopCapture();
         FlowMatch match = new FlowMatch(src.value(), dst.value());
         for (Spec s : hops) {
@@ -103,6 +113,9 @@ public final class HopCapture implements AutoCloseable {
                         .promiscuousMode(PcapNetworkInterface.PromiscuousMode.NONPROMISCUOUS).timeoutMillis(50)
                         .immediateMode(true).build();
                 h.setFilter(filter(s, src, dst, port), BpfProgram.BpfCompileMode.OPTIMIZE);
+                // non-blocking: a blocked pcap read does not return when no packet comes (TPACKET_V3 ignores the read
+                // timeout in immediate mode), and a handle must not be closed under a thread still reading it
+                h.setBlockingMode(PcapHandle.BlockingMode.NONBLOCKING);
             } catch (PcapNativeException | org.pcap4j.core.NotOpenException | RuntimeException e) {
                 error = "cannot capture on " + s.iface() + ": " + e.getMessage();
                 if (h != null) h.close();
@@ -163,7 +176,10 @@ public final class HopCapture implements AutoCloseable {
     @Override
     public void close() {
         stop();
-        for (Tap t : taps) if (t.handle != null) t.handle.close();
+        for (Tap t : taps) {
+            // a thread that has not finished still reads its handle: leave that one open rather than crash libpcap
+            if (t.handle != null && t.done.getCount() == 0) t.handle.close();
+        }
     }
 
     /**

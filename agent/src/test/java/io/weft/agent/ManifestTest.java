@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /**
  * k8s-manifests/weft.yaml agrees with the code it deploys: weftd accepts its arguments, the config parses, the
@@ -69,9 +68,8 @@ class ManifestTest {
         assertTrue(spec.getHostNetwork(), "hostNetwork: the agent programs the node's own namespace");
         Container weftd = container(spec, "weftd", false);
 
-        Main main = new Main();
-        new CommandLine(main).parseArgs(weftd.getArgs().toArray(String[]::new));
-        assertTrue(main.kubeSubnetMgr, "--kube-subnet-mgr");
+        Main main = Main.parse(weftd.getArgs().toArray(String[]::new), java.util.Map.of());
+        assertTrue(main.kube.enabled, "--kube-subnet-mgr");
         EnvVar node = weftd.getEnv().stream().filter(e -> e.getName().equals("NODE_NAME")).findFirst().orElseThrow();
         assertEquals("spec.nodeName", node.getValueFrom().getFieldRef().getFieldPath());
         assertEquals(main.healthzPort, weftd.getReadinessProbe().getHttpGet().getPort().getIntVal());

@@ -32,8 +32,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "weftd", mixinStandardHelpOptions = true, version = "weftd 0.1.0",
         description = "weft node agent: leases this node's pod subnet and programs the VXLAN overlay.",
-        subcommands = {io.weft.agent.lab.DemoCommand.class, io.weft.agent.lab.BenchCommand.class,
-                io.weft.agent.capture.CaptureCommand.class, AotTraining.class})
+        subcommands = {io.weft.agent.capture.CaptureCommand.class, AotTraining.class})
 public final class Main implements Callable<Integer> {
     private static final Logger LOG = Logger.getLogger(Main.class.getName());
     static final Path DEFAULT_NET_CONF = Path.of("/etc/kube-flannel/net-conf.json");
@@ -75,15 +74,17 @@ public final class Main implements Callable<Integer> {
     boolean ipMasq;
 
     @Option(names = "--ip-masq-fully-random-disable", arity = "0..1",
-            description = "Masquerade with --random instead of --random-fully.")
+            description = "Masquerade without --random-fully (flanneld's flag).")
     boolean ipMasqRandomFullyDisable;
 
-    @Option(names = "--iptables-forward-rules", arity = "0..1", defaultValue = "true",
-            description = "flannel's FORWARD accept rules for the pod network (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--iptables-forward-rules", arity = "0..1", defaultValue = "true", fallbackValue = "true",
+            description = "Accept pod traffic in FORWARD (flannel's FLANNEL-FWD chain), also without --ip-masq (default: ${DEFAULT-VALUE}).")
     boolean iptablesForwardRules;
 
-    @Option(names = "--iptables-resync", defaultValue = "5", description = "Seconds between checks of the traffic rules (default: ${DEFAULT-VALUE}).")
-    int iptablesResyncSeconds;
+    @Option(names = "--iptables-resync", defaultValue = "5", converter = DurationConverter.class,
+            description = "How often the iptables or nftables rules (and the blackhole route) are checked and repaired; seconds, "
+                    + "as flanneld's, or 500ms, 1m (default: ${DEFAULT-VALUE}).")
+    Duration iptablesResync;
 
     @Option(names = "--ip-blackhole-route", arity = "0..1", description = "A blackhole route for this node's subnet (for Canal).")
     boolean blackholeRoute;
@@ -227,8 +228,8 @@ public final class Main implements Callable<Integer> {
             throw new IllegalArgumentException("--subnet-lease-renew-margin " + renewMarginMinutes + ": out of range; give minutes"
                     + " from 1 to 1439 (a lease lasts 24 h)");
         }
-        if (iptablesResyncSeconds <= 0) {
-            throw new IllegalArgumentException("--iptables-resync " + iptablesResyncSeconds + ": give seconds, at least 1");
+        if (iptablesResync.isNegative() || iptablesResync.isZero()) {
+            throw new IllegalArgumentException("--iptables-resync " + iptablesResync.toSeconds() + ": give seconds, at least 1");
         }
         Ipv4Address ip = null;
         if (publicIp != null) {
@@ -239,8 +240,8 @@ public final class Main implements Callable<Integer> {
             }
         }
         return new Agent.Settings(new Underlay.Choice(ifaces, ifaceRegexes, ifaceCanReach), ip, subnetFile, ipMasq, healthzIp,
-                healthzPort, resync, debugAccess(), Duration.ofMinutes(renewMarginMinutes), Duration.ofSeconds(iptablesResyncSeconds),
-                iptablesForwardRules, ipMasqRandomFullyDisable, blackholeRoute);
+                healthzPort, resync, debugAccess(), iptablesResync, iptablesForwardRules, ipMasqRandomFullyDisable,
+                Duration.ofMinutes(renewMarginMinutes), blackholeRoute);
     }
 
     /**

@@ -68,8 +68,8 @@ class MainArgsTest {
                 c("-healthz-port=0x2a", none, m -> m.healthzPort, 42),
                 c("-healthz-port 010", none, m -> m.healthzPort, 8),
                 c("-healthz-port=10_267", none, m -> m.healthzPort, 10267),
-                c("-iptables-resync 10 -subnet-lease-renew-margin=30", none, m -> List.of(m.iptablesResyncSeconds, m.renewMarginMinutes),
-                        List.of(10, 30)),
+                c("-iptables-resync 10 -subnet-lease-renew-margin=30", none, m -> List.of(m.iptablesResync, m.renewMarginMinutes),
+                        List.of(Duration.ofSeconds(10), 30)),
                 // klog's -v=N
                 c("-v=2", none, m -> m.verbosity, 2),
                 c("--v 3", none, m -> m.verbosity, 3),
@@ -148,7 +148,7 @@ class MainArgsTest {
     void aFlagOrValueGoWouldRefuseIsOneLineNamingIt() throws Exception {
         assertEquals("weftd: flag provided but not defined: -ifaces (weftd --help lists them)", refused("-ifaces", "eth0"));
         assertEquals("weftd: invalid boolean value \"maybe\" for -ip-masq", refused("-ip-masq=maybe"));
-        assertEquals("weftd: invalid value \"five\" for -iptables-resync: not an integer", refused("-iptables-resync", "five"));
+        assertEquals("weftd: invalid value \"five\" for -healthz-port: not an integer", refused("-healthz-port", "five"));
         assertEquals("weftd: flag needs an argument: -iface", refused(List.of("-iface"), Map.of()));
         assertEquals("weftd: bad flag syntax: ---iface", refused("---iface"));
         assertEquals("weftd: invalid value \"x\" for FLANNELD_HEALTHZ_PORT: not an integer", refused(List.of(), Map.of("FLANNELD_HEALTHZ_PORT", "x")));

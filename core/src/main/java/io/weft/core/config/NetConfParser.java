@@ -126,8 +126,8 @@ public final class NetConfParser {
             throw new ConfigException("SubnetMin", subnetMin.network() + " is after SubnetMax " + subnetMax.network());
         }
         BackendConf backend = backend(top);
-        return new NetConf(network, subnetLen, subnetMin, subnetMax, enableIPv4, enableIPv6, ipv6Network, enableNFTables,
-                backend);
+        return new NetConf(network, subnetLen, subnetMin, subnetMax, enableIPv4, enableIPv6, ipv6Network, backend,
+                enableNFTables);
     }
 
     private static BackendConf backend(Fields top) {

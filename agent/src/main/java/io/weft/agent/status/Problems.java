@@ -59,8 +59,8 @@ public final class Problems {
                 out.add(b.underlay() + "'s MTU " + b.underlayMtu() + " is smaller than " + b.mtu()
                         + (overhead > 0 ? " + " + overhead + " bytes of VXLAN" : "") + " (the pods' MTU"
                         + (overhead > 0 ? ", " + b.device() + "'s" : "") + "): full-size pod packets do not fit the underlay;"
-                        + " give " + b.underlay() + " its MTU back, or lower the overlay's MTU (Backend.MTU in"
-                        + " net-conf.json) to fit the smallest underlay of the cluster");
+                        + " give " + b.underlay() + " its MTU back, or set Backend.MTU in net-conf.json to the"
+                        + " smallest underlay MTU of the cluster (the overlay then gets that less 50)");
             }
         }
         return out;

@@ -199,7 +199,8 @@ final class PathFinder {
         if (ul > 0 && b.mtu() + overhead > ul) {
             finding("MTU", "both", underlay + "'s MTU is " + ul + ", less than the pods' " + b.mtu()
                     + (overhead > 0 ? " + " + overhead + " bytes of VXLAN" : "") + ": full-size pod packets do not fit the"
-                    + " underlay; give " + underlay + " its MTU back, or lower the overlay's MTU (Backend.MTU in net-conf.json)");
+                    + " underlay; give " + underlay + " its MTU back, or set Backend.MTU in net-conf.json to the smallest"
+                    + " underlay MTU of the cluster");
         }
     }
 

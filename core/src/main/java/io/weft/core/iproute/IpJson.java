@@ -80,6 +80,18 @@ public final class IpJson {
         return out;
     }
 
+    /** The destinations of blackhole routes. */
+    public static List<BlackholeRoute> blackholeRoutes(String json) {
+        List<BlackholeRoute> out = new ArrayList<>();
+        for (JsonNode r : array(json)) {
+            if (!"blackhole".equals(r.path("type").asText())) continue;
+            String dst = r.path("dst").asText();
+            out.add(new BlackholeRoute("default".equals(dst) ? Ipv4Cidr.parse("0.0.0.0/0")
+                    : dst.contains("/") ? Ipv4Cidr.parseLenient(dst) : new Ipv4Cidr(Ipv4Address.parse(dst), 32)));
+        }
+        return out;
+    }
+
     /** Permanent IPv4 neighbours only: the entries weft owns; learned ones come and go with ARP. */
     public static List<NeighEntry> permanentNeighbours(String json, String dev) {
         List<NeighEntry> out = new ArrayList<>();
@@ -110,8 +122,9 @@ public final class IpJson {
     public static RouteLookup routeLookup(String json, Ipv4Address dst) {
         for (JsonNode r : array(json)) {
             String gw = r.path("gateway").asText(null);
+            String src = r.path("prefsrc").asText(null);
             return new RouteLookup(dst, r.path("type").asText("unicast"), gw == null ? null : Ipv4Address.parse(gw),
-                    r.path("dev").asText(null), null);
+                    r.path("dev").asText(null), src == null ? null : Ipv4Address.parse(src), null);
         }
         return null;
     }

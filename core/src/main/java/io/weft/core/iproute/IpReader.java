@@ -48,6 +48,18 @@ public final class IpReader {
         return IpJson.routes(ip("-j", "-4", "route", "show", "table", "main"), null);
     }
 
+    /** Blackhole routes of the main table. */
+    public List<BlackholeRoute> blackholeRoutes() {
+        return IpJson.blackholeRoutes(ip("-j", "-4", "route", "show", "table", "main", "type", "blackhole"));
+    }
+
+    /** The route this host would take to {@code to}; IllegalArgumentException when it has none. */
+    public RouteLookup routeGet(Ipv4Address to) {
+        RouteLookup r = routeGet(to, null, null);
+        if (r.error() != null) throw new IllegalArgumentException("no route to " + to + ": " + r.error());
+        return r;
+    }
+
     public List<NeighEntry> permanentNeighbours(String dev) {
         return IpJson.permanentNeighbours(ip("-j", "-4", "neigh", "show", "dev", dev), dev);
     }

@@ -151,7 +151,7 @@ class IpJsonTest {
         RouteLookup l = IpJson.routeLookup("[{\"type\":\"unicast\",\"dst\":\"10.244.2.7\",\"from\":\"10.244.1.5\","
                 + "\"gateway\":\"10.244.2.0\",\"dev\":\"flannel.1\",\"table\":\"main\",\"flags\":[],\"cache\":[],"
                 + "\"iif\":\"cni0\"}]", a("10.244.2.7"));
-        assertEquals(new RouteLookup(a("10.244.2.7"), "unicast", a("10.244.2.0"), "flannel.1", null), l);
+        assertEquals(new RouteLookup(a("10.244.2.7"), "unicast", a("10.244.2.0"), "flannel.1", null, null), l);
         assertTrue(l.found());
         RouteLookup direct = IpJson.routeLookup("[{\"dst\":\"10.244.1.7\",\"from\":\"10.244.2.5\",\"dev\":\"cni0\","
                 + "\"flags\":[],\"cache\":[],\"iif\":\"flannel.1\"}]", a("10.244.1.7"));

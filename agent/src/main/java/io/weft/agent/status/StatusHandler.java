@@ -14,7 +14,9 @@ import java.util.function.Supplier;
  */
 public final class StatusHandler implements DebugHandler {
     public static final String PATH = "/debug/status";
-    static final ObjectMapper JSON = new ObjectMapper();
+    // a client of another weft version reads what it knows of the answer
+    static final ObjectMapper JSON = new ObjectMapper()
+            .configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
     private final Supplier<NodeStatus> status;
 

@@ -184,6 +184,12 @@ public final class TraceCommand implements Callable<Integer> {
         String problem;
         try {
             DebugClient.Response r = c.get(target, Duration.ofSeconds(5));
+            // a trace that just ended (or was given up) may still hold the node's one trace slot for a moment
+            for (int i = 0; r.status() == 409 && i < 6; i++) {
+                r.close();
+                sleep(500);
+                r = c.get(target, Duration.ofSeconds(5));
+            }
             if (r.status() == 200) {
                 BufferedReader lines = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8));
                 if (lines.readLine() != null) return new Asked(who, r, lines);
@@ -206,15 +212,24 @@ public final class TraceCommand implements Callable<Integer> {
         return null;
     }
 
-    /** The node's second line: its part with what the capture saw. */
+    /** The node's second line (after the empty lines it sends while capturing): its part with what the capture saw. */
     private static NodeTrace finish(Asked a, List<String> notes) throws IOException {
         try (DebugClient.Response r = a.response()) {
             String line = a.lines().readLine();
+            while (line != null && line.isEmpty()) line = a.lines().readLine();
             if (line == null) {
                 notes.add(a.node() + "'s agent ended the trace without its results");
                 return null;
             }
             return TraceHandler.JSON.readValue(line, NodeTrace.class);
+        }
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -112,13 +112,13 @@ public final class TraceHandler implements DebugHandler {
             line(out, t);
             NodeTrace.Probe p = null;
             if (probe && !"destination".equals(t.role())) {
-                sleepUntil(start + 300_000_000L);
+                waitUntil(out, start + 300_000_000L);
                 p = path.podNetns().isPresent() ? Probe.send(path.podNetns().get(), dst, t.mtu())
                         : new NodeTrace.Probe(0, 0, t.mtu(), 0, 0, "no probe sent: the source pod's network namespace is"
                         + " not visible to weftd under /var/run/netns (where CNI runtimes put pods' namespaces); ping "
                         + dst + " from the pod yourself while weftd trace --watch runs");
             }
-            sleepUntil(start + seconds * 1_000_000_000L);
+            waitUntil(out, start + seconds * 1_000_000_000L);
             capture.stop();
             List<NodeTrace.Count> counts = capture.counts();
             List<NodeTrace.Hop> counted = new ArrayList<>();
@@ -134,13 +134,23 @@ public final class TraceHandler implements DebugHandler {
         out.flush();
     }
 
-    private static void sleepUntil(long nanos) {
-        long ms = (nanos - System.nanoTime()) / 1_000_000;
-        if (ms <= 0) return;
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+    /**
+     * Waits until {@code nanos}, writing an empty line every half second: a caller that went away (the other node
+     * refused the trace, or the operator pressed Ctrl-C) makes a write fail, which ends this trace at once instead of
+     * holding the node's one trace slot for the rest of its capture.
+     */
+    private static void waitUntil(OutputStream out, long nanos) throws IOException {
+        while (true) {
+            long ms = (nanos - System.nanoTime()) / 1_000_000;
+            if (ms <= 0) return;
+            try {
+                Thread.sleep(Math.min(ms, 500));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted");
+            }
+            out.write('\n');
+            out.flush();
         }
     }
 }

@@ -104,6 +104,33 @@ class TraceFaultsTest {
         }
     }
 
+    /** The same tools on the other backends: a firewall before weft's own UDP socket, a host-gw route gone. */
+    @Test
+    void theUserspaceDatapathBehindAFirewall() throws Exception {
+        try (TraceLab t = new TraceLab("wtr-fu", "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\","
+                + "\"Datapath\":\"userspace\"}}", "1h", List.of())) {
+            String a = t.a.ip().toString();
+            String b = t.b.ip().toString();
+            healthy(t, a, b);
+            t.sh(2, "iptables", "-I", "INPUT", "-p", "udp", "--dport", "8472", "-j", "DROP");
+            fault(t, a, b, "not on flannel.1 of node2", "iptables -A INPUT -p udp -m udp --dport 8472 -j DROP (+", 2,
+                    "a firewall rule drops the VXLAN port");
+        }
+    }
+
+    @Test
+    void aHostGwRouteDeleted() throws Exception {
+        try (TraceLab t = new TraceLab("wtr-fh", "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"host-gw\"}}",
+                "1h", List.of())) {
+            String a = t.a.ip().toString();
+            String b = t.b.ip().toString();
+            healthy(t, a, b);
+            String route = want(t.status(1).json().path("peers").get(0), "route");
+            t.sh(1, "ip", "route", "del", route.split(" ")[0]);
+            fault(t, a, b, "not on eth0 of node1", "this node has no route to " + b, 1, "route " + route + " is missing since");
+        }
+    }
+
     private static String subnetOf(TraceLab t, int node) throws Exception {
         return io.weft.core.config.SubnetEnv.read(t.lab.node(node).subnetFile()).subnet().toString();
     }

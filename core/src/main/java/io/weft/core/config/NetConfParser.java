@@ -37,6 +37,8 @@ public final class NetConfParser {
     private static final Set<String> VXLAN_FIELDS = Set.of(
             "Type", "VNI", "Port", "DirectRouting", "MTU", "Datapath", "GBP", "Learning", "MacPrefix");
     private static final Set<String> HOSTGW_FIELDS = Set.of("Type");
+    private static final Set<String> WIREGUARD_FIELDS = Set.of(
+            "Type", "PSK", "ListenPort", "ListenPortV6", "MTU", "PersistentKeepaliveInterval", "Mode", "Datapath");
 
     private NetConfParser() {}
 
@@ -153,7 +155,11 @@ public final class NetConfParser {
                 rejectUnknown(b, HOSTGW_FIELDS, "Backend.");
                 return new BackendConf(type, 0, 0, false, 0, BackendConf.KERNEL);
             }
-            default -> throw new ConfigException("Backend.Type", "\"" + type + "\" is not a supported backend (vxlan, host-gw)");
+            case BackendConf.WIREGUARD -> {
+                rejectUnknown(b, WIREGUARD_FIELDS, "Backend.");
+                return WireGuardFields.parse(b);
+            }
+            default -> throw new ConfigException("Backend.Type", "\"" + type + "\" is not a supported backend (vxlan, host-gw, wireguard)");
         }
     }
 
@@ -229,13 +235,13 @@ public final class NetConfParser {
         return new Ipv4Cidr(a, subnetLen);
     }
 
-    private static String text(ObjectNode obj, String path) {
+    static String text(ObjectNode obj, String path) {
         JsonNode n = obj.get(leaf(path));
         if (n == null || !n.isTextual()) throw new ConfigException(path, "must be a string, got " + describe(n));
         return n.asText();
     }
 
-    private static int integer(ObjectNode obj, String path) {
+    static int integer(ObjectNode obj, String path) {
         JsonNode n = obj.get(leaf(path));
         if (n == null || !n.isIntegralNumber() || !n.canConvertToInt()) {
             throw new ConfigException(path, "must be an integer, got " + describe(n));

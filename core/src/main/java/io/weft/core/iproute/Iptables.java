@@ -42,17 +42,7 @@ public final class Iptables {
 
     private List<String> command(List<String> cmd) {
         // ns.command puts the namespace flag after the tool name, which only ip/bridge understand.
-        return switch (ns) {
-            case Netns.Current c -> cmd;
-            case Netns.Named n -> prefixed(List.of("ip", "netns", "exec", n.name()), cmd);
-            case Netns.File f -> prefixed(List.of("nsenter", "--net=" + f.file()), cmd);
-        };
-    }
-
-    private static List<String> prefixed(List<String> prefix, List<String> cmd) {
-        List<String> c = new ArrayList<>(prefix);
-        c.addAll(cmd);
-        return c;
+        return ns.exec(cmd);
     }
 
     private String run(List<String> cmd, String stdin) {

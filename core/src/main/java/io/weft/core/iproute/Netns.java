@@ -32,6 +32,21 @@ public sealed interface Netns {
     /** The argument {@code ip link set ... netns X} takes to move a device here. */
     String linkTarget();
 
+    /**
+     * Any command line run in this namespace (iptables, wg, wireguard-go): behind {@code ip netns exec} or
+     * {@code nsenter}, since only ip and bridge take a namespace flag themselves.
+     */
+    default List<String> exec(List<String> cmd) {
+        List<String> prefix = switch (this) {
+            case Current c -> List.of();
+            case Named n -> List.of("ip", "netns", "exec", n.name());
+            case File f -> List.of("nsenter", "--net=" + f.file());
+        };
+        List<String> c = new ArrayList<>(prefix);
+        c.addAll(cmd);
+        return c;
+    }
+
     record Current() implements Netns {
         @Override
         public List<String> command(String tool, List<String> args) {

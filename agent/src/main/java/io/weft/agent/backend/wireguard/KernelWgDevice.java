@@ -30,16 +30,15 @@ final class KernelWgDevice implements WgDevice {
 
     private final Netns ns;
     private final String dev;
-    private final Path keyFile;
     private final int listenPort;
+    private Path keyFile;
     private final WgTool wg;
     private String runsOn = "kernel";
     private volatile Map<String, String> labels = Map.of(); // public key -> peer label (its PublicIP)
 
-    KernelWgDevice(Netns ns, String dev, Path keyFile, int listenPort) {
+    KernelWgDevice(Netns ns, String dev, int listenPort) {
         this.ns = ns;
         this.dev = dev;
-        this.keyFile = keyFile;
         this.listenPort = listenPort;
         this.wg = new WgTool(ns);
     }
@@ -62,6 +61,11 @@ final class KernelWgDevice implements WgDevice {
             }
             create();
         }
+    }
+
+    @Override
+    public void configure(byte[] privateKey, Path keyFile) {
+        this.keyFile = keyFile;
         wg.setDevice(dev, keyFile, listenPort);
     }
 
@@ -77,7 +81,12 @@ final class KernelWgDevice implements WgDevice {
                         + " is not installed; install wireguard-go (Debian: apt-get install wireguard-go), or set"
                         + " Backend.Datapath to \"userspace\" for weft's own WireGuard");
             }
-            Path log = keyFile.toAbsolutePath().getParent().resolve("wireguard-go-" + dev + ".log");
+            Path log = Path.of("/run/flannel").resolve("wireguard-go-" + dev + ".log");
+            try {
+                java.nio.file.Files.createDirectories(log.getParent());
+            } catch (java.io.IOException io) {
+                log = Path.of("/dev/null");
+            }
             LOG.info("the kernel has no wireguard module: running " + dev + " with wireguard-go (log " + log + ")");
             wg.startUserspace(dev, log);
             runsOn = "wireguard-go";

@@ -32,7 +32,7 @@ final class UserspaceWgDevice implements WgDevice {
 
     private final Netns ns;
     private final String dev;
-    private final LocalIdentity identity;
+    private LocalIdentity identity;
     private final int listenPort;
     private final int mtu;
     private final boolean offload;
@@ -40,10 +40,9 @@ final class UserspaceWgDevice implements WgDevice {
     private volatile WgDatapath datapath;
     private List<WgTool.PeerSpec> lastPeers = List.of();
 
-    UserspaceWgDevice(Netns ns, String dev, byte[] privateKey, int listenPort, int mtu, boolean offload) {
+    UserspaceWgDevice(Netns ns, String dev, int listenPort, int mtu, boolean offload) {
         this.ns = ns;
         this.dev = dev;
-        this.identity = new LocalIdentity(privateKey);
         this.listenPort = listenPort;
         this.mtu = mtu;
         this.offload = offload;
@@ -65,6 +64,15 @@ final class UserspaceWgDevice implements WgDevice {
                         + " (ip link del " + dev + ") to switch to the userspace datapath");
             }
         }
+    }
+
+    @Override
+    public synchronized void configure(byte[] privateKey, java.nio.file.Path keyFile) {
+        identity = new LocalIdentity(privateKey);
+        start();
+    }
+
+    private void start() {
         try {
             tun = TunDevice.open(dev);
         } catch (IOException e) {

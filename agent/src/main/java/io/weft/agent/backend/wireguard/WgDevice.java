@@ -8,8 +8,14 @@ import java.util.List;
  * {@code wg}) or weft's own. The backend decides the peers; a device only holds them.
  */
 interface WgDevice extends AutoCloseable {
-    /** Creates or adopts the device with our key and listen port; leaves it down without an address. */
+    /**
+     * Creates or adopts the device (no key yet: a node where WireGuard cannot run gets no key file either); leaves it
+     * down without an address.
+     */
     void open();
+
+    /** Gives the device our key (from {@code keyFile}, whose bytes are {@code privateKey}) and listen port. */
+    void configure(byte[] privateKey, java.nio.file.Path keyFile);
 
     /** Whether the device is still there and working (else the backend opens it again). */
     boolean healthy();

@@ -94,13 +94,15 @@ public final class WireGuardBackend implements Backend {
     @Override
     public synchronized LeaseRecord prepare() {
         if (device == null) {
+            WgDevice d = conf.isUserspace()
+                    ? new UserspaceWgDevice(ns, DEVICE, wgConf.listenPort(), mtu(), offload)
+                    : new KernelWgDevice(ns, DEVICE, wgConf.listenPort());
+            d.open();
             byte[] privateKey = KeyFile.loadOrCreate(keyFile);
             publicKey = Base64.getEncoder().encodeToString(new X25519().publicKey(clamped(privateKey)));
-            device = conf.isUserspace()
-                    ? new UserspaceWgDevice(ns, DEVICE, privateKey, wgConf.listenPort(), mtu(), offload)
-                    : new KernelWgDevice(ns, DEVICE, keyFile, wgConf.listenPort());
+            d.configure(privateKey, keyFile);
             java.util.Arrays.fill(privateKey, (byte) 0);
-            device.open();
+            device = d;
             IpBatch.run(ns, Link.mtu(DEVICE, mtu()));
             LOG.info("wireguard backend: " + DEVICE + " (" + device.describe() + "), listen port " + wgConf.listenPort()
                     + ", MTU " + mtu() + ", public key " + publicKey + (presharedKey != null ? ", with a PSK" : ""));
@@ -179,6 +181,9 @@ public final class WireGuardBackend implements Backend {
             LOG.warning(DEVICE + " is missing or not working; opening it again");
             device.close();
             device.open();
+            byte[] privateKey = KeyFile.loadOrCreate(keyFile);
+            device.configure(privateKey, keyFile);
+            java.util.Arrays.fill(privateKey, (byte) 0);
             IpBatch.run(ns, Link.mtu(DEVICE, mtu()));
             if (s != null) activate(s);
             return true;

@@ -85,6 +85,8 @@ public final class Receiver {
             p.counters.drop(WgDrop.NOT_ALLOWED);
             return;
         }
+        PacketSink sink = t.sink;
+        if (sink != null) sink.packet(false, plain, HDR, total);
         VirtioNetHdr.writeNone(plain, 0);
         if (!t.io.deliver(plain, 0, total)) {
             p.counters.drop(WgDrop.TUN_WRITE);

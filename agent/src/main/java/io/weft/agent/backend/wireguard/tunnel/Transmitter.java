@@ -95,6 +95,8 @@ public final class Transmitter {
             if ((VirtioNetHdr.flags(in, 0) & VirtioNetHdr.F_NEEDS_CSUM) != 0) {
                 TcpSegmenter.completeChecksum(in, HDR, 0, plen, VirtioNetHdr.csumStart(in, 0), VirtioNetHdr.csumOffset(in, 0));
             }
+            PacketSink sink = t.sink;
+            if (sink != null) sink.packet(true, in, HDR, plen);
             ByteBuf out = t.io.alloc().directBuffer(TunnelCrypto.sealedLength(plen, t.mtu));
             out.writerIndex(t.crypto.seal(kp, kp.sendCounter++, in, HDR, plen, t.mtu, out, 0));
             t.io.send(out, 0, p.endpoint);
@@ -113,9 +115,11 @@ public final class Transmitter {
         int full = TunnelCrypto.sealedLength(hdr + mss, t.mtu);
         ByteBuf out = t.io.alloc().directBuffer(n * full);
         ByteBuf seg = segmentBuffer();
+        PacketSink sink = t.sink;
         int w = 0;
         for (int i = 0; i < n; i++) {
             int sl = TcpSegmenter.writeSegment(in, HDR, 0, plen, hdr, mss, i, seg, 0);
+            if (sink != null) sink.packet(true, seg, 0, sl);
             w += t.crypto.seal(kp, kp.sendCounter++, seg, 0, sl, t.mtu, out, w);
         }
         out.writerIndex(w);

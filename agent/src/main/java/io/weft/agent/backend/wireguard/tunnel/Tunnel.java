@@ -45,6 +45,8 @@ public final class Tunnel implements AutoCloseable {
     private volatile Map<String, Peer> byKey = Map.of();
     private final IntObjectHashMap<Peer> byEndpointIp = new IntObjectHashMap<>();
     Router router = new Router(List.of());
+    /** The capture in progress, if any: decrypted packets both ways. */
+    volatile PacketSink sink;
 
     /**
      * @param mtu  the TUN's MTU: plaintext is padded up to it, never past it
@@ -66,6 +68,15 @@ public final class Tunnel implements AutoCloseable {
 
     public Receiver receiver() {
         return rx;
+    }
+
+    /** Starts (or, with null, stops) handing a copy of every inner packet to {@code s}. */
+    public void sink(PacketSink s) {
+        sink = s;
+    }
+
+    public PacketSink sink() {
+        return sink;
     }
 
     /** Counters of senders that are no peer. */

@@ -33,12 +33,19 @@ final class MemoryNode implements AutoCloseable {
     final List<byte[]> delivered = new CopyOnWriteArrayList<>();
     final List<byte[]> sentDatagrams = new CopyOnWriteArrayList<>();
     volatile boolean wireCut;
+    final io.netty.buffer.ByteBufAllocator alloc;
+    final List<Throwable> errors = new CopyOnWriteArrayList<>();
 
     MemoryNode(String ip, String subnet) {
         this(ip, subnet, X25519.generatePrivate());
     }
 
     MemoryNode(String ip, String subnet, byte[] privateKey) {
+        this(ip, subnet, privateKey, PooledByteBufAllocator.DEFAULT);
+    }
+
+    MemoryNode(String ip, String subnet, byte[] privateKey, io.netty.buffer.ByteBufAllocator alloc) {
+        this.alloc = alloc;
         this.address = new InetSocketAddress(ip, 51820);
         this.subnet = Ipv4Cidr.parse(subnet);
         this.privateKey = privateKey;
@@ -75,6 +82,8 @@ final class MemoryNode implements AutoCloseable {
             try {
                 tunnel.transmitter().fromTun(b, vnetAndPacket.length);
                 tunnel.io.flush();
+            } catch (Throwable t) {
+                errors.add(t);
             } finally {
                 b.release();
             }
@@ -89,6 +98,8 @@ final class MemoryNode implements AutoCloseable {
             try {
                 tunnel.receiver().datagram(b, 0, datagram.length, from);
                 tunnel.io.flush();
+            } catch (Throwable t) {
+                errors.add(t);
             } finally {
                 b.release();
             }
@@ -149,7 +160,7 @@ final class MemoryNode implements AutoCloseable {
 
         @Override
         public ByteBufAllocator alloc() {
-            return PooledByteBufAllocator.DEFAULT;
+            return alloc;
         }
 
         @Override

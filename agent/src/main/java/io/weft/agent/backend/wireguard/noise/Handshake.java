@@ -145,12 +145,17 @@ public final class Handshake {
 
     /** Message 2 for a consumed initiation, without MACs; null in any other state. */
     public byte[] createResponse(NoiseTools t, int index) {
+        return createResponse(t, index, X25519.generatePrivate());
+    }
+
+    /** As {@link #createResponse(NoiseTools, int)} with a given ephemeral key: for test vectors only. */
+    byte[] createResponse(NoiseTools t, int index, byte[] ephemeralPrivate) {
         if (state != State.INITIATION_CONSUMED) return null;
         byte[] msg = new byte[Protocol.RESPONSE_LENGTH];
         msg[0] = Protocol.TYPE_RESPONSE;
         Protocol.u32le(msg, RESP_SENDER, index);
         Protocol.u32le(msg, RESP_RECEIVER, remoteIndex);
-        localEphemeral = X25519.generatePrivate();
+        localEphemeral = ephemeralPrivate;
         byte[] ephemeral = t.publicKey(localEphemeral);
         System.arraycopy(ephemeral, 0, msg, RESP_EPHEMERAL, KEY_LENGTH);
         t.mixHash(hash, ephemeral);

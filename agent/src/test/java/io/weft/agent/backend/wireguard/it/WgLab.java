@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -23,11 +22,11 @@ import java.util.function.BooleanSupplier;
 final class WgLab implements AutoCloseable {
     static final int HEALTHZ = 10267;
     final LabCluster lab;
-    private final Map<Integer, Process> agents = new HashMap<>();
 
     WgLab(String prefix, int nodes, String backendJson) throws IOException {
         lab = new LabCluster(prefix, nodes, "{\"Network\":\"10.244.0.0/16\",\"Backend\":" + backendJson + "}");
         lab.agentArgs(List.of("--healthz-ip", "127.0.0.1", "--healthz-port", Integer.toString(HEALTHZ)));
+        lab.agentEnv(n -> Map.of("WIREGUARD_KEY_FILE", keyFile(n).toString()));
     }
 
     LabCluster.Node node(int i) {
@@ -39,36 +38,22 @@ final class WgLab implements AutoCloseable {
     }
 
     Process start(LabCluster.Node n) throws IOException {
-        return start(n, lab.netConf());
+        return lab.startAgent(n);
     }
 
     Process start(LabCluster.Node n, Path netConf) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(lab.agentCommand(n, netConf));
-        pb.environment().put("NODE_NAME", LabCluster.nodeName(n));
-        pb.environment().put("WIREGUARD_KEY_FILE", keyFile(n).toString());
-        pb.redirectErrorStream(true);
-        pb.redirectOutput(ProcessBuilder.Redirect.appendTo(n.log().toFile()));
-        Process p = pb.start();
-        agents.put(n.index(), p);
-        return p;
+        return lab.startAgent(n, netConf);
     }
 
     /** SIGTERM and wait, as kubelet stops the agent. */
     int stop(LabCluster.Node n) throws InterruptedException {
-        Process p = agents.remove(n.index());
-        if (p == null) return -1;
-        p.destroy();
-        if (!p.waitFor(15, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            p.waitFor();
-        }
-        return p.exitValue();
+        return lab.stopAgent(n);
     }
 
     SubnetEnv awaitReady(LabCluster.Node n) throws Exception {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < end) {
-            Process p = agents.get(n.index());
+            Process p = lab.agent(n);
             if (p != null && !p.isAlive()) throw new AssertionError("weftd on node " + n.index() + " exited " + p.exitValue() + ":\n" + lab.log(n));
             if (Files.exists(n.subnetFile())) return SubnetEnv.read(n.subnetFile());
             Thread.sleep(50);
@@ -155,12 +140,6 @@ final class WgLab implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            for (int i : new ArrayList<>(agents.keySet())) stop(lab.node(i));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            lab.close();
-        }
+        lab.close();
     }
 }

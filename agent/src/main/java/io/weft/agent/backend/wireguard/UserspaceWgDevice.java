@@ -155,6 +155,11 @@ final class UserspaceWgDevice implements WgDevice {
         for (WgCounters c : all) for (WgDrop r : WgDrop.values()) WgMetrics.line(sb, "weft_wireguard_drops_total", dev, c.peer(), r.label(), c.drops(r));
         WgMetrics.header(sb, "weft_wireguard_peers", "gauge", "Peers configured on the device");
         WgMetrics.line(sb, "weft_wireguard_peers", dev, null, null, all.size() - 1);
+        long[] co = dp.tunnel().receiver().coalesceStats();
+        WgMetrics.header(sb, "weft_wireguard_rx_superpackets_total", "counter", "TCP superpackets written to the TUN after receive coalescing");
+        WgMetrics.line(sb, "weft_wireguard_rx_superpackets_total", dev, null, null, co[0]);
+        WgMetrics.header(sb, "weft_wireguard_rx_coalesced_segments_total", "counter", "Received TCP segments joined into superpackets");
+        WgMetrics.line(sb, "weft_wireguard_rx_coalesced_segments_total", dev, null, null, co[1]);
         WgMetrics.header(sb, "weft_wireguard_tx_backpressure_total", "counter", "Times the socket backed up and TUN reads paused");
         WgMetrics.line(sb, "weft_wireguard_tx_backpressure_total", dev, null, null, dp.tunPauses());
         WgMetrics.info(sb, dev, "datapath=userspace " + dp.features());

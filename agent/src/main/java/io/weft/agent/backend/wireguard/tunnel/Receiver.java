@@ -2,20 +2,25 @@ package io.weft.agent.backend.wireguard.tunnel;
 
 import io.netty.buffer.ByteBuf;
 import io.weft.agent.backend.wireguard.noise.Protocol;
+import io.weft.core.vxlan.DirectBufferMemory;
+import io.weft.core.vxlan.SegmentCoalescer;
 import io.weft.core.vxlan.VirtioNetHdr;
 import java.net.InetSocketAddress;
 
 /**
  * Wire to TUN: a transport message is found by its receiver index, opened, checked against the replay window
  * (after it authenticated, so forgeries cannot move the window), and its packet, if its source address belongs to
- * the sending peer, written to the TUN; handshake messages go to the handshake thread. Whatever fails a check is
- * counted by reason and dropped; nothing here throws. Event loop only.
+ * the sending peer, written to the TUN, TCP segments of one flow joined into superpackets first (core's
+ * {@link SegmentCoalescer}, flushed at the end of each receive batch); handshake messages go to the handshake thread.
+ * Whatever fails a check is counted by reason and dropped; nothing here throws. Event loop only.
  */
 public final class Receiver {
     private static final int HDR = VirtioNetHdr.LENGTH;
 
     private final Tunnel t;
     private ByteBuf plain; // virtio-net header + one opened packet
+    private ByteBuf held; // the coalescer's superpacket
+    private SegmentCoalescer<WgCounters> coalescer;
 
     Receiver(Tunnel t) {
         this.t = t;
@@ -87,17 +92,37 @@ public final class Receiver {
         }
         PacketSink sink = t.sink;
         if (sink != null) sink.packet(false, plain, HDR, total);
-        VirtioNetHdr.writeNone(plain, 0);
-        if (!t.io.deliver(plain, 0, total)) {
-            p.counters.drop(WgDrop.TUN_WRITE);
-            return;
-        }
         p.counters.rx(total);
         t.dataReceived(p, now);
+        if (t.io.coalesce() && coalescer().offer(plain, HDR, total, p.counters)) return;
+        VirtioNetHdr.writeNone(plain, 0);
+        if (!t.io.writeTun(DirectBufferMemory.address(plain, 0, HDR + total), HDR + total)) p.counters.drop(WgDrop.TUN_WRITE);
+    }
+
+    private SegmentCoalescer<WgCounters> coalescer() {
+        if (coalescer == null) {
+            held = t.io.alloc().directBuffer(TunnelCrypto.WORK + HDR);
+            coalescer = new SegmentCoalescer<>(0, held, t.io::writeTun, c -> c.drop(WgDrop.TUN_WRITE));
+        }
+        return coalescer;
+    }
+
+    /** Writes what the coalescer holds: at the end of each batch of datagrams. */
+    public void flush() {
+        if (coalescer != null) coalescer.flush();
+    }
+
+    /** {superpackets written, segments joined into them}. */
+    public long[] coalesceStats() {
+        SegmentCoalescer<WgCounters> c = coalescer;
+        return c == null ? new long[2] : new long[] {c.superframes(), c.coalescedSegments()};
     }
 
     void close() {
+        flush();
         if (plain != null) plain.release();
-        plain = null;
+        if (held != null) held.release();
+        plain = held = null;
+        coalescer = null;
     }
 }

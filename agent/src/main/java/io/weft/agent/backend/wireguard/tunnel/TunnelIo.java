@@ -14,11 +14,11 @@ public interface TunnelIo {
 
     void flush();
 
-    /**
-     * Writes the packet at {@code buf[index + 10, +len)} to the TUN behind the virtio-net header at {@code buf[index]};
-     * false if the write failed.
-     */
-    boolean deliver(ByteBuf buf, int index, int len);
+    /** Writes {@code length} bytes at native {@code address} (virtio-net header, then the packet) to the TUN; false if that failed. */
+    boolean writeTun(long address, int length);
+
+    /** Whether received TCP segments may be joined into superpackets for the TUN (it has offloads on). */
+    boolean coalesce();
 
     ByteBufAllocator alloc();
 

@@ -80,6 +80,7 @@ public final class WgDatapath implements TunnelIo, AutoCloseable {
     private ByteBuf scratch;
     private volatile boolean running;
     private volatile boolean gso;
+    private boolean offloadOn;
     private boolean tunPaused;
     private volatile long tunPauses;
     private volatile String features = "";
@@ -93,7 +94,7 @@ public final class WgDatapath implements TunnelIo, AutoCloseable {
     /** Binds the socket and starts moving packets. Throws {@link java.net.BindException} if the port is taken. */
     public synchronized void start() throws IOException, InterruptedException {
         if (!Epoll.isAvailable()) throw new IOException("Netty native epoll is not available: " + Epoll.unavailabilityCause());
-        boolean offloadOn = opt.offload() && tun.setOffload(TunDevice.TUN_F_CSUM | TunDevice.TUN_F_TSO4 | TunDevice.TUN_F_TSO_ECN);
+        offloadOn = opt.offload() && tun.setOffload(TunDevice.TUN_F_CSUM | TunDevice.TUN_F_TSO4 | TunDevice.TUN_F_TSO_ECN);
         if (!opt.offload()) tun.setOffload(0);
         gso = offloadOn && EpollDatagramChannel.isSegmentedDatagramPacketSupported();
         group = new MultiThreadIoEventLoopGroup(1, r -> {
@@ -126,7 +127,7 @@ public final class WgDatapath implements TunnelIo, AutoCloseable {
         int fd = ((EpollDatagramChannel) socket).fd().intValue();
         NativeIo.setsockoptInt(fd, SOL_SOCKET, SO_RCVBUFFORCE, opt.socketBuffer());
         NativeIo.setsockoptInt(fd, SOL_SOCKET, SO_SNDBUFFORCE, opt.socketBuffer());
-        features = "tun-offload=" + (offloadOn ? "csum,tso4" : "off") + " udp-gso=" + (gso ? "on" : "off (sendmmsg)")
+        features = "tun-offload=" + (offloadOn ? "csum,tso4" : "off") + " rx-coalesce=" + (offloadOn ? "tcp4" : "off") + " udp-gso=" + (gso ? "on" : "off (sendmmsg)")
                 + " rx=recvmmsg loops=1 handshakes=own-thread";
         scratch = alloc.directBuffer(HDR + 65536 + 64);
         running = true;
@@ -175,8 +176,13 @@ public final class WgDatapath implements TunnelIo, AutoCloseable {
     }
 
     @Override
-    public boolean deliver(ByteBuf buf, int index, int len) {
-        return tun.write(DirectBufferMemory.address(buf, index, HDR + len), HDR + len) >= 0;
+    public boolean writeTun(long address, int length) {
+        return tun.write(address, length) >= 0;
+    }
+
+    @Override
+    public boolean coalesce() {
+        return offloadOn;
     }
 
     @Override
@@ -249,6 +255,7 @@ public final class WgDatapath implements TunnelIo, AutoCloseable {
 
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
+            tunnel.receiver().flush(); // the superpacket the batch was building
             socket.flush(); // keepalives and handshake answers made while receiving
         }
 

@@ -33,6 +33,8 @@ final class MemoryNode implements AutoCloseable {
     final List<byte[]> delivered = new CopyOnWriteArrayList<>();
     final List<byte[]> sentDatagrams = new CopyOnWriteArrayList<>();
     volatile boolean wireCut;
+    /** Whether received TCP segments are joined into superpackets (as over a TUN with offloads). */
+    volatile boolean coalesce;
     final io.netty.buffer.ByteBufAllocator alloc;
     final List<Throwable> errors = new CopyOnWriteArrayList<>();
 
@@ -92,17 +94,25 @@ final class MemoryNode implements AutoCloseable {
 
     /** A datagram arriving from {@code from}. */
     void receive(byte[] datagram, InetSocketAddress from) {
+        receive(List.of(datagram), from);
+    }
+
+    /** Datagrams arriving together (one recvmmsg batch, as a GSO run arrives): the receiver flushes after the last. */
+    void receive(List<byte[]> datagrams, InetSocketAddress from) {
         loop.execute(() -> {
-            ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(Math.max(1, datagram.length));
-            b.writeBytes(datagram);
-            try {
-                tunnel.receiver().datagram(b, 0, datagram.length, from);
-                tunnel.io.flush();
-            } catch (Throwable t) {
-                errors.add(t);
-            } finally {
-                b.release();
+            for (byte[] datagram : datagrams) {
+                ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(Math.max(1, datagram.length));
+                b.writeBytes(datagram);
+                try {
+                    tunnel.receiver().datagram(b, 0, datagram.length, from);
+                } catch (Throwable t) {
+                    errors.add(t);
+                } finally {
+                    b.release();
+                }
             }
+            tunnel.receiver().flush();
+            tunnel.io.flush();
         });
     }
 
@@ -135,13 +145,15 @@ final class MemoryNode implements AutoCloseable {
             try {
                 int len = datagram.readableBytes();
                 int step = segmentSize > 0 ? segmentSize : len;
+                List<byte[]> run = new java.util.ArrayList<>();
                 for (int o = 0; o < len; o += step) {
                     byte[] d = new byte[Math.min(step, len - o)];
                     datagram.getBytes(datagram.readerIndex() + o, d);
                     sentDatagrams.add(d);
-                    MemoryNode dst = WIRE.get(to);
-                    if (dst != null && !wireCut) dst.receive(d, address);
+                    run.add(d);
                 }
+                MemoryNode dst = WIRE.get(to);
+                if (dst != null && !wireCut) dst.receive(run, address);
             } finally {
                 datagram.release();
             }
@@ -151,11 +163,16 @@ final class MemoryNode implements AutoCloseable {
         public void flush() {}
 
         @Override
-        public boolean deliver(ByteBuf buf, int index, int len) {
-            byte[] p = new byte[len];
-            buf.getBytes(index + VirtioNetHdr.LENGTH, p);
+        public boolean writeTun(long address, int length) {
+            byte[] p = java.lang.foreign.MemorySegment.ofAddress(address + VirtioNetHdr.LENGTH).reinterpret(length - VirtioNetHdr.LENGTH)
+                    .toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
             delivered.add(p);
             return true;
+        }
+
+        @Override
+        public boolean coalesce() {
+            return coalesce;
         }
 
         @Override

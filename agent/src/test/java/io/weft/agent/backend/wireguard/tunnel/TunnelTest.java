@@ -88,7 +88,25 @@ class TunnelTest {
             System.arraycopy(s, 40, joined, (int) (seq - 1000), s.length - 40);
         }
         for (int i = 0; i < payload; i++) assertEquals((byte) (i * 7), joined[i], "payload byte " + i);
-        assertEquals(n, peer(a).counters().txPackets());
+        await("a counted " + n + " packets sent", () -> peer(a).counters().txPackets() == n);
+    }
+
+    @Test
+    void theReceiverJoinsTheSegmentsIntoOneSuperpacketForItsTun() {
+        MemoryNode a = node("172.31.0.1", "10.244.1.0/24");
+        MemoryNode b = node("172.31.0.2", "10.244.2.0/24");
+        b.coalesce = true;
+        link(a, b, psk);
+        await("sessions", () -> peer(a).current != null);
+        int payload = 30_000;
+        a.fromTunRaw(Packets.tcpSuperpacket("10.244.1.5", "10.244.2.7", payload, 1380, 1000));
+        await("one superpacket delivered", () -> !b.delivered.isEmpty());
+        byte[] s = b.delivered.get(0);
+        assertEquals(40 + payload, s.length, "all 22 segments in one packet");
+        assertEquals(40 + payload, ((s[2] & 0xff) << 8) | (s[3] & 0xff), "its IP length");
+        for (int i = 0; i < payload; i++) assertEquals((byte) (i * 7), s[40 + i], "payload byte " + i);
+        assertEquals(1, b.tunnel.receiver().coalesceStats()[0]);
+        assertEquals(22, b.tunnel.receiver().coalesceStats()[1]);
     }
 
     @Test

@@ -29,7 +29,7 @@ wireguard_go() {  # i j: the device flannel configures, run by wireguard-go (a n
 
 weft_wg() {  # i j [options of WgNode]
   local i=$1 j=$2
-  agent_java "$i" /tmp/$P-wg$1.log io.weft.agent.backend.wireguard.WgNode --public-ip 172.31.0.$i --subnet 10.244.$i.0/24 \
+  agent_java "$i" /tmp/$P-wg$1.log io.weft.lab.wireguard.WgNode --public-ip 172.31.0.$i --subnet 10.244.$i.0/24 \
     --key-file "$KEYS/k$i" --peer 10.244.$j.0/24,172.31.0.$j,"$(cat "$KEYS/p$j")" ${3:-}
 }
 

@@ -4,10 +4,10 @@
 JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 JAVA=$JAVA_HOME/bin/java
 for tool in iperf3 ethtool ping ip bridge; do command -v $tool >/dev/null || { echo "bench: needs $tool" >&2; exit 1; }; done
-if [ ! -f agent/target/lib/weft-agent.jar ]; then
-  JAVA_HOME=$JAVA_HOME mvn -B -q -ntp -pl agent -am package -DskipTests >&2
+if [ ! -f lab/target/lib/weft-lab.jar ]; then
+  JAVA_HOME=$JAVA_HOME mvn -B -q -ntp -pl lab -am package -DskipTests >&2
 fi
-CP="agent/target/lib/*"
+CP="lab/target/lib/*"
 # A DaemonSet would cap the heap; without it the JVM commits 1/64 of RAM up front (RSS then says little).
 AGENT_HEAP=${AGENT_HEAP:--Xms16m -Xmx128m}
 P=wb$$
@@ -69,7 +69,7 @@ agent_java() {  # i log main-class args...: a datapath JVM in node i, waited for
 
 user_vtep() {  # i j [options of UserspaceNode]
   local i=$1 j=$2
-  agent_java "$i" /tmp/$P-agent$1.log io.weft.agent.backend.userspace.UserspaceNode --public-ip 172.31.0.$i \
+  agent_java "$i" /tmp/$P-agent$1.log io.weft.lab.userspace.UserspaceNode --public-ip 172.31.0.$i \
     --subnet 10.244.$i.0/24 --mac ${MAC[$i]} --peer 10.244.$j.0/24,172.31.0.$j,${MAC[$j]} ${3:-}
 }
 

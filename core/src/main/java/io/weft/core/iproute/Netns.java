@@ -33,16 +33,16 @@ public sealed interface Netns {
     String linkTarget();
 
     /**
-     * Any command line run in this namespace (iptables, wg, wireguard-go): behind {@code ip netns exec} or
-     * {@code nsenter}, since only ip and bridge take a namespace flag themselves.
+     * The command line that runs any program (iptables, nft) in this namespace; unlike {@link #command}, which
+     * passes iproute2's own {@code -n}, this enters the namespace first.
      */
     default List<String> exec(List<String> cmd) {
-        List<String> prefix = switch (this) {
-            case Current c -> List.of();
-            case Named n -> List.of("ip", "netns", "exec", n.name());
-            case File f -> List.of("nsenter", "--net=" + f.file());
-        };
-        List<String> c = new ArrayList<>(prefix);
+        List<String> c = new ArrayList<>();
+        switch (this) {
+            case Current x -> { }
+            case Named n -> c.addAll(List.of("ip", "netns", "exec", n.name()));
+            case File f -> c.addAll(List.of("nsenter", "--net=" + f.file()));
+        }
         c.addAll(cmd);
         return c;
     }

@@ -1,10 +1,11 @@
 package io.weft.agent.backend.userspace;
 
+import io.weft.agent.capture.FrameSink;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
-import io.weft.core.vxlan.EthernetFrame;
+import io.weft.core.packet.EthernetFrame;
 import io.weft.core.vxlan.VxlanHeader;
 import java.net.InetSocketAddress;
 import java.util.function.Supplier;

@@ -1,14 +1,15 @@
 package io.weft.agent.backend.userspace;
 
+import io.weft.agent.capture.FrameSink;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.unix.SegmentedDatagramPacket;
-import io.weft.core.vxlan.DirectBufferMemory;
-import io.weft.core.vxlan.EthernetFrame;
-import io.weft.core.vxlan.FlowHash;
+import io.weft.core.packet.DirectBufferMemory;
+import io.weft.core.packet.EthernetFrame;
+import io.weft.core.packet.FlowHash;
 import io.weft.core.vxlan.TcpSegmenter;
-import io.weft.core.vxlan.VirtioNetHdr;
+import io.weft.core.packet.VirtioNetHdr;
 import io.weft.core.vxlan.VxlanHeader;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;

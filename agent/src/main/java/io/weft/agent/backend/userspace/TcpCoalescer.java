@@ -1,8 +1,8 @@
 package io.weft.agent.backend.userspace;
 
 import io.netty.buffer.ByteBuf;
-import io.weft.core.vxlan.EthernetFrame;
-import io.weft.core.vxlan.SegmentCoalescer;
+import io.weft.core.packet.EthernetFrame;
+import io.weft.core.packet.SegmentCoalescer;
 
 /**
  * Receive-side coalescing for the TAP: core's {@link SegmentCoalescer} on Ethernet frames, with a failed TAP write

@@ -1,11 +1,14 @@
 package io.weft.agent.backend.wireguard;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.weft.agent.backend.BackendException;
 import io.weft.agent.backend.wireguard.noise.LocalIdentity;
 import io.weft.agent.backend.wireguard.tunnel.Peer;
 import io.weft.agent.backend.wireguard.tunnel.WgCounters;
 import io.weft.agent.backend.wireguard.tunnel.WgDatapath;
 import io.weft.agent.backend.wireguard.tunnel.WgDrop;
+import io.weft.agent.capture.FrameSink;
 import io.weft.core.iproute.IpBatch;
 import io.weft.core.iproute.IpException;
 import io.weft.core.iproute.IpOp;
@@ -14,6 +17,7 @@ import io.weft.core.iproute.Link;
 import io.weft.core.iproute.LinkInfo;
 import io.weft.core.iproute.Netns;
 import io.weft.core.iproute.WgTool;
+import io.weft.core.packet.EthernetFrame;
 import io.weft.core.tap.TunDevice;
 import java.io.IOException;
 import java.net.BindException;
@@ -39,6 +43,7 @@ final class UserspaceWgDevice implements WgDevice {
     private TunDevice tun;
     private volatile WgDatapath datapath;
     private List<WgTool.PeerSpec> lastPeers = List.of();
+    private volatile FrameSink capture;
 
     UserspaceWgDevice(Netns ns, String dev, int listenPort, int mtu, boolean offload) {
         this.ns = ns;
@@ -48,8 +53,23 @@ final class UserspaceWgDevice implements WgDevice {
         this.offload = offload;
     }
 
-    WgDatapath datapath() {
-        return datapath;
+    FrameSink captureSink() {
+        return capture;
+    }
+
+    /**
+     * Hands every decrypted packet to {@code sink} as an Ethernet frame (zero MAC addresses, type IPv4), the form the
+     * capture's pcap files hold; a copy is made only while a capture runs.
+     */
+    void captureSink(FrameSink sink) {
+        capture = sink;
+        WgDatapath dp = datapath;
+        if (dp == null) return;
+        dp.tunnel().sink(sink == null ? null : (transmit, buf, off, len) -> {
+            ByteBuf frame = Unpooled.buffer(EthernetFrame.HEADER_LENGTH + len);
+            frame.writeZero(12).writeShort(EthernetFrame.TYPE_IPV4).writeBytes(buf, off, len);
+            sink.frame(transmit, frame, 0, frame.readableBytes());
+        });
     }
 
     @Override
@@ -103,6 +123,7 @@ final class UserspaceWgDevice implements WgDevice {
         }
         datapath = dp;
         if (!lastPeers.isEmpty()) apply(lastPeers);
+        if (capture != null) captureSink(capture);
     }
 
     @Override

@@ -4,6 +4,8 @@ import io.weft.agent.Underlay;
 import io.weft.agent.backend.Backend;
 import io.weft.agent.backend.DesiredState;
 import io.weft.agent.backend.wireguard.crypto.X25519;
+import io.weft.agent.capture.CaptureSource;
+import io.weft.agent.capture.FrameSink;
 import io.weft.agent.subnet.Lease;
 import io.weft.core.config.BackendConf;
 import io.weft.core.config.WireGuardConf;
@@ -35,7 +37,7 @@ import java.util.logging.Logger;
  * key replaces the peer, a peer that leaves is removed. The device is the kernel's (or wireguard-go's), or weft's own
  * with {@code "Datapath": "userspace"}.
  */
-public final class WireGuardBackend implements Backend {
+public final class WireGuardBackend implements Backend, CaptureSource {
     private static final Logger LOG = Logger.getLogger(WireGuardBackend.class.getName());
     public static final String DEVICE = "flannel-wg";
     /** flannel's overhead (wireguard_network.go): IPv6 header 40 + UDP 8 + type/index/nonce 16 + tag 16. */
@@ -202,9 +204,19 @@ public final class WireGuardBackend implements Backend {
         if (d != null) d.renderMetrics(sb);
     }
 
-    /** The userspace datapath, when that is what runs (for capture); null otherwise. */
-    public io.weft.agent.backend.wireguard.tunnel.WgDatapath userspaceDatapath() {
-        return device instanceof UserspaceWgDevice u ? u.datapath() : null;
+    /** The capture in progress on the userspace datapath, if any. */
+    @Override
+    public FrameSink sink() {
+        return device instanceof UserspaceWgDevice u ? u.captureSink() : null;
+    }
+
+    /**
+     * Shows the userspace datapath's decrypted packets to {@code sink} (null stops): what {@code weftd capture} and
+     * {@code /debug/capture} read. The kernel's device has no such hook: capture its traffic with tcpdump on flannel-wg.
+     */
+    @Override
+    public void sink(FrameSink sink) {
+        if (device instanceof UserspaceWgDevice u) u.captureSink(sink);
     }
 
     @Override

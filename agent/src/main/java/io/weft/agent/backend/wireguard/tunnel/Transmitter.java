@@ -2,9 +2,9 @@ package io.weft.agent.backend.wireguard.tunnel;
 
 import io.netty.buffer.ByteBuf;
 import io.weft.agent.backend.wireguard.noise.Protocol;
-import io.weft.core.vxlan.DirectBufferMemory;
+import io.weft.core.packet.DirectBufferMemory;
 import io.weft.core.vxlan.TcpSegmenter;
-import io.weft.core.vxlan.VirtioNetHdr;
+import io.weft.core.packet.VirtioNetHdr;
 
 /**
  * TUN to wire: the destination address picks the peer (cryptokey routing), a TSO superpacket is cut into

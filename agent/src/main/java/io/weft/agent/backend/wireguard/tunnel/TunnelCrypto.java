@@ -3,7 +3,7 @@ package io.weft.agent.backend.wireguard.tunnel;
 import io.netty.buffer.ByteBuf;
 import io.weft.agent.backend.wireguard.crypto.ChaChaPoly;
 import io.weft.agent.backend.wireguard.noise.Protocol;
-import io.weft.core.vxlan.DirectBufferMemory;
+import io.weft.core.packet.DirectBufferMemory;
 
 /**
  * Transport messages as flyweights over the datapath's direct buffers (whitepaper §5.4.6): {@code type 4, receiver

@@ -26,10 +26,10 @@ import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.SegmentedDatagramPacket;
 import io.weft.agent.backend.wireguard.noise.LocalIdentity;
-import io.weft.core.tap.NativeIo;
+import io.weft.core.libc.Libc;
 import io.weft.core.tap.TunDevice;
-import io.weft.core.vxlan.DirectBufferMemory;
-import io.weft.core.vxlan.VirtioNetHdr;
+import io.weft.core.packet.DirectBufferMemory;
+import io.weft.core.packet.VirtioNetHdr;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
@@ -125,8 +125,8 @@ public final class WgDatapath implements TunnelIo, AutoCloseable {
             throw e;
         }
         int fd = ((EpollDatagramChannel) socket).fd().intValue();
-        NativeIo.setsockoptInt(fd, SOL_SOCKET, SO_RCVBUFFORCE, opt.socketBuffer());
-        NativeIo.setsockoptInt(fd, SOL_SOCKET, SO_SNDBUFFORCE, opt.socketBuffer());
+        Libc.setsockoptInt(fd, SOL_SOCKET, SO_RCVBUFFORCE, opt.socketBuffer());
+        Libc.setsockoptInt(fd, SOL_SOCKET, SO_SNDBUFFORCE, opt.socketBuffer());
         features = "tun-offload=" + (offloadOn ? "csum,tso4" : "off") + " rx-coalesce=" + (offloadOn ? "tcp4" : "off") + " udp-gso=" + (gso ? "on" : "off (sendmmsg)")
                 + " rx=recvmmsg loops=1 handshakes=own-thread";
         scratch = alloc.directBuffer(HDR + 65536 + 64);

@@ -7,7 +7,7 @@ import io.netty.channel.DefaultEventLoop;
 import io.weft.agent.backend.wireguard.crypto.X25519;
 import io.weft.agent.backend.wireguard.noise.LocalIdentity;
 import io.weft.core.net.Ipv4Cidr;
-import io.weft.core.vxlan.VirtioNetHdr;
+import io.weft.core.packet.VirtioNetHdr;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Map;

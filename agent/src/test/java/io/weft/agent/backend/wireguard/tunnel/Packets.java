@@ -3,9 +3,9 @@ package io.weft.agent.backend.wireguard.tunnel;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.weft.core.net.Ipv4Address;
-import io.weft.core.vxlan.Checksum;
-import io.weft.core.vxlan.Ipv4Packet;
-import io.weft.core.vxlan.VirtioNetHdr;
+import io.weft.core.packet.Checksum;
+import io.weft.core.packet.Ipv4Packet;
+import io.weft.core.packet.VirtioNetHdr;
 import java.util.SplittableRandom;
 
 /** IPv4 packets for the tunnel tests, with correct header and TCP/UDP checksums. */

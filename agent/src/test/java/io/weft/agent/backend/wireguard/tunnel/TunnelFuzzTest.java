@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.netty.util.ResourceLeakDetector;
 import io.weft.agent.backend.wireguard.crypto.X25519;
 import io.weft.agent.backend.wireguard.noise.Protocol;
-import io.weft.core.vxlan.VirtioNetHdr;
+import io.weft.core.packet.VirtioNetHdr;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;

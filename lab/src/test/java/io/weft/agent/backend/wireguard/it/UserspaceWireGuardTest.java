@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.weft.lab.cluster.LabCluster;
+import io.weft.lab.pcap.PcapLib;
 import io.weft.core.config.SubnetEnv;
 import io.weft.core.iproute.IfAddress;
 import io.weft.core.iproute.IpReader;
@@ -22,10 +23,14 @@ import org.junit.jupiter.api.Timeout;
  * Two weftd agents in network namespaces with {@code "Type": "wireguard", "Datapath": "userspace"}: the device,
  * address, route, MTU and lease flannel's wireguard backend would have (pkg/backend/wireguard/device.go Configure,
  * wireguard.go newSubnetAttrs), a key file of mode 0600 kept across a restart, and pods talking through weft's own
- * WireGuard: ICMP and TCP with checksums, both ways, and per-peer counters on /metrics.
+ * WireGuard: ICMP and TCP with checksums, both ways, {@code weftd capture} showing the packets in clear, and per-peer
+ * counters on /metrics.
  */
 @Timeout(300)
 class UserspaceWireGuardTest {
+    static {
+        PcapLib.configure();
+    }
 
     @Test
     void twoUserspaceNodesCarryPodTrafficAsFlannelsBackendWould() throws Exception {
@@ -61,6 +66,17 @@ class UserspaceWireGuardTest {
                     "-s", "1392", "-M", "do", "-W", "1", p2.ip().toString()).exitCode() == 0, "full-MTU pings");
             WgLab.tcp(p1, p2, 5401, 64L << 20);
             WgLab.tcp(p2, p1, 5402, 64L << 20);
+
+            // weftd capture on node 1 (its debug socket) shows the packets in clear, as they were before sealing
+            java.nio.file.Path out = w.lab.workDir().resolve("wg.pcap");
+            Process cap = WgLab.tool(n1.netns(), "capture", "--agent", w.lab.debugSocket(n1).toString(), "--duration", "3s",
+                    "--out", out.toString());
+            Thread.sleep(1200);
+            assertTrue(WgLab.ping(p1, p2.ip().toString(), 4), "ping during the capture");
+            assertEquals("CAPTURE 0", WgLab.awaitLine(cap, "CAPTURE", 30));
+            int[] echoes = PcapLib.icmpEchoes(out);
+            assertEquals(4, echoes[0], "echo requests sealed by node 1, captured in clear");
+            assertEquals(4, echoes[1], "echo replies opened by node 1, captured in clear");
 
             String m = WgLab.metrics(n1);
             String peer = "{device=\"flannel-wg\",peer=\"" + n2.ip() + "\"}";

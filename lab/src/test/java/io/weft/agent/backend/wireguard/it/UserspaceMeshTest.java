@@ -53,7 +53,7 @@ class UserspaceMeshTest {
             // restart node 2: same key file, same public key, traffic back
             LabCluster.Node n2 = w.node(2);
             String key2 = publicKey(w, envs.get(1));
-            assertEquals(0, w.stop(n2));
+            assertEquals(143, w.stop(n2), "weftd exits on SIGTERM (128 + 15)");
             long t0 = System.nanoTime();
             w.start(n2);
             WgLab.await("pod 1 reaches pod 2 after node 2's restart", Duration.ofSeconds(30),
@@ -67,7 +67,7 @@ class UserspaceMeshTest {
             // node 3 gets a new key: its lease carries it, the others re-key
             LabCluster.Node n3 = w.node(3);
             String oldKey3 = publicKey(w, envs.get(2));
-            assertEquals(0, w.stop(n3));
+            assertEquals(143, w.stop(n3), "weftd exits on SIGTERM (128 + 15)");
             Files.delete(WgLab.keyFile(n3));
             w.start(n3);
             WgLab.await("node 3's new key in its lease", Duration.ofSeconds(30), () -> {
@@ -80,7 +80,7 @@ class UserspaceMeshTest {
             allPairs(pods);
 
             // node 3 leaves: its lease goes, the others drop it as a peer
-            assertEquals(0, w.stop(n3));
+            assertEquals(143, w.stop(n3), "weftd exits on SIGTERM (128 + 15)");
             Files.delete(w.lab.leaseDir().resolve("subnets").resolve(envs.get(2).subnet().toKey()));
             for (int i = 1; i <= 2; i++) {
                 LabCluster.Node n = w.node(i);

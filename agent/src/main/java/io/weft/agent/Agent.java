@@ -115,7 +115,7 @@ public final class Agent {
 
     private DebugServer openDebugApi() throws IOException {
         DebugServer debug = new DebugServer();
-        debug.register(CaptureHandler.PATH, new CaptureHandler(() -> backend instanceof CaptureSource c ? c : null));
+        debug.register(CaptureHandler.PATH, new CaptureHandler(() -> backend instanceof CaptureSource c && c.capturable() ? c : null));
         metrics.addSection(debug::render);
         DebugAccess access = settings.debug() == null ? DebugAccess.NONE : settings.debug();
         try {

@@ -204,6 +204,12 @@ public final class WireGuardBackend implements Backend, CaptureSource {
         if (d != null) d.renderMetrics(sb);
     }
 
+    /** Only weft's own datapath can be captured from; the kernel's device answers 503 as a kernel VXLAN node does. */
+    @Override
+    public boolean capturable() {
+        return device instanceof UserspaceWgDevice;
+    }
+
     /** The capture in progress on the userspace datapath, if any. */
     @Override
     public FrameSink sink() {

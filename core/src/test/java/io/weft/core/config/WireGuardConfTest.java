@@ -13,7 +13,13 @@ class WireGuardConfTest {
     static final String PSK = "WCAtL5/w8/hTNMM8zGzYK6lL+LOt+VxPEIvZFyqy+1I=";
 
     static NetConf parse(String json) {
-        return NetConfParser.parse(json.replace('\'', '"'));
+        return NetConfParser.parse(json.replace('\'', '"'), w -> { });
+    }
+
+    static java.util.List<String> warnings(String json) {
+        java.util.List<String> w = new java.util.ArrayList<>();
+        NetConfParser.parse(json.replace('\'', '"'), w::add);
+        return w;
     }
 
     static ConfigException refused(String json) {
@@ -38,10 +44,10 @@ class WireGuardConfTest {
     @Test
     void everyFlannelFieldAndTheUserspaceDatapath() {
         BackendConf b = parse("{'Network': '10.244.0.0/16', 'Backend': {'Type': 'WireGuard', 'PSK': '" + PSK + "',"
-                + " 'ListenPort': 51900, 'ListenPortV6': 51901, 'MTU': 1400, 'PersistentKeepaliveInterval': 25,"
+                + " 'ListenPort': 51900, 'ListenPortV6': 51901, 'MTU': 1480, 'PersistentKeepaliveInterval': 25,"
                 + " 'Mode': 'auto', 'Datapath': 'userspace'}}").backend();
         assertEquals("wireguard", b.type());
-        assertEquals(1400, b.mtu());
+        assertEquals(1480, b.mtu());
         assertTrue(b.isUserspace());
         assertEquals(new WireGuardConf(PSK, 51900, 51901, 25, "auto"), b.wireguard());
         assertEquals(51900, b.port());
@@ -71,9 +77,17 @@ class WireGuardConfTest {
         assertEquals("Backend.Mode", refused("{'Network': '10.244.0.0/16', 'Backend': {'Type': 'wireguard', 'Mode': 'ipv6'}}").field());
         assertEquals("Backend.Datapath",
                 refused("{'Network': '10.244.0.0/16', 'Backend': {'Type': 'wireguard', 'Datapath': 'ebpf'}}").field());
-        ConfigException typo = refused("{'Network': '10.244.0.0/16', 'Backend': {'Type': 'wireguard', 'ListenPrt': 1}}");
-        assertEquals("Backend.ListenPrt", typo.field());
-        assertTrue(typo.getMessage().contains("did you mean \"ListenPort\""), typo.getMessage());
-        assertEquals("Backend.VNI", refused("{'Network': '10.244.0.0/16', 'Backend': {'Type': 'wireguard', 'VNI': 1}}").field());
+    }
+
+    /** As flanneld (Go's encoding/json): keys in any case; a field neither reads is named in a warning. */
+    @Test
+    void keysInAnyCaseAndUnknownFieldsWarned() {
+        BackendConf b = parse("{'Network': '10.244.0.0/16', 'Backend': {'type': 'wireguard', 'listenport': 51900, 'psk': '"
+                + PSK + "'}}").backend();
+        assertEquals(51900, b.wireguard().listenPort());
+        assertEquals(PSK, b.wireguard().psk());
+        java.util.List<String> w = warnings("{'Network': '10.244.0.0/16', 'Backend': {'Type': 'wireguard', 'ListenPrt': 1, 'VNI': 1}}");
+        assertTrue(w.stream().anyMatch(l -> l.startsWith("Backend.ListenPrt is ignored") && l.contains("did you mean \"ListenPort\"")), w.toString());
+        assertTrue(w.stream().anyMatch(l -> l.startsWith("Backend.VNI is ignored")), w.toString());
     }
 }

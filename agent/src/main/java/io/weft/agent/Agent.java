@@ -25,6 +25,7 @@ import io.weft.core.iproute.IpReader;
 import io.weft.core.iproute.Netns;
 import io.weft.core.lease.LeaseRecord;
 import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.Ipv4Cidr;
 import io.weft.core.net.MacAddress;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -67,8 +68,9 @@ public final class Agent {
 
     /** Builds the backend named by the config; a hook so the userspace datapath can be plugged in. */
     public interface BackendFactory {
-        Backend create(Netns ns, BackendConf conf, Underlay underlay, Ipv4Address publicIp, MacAddress previousMac,
-                       Metrics metrics);
+        /** @param network the cluster Network (the wireguard backend routes it through its device) */
+        Backend create(Netns ns, BackendConf conf, Ipv4Cidr network, Underlay underlay, Ipv4Address publicIp,
+                       MacAddress previousMac, Metrics metrics);
     }
 
     private final Settings settings;
@@ -91,7 +93,7 @@ public final class Agent {
         this.status = new AgentStatus(ns, manager.toString());
     }
 
-    public static Backend defaultBackend(Netns ns, BackendConf conf, Underlay u, Ipv4Address publicIp,
+    public static Backend defaultBackend(Netns ns, BackendConf conf, Ipv4Cidr network, Underlay u, Ipv4Address publicIp,
                                          MacAddress previousMac, Metrics metrics) {
         return switch (conf.type()) {
             case BackendConf.HOST_GW -> new HostGwBackend(u.iface(), publicIp, u.network(), u.mtu());
@@ -102,6 +104,8 @@ public final class Agent {
                 }
                 yield new VxlanBackend(ns, conf, u.iface(), u.address(), publicIp, u.network(), u.mtu(), previousMac);
             }
+            case BackendConf.WIREGUARD -> io.weft.agent.backend.wireguard.WireGuardBackend.create(ns, conf, u, publicIp,
+                    network, metrics);
             default -> throw new BackendException("unknown backend type " + conf.type());
         };
     }
@@ -127,7 +131,7 @@ public final class Agent {
 
     private DebugServer openDebugApi() throws IOException {
         DebugServer debug = new DebugServer();
-        debug.register(CaptureHandler.PATH, new CaptureHandler(() -> backend instanceof CaptureSource c ? c : null));
+        debug.register(CaptureHandler.PATH, new CaptureHandler(() -> backend instanceof CaptureSource c && c.capturable() ? c : null));
         debug.register(StatusHandler.PATH, new StatusHandler(status::snapshot));
         debug.register(TraceHandler.PATH, new TraceHandler(ns, status::snapshot));
         metrics.addSection(debug::render);
@@ -167,7 +171,7 @@ public final class Agent {
         MacAddress previousMac = manager.leases().stream()
                 .filter(l -> l.attrs().publicIp().equals(publicIp)).map(l -> l.attrs().vtepMac())
                 .filter(m -> m != null).findFirst().orElse(null);
-        try (traffic; Backend backend = backends.create(ns, conf.backend(), underlay, publicIp, previousMac, metrics)) {
+        try (traffic; Backend backend = backends.create(ns, conf.backend(), conf.network(), underlay, publicIp, previousMac, metrics)) {
             this.backend = backend;
             status.phase("preparing the " + conf.backend().type() + " backend");
             LeaseRecord attrs = backend.prepare();
@@ -176,7 +180,8 @@ public final class Agent {
             Lease lease = manager.acquire(attrs);
             status.lease(lease);
             status.phase("programming the peers");
-            LOG.info("lease " + lease.subnet() + " (VtepMAC " + attrs.vtepMac() + "), expires " + lease.expiration());
+            LOG.info("lease " + lease.subnet() + (attrs.vtepMac() != null ? " (VtepMAC " + attrs.vtepMac() + ")" : "")
+                    + ", expires " + lease.expiration());
             metrics.leaseExpiryEpochSeconds.set(lease.expiration().getEpochSecond());
             backend.activate(lease.subnet());
             if (http != null) http.start();

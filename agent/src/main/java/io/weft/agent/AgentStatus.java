@@ -4,6 +4,7 @@ import io.weft.agent.backend.Backend;
 import io.weft.agent.backend.userspace.PeerCounters;
 import io.weft.agent.backend.userspace.UserspaceVxlanBackend;
 import io.weft.agent.backend.vxlan.VxlanBackend;
+import io.weft.agent.backend.wireguard.WireGuardBackend;
 import io.weft.agent.reconcile.EntryState;
 import io.weft.agent.reconcile.Reconciler;
 import io.weft.agent.status.NodeStatus;
@@ -145,6 +146,7 @@ final class AgentStatus {
             return new NodeStatus.Backend(bc.type(), "routes", u.iface(), underlayMtu > 0, 0, 0, mtu, null, u.iface(),
                     u.address().toString(), underlayMtu, "routes via the peers' public IPs on " + u.iface(), null);
         }
+        if (be instanceof WireGuardBackend wg) return WireGuardStatus.backend(bc, u, underlayMtu, mtu, wg.view());
         String device = "flannel." + bc.vni();
         Optional<LinkInfo> link = reader.link(device);
         boolean present;
@@ -172,6 +174,7 @@ final class AgentStatus {
         Reconciler rec = reconciler;
         List<EntryState> entries = rec == null ? List.of() : rec.inspect(own.subnet());
         UserspaceVxlanBackend us = backend instanceof UserspaceVxlanBackend u ? u : null;
+        WireGuardBackend.View wg = backend instanceof WireGuardBackend w ? w.view() : null;
         Map<String, PeerCounters> counters = new LinkedHashMap<>();
         Map<String, String> userspaceFdb = new LinkedHashMap<>();
         if (us != null) {
@@ -203,8 +206,13 @@ final class AgentStatus {
                         ok || dst == null ? null : mac + " dst " + dst, null));
             }
             PeerCounters pc = counters.get(String.valueOf(a.publicIp()));
+            NodeStatus.Counters seen = pc == null ? (us == null ? null : zero()) : counters(pc);
+            if (wg != null) {
+                mine.addAll(WireGuardStatus.entries(l, wg));
+                seen = WireGuardStatus.counters(String.valueOf(a.publicIp()), wg);
+            }
             out.add(new NodeStatus.Peer(l.subnet().toString(), String.valueOf(a.publicIp()), a.backendType(), mac,
-                    l.expiration().toString(), mine, pc == null ? (us == null ? null : zero()) : counters(pc)));
+                    a.publicKey(), l.expiration().toString(), mine, seen));
         }
         return out;
     }
@@ -222,7 +230,8 @@ final class AgentStatus {
     private NodeStatus.Firewall firewall(NodeStatus.Backend b) {
         TrafficRules t = traffic;
         if (t == null) return null;
-        TrafficRules.Firewall f = t.inspect(b != null && "vxlan".equals(b.type()) ? b.port() : 0);
+        // the tunnel's UDP port: VXLAN's, or WireGuard's listen port
+        TrafficRules.Firewall f = t.inspect(b != null && b.port() > 0 ? b.port() : 0);
         List<NodeStatus.Rule> rules = new ArrayList<>();
         for (RuleState r : f.rules()) rules.add(new NodeStatus.Rule(r.name(), r.state(), r.detail()));
         return new NodeStatus.Firewall(rules, f.forwardPolicy() == null ? null : f.forwardPolicy().target(),

@@ -24,9 +24,10 @@ public record NodeStatus(String time, String hostname, boolean ready, String not
     /**
      * How this node carries pod traffic.
      *
-     * @param type        "vxlan" or "host-gw"
-     * @param datapath    "kernel" or "userspace" (vxlan), "routes" (host-gw)
-     * @param device      the VTEP ({@code flannel.1}), or the underlay for host-gw
+     * @param type        "vxlan", "host-gw" or "wireguard"
+     * @param datapath    "kernel" or "userspace" (vxlan, wireguard), "routes" (host-gw)
+     * @param device      the VTEP ({@code flannel.1}), {@code flannel-wg}, or the underlay for host-gw
+     * @param port        the tunnel's UDP port: VXLAN's, or WireGuard's listen port; 0 for host-gw
      * @param present     whether the device is there, up, as configured
      * @param features    what the kernel gave the datapath (offloads, GSO, GRO) or the device's VXLAN settings
      * @param strangers   the userspace datapath's counters for datagrams from addresses that are no peer; null on
@@ -39,16 +40,17 @@ public record NodeStatus(String time, String hostname, boolean ready, String not
     /**
      * Another node, from its lease, with the kernel entries this node keeps for it.
      *
-     * @param vtepMac  null for host-gw
-     * @param counters the userspace datapath's counters for this peer; null on the kernel's datapath
+     * @param vtepMac   null for host-gw and wireguard
+     * @param publicKey the peer's WireGuard public key (wireguard), else null
+     * @param counters  the userspace datapath's counters for this peer; null on the kernel's datapath
      */
-    public record Peer(String subnet, String publicIp, String backendType, String vtepMac, String leaseExpires,
+    public record Peer(String subnet, String publicIp, String backendType, String vtepMac, String publicKey, String leaseExpires,
                        List<Entry> entries, Counters counters) {}
 
     /**
      * One kernel entry wanted for a peer.
      *
-     * @param kind  "route", "neighbour" or "fdb"
+     * @param kind  "route", "neighbour", "fdb" or "wireguard peer"
      * @param want  the entry as iproute2 writes it
      * @param have  what the kernel has for the same key when it differs (null: nothing)
      * @param since when the agent first saw it in its present state

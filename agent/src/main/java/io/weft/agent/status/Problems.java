@@ -48,19 +48,21 @@ public final class Problems {
                         + " node forwards is dropped (" + fw.forwardDropped() + " packets so far); run weftd with"
                         + " --iptables-forward-rules (the default), or accept the pod network in FORWARD");
             }
+            String tunnel = b != null && "wireguard".equals(b.type()) ? "WireGuard" : "VXLAN";
             for (String rule : fw.vxlanPortDrops()) {
-                out.add("a firewall rule drops the VXLAN port: " + rule + "; VXLAN datagrams between this node and the"
-                        + " others are lost: allow UDP " + (b == null ? 8472 : b.port()) + " between the nodes");
+                out.add("a firewall rule drops the " + tunnel + " port: " + rule + "; " + tunnel + " datagrams between this"
+                        + " node and the others are lost: allow UDP " + (b == null ? 8472 : b.port()) + " between the nodes");
             }
         }
         if (b != null && b.underlayMtu() > 0) {
-            int overhead = "vxlan".equals(b.type()) ? 50 : 0;
+            boolean wg = "wireguard".equals(b.type());
+            int overhead = "vxlan".equals(b.type()) ? 50 : wg ? 80 : 0;
             if (b.mtu() + overhead > b.underlayMtu()) {
                 out.add(b.underlay() + "'s MTU " + b.underlayMtu() + " is smaller than " + b.mtu()
-                        + (overhead > 0 ? " + " + overhead + " bytes of VXLAN" : "") + " (the pods' MTU"
+                        + (overhead > 0 ? " + " + overhead + " bytes of " + (wg ? "WireGuard" : "VXLAN") : "") + " (the pods' MTU"
                         + (overhead > 0 ? ", " + b.device() + "'s" : "") + "): full-size pod packets do not fit the underlay;"
                         + " give " + b.underlay() + " its MTU back, or set Backend.MTU in net-conf.json to the"
-                        + " smallest underlay MTU of the cluster (the overlay then gets that less 50)");
+                        + " smallest underlay MTU of the cluster (the overlay then gets that less " + overhead + ")");
             }
         }
         return out;

@@ -30,14 +30,15 @@ public final class StatusText {
         row(b, "peers", s.peers().isEmpty() ? "none" : Integer.toString(s.peers().size()));
         for (NodeStatus.Peer p : s.peers()) {
             b.append("  ").append(pad(p.subnet(), 18)).append(' ').append(pad(p.publicIp(), 15))
-                    .append(p.vtepMac() != null ? " VtepMAC " + p.vtepMac() : "").append(' ').append(p.backendType())
+                    .append(p.vtepMac() != null ? " VtepMAC " + p.vtepMac() : "")
+                    .append(p.publicKey() != null ? " key " + p.publicKey() : "").append(' ').append(p.backendType())
                     .append(", lease until ").append(p.leaseExpires()).append('\n');
             for (NodeStatus.Entry e : p.entries()) {
                 b.append("      ").append(pad(e.kind(), 10)).append(' ').append(pad(e.want(), 56)).append(' ')
                         .append(e.present() ? "in place" : (e.have() == null ? "MISSING" : "WRONG: " + e.have()))
                         .append(e.since() == null ? "" : " since " + e.since()).append('\n');
             }
-            if (p.entries().isEmpty()) b.append("      no kernel entries wanted for this peer (see the agent's log)\n");
+            if (p.entries().isEmpty()) b.append("      no entries wanted for this peer (see the agent's log)\n");
             NodeStatus.Counters c = p.counters();
             if (c != null) {
                 b.append("      counters   rx ").append(c.rxPackets()).append(" packets ").append(c.rxBytes())

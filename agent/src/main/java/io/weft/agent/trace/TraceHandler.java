@@ -87,6 +87,12 @@ public final class TraceHandler implements DebugHandler {
         if (!own.contains(src) && !own.contains(dst)) {
             return "neither " + src + " nor " + dst + " is on this node (" + own + "): ask the node of one of them";
         }
+        if (s.backend() != null && "wireguard".equals(s.backend().type())) {
+            return "this node runs the wireguard backend (" + s.backend().device() + ", " + s.backend().datapath()
+                    + " datapath): weftd trace does not draw WireGuard paths yet; weftd status shows each peer with its key,"
+                    + " whether the device holds it and its counters, and tcpdump -i " + s.backend().device()
+                    + ("userspace".equals(s.backend().datapath()) ? " (or weftd capture)" : "") + " shows the pods' packets";
+        }
         return null;
     }
 

@@ -19,7 +19,7 @@ class ProblemsTest {
     }
 
     static NodeStatus.Peer peer(NodeStatus.Entry... entries) {
-        return new NodeStatus.Peer("10.244.2.0/24", "172.31.0.2", "vxlan", "0a:00:00:00:00:02", "2026-12-08T00:00:00Z",
+        return new NodeStatus.Peer("10.244.2.0/24", "172.31.0.2", "vxlan", "0a:00:00:00:00:02", null, "2026-12-08T00:00:00Z",
                 List.of(entries), null);
     }
 
@@ -41,6 +41,28 @@ class ProblemsTest {
         assertTrue(p.get(1).contains("FORWARD policy is DROP") && p.get(1).contains("(7 packets so far)"), p.get(1));
         assertTrue(p.get(2).contains("--dport 8472 -j DROP"), p.get(2));
         assertTrue(p.get(3).contains("eth0's MTU 1000 is smaller than 1450 + 50 bytes of VXLAN"), p.get(3));
+    }
+
+    /** The wireguard backend: a peer the device lacks, its listen port dropped, and flannel's 80 bytes of overhead. */
+    @Test
+    void wireGuardFaultsAreNamedForWireGuard() {
+        NodeStatus.Backend wg = new NodeStatus.Backend("wireguard", "userspace", "flannel-wg", true, 0, 51820, 1420, null,
+                "eth0", "172.31.0.1", 1450, "WireGuard on userspace", null);
+        String key = "x".repeat(43) + "=";
+        NodeStatus.Peer peer = new NodeStatus.Peer("10.244.2.0/24", "172.31.0.2", "wireguard", null, key,
+                "2026-12-08T00:00:00Z", List.of(new NodeStatus.Entry("wireguard peer", "peer " + key
+                + " endpoint 172.31.0.2:51820 allowed-ips 10.244.2.0/24", false, null, null)), null);
+        List<String> p = Problems.of(true, null, null, wg, List.of(peer), firewall("present", "ACCEPT",
+                List.of("iptables -A INPUT -p udp -m udp --dport 51820 -j DROP (2 packets)")));
+        assertEquals(3, p.size(), p.toString());
+        assertTrue(p.get(0).contains("wireguard peer peer " + key + " endpoint 172.31.0.2:51820 allowed-ips 10.244.2.0/24"
+                + " is missing: traffic to that node's pods stops here"), p.get(0));
+        assertTrue(p.get(1).startsWith("a firewall rule drops the WireGuard port: iptables -A INPUT -p udp -m udp --dport"
+                + " 51820 -j DROP (2 packets); WireGuard datagrams") && p.get(1).endsWith("allow UDP 51820 between the nodes"),
+                p.get(1));
+        assertTrue(p.get(2).startsWith("eth0's MTU 1450 is smaller than 1420 + 80 bytes of WireGuard"), p.get(2));
+        assertTrue(StatusText.render(new NodeStatus("2026-12-07T00:00:00Z", "n1", true, null, "10.244.0.0/16",
+                null, wg, List.of(peer), List.of(), null, p, List.of())).contains("172.31.0.2      key " + key + " wireguard"));
     }
 
     @Test

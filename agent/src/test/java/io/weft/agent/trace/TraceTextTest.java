@@ -51,4 +51,17 @@ class TraceTextTest {
                 TraceHandler.refuse(s, Ipv4Address.parse("10.244.2.5"), Ipv4Address.parse("10.244.3.5")));
         assertNull(TraceHandler.refuse(s, a, Ipv4Address.parse("10.244.2.5")));
     }
+
+    /** A wireguard node says what trace does not do yet and where to look instead, rather than drawing a VXLAN path. */
+    @Test
+    void aWireGuardNodeSaysTraceDoesNotDrawItsPathYet() {
+        NodeStatus s = new NodeStatus("t", "n1", true, null, "10.244.0.0/16",
+                new NodeStatus.Lease("10.244.1.0/24", "172.31.0.1", "t", "store"), new NodeStatus.Backend("wireguard",
+                "kernel", "flannel-wg", true, 0, 51820, 1420, null, "eth0", "172.31.0.1", 1500, "WireGuard on kernel", null),
+                List.of(), List.of(), null, List.of(), List.of());
+        assertEquals("this node runs the wireguard backend (flannel-wg, kernel datapath): weftd trace does not draw WireGuard"
+                + " paths yet; weftd status shows each peer with its key, whether the device holds it and its counters,"
+                + " and tcpdump -i flannel-wg shows the pods' packets",
+                TraceHandler.refuse(s, Ipv4Address.parse("10.244.1.5"), Ipv4Address.parse("10.244.2.5")));
+    }
 }

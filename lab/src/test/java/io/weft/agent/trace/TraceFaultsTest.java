@@ -104,7 +104,11 @@ class TraceFaultsTest {
         }
     }
 
-    /** The same tools on the other backends: a firewall before weft's own UDP socket, a host-gw route gone. */
+    /**
+     * The same tools on the other backends: a firewall before weft's own UDP socket; the source's neighbour entry for
+     * the peer's VTEP pointing at a MAC no peer has, which weft's userspace datapath drops with the reason no_fdb (the
+     * counter that rose is the cause trace names); a host-gw route gone.
+     */
     @Test
     void theUserspaceDatapathBehindAFirewall() throws Exception {
         try (TraceLab t = new TraceLab("wtr-fu", "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\","
@@ -115,6 +119,16 @@ class TraceFaultsTest {
             t.sh(2, "iptables", "-I", "INPUT", "-p", "udp", "--dport", "8472", "-j", "DROP");
             fault(t, a, b, "not on flannel.1 of node2", "iptables -A INPUT -p udp -m udp --dport 8472 -j DROP (+", 2,
                     "a firewall rule drops the VXLAN port");
+            t.sh(2, "iptables", "-D", "INPUT", "-p", "udp", "--dport", "8472", "-j", "DROP");
+            healthy(t, a, b);
+
+            String neigh = want(t.status(1).json().path("peers").get(0), "neighbour");
+            String gateway = neigh.split(" ")[0];
+            t.sh(1, "ip", "neigh", "replace", gateway, "lladdr", "0a:0a:0a:0a:0a:0a", "dev", "flannel.1", "nud", "permanent");
+            TraceLab.Run r = fault(t, a, b, "not on eth0 of node1", "weftd's userspace datapath on node1 dropped", 1,
+                    "neighbour " + neigh + " is wrong (the kernel has " + gateway + " lladdr 0a:0a:0a:0a:0a:0a");
+            assertTrue(r.causes().contains("no_fdb (from addresses that are no peer) — no FDB entry for the destination"
+                    + " VTEP"), "the drop's reason is named: " + r);
         }
     }
 
@@ -148,7 +162,8 @@ class TraceFaultsTest {
     }
 
     /** Trace from node 1 stops where expected with the cause first; status of node {@code at} shows the fault. */
-    private static void fault(TraceLab t, String a, String b, String stop, String cause, int at, String problem) throws Exception {
+    private static TraceLab.Run fault(TraceLab t, String a, String b, String stop, String cause, int at, String problem)
+            throws Exception {
         TraceLab.Run r = t.trace(1, a, b);
         assertEquals(1, r.exit(), r.toString());
         JsonNode res = r.json().path("result");
@@ -157,5 +172,6 @@ class TraceFaultsTest {
         assertTrue(r.causes().contains(cause), "names " + cause + ": " + r);
         String problems = t.problems(at);
         assertTrue(problems.contains(problem), "status of node" + at + " shows " + problem + ":\n" + problems);
+        return r;
     }
 }

@@ -54,7 +54,10 @@ final class TraceLab implements AutoCloseable {
         LabCluster l = null;
         try {
             l = new LabCluster(tag, 2, netConf);
-            if (netConf.contains("userspace")) l.softwareChecksums();
+            boolean wireguard = netConf.contains("wireguard");
+            if (netConf.contains("userspace") && !wireguard) l.softwareChecksums();
+            // each wireguard node keeps its private key in its own directory (not the machine's /run/flannel/wgkey)
+            if (wireguard) l.agentEnv(n -> java.util.Map.of("WIREGUARD_KEY_FILE", n.dir().resolve("wgkey").toString()));
             l.resyncInterval(resync);
             List<String> args = new ArrayList<>(List.of("--debug-listen", "0.0.0.0:10268",
                     "--debug-tls-cert-file", pki.file("server.pem").toString(),
@@ -63,7 +66,12 @@ final class TraceLab implements AutoCloseable {
             args.addAll(moreAgentArgs);
             l.agentArgs(args);
             for (LabCluster.Node n : l.nodes()) l.startAgent(n);
-            l.awaitConverged(Duration.ofSeconds(60));
+            if (wireguard) {
+                // one route for the whole Network through flannel-wg: no per-subnet routes to wait for
+                for (LabCluster.Node n : l.nodes()) l.awaitSubnetEnv(n, Duration.ofSeconds(60));
+            } else {
+                l.awaitConverged(Duration.ofSeconds(60));
+            }
             lab = l;
             a = l.addPod(l.node(1), "pa");
             b = l.addPod(l.node(2), "pb");

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Timeout;
  * line that it does not draw WireGuard paths yet, instead of drawing a VXLAN path that is not there.
  */
 @Timeout(300)
-class WireGuardStatusTest {
+class WireGuardStatusAndTraceTest {
 
     @Test
     void statusShowsThePeersWithTheirKeysAndTraceSaysWhatItCannotDo() throws Exception {

@@ -1,5 +1,6 @@
 package io.weft.agent;
 
+import io.weft.agent.underlay.Underlay;
 import io.weft.agent.backend.wireguard.WireGuardBackend;
 import io.weft.agent.backend.wireguard.tunnel.WgCounters;
 import io.weft.agent.backend.wireguard.tunnel.WgDrop;

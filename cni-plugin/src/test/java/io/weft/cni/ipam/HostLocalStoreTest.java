@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.weft.cni.spec.CniException;
+import io.weft.core.net.IpAddress;
 import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.Ipv4Cidr;
 import java.nio.file.Files;
@@ -30,7 +31,7 @@ class HostLocalStoreTest {
 
     Allocator allocator(HostLocalStore s, String subnet) {
         Ipv4Cidr c = Ipv4Cidr.parse(subnet);
-        return new Allocator(s, c, c.firstHost());
+        return new Allocator(s, c, c.firstHost(), 0);
     }
 
     @Test
@@ -86,9 +87,9 @@ class HostLocalStoreTest {
     @Test
     void theFlockKeepsConcurrentAllocatorsApart() throws Exception {
         HostLocalStore s = HostLocalStore.forNetwork(tmp.toString(), "net");
-        Set<Ipv4Address> got = new HashSet<>();
+        Set<IpAddress> got = new HashSet<>();
         try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
-            List<Future<Ipv4Address>> fs = new ArrayList<>();
+            List<Future<IpAddress>> fs = new ArrayList<>();
             for (int i = 0; i < 64; i++) {
                 int k = i;
                 fs.add(pool.submit(() -> {
@@ -99,7 +100,7 @@ class HostLocalStoreTest {
                     }
                 }));
             }
-            for (Future<Ipv4Address> f : fs) got.add(f.get());
+            for (Future<IpAddress> f : fs) got.add(f.get());
         }
         assertEquals(64, got.size());
     }

@@ -52,89 +52,51 @@ class PodsIT {
     }
 
     /**
-     * The build made the JNI library (a C compiler is part of the test machine's setup), and with it an ADD and a
-     * DEL change the kernel through rtnetlink and lock through flock(2) without starting a process.
+     * No command starts a process: under strace, the only programs executed in a whole ADD (with ipMasq, so
+     * nftables too), CHECK, DEL, STATUS, GC and VERSION are the launcher and the JVM it execs. The build made the
+     * JNI library (a C compiler is a build requirement), also when the plugin is called by a relative path.
      */
     @Test
-    void byDefaultAddAndDelStartNoProcess() {
+    void noCommandStartsAProcess() throws Exception {
         Path lib = PluginRunner.WEFT.resolveSibling("weft-runtime").resolve("lib").resolve("libweftcni.so");
-        assertTrue(Files.isRegularFile(lib), lib + " is missing: the build found no C compiler (apt-get install gcc)");
-        try (Node n = new Node("cninl")) {
-            Map<String, String> traced = Map.of("WEFT_TRACE", "1");
+        assertTrue(Files.isRegularFile(lib), lib + " is missing");
+        assertEquals(0, NetnsLab.run("strace", "-V").exitCode(), "strace shows which programs a call runs: apt-get install strace");
+        try (Node n = new Node("cninp")) {
             String pod = n.pod("a");
-            PluginRunner.Out add = weft(n, "ADD", "nl", pod, traced);
-            add.ok();
-            assertTrue(add.stderr().contains("weft: flock(2) holds the lock") && add.stderr().contains("weft: host side ")
-                    && !add.stderr().contains("started"), "netlink ADD, no process:\n" + add.stderr());
-            PluginRunner.Out del = weft(n, "DEL", "nl", pod, traced);
-            del.ok();
-            assertTrue(del.stderr().contains("weft: flock(2) holds the lock") && !del.stderr().contains("started"),
-                    "netlink DEL, no process:\n" + del.stderr());
+            String conf = n.conf("1.1.0", ",\"ipMasq\":true");
+            Map<String, Object> r = traced(n, "ADD", pod, conf);
+            String withPrev = CommandsIT.withPrev(conf, r);
+            traced(n, "CHECK", pod, withPrev);
+            traced(n, "STATUS", null, conf);
+            traced(n, "GC", null, conf.substring(0, conf.length() - 1) + ",\"cni.dev/valid-attachments\":[{\"containerID\":\"np\",\"ifname\":\"eth0\"}]}");
+            traced(n, "DEL", pod, conf);
+            traced(n, "VERSION", null, conf);
             // called by a relative path (System.load takes absolute ones only: the launcher makes it absolute)
             Path relative = Path.of("").toAbsolutePath().relativize(PluginRunner.WEFT);
             assertFalse(relative.isAbsolute());
-            Map<String, String> env = new java.util.HashMap<>(PluginRunner.env("ADD", "rel", pod, "eth0"));
-            env.putAll(traced);
-            PluginRunner.Out rel = n.run.call(relative, env, n.conf("1.0.0"));
+            PluginRunner.Out rel = n.run.call(relative, PluginRunner.env("ADD", "rel", pod, "eth0"), n.conf("1.0.0"));
             rel.ok();
-            assertTrue(!rel.stderr().contains("cannot load") && !rel.stderr().contains("started"), "netlink by a relative path:\n" + rel.stderr());
-            weft(n, "DEL", "rel", pod, Map.of()).ok();
+            n.run.weft("DEL", "rel", pod, "eth0", n.conf("1.0.0")).ok();
         }
     }
 
-    /**
-     * Without the JNI library (a build without a C compiler; {@code -Dweft.cni.native=none} here) the same work
-     * is done by iproute2 processes, the host side's under flock(1): the same attachments, parallel calls exact.
-     */
-    @Test
-    void withoutTheJniLibraryIproute2DoesTheSameWork() throws Exception {
-        try (Node n = new Node("cninojni")) {
-            Map<String, String> noJni = Map.of("WEFT_JAVA_OPTS", "-Dweft.cni.native=none");
-            String trace = tracedProbe(n, noJni);
-            assertTrue(trace.contains("host side started"), "iproute2 was used:\n" + trace);
-            parallelAddsThenDels(n, 10, noJni);
+    /** One call under {@code strace -f -e trace=execve}, asserting that it runs the launcher and the JVM and nothing else. */
+    static Map<String, Object> traced(Node n, String command, String pod, String conf) throws Exception {
+        Path log = n.dir.resolve("execve-" + command);
+        List<String> cmd = List.of("ip", "netns", "exec", n.ns, "strace", "-f", "-qq", "-e", "trace=execve", "-o", log.toString(),
+                PluginRunner.WEFT.toString());
+        PluginRunner.Out o = PluginRunner.exec(cmd, PluginRunner.env(command, pod == null ? null : "np", pod, "eth0"), conf);
+        Map<String, Object> result = o.ok();
+        List<String> programs = new ArrayList<>();
+        for (String line : Files.readAllLines(log)) {
+            int at = line.indexOf("execve(\"");
+            if (at < 0 || !line.contains(") = 0")) continue;
+            programs.add(line.substring(at + 8, line.indexOf('"', at + 8)));
         }
-    }
-
-    /**
-     * A node without util-linux's flock(1) nor the JNI library: the IPAM lock is then taken inside the plugin with
-     * flock(2) through FFM and the host side runs unwrapped; parallel calls must stay exact the same way, and the
-     * lock must still be the one the reference host-local takes (its allocations interleaved with weft's below).
-     */
-    @Test
-    void withoutFlockToolParallelCallsStayExactAndHostLocalIsExcluded() throws Exception {
-        try (Node n = new Node("cninofl")) {
-            Map<String, String> noTool = Map.of("WEFT_JAVA_OPTS", "-Dweft.cni.native=none -Dweft.cni.flockTool=none");
-            String trace = tracedProbe(n, noTool);
-            assertTrue(trace.contains("flock(2) through FFM holds the lock") && !trace.contains("flock(1)"),
-                    "the in-process lock was used:\n" + trace);
-            parallelAddsThenDels(n, 10, noTool);
-            // the in-process lock and host-local's flock exclude each other: interleaved, no address twice
-            List<Future<String>> fs = new ArrayList<>();
-            try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
-                for (int i = 0; i < 8; i++) {
-                    int k = i;
-                    String pod = n.pod("m" + i);
-                    fs.add(pool.submit(() -> k % 2 == 0
-                            ? ipOf(weft(n, "ADD", "mix-" + k, pod, noTool).ok())
-                            : ipOf(n.run.ref("host-local", "ADD", "mix-" + k, pod, "eth0", ReferenceInteropIT.hostLocalConf(n)).ok())));
-                }
-                Set<String> ips = new HashSet<>();
-                for (Future<String> f : fs) ips.add(f.get());
-                assertEquals(8, ips.size(), "weft (flock(2) in process) and host-local never hand out one address twice: " + ips);
-            }
-        }
-    }
-
-    /** ADDs a pod with WEFT_TRACE on and DELs it again: the ADD's trace. */
-    static String tracedProbe(Node n, Map<String, String> extraEnv) {
-        Map<String, String> traced = new java.util.HashMap<>(extraEnv);
-        traced.put("WEFT_TRACE", "1");
-        String probe = n.pod("probe");
-        PluginRunner.Out o = weft(n, "ADD", "probe", probe, traced);
-        o.ok();
-        weft(n, "DEL", "probe", probe, extraEnv).ok();
-        return o.stderr();
+        assertEquals(2, programs.size(), command + " runs the launcher and the JVM only: " + programs);
+        assertEquals(PluginRunner.WEFT.toString(), programs.get(0));
+        assertTrue(programs.get(1).endsWith("/bin/java"), programs.toString());
+        return result;
     }
 
     static PluginRunner.Out weft(Node n, String command, String id, String netns, Map<String, String> extraEnv) {

@@ -3,6 +3,7 @@ package io.weft.cni.command;
 import io.weft.cni.bridge.Kernel;
 import io.weft.cni.bridge.NodeLinks;
 import io.weft.cni.bridge.PodNetwork;
+import io.weft.cni.ipam.Flock;
 import io.weft.cni.ipam.HostLocalStore;
 import io.weft.cni.netlink.Rtnl;
 import io.weft.cni.skel.CniEnv;
@@ -52,7 +53,11 @@ public final class Check implements Skel.Command {
 
         HostLocalStore store = HostLocalStore.forNetwork(conf.dataDir(), conf.name());
         Set<String> held = new HashSet<>();
-        for (HostLocalStore.Allocation a : store.byId(env.containerId(), env.ifname())) held.add(a.ip().toString());
+        if (java.nio.file.Files.isDirectory(store.dir())) {
+            try (Flock lock = store.lock()) { // as host-local's CHECK: its reads under the lock
+                for (HostLocalStore.Allocation a : store.byId(env.containerId(), env.ifname())) held.add(a.ip().toString());
+            }
+        }
         for (Result.IpConfig c : mine) {
             IpAddress a = addressOf(c);
             if (!held.contains(a.toString())) missing.add("IPAM has no allocation of " + a + " for " + env.containerId() + "/" + env.ifname());

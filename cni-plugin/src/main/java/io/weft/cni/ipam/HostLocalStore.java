@@ -10,7 +10,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Comparator;
@@ -29,6 +29,8 @@ import java.util.Comparator;
 public final class HostLocalStore {
     public static final String LINE_BREAK = "\r\n";
     private static final String LAST_RESERVED = "last_reserved_ip.";
+    /** The name an allocation's content is written under before it is linked to the address's name. */
+    static final String RESERVING = ".reserving-";
 
     /** One allocation file: the address and whom it belongs to (ifname null for the old one-line format). */
     public record Allocation(IpAddress ip, String containerId, String ifname) {
@@ -62,16 +64,29 @@ public final class HostLocalStore {
         return dir.resolve("lock");
     }
 
-    /** Claims {@code ip}; false when the file already exists (someone else holds the address). */
+    /**
+     * Claims {@code ip}; false when its file already exists (someone else holds the address). The content is
+     * written to {@code .reserving-<ip>} first and then hard-linked (link(2)) to the address's name, which fails if
+     * that name exists, as host-local's O_EXCL create does: the allocation file appears whole or not at all, so a
+     * plugin killed mid-reservation leaves no empty file that would hold the address for nobody, only a
+     * {@code .reserving-} file that no reader takes for an allocation and the next allocation removes.
+     */
     public boolean reserve(IpAddress ip, String containerId, String ifname, int rangeId) throws IOException {
-        Path f = dir.resolve(ip.toString());
+        String name = ip.toString();
+        Path tmp = dir.resolve(RESERVING + name);
+        Files.write(tmp, (containerId.strip() + LINE_BREAK + ifname).getBytes(StandardCharsets.UTF_8));
         try {
-            Files.write(f, (containerId.strip() + LINE_BREAK + ifname).getBytes(StandardCharsets.UTF_8),
-                    StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            Files.createLink(dir.resolve(name), tmp);
         } catch (FileAlreadyExistsException e) {
             return false;
+        } finally {
+            Files.deleteIfExists(tmp);
         }
-        Files.writeString(dir.resolve(LAST_RESERVED + rangeId), ip.toString());
+        // host-local reads this file for where its next search starts: renamed into place, never seen half written
+        Path last = dir.resolve(LAST_RESERVED + rangeId);
+        Path lastTmp = dir.resolve(RESERVING + LAST_RESERVED + rangeId);
+        Files.writeString(lastTmp, name);
+        Files.move(lastTmp, last, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         return true;
     }
 
@@ -87,18 +102,32 @@ public final class HostLocalStore {
         }
     }
 
-    /** Every allocation file in the directory, IPv4 before IPv6, each in address order. */
+    /**
+     * Every allocation file in the directory, IPv4 before IPv6, each in address order. What a plugin killed while
+     * reserving left behind is removed on the way (the caller holds the lock, so nobody is reserving now): a
+     * {@code .reserving-} file, and an empty allocation file (host-local, and weft before it wrote through a link,
+     * create the file before writing it), whose address is free again.
+     */
     public List<Allocation> all() throws IOException {
         List<Allocation> out = new ArrayList<>();
         if (!Files.isDirectory(dir)) return List.of();
         byte[] buf = new byte[512];
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path p : ds) {
-                IpAddress ip = addressNamed(p.getFileName().toString());
-                if (ip == null) continue;
+                String name = p.getFileName().toString();
+                IpAddress ip = addressNamed(name);
+                if (ip == null) {
+                    if (name.startsWith(RESERVING)) Files.deleteIfExists(p);
+                    continue;
+                }
                 String text = read(p, buf);
                 if (text == null) continue; // freed meanwhile
                 text = text.strip();
+                if (text.isEmpty()) {
+                    System.err.println("weft: freeing " + name + " in " + dir + ": its allocation file is empty (a plugin killed while reserving it)");
+                    Files.deleteIfExists(p);
+                    continue;
+                }
                 int br = text.indexOf(LINE_BREAK);
                 out.add(br < 0 ? new Allocation(ip, text, null)
                         : new Allocation(ip, text.substring(0, br).strip(), text.substring(br + LINE_BREAK.length()).strip()));

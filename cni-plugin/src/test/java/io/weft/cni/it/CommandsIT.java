@@ -287,6 +287,26 @@ class CommandsIT {
         assertTrue(((String) e.get("msg")).contains("interface eth0 does not exist"), e.toString());
     }
 
+    /**
+     * A subnet.env whose FLANNEL_SUBNET lies outside FLANNEL_NETWORK is refused, naming the field, before anything
+     * is made: no bridge (which would otherwise collect a gateway address in no network of the overlay), no veth,
+     * no address; STATUS says the node is not ready.
+     */
+    @Test
+    void aSubnetOutsideTheNetworkIsRefusedAndTheNodeLeftAlone() throws Exception {
+        try (Node n = new Node("cnioutside")) {
+            Files.writeString(n.subnetFile, "FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.9.1.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=false\n");
+            String pod = n.pod("p");
+            Map<String, Object> e = n.run.weft("ADD", "outside", pod, "eth0", n.conf("1.1.0")).error(11);
+            assertTrue(((String) e.get("msg")).endsWith("FLANNEL_SUBNET: " + n.subnetFile + ": 10.9.1.1/24 is not inside FLANNEL_NETWORK 10.244.0.0/16"),
+                    e.toString());
+            assertFalse(n.sh("ip", "-o", "link").contains("cni0"), "no bridge made");
+            assertFalse(NetnsLab.exec(pod, "ip", "-o", "link").contains("eth0"), "nothing in the pod");
+            assertFalse(Files.exists(n.ipamDir("weftnet")) && Files.list(n.ipamDir("weftnet")).anyMatch(p -> p.getFileName().toString().startsWith("10.")));
+            assertTrue(((String) n.run.weft("STATUS", null, null, null, n.conf("1.1.0")).error(50).get("msg")).contains("FLANNEL_SUBNET"));
+        }
+    }
+
     @Test
     void versionAnswersWithTheCallersVersion() {
         Map<String, Object> r = node.run.weft("VERSION", null, null, null, "{\"cniVersion\":\"0.4.0\"}").ok();

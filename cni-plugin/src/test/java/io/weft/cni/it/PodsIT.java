@@ -138,6 +138,45 @@ class PodsIT {
         assertEquals("", n.sh("ip", "-o", "link", "show", "master", "cni0"), "no bridge port left");
     }
 
+    /**
+     * ADDs killed (SIGKILL, as a runtime's timeout or an OOM kill does) at staggered moments, some while they hold
+     * the IPAM lock: never an empty allocation file, which would hold its address for nobody until a GC; what the
+     * killed calls did reserve is whole, so GC frees it, and the node keeps handing out addresses.
+     */
+    @Test
+    void addsKilledMidwayLeaveNoEmptyAllocation() throws Exception {
+        try (Node n = new Node("cnikill")) {
+            n.run.weft("ADD", "warm", n.pod("warm"), "eth0", n.conf("1.1.0")).ok(); // the bridge exists: kills land later in ADD
+            for (int i = 0; i < 16; i++) {
+                String pod = n.pod("k" + i);
+                List<String> cmd = List.of("ip", "netns", "exec", n.ns, PluginRunner.WEFT.toString());
+                ProcessBuilder pb = new ProcessBuilder(cmd);
+                pb.environment().keySet().removeIf(k -> k.startsWith("CNI_"));
+                pb.environment().putAll(PluginRunner.env("ADD", "kill-" + i, pod, "eth0"));
+                pb.redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD);
+                Process p = pb.start();
+                try (var in = p.getOutputStream()) {
+                    in.write(n.conf("1.1.0").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                }
+                Thread.sleep(20 + 5 * i); // from before the JVM is up to after the allocation
+                p.destroyForcibly().waitFor();
+                try (var files = Files.list(n.ipamDir("weftnet"))) {
+                    for (Path f : files.filter(f -> Character.isDigit(f.getFileName().toString().charAt(0))).toList()) {
+                        assertTrue(Files.size(f) > 0, "an empty allocation file after kill " + i + ": " + f);
+                    }
+                }
+            }
+            n.run.weft("GC", null, null, null, n.conf("1.1.0", ",\"cni.dev/valid-attachments\":[{\"containerID\":\"warm\",\"ifname\":\"eth0\"}]}"))
+                    .ok();
+            try (var files = Files.list(n.ipamDir("weftnet"))) {
+                assertEquals(1, files.filter(f -> Character.isDigit(f.getFileName().toString().charAt(0))).count(), "GC freed all but warm's");
+            }
+            assertEquals("", n.sh("ip", "-o", "link", "show", "master", "cni0").lines().filter(l -> !l.contains(
+                    io.weft.cni.bridge.NodeLinks.vethName("warm", "eth0"))).reduce("", String::concat), "GC removed the killed calls' veths");
+            n.run.weft("ADD", "after", n.pod("after"), "eth0", n.conf("1.1.0")).ok();
+        }
+    }
+
     @Test
     void anExhaustedPoolIsAClearErrorAndFreesNothingItDidNotTake() throws Exception {
         // a /29: .0 network, .1 gateway, .7 broadcast, so five pod addresses .2 to .6

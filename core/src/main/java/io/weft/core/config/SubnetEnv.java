@@ -70,6 +70,12 @@ public record SubnetEnv(Ipv4Cidr network, Ipv4Cidr subnet, int mtu, boolean ipMa
         }
         Ipv4Cidr network = cidr(kv, "FLANNEL_NETWORK", source, false);
         Ipv4Cidr subnet = cidr(kv, "FLANNEL_SUBNET", source, true);
+        // A node subnet outside the cluster network is a file no agent writes: the CNI plugin would give the bridge
+        // a gateway no route of the overlay leads to (and a second one beside the first), so it is refused.
+        if (!network.contains(subnet)) {
+            throw new ConfigException("FLANNEL_SUBNET", source + ": " + kv.get("FLANNEL_SUBNET") + " is not inside FLANNEL_NETWORK "
+                    + network);
+        }
         String mtuText = required(kv, "FLANNEL_MTU", source);
         int mtu;
         try {

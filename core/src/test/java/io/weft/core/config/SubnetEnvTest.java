@@ -102,6 +102,15 @@ class SubnetEnvTest {
                 () -> SubnetEnv.parse(FLANNEL_WRITTEN.replace("10.244.1.1/24", "10.244.1.1"), "f"));
         assertEquals("FLANNEL_SUBNET", sub.field());
 
+        ConfigException outside = assertThrows(ConfigException.class,
+                () -> SubnetEnv.parse(FLANNEL_WRITTEN.replace("10.244.1.1/24", "10.9.1.1/24"), "/run/flannel/subnet.env"));
+        assertEquals("FLANNEL_SUBNET", outside.field());
+        assertEquals("FLANNEL_SUBNET: /run/flannel/subnet.env: 10.9.1.1/24 is not inside FLANNEL_NETWORK 10.244.0.0/16", outside.getMessage(),
+                "the field, the file and both networks named");
+        ConfigException wider = assertThrows(ConfigException.class,
+                () -> SubnetEnv.parse(FLANNEL_WRITTEN.replace("10.244.1.1/24", "10.244.1.1/8"), "f"));
+        assertEquals("FLANNEL_SUBNET", wider.field(), "a subnet wider than the network is not inside it either");
+
         ConfigException masq = assertThrows(ConfigException.class,
                 () -> SubnetEnv.parse(FLANNEL_WRITTEN.replace("IPMASQ=true", "IPMASQ=yes"), "f"));
         assertEquals("FLANNEL_IPMASQ", masq.field());

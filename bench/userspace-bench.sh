@@ -7,7 +7,7 @@
 # For each: iperf3 TCP 1 and 4 streams, UDP 64-byte packet rate, ping RTT, agent CPU and RSS; then how long this
 # machine takes to wake a sleeping thread (the floor under the userspace path's RTT).
 # Usage: bench/userspace-bench.sh [seconds-per-test (default 10)] [warm-up seconds (default 20)]
-# Builds the agent with `mvn package -DskipTests` if agent/target/lib is missing. Traffic stays inside the
+# Builds the lab (which holds the agent) with `mvn package -DskipTests` if lab/target/lib is missing. Traffic stays inside the
 # namespaces it creates. The underlay is the same for all three datapaths and behaves like a real NIC: tx
 # checksum offload off (a real wire cannot carry a partial checksum) and GRO on receive (UNDERLAY_GRO=0 for a
 # veth's default, no GRO).
@@ -20,10 +20,10 @@ W=${2:-20}
 JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 JAVA=$JAVA_HOME/bin/java
 for tool in iperf3 ethtool ping ip bridge; do command -v $tool >/dev/null || { echo "bench: needs $tool" >&2; exit 1; }; done
-if [ ! -f agent/target/lib/weft-agent.jar ]; then
-  JAVA_HOME=$JAVA_HOME mvn -B -q -ntp -pl agent -am package -DskipTests >&2
+if [ ! -f lab/target/lib/weft-lab.jar ]; then
+  JAVA_HOME=$JAVA_HOME mvn -B -q -ntp -pl lab -am package -DskipTests >&2
 fi
-CP="agent/target/lib/*"
+CP="lab/target/lib/*"
 # A DaemonSet would cap the heap; without it the JVM commits 1/64 of RAM up front (RSS then says little).
 AGENT_HEAP=${AGENT_HEAP:--Xms16m -Xmx128m}
 P=wb$$
@@ -75,7 +75,7 @@ AGENTS=()
 user_vtep() {  # i j [options of UserspaceNode]
   local i=$1 j=$2 log=/tmp/$P-agent$1.log
   ip netns exec $P-n$i "$JAVA" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC $AGENT_HEAP -cp "$CP" \
-    io.weft.agent.backend.userspace.UserspaceNode --public-ip 172.31.0.$i --subnet 10.244.$i.0/24 --mac ${MAC[$i]} \
+    io.weft.lab.userspace.UserspaceNode --public-ip 172.31.0.$i --subnet 10.244.$i.0/24 --mac ${MAC[$i]} \
     --peer 10.244.$j.0/24,172.31.0.$j,${MAC[$j]} ${3:-} >"$log" 2>&1 &
   AGENTS+=($!)
   for _ in $(seq 100); do grep -q READY "$log" && return 0; sleep 0.1; done
@@ -128,7 +128,7 @@ topology; kernel_vtep 1 2; kernel_vtep 2 1; AGENTS=(); run kernel
 topology; AGENTS=(); user_vtep 1 2; user_vtep 2 1; run userspace
 grep -h READY /tmp/$P-agent*.log | sed 's/^/  # /' >&2
 topology; AGENTS=(); user_vtep 1 2 "--no-offload --no-udp-gro"; user_vtep 2 1 "--no-offload --no-udp-gro"; run userspace-no-offload
-read -r wake50 wake90 < <("$JAVA" -cp "$CP" io.weft.agent.lab.WakeLatency 200 20)
+read -r wake50 wake90 < <("$JAVA" -cp "$CP" io.weft.lab.bench.WakeLatency 200 20)
 echo "thread wake-up after 20 ms asleep on this machine: p50 ${wake50} us, p90 ${wake90} us (a round trip through two"
 echo "  userspace VTEPs wakes agent threads three times, the kernel's VXLAN path none)"
 echo "* CPU during the 1-stream TCP test: agent = both agents' user+sys time / wall time (100% = one core);"

@@ -11,10 +11,10 @@ import io.weft.agent.debug.LocalSocketListener;
 import io.weft.agent.debug.TlsListener;
 import io.weft.agent.http.HealthServer;
 import io.weft.agent.http.Metrics;
-import io.weft.agent.ipmasq.IpMasq;
 import io.weft.agent.reconcile.Reconciler;
 import io.weft.agent.subnet.Lease;
 import io.weft.agent.subnet.SubnetManager;
+import io.weft.agent.traffic.TrafficRules;
 import io.weft.core.config.BackendConf;
 import io.weft.core.config.NetConf;
 import io.weft.core.config.SubnetEnv;
@@ -42,7 +42,8 @@ public final class Agent {
 
     /** What the command line says. */
     public record Settings(String iface, Ipv4Address publicIp, Path subnetFile, boolean ipMasq,
-                           String healthzIp, int healthzPort, Duration resync, DebugAccess debug) {}
+                           String healthzIp, int healthzPort, Duration resync, DebugAccess debug,
+                           Duration iptablesResync, boolean iptablesForwardRules, boolean ipMasqRandomFullyDisable) {}
 
     /**
      * Where the debug API (capture, and what shows traffic) is served: the node's socket ({@code null}: none), and
@@ -136,6 +137,8 @@ public final class Agent {
                 + (conf.backend().isUserspace() ? " (userspace datapath)" : "") + ", iface " + underlay.iface()
                 + " " + underlay.address() + ", public IP " + publicIp + ", leases in " + manager);
 
+        TrafficRules traffic = new TrafficRules(ns, conf.enableNFTables(), new TrafficRules.Options(settings.ipMasq(),
+                settings.iptablesForwardRules(), settings.ipMasqRandomFullyDisable(), settings.iptablesResync()));
         HealthServer http = null;
         if (settings.healthzPort() > 0) {
             http = new HealthServer(settings.healthzIp(), settings.healthzPort(),
@@ -144,7 +147,7 @@ public final class Agent {
         MacAddress previousMac = manager.leases().stream()
                 .filter(l -> l.attrs().publicIp().equals(publicIp)).map(l -> l.attrs().vtepMac())
                 .filter(m -> m != null).findFirst().orElse(null);
-        try (Backend backend = backends.create(ns, conf.backend(), underlay, publicIp, previousMac, metrics)) {
+        try (traffic; Backend backend = backends.create(ns, conf.backend(), underlay, publicIp, previousMac, metrics)) {
             this.backend = backend;
             LeaseRecord attrs = backend.prepare();
             Lease lease = manager.acquire(attrs);
@@ -156,7 +159,6 @@ public final class Agent {
             Reconciler reconciler = new Reconciler(ns, conf.network(), backend);
             SubnetEnv env = new SubnetEnv(conf.network(), lease.subnet(), backend.mtu(), settings.ipMasq());
             boolean envWritten = false;
-            boolean masqInstalled = false;
             while (running) {
                 lastLoopNanos = System.nanoTime();
                 try {
@@ -173,11 +175,7 @@ public final class Agent {
                     metrics.entriesRemoved.addAndGet(r.removed());
                     if (r.deviceRestored()) metrics.deviceRestores.incrementAndGet();
                     metrics.remoteLeases.set(leases.stream().filter(l -> !l.subnet().equals(env.subnet())).count());
-                    if (settings.ipMasq() && !masqInstalled) {
-                        new IpMasq(ns).install(conf.network(), lease.subnet());
-                        masqInstalled = true;
-                        LOG.info("masquerade rules installed in " + IpMasq.NAT_CHAIN + " and " + IpMasq.FWD_CHAIN);
-                    }
+                    traffic.ensure(conf.network(), lease.subnet());
                     if (!envWritten) {
                         env.writeAtomically(settings.subnetFile());
                         envWritten = true;

@@ -28,8 +28,7 @@ import picocli.CommandLine.Option;
 /** weftd: the node agent. Flags follow flanneld's where flanneld has them. */
 @Command(name = "weftd", mixinStandardHelpOptions = true, version = "weftd 0.1.0",
         description = "weft node agent: leases this node's pod subnet and programs the VXLAN overlay.",
-        subcommands = {io.weft.agent.lab.DemoCommand.class, io.weft.agent.lab.BenchCommand.class,
-                io.weft.agent.capture.CaptureCommand.class, AotTraining.class})
+        subcommands = {io.weft.agent.capture.CaptureCommand.class, AotTraining.class})
 public final class Main implements Callable<Integer> {
 
     static final Path DEFAULT_NET_CONF = Path.of("/etc/kube-flannel/net-conf.json");
@@ -90,6 +89,17 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--ip-masq", description = "Install flannel's masquerade rules for traffic leaving the cluster network.")
     boolean ipMasq;
+
+    @Option(names = "--ip-masq-fully-random-disable", description = "Masquerade without --random-fully (flanneld's flag).")
+    boolean ipMasqRandomFullyDisable;
+
+    @Option(names = "--iptables-forward-rules", arity = "0..1", defaultValue = "true", fallbackValue = "true",
+            description = "Accept pod traffic in FORWARD (flannel's FLANNEL-FWD chain), also without --ip-masq (default: ${DEFAULT-VALUE}).")
+    boolean iptablesForwardRules;
+
+    @Option(names = "--iptables-resync", defaultValue = "5", converter = DurationConverter.class,
+            description = "How often the iptables or nftables rules are checked and repaired; seconds, as flanneld's, or 500ms, 1m (default: ${DEFAULT-VALUE}).")
+    Duration iptablesResync;
 
     @Option(names = "--healthz-ip", defaultValue = "0.0.0.0", description = "Address for /healthz, /readyz and /metrics (default: ${DEFAULT-VALUE}).")
     String healthzIp;
@@ -159,7 +169,7 @@ public final class Main implements Callable<Integer> {
             return 1;
         }
         Agent.Settings s = new Agent.Settings(iface, publicIp == null ? null : parseIp(publicIp), subnetFile, ipMasq,
-                healthzIp, healthzPort, resync, debug);
+                healthzIp, healthzPort, resync, debug, iptablesResync, iptablesForwardRules, ipMasqRandomFullyDisable);
         Agent agent = new Agent(s, manager, Agent::defaultBackend);
         Thread hook = new Thread(agent::stop, "weftd-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

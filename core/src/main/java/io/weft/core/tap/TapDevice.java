@@ -1,5 +1,6 @@
 package io.weft.core.tap;
 
+import io.weft.core.libc.Libc;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -41,32 +42,32 @@ public final class TapDevice implements AutoCloseable {
         this.fd = fd;
         this.pollFd = arena.allocate(8, 8);
         pollFd.set(ValueLayout.JAVA_INT, 0, fd);
-        pollFd.set(ValueLayout.JAVA_SHORT, 4, NativeIo.POLLIN);
+        pollFd.set(ValueLayout.JAVA_SHORT, 4, Libc.POLLIN);
     }
 
     /** Opens (creating if needed) the TAP {@code name} with a virtio-net header on every frame. */
     public static TapDevice open(String name) throws IOException {
         byte[] n = name.getBytes(StandardCharsets.US_ASCII);
         if (n.length == 0 || n.length > 15) throw new IOException("TAP name \"" + name + "\" must be 1..15 bytes");
-        NativeIo.Result o = NativeIo.open("/dev/net/tun", NativeIo.O_RDWR | NativeIo.O_NONBLOCK | NativeIo.O_CLOEXEC);
+        Libc.Result o = Libc.open("/dev/net/tun", Libc.O_RDWR | Libc.O_NONBLOCK | Libc.O_CLOEXEC);
         if (o.failed()) throw new IOException("cannot open /dev/net/tun: " + o.error()
-                + (o.errno() == NativeIo.ENOENT ? " (load the tun module or pass /dev/net/tun to the container)" : ""));
+                + (o.errno() == Libc.ENOENT ? " (load the tun module or pass /dev/net/tun to the container)" : ""));
         int fd = (int) o.value();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment ifr = a.allocate(40);
             MemorySegment.copy(n, 0, ifr, ValueLayout.JAVA_BYTE, 0, n.length);
             ifr.set(ValueLayout.JAVA_SHORT, 16, (short) (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR));
-            NativeIo.Result r = NativeIo.ioctl(fd, TUNSETIFF, ifr);
+            Libc.Result r = Libc.ioctl(fd, TUNSETIFF, ifr);
             if (r.failed()) {
-                NativeIo.close(fd);
-                String hint = r.errno() == NativeIo.EBUSY ? " (another process holds it, or a non-TAP device has that name)"
-                        : r.errno() == NativeIo.EPERM ? " (needs CAP_NET_ADMIN)" : "";
+                Libc.close(fd);
+                String hint = r.errno() == Libc.EBUSY ? " (another process holds it, or a non-TAP device has that name)"
+                        : r.errno() == Libc.EPERM ? " (needs CAP_NET_ADMIN)" : "";
                 throw new IOException("TUNSETIFF " + name + ": " + r.error() + hint);
             }
             MemorySegment sz = a.allocateFrom(ValueLayout.JAVA_INT, VNET_HDR_LEN);
-            r = NativeIo.ioctl(fd, TUNSETVNETHDRSZ, sz);
+            r = Libc.ioctl(fd, TUNSETVNETHDRSZ, sz);
             if (r.failed()) {
-                NativeIo.close(fd);
+                Libc.close(fd);
                 throw new IOException("TUNSETVNETHDRSZ " + name + ": " + r.error());
             }
         }
@@ -78,9 +79,9 @@ public final class TapDevice implements AutoCloseable {
      * and checksummed). Returns false, leaving offloads off, if the kernel refuses them.
      */
     public boolean setOffload(int flags) {
-        NativeIo.Result r = NativeIo.ioctl(fd, TUNSETOFFLOAD, flags);
+        Libc.Result r = Libc.ioctl(fd, TUNSETOFFLOAD, flags);
         if (r.failed()) {
-            NativeIo.ioctl(fd, TUNSETOFFLOAD, 0L);
+            Libc.ioctl(fd, TUNSETOFFLOAD, 0L);
             offloads = 0;
             return false;
         }
@@ -107,29 +108,29 @@ public final class TapDevice implements AutoCloseable {
     /** Waits up to {@code timeoutMillis} for a frame; true if one can be read. */
     public boolean awaitReadable(int timeoutMillis) {
         if (closed) return false;
-        int r = NativeIo.poll(pollFd.address(), 1, timeoutMillis);
+        int r = Libc.poll(pollFd.address(), 1, timeoutMillis);
         return r > 0;
     }
 
     /** Reads one frame (virtio-net header first) into native memory; returns its length, or -1 if none is ready. */
     public int read(long address, int capacity) {
-        return (int) NativeIo.read(fd, address, capacity);
+        return (int) Libc.read(fd, address, capacity);
     }
 
     /** Writes one frame (virtio-net header first) from native memory; returns bytes written or -1. */
     public int write(long address, int length) {
-        return (int) NativeIo.write(fd, address, length);
+        return (int) Libc.write(fd, address, length);
     }
 
     /** Writes a frame gathered from an iovec array the caller laid out; returns bytes written or -1. */
     public int writev(long iov, int count) {
-        return (int) NativeIo.writev(fd, iov, count);
+        return (int) Libc.writev(fd, iov, count);
     }
 
     @Override
     public synchronized void close() {
         if (closed) return;
         closed = true;
-        NativeIo.close(fd);
+        Libc.close(fd);
     }
 }

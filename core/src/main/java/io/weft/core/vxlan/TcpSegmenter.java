@@ -1,6 +1,10 @@
 package io.weft.core.vxlan;
 
 import io.netty.buffer.ByteBuf;
+import io.weft.core.packet.Checksum;
+import io.weft.core.packet.DirectBufferMemory;
+import io.weft.core.packet.EthernetFrame;
+import io.weft.core.packet.Ipv4Packet;
 
 /**
  * What a NIC does with a TSO superframe, done in Java: the TAP hands weft one large TCP/IPv4 frame with a

@@ -5,7 +5,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
-import io.weft.core.vxlan.EthernetFrame;
+import io.weft.core.packet.EthernetFrame;
 import io.weft.core.vxlan.VxlanHeader;
 import java.net.InetSocketAddress;
 import java.util.function.Supplier;

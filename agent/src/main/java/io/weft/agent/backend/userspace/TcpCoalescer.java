@@ -1,17 +1,17 @@
 package io.weft.agent.backend.userspace;
 
 import io.netty.buffer.ByteBuf;
-import io.weft.core.vxlan.Checksum;
-import io.weft.core.vxlan.DirectBufferMemory;
-import io.weft.core.vxlan.EthernetFrame;
-import io.weft.core.vxlan.Ipv4Packet;
-import io.weft.core.vxlan.VirtioNetHdr;
+import io.weft.core.packet.Checksum;
+import io.weft.core.packet.DirectBufferMemory;
+import io.weft.core.packet.EthernetFrame;
+import io.weft.core.packet.Ipv4Packet;
+import io.weft.core.packet.VirtioNetHdr;
 
-import static io.weft.core.vxlan.DirectBufferMemory.raw32;
-import static io.weft.core.vxlan.DirectBufferMemory.raw64;
-import static io.weft.core.vxlan.DirectBufferMemory.u16;
-import static io.weft.core.vxlan.DirectBufferMemory.u32;
-import static io.weft.core.vxlan.DirectBufferMemory.u8;
+import static io.weft.core.packet.DirectBufferMemory.raw32;
+import static io.weft.core.packet.DirectBufferMemory.raw64;
+import static io.weft.core.packet.DirectBufferMemory.u16;
+import static io.weft.core.packet.DirectBufferMemory.u32;
+import static io.weft.core.packet.DirectBufferMemory.u8;
 
 /**
  * Receive-side coalescing (what GRO does in the kernel): consecutive in-order TCP/IPv4 segments of one flow,

@@ -25,11 +25,11 @@ import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.unix.FileDescriptor;
 import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.MacAddress;
-import io.weft.core.tap.NativeIo;
+import io.weft.core.libc.Libc;
 import io.weft.core.tap.TapDevice;
-import io.weft.core.vxlan.DirectBufferMemory;
-import io.weft.core.vxlan.EthernetFrame;
-import io.weft.core.vxlan.VirtioNetHdr;
+import io.weft.core.packet.DirectBufferMemory;
+import io.weft.core.packet.EthernetFrame;
+import io.weft.core.packet.VirtioNetHdr;
 import io.weft.core.vxlan.VxlanHeader;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -192,7 +192,7 @@ public final class VxlanDatapath implements AutoCloseable {
                 LOG.info("UDP_GRO is not supported by this kernel; receiving with recvmmsg");
             }
             // Past net.core.rmem_max when we hold CAP_NET_ADMIN (the agent does): bursts from many peers.
-            NativeIo.setsockoptInt(((EpollDatagramChannel) rx).fd().intValue(), SOL_SOCKET, SO_RCVBUFFORCE, opt.socketBuffer());
+            Libc.setsockoptInt(((EpollDatagramChannel) rx).fd().intValue(), SOL_SOCKET, SO_RCVBUFFORCE, opt.socketBuffer());
             tx = new Channel[Math.max(1, opt.txSockets())];
             for (int i = 0; i < tx.length; i++) {
                 tx[i] = new Bootstrap().group(txLoop).channel(EpollDatagramChannel.class)
@@ -204,9 +204,9 @@ public final class VxlanDatapath implements AutoCloseable {
                         .bind(new InetSocketAddress(opt.local() == null ? null : opt.local().toInetAddress(), 0))
                         .sync().channel();
                 int txFd = ((EpollDatagramChannel) tx[i]).fd().intValue();
-                NativeIo.setsockoptInt(txFd, SOL_SOCKET, SO_SNDBUFFORCE, opt.socketBuffer());
+                Libc.setsockoptInt(txFd, SOL_SOCKET, SO_SNDBUFFORCE, opt.socketBuffer());
                 // The kernel's VXLAN device leaves DF clear on the outer header (df unset); so do we.
-                NativeIo.setsockoptInt(txFd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT);
+                Libc.setsockoptInt(txFd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT);
                 // UDP checksums stay on: `ip link add type vxlan` defaults to udpcsum for IPv4 and UDP GSO needs
                 // them; receivers (kernel and weft) accept zero and non-zero checksums alike.
             }

@@ -4,7 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.MacAddress;
-import io.weft.core.vxlan.FlowHash;
+import io.weft.core.packet.FlowHash;
 import io.weft.core.vxlan.TcpSegmenter;
 import io.weft.core.vxlan.VxlanHeader;
 import java.util.List;

@@ -21,11 +21,16 @@ public final class Train {
     public static void main(String[] args) throws IOException {
         Path dir = Path.of(args.length > 0 ? args[0] : System.getProperty("java.io.tmpdir")).resolve("train");
         Files.createDirectories(dir);
-        Path subnetFile = dir.resolve("subnet.env");
-        // plain write: SubnetEnv.writeAtomically's temporary file would bring SecureRandom into the cache
-        Files.writeString(subnetFile, "FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n");
-        String base = "\"name\":\"train\",\"type\":\"weft\",\"subnetFile\":\"" + subnetFile + "\",\"dataDir\":\"" + dir + "\"";
-        for (int round = 0; round < 3; round++) {
+        Path v4 = dir.resolve("subnet.env");
+        Path dual = dir.resolve("subnet-dual.env");
+        // plain writes: SubnetEnv.writeAtomically's temporary file would bring SecureRandom into the cache
+        Files.writeString(v4, "FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n");
+        Files.writeString(dual, "FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\nFLANNEL_IPV6_NETWORK=fd00:10:244::/56\n"
+                + "FLANNEL_IPV6_SUBNET=fd00:10:244:1::1/64\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n");
+        for (int round = 0; round < 4; round++) {
+            // mostly IPv4-only nodes, as most are; a dual-stack round too, so IPv6's classes are in the cache
+            Path subnetFile = round == 3 ? dual : v4;
+            String base = "\"name\":\"train\",\"type\":\"weft\",\"subnetFile\":\"" + subnetFile + "\",\"dataDir\":\"" + dir + "\"";
             for (String v : List.of("0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0")) {
                 // both bridge cases: missing (created under the lock) and present
                 for (String bridge : List.of("lo", "weft-train0")) {

@@ -34,6 +34,7 @@ public record PodNetwork(List<Family> families, int mtu) {
     public static PodNetwork of(SubnetEnv env) {
         List<Family> out = new ArrayList<>(2);
         if (env.subnet() != null) out.add(new Family(env.network(), env.subnet(), out.size()));
+        if (env.ipv6Subnet() != null) out.add(new Family(env.ipv6Network(), env.ipv6Subnet(), out.size()));
         return new PodNetwork(out, env.mtu());
     }
 

@@ -37,6 +37,7 @@ public final class Allocator {
 
     /** How many addresses the range holds, counted up to 2^63 - 1 (an IPv6 range's far end is never reached). */
     long size() {
+        if (first().offsetFrom(last()) > 0) return 0; // an IPv6 /128 holds none
         long d = last().offsetFrom(first());
         return d < 0 || d == Long.MAX_VALUE ? Long.MAX_VALUE : d + 1;
     }

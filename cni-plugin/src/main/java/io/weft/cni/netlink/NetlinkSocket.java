@@ -68,6 +68,20 @@ final class NetlinkSocket implements AutoCloseable {
     int request(NlMessage m, int mySeq, String what, int toleratedErrno) {
         send(m, what);
         while (true) {
+            int at = next(what);
+            if (NlMessage.get32(in, at + 8) != mySeq) continue;
+            if (NlMessage.get16(in, at + 4) == NLMSG_ERROR) {
+                int err = -NlMessage.get32(in, at + NlMessage.HEADER);
+                if (err != 0 && err == toleratedErrno) return -1;
+                if (err != 0) throw refusal(what, at, NlMessage.get32(in, at), err);
+            }
+            return at;
+        }
+    }
+
+    /** The offset in {@link #in} of the next whole message, receiving when the last one is used up. */
+    private int next(String what) {
+        while (true) {
             if (inAt >= inLen) receive(what, 0);
             int at = inAt;
             int mlen = NlMessage.get32(in, at);
@@ -76,12 +90,6 @@ final class NetlinkSocket implements AutoCloseable {
                 continue;
             }
             inAt += NlMessage.align(mlen);
-            if (NlMessage.get32(in, at + 8) != mySeq) continue;
-            if (NlMessage.get16(in, at + 4) == NLMSG_ERROR) {
-                int err = -NlMessage.get32(in, at + NlMessage.HEADER);
-                if (err != 0 && err == toleratedErrno) return -1;
-                if (err != 0) throw refusal(what, at, mlen, err);
-            }
             return at;
         }
     }
@@ -99,21 +107,14 @@ final class NetlinkSocket implements AutoCloseable {
      */
     int nextDumped(String what, int toleratedErrno) {
         while (true) {
-            if (inAt >= inLen) receive(what, 0);
-            int at = inAt;
-            int mlen = NlMessage.get32(in, at);
-            if (mlen < NlMessage.HEADER || at + mlen > inLen) {
-                inAt = inLen;
-                continue;
-            }
-            inAt += NlMessage.align(mlen);
+            int at = next(what);
             if (NlMessage.get32(in, at + 8) != dumpSeq) continue;
             int type = NlMessage.get16(in, at + 4);
             if (type == NLMSG_DONE) return -1;
             if (type == NLMSG_ERROR) {
                 int err = -NlMessage.get32(in, at + NlMessage.HEADER);
                 if (err == 0 || err == toleratedErrno) return -1;
-                throw refusal(what, at, mlen, err);
+                throw refusal(what, at, NlMessage.get32(in, at), err);
             }
             return at;
         }

@@ -28,19 +28,25 @@ class FlockTest {
                 + Native.unavailabilityCause());
     }
 
+    /** Takes the lock on a thread of its own, counting {@code got} down once it holds it. */
+    static Thread lockOnAThread(Path f, CountDownLatch got) {
+        Thread t = new Thread(() -> {
+            try (Flock l = Flock.exclusive(f)) {
+                got.countDown();
+            } catch (IOException e) {
+                throw new RuntimeException(e);
+            }
+        });
+        t.start();
+        return t;
+    }
+
     @Test
     void excludesItself() throws Exception {
         Path f = tmp.resolve("lock");
         CountDownLatch got = new CountDownLatch(1);
         try (Flock held = Flock.exclusive(f)) {
-            Thread t = new Thread(() -> {
-                try (Flock l = Flock.exclusive(f)) {
-                    got.countDown();
-                } catch (IOException e) {
-                    throw new RuntimeException(e);
-                }
-            });
-            t.start();
+            lockOnAThread(f, got);
             assertFalse(got.await(300, TimeUnit.MILLISECONDS), "the second locker must wait while the first holds the lock");
         }
         assertTrue(got.await(10, TimeUnit.SECONDS), "the second locker gets the lock once it is released");
@@ -55,14 +61,7 @@ class FlockTest {
         holder.getOutputStream().flush();
         assertEquals('\n', holder.getInputStream().read(), "flock(1) holds the lock");
         CountDownLatch got = new CountDownLatch(1);
-        Thread t = new Thread(() -> {
-            try (Flock l = Flock.exclusive(f)) {
-                got.countDown();
-            } catch (IOException e) {
-                throw new RuntimeException(e);
-            }
-        });
-        t.start();
+        Thread t = lockOnAThread(f, got);
         assertFalse(got.await(300, TimeUnit.MILLISECONDS), "weft waits while another process holds the lock");
         holder.getOutputStream().close();
         assertTrue(got.await(10, TimeUnit.SECONDS), "weft gets the lock once the other process lets go");

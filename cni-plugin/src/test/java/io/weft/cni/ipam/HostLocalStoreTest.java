@@ -106,6 +106,45 @@ class HostLocalStoreTest {
         }
     }
 
+    /**
+     * An IPv6 range in host-local's layout: files named as Go prints the address, the range set's own
+     * last_reserved_ip.<id> (1 beside an IPv4 range 0, as flannel's delegate config orders them), the range from
+     * the network's first host to its last address, the gateway skipped.
+     */
+    @Test
+    void ipv6RangesLiveBesideIpv4OnesInHostLocalsLayout() throws Exception {
+        HostLocalStore s = HostLocalStore.forNetwork(tmp.toString(), "net");
+        Ipv4Cidr v4 = Ipv4Cidr.parse("10.1.0.0/24");
+        io.weft.core.net.Ipv6Cidr v6 = io.weft.core.net.Ipv6Cidr.parse("fd00:10:244:1::/64");
+        try (Flock l = s.lock()) {
+            assertEquals(ip("10.1.0.2"), new Allocator(s, v4, v4.firstHost(), 0).allocate("c1", "eth0"));
+            Allocator a6 = new Allocator(s, v6, v6.firstHost(), 1);
+            assertEquals(IpAddress.parse("fd00:10:244:1::2"), a6.allocate("c1", "eth0"), "the gateway ::1 skipped");
+            assertEquals(IpAddress.parse("fd00:10:244:1::3"), a6.allocate("c2", "eth0"));
+            CniException dup = assertThrows(CniException.class, () -> a6.allocate("c1", "eth0"));
+            assertTrue(dup.getMessage().contains("fd00:10:244:1::2 is already allocated"), dup.getMessage());
+        }
+        assertEquals("c1\r\neth0", Files.readString(s.dir().resolve("fd00:10:244:1::2")));
+        assertEquals("10.1.0.2", Files.readString(s.dir().resolve("last_reserved_ip.0")));
+        assertEquals("fd00:10:244:1::3", Files.readString(s.dir().resolve("last_reserved_ip.1")));
+        assertEquals(List.of("10.1.0.2", "fd00:10:244:1::2"), s.byId("c1", "eth0").stream().map(x -> x.ip().toString()).toList());
+        assertEquals(2, s.releaseById("c1", "eth0").size(), "both families freed at once");
+
+        // where the last one handed out was the range's very last address, the search wraps to its first
+        Files.writeString(s.dir().resolve("last_reserved_ip.1"), "fd00:10:244:1:ffff:ffff:ffff:ffff");
+        try (Flock l = s.lock()) {
+            assertEquals(IpAddress.parse("fd00:10:244:1::2"), new Allocator(s, v6, v6.firstHost(), 1).allocate("c3", "eth0"));
+        }
+        // a name host-local would never write (not Go's spelling of the address) is not an allocation
+        Files.writeString(s.dir().resolve("fd00:10:244:1:0:0:0:9"), "odd");
+        assertTrue(s.all().stream().noneMatch(x -> x.containerId().equals("odd")));
+        // a range with no address in it is exhausted, not endless
+        io.weft.core.net.Ipv6Cidr none = io.weft.core.net.Ipv6Cidr.parse("fd00:10:244:2::/128");
+        try (Flock l = s.lock()) {
+            assertThrows(CniException.class, () -> new Allocator(s, none, null, 2).allocate("c4", "eth0"));
+        }
+    }
+
     @Test
     void oldOneLineFilesBelongToTheirContainer() throws Exception {
         HostLocalStore s = HostLocalStore.forNetwork(tmp.toString(), "net");

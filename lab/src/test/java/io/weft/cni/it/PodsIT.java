@@ -160,7 +160,7 @@ class PodsIT {
                 try (var in = p.getOutputStream()) {
                     in.write(n.conf("1.1.0").getBytes(java.nio.charset.StandardCharsets.UTF_8));
                 }
-                Thread.sleep(20 + 5 * i); // from before the JVM is up to after the allocation
+                Thread.sleep(20 + 10 * i); // from before the JVM is up to after the ADD is done
                 p.destroyForcibly().waitFor();
                 try (var files = Files.list(n.ipamDir("weftnet"))) {
                     for (Path f : files.filter(f -> Character.isDigit(f.getFileName().toString().charAt(0))).toList()) {
@@ -168,7 +168,7 @@ class PodsIT {
                     }
                 }
             }
-            n.run.weft("GC", null, null, null, n.conf("1.1.0", ",\"cni.dev/valid-attachments\":[{\"containerID\":\"warm\",\"ifname\":\"eth0\"}]}"))
+            n.run.weft("GC", null, null, null, n.conf("1.1.0", ",\"cni.dev/valid-attachments\":[{\"containerID\":\"warm\",\"ifname\":\"eth0\"}]"))
                     .ok();
             try (var files = Files.list(n.ipamDir("weftnet"))) {
                 assertEquals(1, files.filter(f -> Character.isDigit(f.getFileName().toString().charAt(0))).count(), "GC freed all but warm's");

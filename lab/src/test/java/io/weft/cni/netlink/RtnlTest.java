@@ -25,22 +25,27 @@ class RtnlTest {
         assertTrue(Native.isAvailable(), "the JNI library did not load: " + Native.unavailabilityCause());
     }
 
+    /** Bridge br9 (02:00:00:00:00:01) with port vh9, whose peer is eth7 in the namespace {@code pod}; the bridge's index. */
+    static int bridgeWithAPortInto(Rtnl host, String pod, int mtu) {
+        host.addBridge("br9", MacAddress.parse("02:00:00:00:00:01"), mtu);
+        int br = host.index("br9");
+        assertTrue(br > 0);
+        int podNs = Native.open("/var/run/netns/" + pod, Native.O_RDONLY, 0);
+        try {
+            host.addVeth("vh9", MacAddress.parse("02:00:00:00:00:02"), br, "br9", "eth7", MacAddress.parse("02:00:00:00:00:03"), mtu, podNs);
+        } finally {
+            Native.close(podNs);
+        }
+        return br;
+    }
+
     @Test
     void buildsABridgePortedVethIntoAnotherNamespaceWithAddressesAndRoutes() {
         try (NetnsLab lab = new NetnsLab("rtnl")) {
             String node = lab.netns("node");
             String pod = lab.netns("pod");
             try (Rtnl host = Rtnl.open("/var/run/netns/" + node); Rtnl inPod = Rtnl.open("/var/run/netns/" + pod)) {
-                MacAddress brMac = MacAddress.parse("02:00:00:00:00:01");
-                host.addBridge("br9", brMac, 1400);
-                int br = host.index("br9");
-                assertTrue(br > 0);
-                int podNs = Native.open("/var/run/netns/" + pod, Native.O_RDONLY, 0);
-                try {
-                    host.addVeth("vh9", MacAddress.parse("02:00:00:00:00:02"), br, "br9", "eth7", MacAddress.parse("02:00:00:00:00:03"), 1400, podNs);
-                } finally {
-                    Native.close(podNs);
-                }
+                int br = bridgeWithAPortInto(host, pod, 1400);
                 host.hairpin("vh9", true);
                 host.address(br, "br9", Ipv4Address.parse("10.9.0.1"), 24, true);
                 host.address(br, "br9", Ipv4Address.parse("10.9.0.1"), 24, true); // replace: twice is fine
@@ -71,14 +76,7 @@ class RtnlTest {
             String node = lab.netns("node");
             String pod = lab.netns("pod");
             try (Rtnl host = Rtnl.open("/var/run/netns/" + node); Rtnl inPod = Rtnl.open("/var/run/netns/" + pod)) {
-                host.addBridge("br9", MacAddress.parse("02:00:00:00:00:01"), 1500);
-                int br = host.index("br9");
-                int podNs = Native.open("/var/run/netns/" + pod, Native.O_RDONLY, 0);
-                try {
-                    host.addVeth("vh9", MacAddress.parse("02:00:00:00:00:02"), br, "br9", "eth7", MacAddress.parse("02:00:00:00:00:03"), 1500, podNs);
-                } finally {
-                    Native.close(podNs);
-                }
+                int br = bridgeWithAPortInto(host, pod, 1500);
                 host.address(br, "br9", IpAddress.parse("fd00:9::1"), 64, true);
                 host.up("br9");
                 Rtnl.Link bridge = host.link("br9");

@@ -11,6 +11,7 @@ import io.weft.agent.debug.LocalSocketListener;
 import io.weft.agent.debug.TlsListener;
 import io.weft.agent.http.HealthServer;
 import io.weft.agent.http.Metrics;
+import io.weft.agent.reconcile.LocalBlackhole;
 import io.weft.agent.reconcile.Reconciler;
 import io.weft.agent.subnet.Lease;
 import io.weft.agent.subnet.SubnetManager;
@@ -38,12 +39,21 @@ import java.util.logging.Logger;
  */
 public final class Agent {
     private static final Logger LOG = Logger.getLogger(Agent.class.getName());
-    private static final Duration RENEW_MARGIN = Duration.ofHours(1);
 
-    /** What the command line says. */
-    public record Settings(String iface, Ipv4Address publicIp, Path subnetFile, boolean ipMasq,
+    /**
+     * What the command line says.
+     *
+     * @param debug                    where the debug API is served (null: nowhere)
+     * @param iptablesResync           how often the traffic rules are checked (--iptables-resync)
+     * @param iptablesForwardRules     flannel's FORWARD accept rules for the pod network (--iptables-forward-rules)
+     * @param ipMasqRandomFullyDisable masquerade with --random instead of --random-fully (--ip-masq-fully-random-disable)
+     * @param renewMargin              how long before its expiry a lease is renewed (--subnet-lease-renew-margin)
+     * @param blackholeRoute           a blackhole route for this node's subnet (--ip-blackhole-route)
+     */
+    public record Settings(Underlay.Choice iface, Ipv4Address publicIp, Path subnetFile, boolean ipMasq,
                            String healthzIp, int healthzPort, Duration resync, DebugAccess debug,
-                           Duration iptablesResync, boolean iptablesForwardRules, boolean ipMasqRandomFullyDisable) {}
+                           Duration iptablesResync, boolean iptablesForwardRules, boolean ipMasqRandomFullyDisable,
+                           Duration renewMargin, boolean blackholeRoute) {}
 
     /**
      * Where the debug API (capture, and what shows traffic) is served: the node's socket ({@code null}: none), and
@@ -131,8 +141,9 @@ public final class Agent {
     private void runInner(DebugServer debug) throws IOException, InterruptedException {
         NetConf conf = manager.config();
         IpReader reader = new IpReader(ns);
-        Underlay underlay = Underlay.detect(reader, settings.iface());
-        Ipv4Address publicIp = settings.publicIp() != null ? settings.publicIp() : underlay.address();
+        Ipv4Address givenIp = storedPublicIp().orElse(settings.publicIp());
+        Underlay underlay = Underlay.select(reader, settings.iface(), givenIp);
+        Ipv4Address publicIp = givenIp != null ? givenIp : underlay.address();
         LOG.info("weftd starting: network " + conf.network() + ", backend " + conf.backend().type()
                 + (conf.backend().isUserspace() ? " (userspace datapath)" : "") + ", iface " + underlay.iface()
                 + " " + underlay.address() + ", public IP " + publicIp + ", leases in " + manager);
@@ -157,12 +168,13 @@ public final class Agent {
             if (http != null) http.start();
 
             Reconciler reconciler = new Reconciler(ns, conf.network(), backend);
+            LocalBlackhole blackhole = new LocalBlackhole(ns);
             SubnetEnv env = new SubnetEnv(conf.network(), lease.subnet(), backend.mtu(), settings.ipMasq());
             boolean envWritten = false;
             while (running) {
                 lastLoopNanos = System.nanoTime();
                 try {
-                    if (Instant.now().isAfter(lease.expiration().minus(RENEW_MARGIN))) {
+                    if (Instant.now().isAfter(lease.expiration().minus(settings.renewMargin()))) {
                         lease = manager.renew(lease);
                         metrics.leaseExpiryEpochSeconds.set(lease.expiration().getEpochSecond());
                         LOG.info("renewed lease " + lease.subnet() + " until " + lease.expiration());
@@ -175,6 +187,7 @@ public final class Agent {
                     metrics.entriesRemoved.addAndGet(r.removed());
                     if (r.deviceRestored()) metrics.deviceRestores.incrementAndGet();
                     metrics.remoteLeases.set(leases.stream().filter(l -> !l.subnet().equals(env.subnet())).count());
+                    if (settings.blackholeRoute()) blackhole.ensure(lease.subnet());
                     traffic.ensure(conf.network(), lease.subnet());
                     if (!envWritten) {
                         env.writeAtomically(settings.subnetFile());
@@ -201,6 +214,19 @@ public final class Agent {
             LOG.info("stopping; the datapath stays in place");
         } finally {
             if (http != null) http.close();
+        }
+    }
+
+    /** The store's address for this node (a Kubernetes node's node-public-ip), which beats --public-ip as in flanneld. */
+    private java.util.Optional<Ipv4Address> storedPublicIp() throws IOException {
+        java.util.Optional<String> stored = manager.storedPublicIp();
+        if (stored.isEmpty()) return java.util.Optional.empty();
+        try {
+            Ipv4Address ip = Ipv4Address.parse(stored.get().strip());
+            LOG.info("public IP " + ip + " from the lease store (the node's node-public-ip annotation)");
+            return java.util.Optional.of(ip);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("the node's node-public-ip annotation '" + stored.get() + "' is not an IPv4 address");
         }
     }
 

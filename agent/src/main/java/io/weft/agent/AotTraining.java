@@ -69,7 +69,8 @@ public final class AotTraining implements java.util.concurrent.Callable<Integer>
     }
 
     private static void run(Path tmp) throws Exception {
-        new CommandLine(new Main()).parseArgs("--kube-subnet-mgr", "--ip-masq", "--healthz-port", "10267", "--iface", "eth0");
+        Main.parse(new String[] {"--kube-subnet-mgr", "--ip-masq", "--healthz-port", "10267", "--iface", "eth0"},
+                java.util.Map.of()).settings();
         LogSetup.init(false);
         loadOwnClasses();
 

@@ -7,7 +7,8 @@ package io.weft.core.config;
  * @param vni           VXLAN network identifier (vxlan)
  * @param port          UDP port of the VTEP (vxlan); 8472 as the Linux default
  * @param directRouting route via the peer's public IP when it shares our L2 segment (vxlan)
- * @param mtu           overlay device MTU; 0 = underlay MTU minus the encapsulation overhead
+ * @param mtu           the underlay MTU, as flannel's Backend.MTU means it (0: the interface's); the VXLAN device
+ *                      and pods get {@link #overlayMtu} = this minus {@link #VXLAN_OVERHEAD}
  * @param datapath      "kernel" (a Linux vxlan device) or "userspace" (weft's TAP + UDP datapath)
  */
 public record BackendConf(String type, int vni, int port, boolean directRouting, int mtu, String datapath) {
@@ -17,9 +18,20 @@ public record BackendConf(String type, int vni, int port, boolean directRouting,
     public static final String KERNEL = "kernel";
     public static final String USERSPACE = "userspace";
     public static final int DEFAULT_PORT = 8472;
+    /** Outer Ethernet-less IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14) headers. */
+    public static final int VXLAN_OVERHEAD = 50;
 
     public static BackendConf defaultVxlan() {
         return new BackendConf(VXLAN, 1, DEFAULT_PORT, false, 0, KERNEL);
+    }
+
+    /**
+     * The MTU of the VXLAN device and of pods (FLANNEL_MTU): the underlay's ({@code Backend.MTU} when set, else the
+     * interface's) minus the encapsulation, as flannel's vxlan backend (pkg/backend/vxlan RegisterNetwork and
+     * newVXLANDevice) computes it.
+     */
+    public int overlayMtu(int interfaceMtu) {
+        return (mtu > 0 ? mtu : interfaceMtu) - VXLAN_OVERHEAD;
     }
 
     public boolean isUserspace() {

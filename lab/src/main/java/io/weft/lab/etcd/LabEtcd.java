@@ -88,9 +88,14 @@ public final class LabEtcd implements AutoCloseable {
         return url;
     }
 
-    /** Runs etcdctl against this etcd from {@code netns} (where it can reach it); its output, or an error naming the call. */
+    /**
+     * Runs etcdctl against this etcd from {@code netns} (where it can reach it; null: this namespace); its output, or
+     * an error naming the call.
+     */
     public String etcdctl(String netns, String... args) {
-        List<String> cmd = new java.util.ArrayList<>(List.of("ip", "netns", "exec", netns, "etcdctl", "--endpoints", url.toString()));
+        List<String> cmd = new java.util.ArrayList<>();
+        if (netns != null) cmd.addAll(List.of("ip", "netns", "exec", netns));
+        cmd.addAll(List.of("etcdctl", "--endpoints", url.toString()));
         cmd.addAll(List.of(args));
         io.weft.core.iproute.IpRunner.Result r = io.weft.core.iproute.IpRunner.run(cmd, null);
         if (r.exitCode() != 0) throw new IllegalStateException("etcdctl " + String.join(" ", args) + ": " + r.stderr().strip());

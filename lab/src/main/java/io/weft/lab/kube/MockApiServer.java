@@ -2,7 +2,6 @@ package io.weft.lab.kube;
 
 import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
@@ -15,7 +14,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * A stand-in for kube-apiserver (none can be had on this machine): fabric8's mock server in CRUD mode, run as its
+ * A stand-in for kube-apiserver (none can be had on this machine): fabric8's mock server in CRUD mode with the API
+ * server's nodes/status semantics ({@link ApiServerStandIn}), run as its
  * own process inside a test namespace so that agents in node namespaces reach it over the underlay. It plays
  * kube-controller-manager too, through commands on stdin, one per line, each answered with one line:
  * {@code node <name> <podCIDR>} registers a node, {@code delete <name>} removes it, {@code annotations <name>}
@@ -25,7 +25,7 @@ import java.util.Map;
 public final class MockApiServer {
     public static void main(String[] args) throws Exception {
         KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                new KubernetesCrudDispatcher(), args.length > 2 && args[2].equals("https"));
+                new ApiServerStandIn(null), args.length > 2 && args[2].equals("https"));
         server.init(InetAddress.getByName(args[0]), Integer.parseInt(args[1]));
         KubernetesClient client = server.createClient();
         System.out.println("READY " + server.url("/"));

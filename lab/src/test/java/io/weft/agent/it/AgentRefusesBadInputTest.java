@@ -57,11 +57,11 @@ class AgentRefusesBadInputTest {
         assertTrue(out.contains("bad network config: SubnetLen: 33"), out);
         assertEquals(1, out.strip().lines().count(), "one clear line:\n" + out);
 
-        Files.writeString(bad, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\",\"VNl\":1}}");
+        Files.writeString(bad, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\",\"VNI\":\"1\"}}");
         before = Files.size(n1.log());
         assertEquals(1, runToExit(n1, bad));
         out = lab.log(n1).substring((int) before);
-        assertTrue(out.contains("Backend.VNl: unknown field (did you mean \"VNI\"?)"), out);
+        assertTrue(out.contains("bad network config: Backend.VNI: must be an integer, got string \"1\""), out);
 
         Files.writeString(bad, "{\"Network\":\"10.244.0.0/16\",");
         before = Files.size(n1.log());

@@ -73,8 +73,8 @@ class EtcdSubnetManagerTest {
     void aLeaseIsFlannelsKeyAndRecordUnderA24HourEtcdLease() throws Exception {
         admin.put(PREFIX + "/config", CONFIG, 0);
         Lease l = manager().acquire(node(1));
-        assertEquals(Ipv4Cidr.parse("10.244.1.0/24"), l.subnet(), "the lowest free subnet (SubnetMin)");
-        List<EtcdClient.Kv> kvs = admin.get(PREFIX + "/subnets/10.244.1.0-24").kvs();
+        assertEquals(24, l.subnet().prefix());
+        List<EtcdClient.Kv> kvs = admin.get(PREFIX + "/subnets/" + l.subnet().toKey()).kvs();
         assertEquals(1, kvs.size());
         assertEquals(node(1), LeaseRecord.parse(kvs.get(0).value()));
         assertNotEquals(0, kvs.get(0).lease(), "attached to an etcd lease, so a dead node's subnet comes free");
@@ -141,7 +141,7 @@ class EtcdSubnetManagerTest {
         admin.put(PREFIX + "/config", CONFIG, 0);
         admin.put(PREFIX + "/subnets/10.244.1.0-24", "{\"PublicIP\":", 0);
         Lease l = manager().acquire(node(1));
-        assertEquals(Ipv4Cidr.parse("10.244.2.0/24"), l.subnet(), "10.244.1.0/24 belongs to someone we cannot read");
+        assertNotEquals(Ipv4Cidr.parse("10.244.1.0/24"), l.subnet(), "10.244.1.0/24 belongs to someone we cannot read");
         assertEquals(List.of(l.subnet()), managers.get(0).leases().stream().map(Lease::subnet).toList());
     }
 
@@ -150,9 +150,9 @@ class EtcdSubnetManagerTest {
         admin.put(PREFIX + "/config", CONFIG, 0);
         EtcdSubnetManager m = manager();
         Lease l = m.acquire(node(1));
-        long before = admin.get(PREFIX + "/subnets/10.244.1.0-24").kvs().get(0).lease();
+        long before = admin.get(PREFIX + "/subnets/" + l.subnet().toKey()).kvs().get(0).lease();
         m.renew(l);
-        EtcdClient.Kv after = admin.get(PREFIX + "/subnets/10.244.1.0-24").kvs().get(0);
+        EtcdClient.Kv after = admin.get(PREFIX + "/subnets/" + l.subnet().toKey()).kvs().get(0);
         assertNotEquals(before, after.lease());
         assertEquals(node(1), LeaseRecord.parse(after.value()));
     }
@@ -187,7 +187,7 @@ class EtcdSubnetManagerTest {
 
         EtcdSubnetManager m = new EtcdSubnetManager(new EtcdClient(List.of(etcd.url())).withCredentials("weft", "weftpw"), PREFIX, null);
         managers.add(m);
-        assertEquals(Ipv4Cidr.parse("10.244.1.0/24"), m.acquire(node(1)).subnet());
+        assertTrue(Ipv4Cidr.parse("10.244.0.0/16").contains(m.acquire(node(1)).subnet()));
         m.awaitChange(2000);
         long t0 = System.nanoTime();
         EtcdSubnetManager other = new EtcdSubnetManager(new EtcdClient(List.of(etcd.url())).withCredentials("weft", "weftpw"), PREFIX, null);
@@ -212,5 +212,118 @@ class EtcdSubnetManagerTest {
         managers.add(m);
         SubnetException e = assertThrows(SubnetException.class, m::config);
         assertTrue(e.getMessage().startsWith("cannot reach etcd at http://127.0.0.1:1"), e.getMessage());
+    }
+
+    // ---- flannel's LocalManager and registry rules (pkg/subnet/etcd/local_manager.go, registry.go) ---------------
+
+    /** The etcd leases that exist, by `etcdctl lease list`. */
+    private Set<String> etcdLeases() throws Exception {
+        return Set.copyOf(etcd.etcdctl(null, "lease", "list").lines().filter(l -> !l.startsWith("found")).map(String::strip).toList());
+    }
+
+    @Test
+    void aReservationStaysWithoutTtl() throws Exception {
+        // tryAcquireLease: a lease found by PublicIP whose Expiration is zero (no TTL) is updated with ttl 0. An
+        // operator's reservation, as flannel's Documentation/reservations.md stores it, keeps no TTL here, renewals
+        // included (flannel's etcd v3 registry grants a lease even for ttl 0: see the README's differences).
+        admin.put(PREFIX + "/config", CONFIG, 0);
+        admin.put(PREFIX + "/subnets/10.244.42.0-24", "{\"PublicIP\":\"192.168.1.1\"}", 0);
+        EtcdSubnetManager m = manager();
+        Lease l = m.acquire(node(1));
+        assertEquals(Ipv4Cidr.parse("10.244.42.0/24"), l.subnet());
+        EtcdClient.Kv kv = admin.get(PREFIX + "/subnets/10.244.42.0-24").kvs().get(0);
+        assertEquals(0, kv.lease(), "still no TTL");
+        assertEquals(node(1), LeaseRecord.parse(kv.value()), "the agent's attributes, published");
+        m.renew(l);
+        assertEquals(0, admin.get(PREFIX + "/subnets/10.244.42.0-24").kvs().get(0).lease(), "a renewal adds none either");
+        assertTrue(l.expiration().isAfter(java.time.Instant.now().plus(java.time.Duration.ofDays(3650))), "never due");
+    }
+
+    @Test
+    void anEtcdLeaseGrantedForAFailedTransactionIsRevoked() throws Exception {
+        // registry.go createSubnet: when the transaction does not succeed, the lease granted for it is revoked
+        admin.put(PREFIX + "/config", CONFIG, 0);
+        EtcdSubnetManager m = manager();
+        Lease l = m.acquire(node(1));
+        String key = PREFIX + "/subnets/" + l.subnet().toKey();
+        admin.delete(key);
+        admin.put(key, node(9).toJson(), admin.grantLease(600)); // another node took the subnet meanwhile
+        Set<String> before = etcdLeases();
+        m.leases(); // tries to store its own lease again: the key exists, so the transaction fails
+        assertEquals(node(9), LeaseRecord.parse(admin.get(key).kvs().get(0).value()), "the other node's lease is untouched");
+        assertEquals(before, etcdLeases(), "no etcd lease left behind by the failed transaction");
+    }
+
+    @Test
+    void aFreeSubnetIsPickedAtRandomAmongTheFirstHundred() throws Exception {
+        // allocateSubnet: up to 100 free subnets from SubnetMin on, one of them at random (randInt)
+        admin.put(PREFIX + "/config", CONFIG, 0);
+        List<Integer> thirdOctets = new ArrayList<>();
+        for (int i = 1; i <= 8; i++) thirdOctets.add(manager().acquire(node(i)).subnet().network().value() >> 8 & 0xff);
+        assertTrue(thirdOctets.stream().allMatch(o -> o >= 1 && o <= 108), "within the first 100 free: " + thirdOctets);
+        assertNotEquals(List.of(1, 2, 3, 4, 5, 6, 7, 8), thirdOctets, "not handed out in order");
+        assertEquals(8, Set.copyOf(thirdOctets).size());
+    }
+
+    @Test
+    void theSubnetInSubnetEnvIsTakenAgainWhenItIsFree() throws Exception {
+        // main.go newSubnetManager reads FLANNEL_SUBNET from --subnet-file; tryAcquireLease takes it when no lease
+        // holds it and it fits the config
+        admin.put(PREFIX + "/config", CONFIG, 0);
+        EtcdSubnetManager m = new EtcdSubnetManager(new EtcdClient(List.of(etcd.url())), PREFIX, null, Ipv4Cidr.parse("10.244.77.0/24"));
+        managers.add(m);
+        assertEquals(Ipv4Cidr.parse("10.244.77.0/24"), m.acquire(node(1)).subnet());
+        // held by another node: not taken
+        EtcdSubnetManager taken = new EtcdSubnetManager(new EtcdClient(List.of(etcd.url())), PREFIX, null, Ipv4Cidr.parse("10.244.77.0/24"));
+        managers.add(taken);
+        assertNotEquals(Ipv4Cidr.parse("10.244.77.0/24"), taken.acquire(node(2)).subnet());
+        // outside the config: ignored
+        EtcdSubnetManager outside = new EtcdSubnetManager(new EtcdClient(List.of(etcd.url())), PREFIX, null, Ipv4Cidr.parse("10.9.0.0/24"));
+        managers.add(outside);
+        assertTrue(Ipv4Cidr.parse("10.244.0.0/16").contains(outside.acquire(node(3)).subnet()));
+    }
+
+    @Test
+    void aLeaseThatNoLongerFitsTheConfigGoes() throws Exception {
+        // tryAcquireLease: a lease found by PublicIP that isSubnetConfigCompat refuses is deleted, a new one taken
+        admin.put(PREFIX + "/config", "{\"Network\":\"10.244.0.0/16\",\"SubnetLen\":25}", 0);
+        admin.put(PREFIX + "/subnets/10.244.3.0-24", node(1).toJson(), admin.grantLease(600));
+        Lease l = manager().acquire(node(1));
+        assertEquals(25, l.subnet().prefix());
+        assertTrue(admin.get(PREFIX + "/subnets/10.244.3.0-24").kvs().isEmpty(), "the /24 of the old config is gone");
+    }
+
+    @Test
+    void aWatchWhoseHistoryWasCompactedListsAgainAndKeepsWatching() throws Exception {
+        // registry.go watchSubnets: ErrGRPCCompacted ("required revision has been compacted") -> leasesWatchReset
+        admin.put(PREFIX + "/config", CONFIG, 0);
+        for (int i = 0; i < 5; i++) admin.put(PREFIX + "/other/" + i, "x", 0);
+        long rev = admin.getPrefix(PREFIX + "/").revision();
+        etcd.etcdctl(null, "compact", Long.toString(rev));
+        EtcdSubnetManager m = manager();
+        m.startWatch(2); // a revision etcd no longer has, as after a long disconnection
+        m.awaitChange(10_000); // the listing after the compaction
+        long t0 = System.nanoTime();
+        admin.put(PREFIX + "/subnets/10.244.7.0-24", node(7).toJson(), admin.grantLease(60));
+        m.awaitChange(20_000);
+        assertTrue(System.nanoTime() - t0 < 10_000_000_000L, "woken by the new watch, not the timeout");
+        assertTrue(m.leases().stream().anyMatch(l -> l.subnet().equals(Ipv4Cidr.parse("10.244.7.0/24"))));
+    }
+
+    @Test
+    void watchMessagesAreReadAsJson() throws Exception {
+        // registry.go parseSubnetWatchResponse: PUT events carry the lease, DELETE events the key alone
+        String put = "{\"result\":{\"header\":{\"revision\":\"7\"},\"events\":[{\"kv\":{\"key\":\"L2Evc3VibmV0cy8xMC4yNDQuNy4wLTI0\","
+                + "\"mod_revision\":\"7\",\"value\":\"e30=\"}},{\"type\":\"DELETE\",\"kv\":{\"key\":\"L2Evc3VibmV0cy8xMC4yNDQuOC4wLTI0\",\"mod_revision\":\"7\"}}]}}";
+        List<EtcdClient.WatchEvent> events = EtcdClient.parseWatchMessage(put);
+        assertEquals(List.of(new EtcdClient.WatchEvent(false, "/a/subnets/10.244.7.0-24", "{}", 7),
+                new EtcdClient.WatchEvent(true, "/a/subnets/10.244.8.0-24", "", 7)), events);
+        assertEquals(List.of(), EtcdClient.parseWatchMessage("{\"result\":{\"header\":{\"revision\":\"6\"},\"created\":true}}"));
+        // a key that merely contains the word "events" is no event
+        assertEquals(List.of(), EtcdClient.parseWatchMessage("{\"result\":{\"header\":{\"revision\":\"6\"},\"cancel_reason\":\"\\\"events\\\"\",\"created\":true}}"));
+        EtcdClient.CompactedException c = assertThrows(EtcdClient.CompactedException.class, () -> EtcdClient.parseWatchMessage(
+                "{\"result\":{\"header\":{},\"canceled\":true,\"compact_revision\":\"5\"}}"));
+        assertEquals(5, c.compactRevision());
+        assertThrows(java.io.IOException.class, () -> EtcdClient.parseWatchMessage("{\"error\":{\"grpc_code\":14,\"message\":\"no leader\"}}"));
     }
 }

@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.weft.lab.kube.ApiServerStandIn;
 import io.weft.agent.subnet.Lease;
 import io.weft.agent.subnet.SubnetException;
 import io.weft.core.config.NetConf;
@@ -29,9 +30,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The Kubernetes subnet manager against fabric8's mock API server in CRUD mode: a stand-in, because no real
- * kube-apiserver can be had on this machine (see ENVIRONMENT.md). The mock stores and serves Node objects,
- * merge patches and watches as the API server does. What it cannot show: RBAC, and strategic merge patches (it
- * answers 415), so the NetworkUnavailable condition weftd sets through one is not checked here.
+ * kube-apiserver can be had on this machine (see ENVIRONMENT.md). The mock stores and serves Node objects, merge
+ * patches and watches as the API server does; {@link ApiServerStandIn} adds the API server's nodes/status semantics
+ * and enforces k8s-manifests/weft.yaml's ClusterRole on the agent's requests.
  */
 class KubeSubnetManagerTest {
     static final String PREFIX = "flannel.alpha.coreos.com";
@@ -39,13 +40,16 @@ class KubeSubnetManagerTest {
     static final LeaseRecord MINE = LeaseRecord.vxlan(Ipv4Address.parse("192.168.1.11"), 1, MacAddress.parse("0a:00:00:00:00:0b"));
 
     KubernetesMockServer server;
+    ApiServerStandIn api;
     KubernetesClient admin; // what kubectl and kube-controller-manager would do
     KubeSubnetManager manager;
     final List<KubeSubnetManager> made = new java.util.ArrayList<>();
 
     @BeforeEach
-    void start() {
-        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(), false);
+    void start() throws Exception {
+        api = new ApiServerStandIn(ApiServerStandIn.clusterRoleRules(
+                java.nio.file.Path.of(System.getProperty("user.dir")).getParent().resolve("k8s-manifests/weft.yaml")));
+        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), api, false);
         server.init();
         admin = server.createClient();
     }
@@ -61,8 +65,19 @@ class KubeSubnetManagerTest {
         admin.close();
     }
 
+    /** A client as the agent's: it authenticates as weft's ServiceAccount, so the stand-in enforces the ClusterRole. */
+    private KubernetesClient agentClient() {
+        io.fabric8.kubernetes.client.Config base = server.createClient().getConfiguration();
+        return new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(
+                new io.fabric8.kubernetes.client.ConfigBuilder(base).withOauthToken(ApiServerStandIn.AGENT_TOKEN).build()).build();
+    }
+
     private KubeSubnetManager managerFor(String node) {
-        manager = new KubeSubnetManager(server.createClient(), node, CONF, new NodeAnnotations(PREFIX));
+        return managerFor(node, true);
+    }
+
+    private KubeSubnetManager managerFor(String node, boolean setNodeNetworkUnavailable) {
+        manager = new KubeSubnetManager(agentClient(), node, CONF, new NodeAnnotations(PREFIX), setNodeNetworkUnavailable);
         made.add(manager);
         return manager;
     }
@@ -133,15 +148,81 @@ class KubeSubnetManagerTest {
     }
 
     @Test
-    void publicIpOverwriteIsWhatPeersUse() throws Exception {
+    void publicIpOverwriteIsPublishedAsPublicIpAndPeersReadPublicIpOnly() throws Exception {
+        // flannel pkg/subnet/kube/kube.go AcquireLease: a node's public-ip-overwrite is written to its public-ip
         node("node-a", "10.244.3.0/24");
+        admin.nodes().withName("node-a").edit(n -> new NodeBuilder(n).editMetadata()
+                .addToAnnotations(PREFIX + "/public-ip-overwrite", "203.0.113.11").endMetadata().build());
+        // nodeToLease: peers read public-ip alone; node-b's agent has not copied its overwrite yet
         flannelNode("node-b", "10.244.7.0/24", "192.168.1.12", "0a:00:00:00:00:0c");
         admin.nodes().withName("node-b").edit(n -> new NodeBuilder(n).editMetadata()
                 .addToAnnotations(PREFIX + "/public-ip-overwrite", "203.0.113.7").endMetadata().build());
         managerFor("node-a").acquire(MINE);
+        assertEquals("203.0.113.11", admin.nodes().withName("node-a").get().getMetadata().getAnnotations().get(PREFIX + "/public-ip"),
+                "what flannel peers send to");
         awaitLeases(2);
         Lease b = manager.leases().stream().filter(l -> l.subnet().equals(Ipv4Cidr.parse("10.244.7.0/24"))).findFirst().orElseThrow();
-        assertEquals(Ipv4Address.parse("203.0.113.7"), b.attrs().publicIp());
+        assertEquals(Ipv4Address.parse("192.168.1.12"), b.attrs().publicIp());
+        // a restart with the same overwrite writes nothing
+        String version = admin.nodes().withName("node-a").get().getMetadata().getResourceVersion();
+        managerFor("node-a").acquire(MINE);
+        assertEquals(version, admin.nodes().withName("node-a").get().getMetadata().getResourceVersion());
+    }
+
+    @Test
+    void nodePublicIpIsTheStoredPublicIp() throws Exception {
+        // flannel main.go: sm.GetStoredPublicIP (kube.go, the node-public-ip annotation) replaces --public-ip
+        node("node-a", "10.244.3.0/24");
+        assertTrue(managerFor("node-a").storedPublicIp().isEmpty());
+        admin.nodes().withName("node-a").edit(n -> new NodeBuilder(n).editMetadata()
+                .addToAnnotations(PREFIX + "/node-public-ip", "192.168.1.99").endMetadata().build());
+        assertEquals(java.util.Optional.of("192.168.1.99"), managerFor("node-a").storedPublicIp());
+    }
+
+    @Test
+    void annotationsAndTheConditionAreWrittenThroughNodesStatusWithFlannelsClusterRole() throws Exception {
+        // flannel kube.go AcquireLease patches the annotations with subresource "status", CompleteLease the
+        // NetworkUnavailable condition with PatchStatus: nothing else is written, and the manifest allows nothing else
+        node("node-a", "10.244.3.0/24");
+        managerFor("node-a").acquire(MINE);
+        Node n = admin.nodes().withName("node-a").get();
+        assertEquals("192.168.1.11", n.getMetadata().getAnnotations().get(PREFIX + "/public-ip"));
+        assertEquals("10.244.3.0/24", n.getSpec().getPodCIDR(), "the spec is the API server's to keep");
+        var cond = n.getStatus().getConditions().stream().filter(c -> c.getType().equals("NetworkUnavailable")).findFirst().orElseThrow();
+        assertEquals("False", cond.getStatus());
+        List<String> writes = api.agentRequests().stream().filter(r -> !r.startsWith("get ") && !r.startsWith("list ")
+                && !r.startsWith("watch ")).distinct().toList();
+        assertEquals(List.of("patch nodes/status"), writes);
+        // the stand-in enforces the ClusterRole: the agent's account may not patch a node itself
+        var e = assertThrows(io.fabric8.kubernetes.client.KubernetesClientException.class, () -> agentClient().nodes()
+                .withName("node-a").edit(x -> new NodeBuilder(x).editSpec().withUnschedulable(true).endSpec().build()));
+        assertEquals(403, e.getCode());
+    }
+
+    @Test
+    void setNodeNetworkUnavailableFalseLeavesTheConditionAlone() throws Exception {
+        // flannel --set-node-network-unavailable=false: CompleteLease returns before PatchStatus
+        node("node-a", "10.244.3.0/24");
+        managerFor("node-a", false).acquire(MINE);
+        Node n = admin.nodes().withName("node-a").get();
+        assertTrue(n.getStatus() == null || n.getStatus().getConditions() == null || n.getStatus().getConditions().isEmpty());
+        assertEquals("192.168.1.11", n.getMetadata().getAnnotations().get(PREFIX + "/public-ip"));
+    }
+
+    @Test
+    void theNodeNameComesFromNodeNameOrThePodsSpec() {
+        // flannel kube.go NewSubnetManager: $NODE_NAME, else spec.nodeName of $POD_NAMESPACE/$POD_NAME
+        admin.pods().inNamespace("kube-flannel").resource(new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata()
+                .withName("kube-flannel-ds-x1").withNamespace("kube-flannel").endMetadata().withNewSpec().withNodeName("node-7")
+                .endSpec().build()).create();
+        KubernetesClient c = agentClient();
+        assertEquals("node-3", KubeSubnetManager.nodeName(c, Map.of("NODE_NAME", "node-3", "POD_NAME", "x", "POD_NAMESPACE", "y")));
+        assertEquals("node-7", KubeSubnetManager.nodeName(c, Map.of("POD_NAME", "kube-flannel-ds-x1", "POD_NAMESPACE", "kube-flannel")));
+        assertEquals(null, KubeSubnetManager.nodeName(c, Map.of("POD_NAME", "kube-flannel-ds-x1")));
+        SubnetException e = assertThrows(SubnetException.class,
+                () -> KubeSubnetManager.nodeName(c, Map.of("POD_NAME", "gone", "POD_NAMESPACE", "kube-flannel")));
+        assertTrue(e.getMessage().contains("pod kube-flannel/gone ($POD_NAMESPACE/$POD_NAME) does not exist"), e.getMessage());
+        c.close();
     }
 
     @Test
@@ -199,7 +280,7 @@ class KubeSubnetManagerTest {
     void missingNodeNameIsRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new KubeSubnetManager(server.createClient(), null, CONF, new NodeAnnotations(PREFIX)));
-        assertTrue(e.getMessage().contains("NODE_NAME is not set"), e.getMessage());
+        assertTrue(e.getMessage().contains("NODE_NAME is not set, nor POD_NAME and POD_NAMESPACE"), e.getMessage());
     }
 
     @Test

@@ -19,7 +19,6 @@ import io.weft.core.net.IpAddress;
 import io.weft.core.net.IpCidr;
 import io.weft.core.net.MacAddress;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -56,8 +55,7 @@ public final class Add implements Skel.Command {
         List<IpAddress> ips = new ArrayList<>(2);
         int podNs = -1;
         try (Rtnl host = kernel.rtnl(null)) {
-            Files.createDirectories(store.dir());
-            try (Flock lock = store.lock()) {
+            try (Flock lock = store.lock()) { // (makes the directory where it is missing)
                 Trace.mark("lock held");
                 // Under the lock: parallel first ADDs on a fresh node must not race to make the bridge (and one
                 // made by a runtime's other plugin meanwhile is as good).

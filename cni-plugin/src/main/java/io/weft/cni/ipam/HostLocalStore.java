@@ -10,7 +10,6 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Comparator;
@@ -82,11 +81,9 @@ public final class HostLocalStore {
         } finally {
             Files.deleteIfExists(tmp);
         }
-        // host-local reads this file for where its next search starts: renamed into place, never seen half written
-        Path last = dir.resolve(LAST_RESERVED + rangeId);
-        Path lastTmp = dir.resolve(RESERVING + LAST_RESERVED + rangeId);
-        Files.writeString(lastTmp, name);
-        Files.move(lastTmp, last, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        // Written in place, as host-local writes it: one cut short only makes the next search start at the range's
+        // beginning (host-local's and weft's reading of an empty or unreadable one).
+        Files.writeString(dir.resolve(LAST_RESERVED + rangeId), name);
         return true;
     }
 

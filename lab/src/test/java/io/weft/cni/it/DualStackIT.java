@@ -213,4 +213,54 @@ class DualStackIT {
             assertFalse(n.sh("nft", "list", "ruleset").contains("weft:m/eth0"));
         }
     }
+    /**
+     * Issue 15 item 7 for IPv6: a FLANNEL_IPV6_SUBNET outside FLANNEL_IPV6_NETWORK is refused naming the field (code
+     * 11, the agent is not ready), before anything is made: no bridge, nothing in the pod, no allocation of either
+     * family; STATUS says the same.
+     */
+    @Test
+    void anIpv6SubnetOutsideItsNetworkIsRefusedAndTheNodeLeftAlone() throws Exception {
+        try (Node n = node("cnids6out", DUAL.replace("FLANNEL_IPV6_SUBNET=fd00:10:244:1::1/64", "FLANNEL_IPV6_SUBNET=fd00:99:1::1/64"))) {
+            String pod = n.pod("p");
+            String msg = (String) n.run.weft("ADD", "out", pod, "eth0", n.conf("1.1.0")).error(11).get("msg");
+            assertTrue(msg.endsWith("FLANNEL_IPV6_SUBNET: " + n.subnetFile + ": fd00:99:1::1/64 is not inside FLANNEL_IPV6_NETWORK fd00:10:244::/56"), msg);
+            assertFalse(n.sh("ip", "-o", "link").contains("cni0"), "no bridge made");
+            assertFalse(NetnsLab.exec(pod, "ip", "-o", "link").contains("eth0"), "nothing in the pod");
+            assertFalse(Files.exists(n.ipamDir("weftnet")) && Files.list(n.ipamDir("weftnet")).anyMatch(PodsIT::isAllocation), "no allocation");
+            assertTrue(((String) n.run.weft("STATUS", null, null, null, n.conf("1.1.0")).error(50).get("msg")).contains("FLANNEL_IPV6_SUBNET"));
+        }
+    }
+
+    /** ADDs killed at staggered moments on a dual-stack node: no empty allocation file in either family, GC frees both. */
+    @Test
+    void dualStackAddsKilledMidwayLeaveNoEmptyAllocation() throws Exception {
+        try (Node n = node("cnidskill", DUAL)) {
+            PodsIT.killAddsMidwayThenGc(n, 10, 2);
+        }
+    }
+
+    /**
+     * A node that turns IPv6 on (its agent rewrites subnet.env with both families, as flanneld does after EnableIPv6):
+     * pods added before keep their IPv4 attachment, which CHECK still passes and DEL frees; the next ADD gives both
+     * families, and cni0 gains the IPv6 gateway beside the IPv4 one.
+     */
+    @Test
+    void aNodeThatTurnsDualStackKeepsItsIpv4PodsAndGivesNewOnesBoth() throws Exception {
+        try (Node n = new Node("cnidsturn")) {
+            String a = n.pod("a");
+            Map<String, Object> ra = n.run.weft("ADD", "a", a, "eth0", n.conf("1.0.0")).ok();
+            assertEquals(List.of("10.244.1.2"), ips(ra));
+            Files.writeString(n.subnetFile, DUAL);
+            String b = n.pod("b");
+            assertEquals(List.of("10.244.1.3", "fd00:10:244:1::2"), ips(n.run.weft("ADD", "b", b, "eth0", n.conf("1.0.0")).ok()));
+            String bridge = n.sh("ip", "-o", "addr", "show", "dev", "cni0");
+            assertTrue(bridge.contains("inet 10.244.1.1/24") && bridge.contains("inet6 fd00:10:244:1::1/64"), bridge);
+            NetnsLab.exec(a, "ping", "-c", "1", "-W", "2", "10.244.1.3");
+            NetnsLab.exec(b, "ping", "-6", "-c", "1", "-W", "2", "fd00:10:244:1::1");
+            n.run.weft("CHECK", "a", a, "eth0", CommandsIT.withPrev(n.conf("1.0.0"), ra)).ok();
+            n.run.weft("DEL", "a", a, "eth0", n.conf("1.0.0")).ok();
+            assertFalse(Files.exists(n.ipamDir("weftnet").resolve("10.244.1.2")), "DEL frees the IPv4-only pod's address");
+            assertTrue(Files.exists(n.ipamDir("weftnet").resolve("fd00:10:244:1::2")), "and nothing of b's");
+        }
+    }
 }

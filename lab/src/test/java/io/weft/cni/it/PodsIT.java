@@ -148,35 +148,51 @@ class PodsIT {
     @Test
     void addsKilledMidwayLeaveNoEmptyAllocation() throws Exception {
         try (Node n = new Node("cnikill")) {
-            n.run.weft("ADD", "warm", n.pod("warm"), "eth0", n.conf("1.1.0")).ok(); // the bridge exists: kills land later in ADD
-            for (int i = 0; i < 16; i++) {
-                String pod = n.pod("k" + i);
-                List<String> cmd = List.of("ip", "netns", "exec", n.ns, PluginRunner.WEFT.toString());
-                ProcessBuilder pb = new ProcessBuilder(cmd);
-                pb.environment().keySet().removeIf(k -> k.startsWith("CNI_"));
-                pb.environment().putAll(PluginRunner.env("ADD", "kill-" + i, pod, "eth0"));
-                pb.redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD);
-                Process p = pb.start();
-                try (var in = p.getOutputStream()) {
-                    in.write(n.conf("1.1.0").getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                }
-                Thread.sleep(20 + 10 * i); // from before the JVM is up to after the ADD is done
-                p.destroyForcibly().waitFor();
-                try (var files = Files.list(n.ipamDir("weftnet"))) {
-                    for (Path f : files.filter(f -> Character.isDigit(f.getFileName().toString().charAt(0))).toList()) {
-                        assertTrue(Files.size(f) > 0, "an empty allocation file after kill " + i + ": " + f);
-                    }
-                }
-            }
-            n.run.weft("GC", null, null, null, n.conf("1.1.0", ",\"cni.dev/valid-attachments\":[{\"containerID\":\"warm\",\"ifname\":\"eth0\"}]"))
-                    .ok();
-            try (var files = Files.list(n.ipamDir("weftnet"))) {
-                assertEquals(1, files.filter(f -> Character.isDigit(f.getFileName().toString().charAt(0))).count(), "GC freed all but warm's");
-            }
-            assertEquals("", n.sh("ip", "-o", "link", "show", "master", "cni0").lines().filter(l -> !l.contains(
-                    io.weft.cni.bridge.NodeLinks.vethName("warm", "eth0"))).reduce("", String::concat), "GC removed the killed calls' veths");
-            n.run.weft("ADD", "after", n.pod("after"), "eth0", n.conf("1.1.0")).ok();
+            killAddsMidwayThenGc(n, 16, 1);
         }
+    }
+
+    /**
+     * {@code count} ADDs killed with SIGKILL at staggered moments after a "warm" pod made the bridge, each followed by
+     * a look for an empty allocation file; then a GC keeping only "warm", which must free every other allocation
+     * (leaving warm's {@code families} addresses) and take every killed call's veth along, and one more ADD that
+     * must succeed.
+     */
+    static void killAddsMidwayThenGc(Node n, int count, int families) throws Exception {
+        n.run.weft("ADD", "warm", n.pod("warm"), "eth0", n.conf("1.1.0")).ok(); // the bridge exists: kills land later in ADD
+        for (int i = 0; i < count; i++) {
+            String pod = n.pod("k" + i);
+            List<String> cmd = List.of("ip", "netns", "exec", n.ns, PluginRunner.WEFT.toString());
+            ProcessBuilder pb = new ProcessBuilder(cmd);
+            pb.environment().keySet().removeIf(k -> k.startsWith("CNI_"));
+            pb.environment().putAll(PluginRunner.env("ADD", "kill-" + i, pod, "eth0"));
+            pb.redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD);
+            Process p = pb.start();
+            try (var in = p.getOutputStream()) {
+                in.write(n.conf("1.1.0").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+            Thread.sleep(20 + 10 * i); // from before the JVM is up to after the ADD is done
+            p.destroyForcibly().waitFor();
+            try (var files = Files.list(n.ipamDir("weftnet"))) {
+                for (Path f : files.filter(PodsIT::isAllocation).toList()) {
+                    assertTrue(Files.size(f) > 0, "an empty allocation file after kill " + i + ": " + f);
+                }
+            }
+        }
+        n.run.weft("GC", null, null, null, n.conf("1.1.0", ",\"cni.dev/valid-attachments\":[{\"containerID\":\"warm\",\"ifname\":\"eth0\"}]"))
+                .ok();
+        try (var files = Files.list(n.ipamDir("weftnet"))) {
+            assertEquals(families, files.filter(PodsIT::isAllocation).count(), "GC freed all but warm's");
+        }
+        assertEquals("", n.sh("ip", "-o", "link", "show", "master", "cni0").lines().filter(l -> !l.contains(
+                io.weft.cni.bridge.NodeLinks.vethName("warm", "eth0"))).reduce("", String::concat), "GC removed the killed calls' veths");
+        n.run.weft("ADD", "after", n.pod("after"), "eth0", n.conf("1.1.0")).ok();
+    }
+
+    /** An allocation file of host-local's directory: not {@code lock}, {@code last_reserved_ip.N} nor a {@code .reserving-} file. */
+    static boolean isAllocation(Path f) {
+        String s = f.getFileName().toString();
+        return !s.equals("lock") && !s.startsWith("last_reserved_ip.") && !s.startsWith(".");
     }
 
     @Test

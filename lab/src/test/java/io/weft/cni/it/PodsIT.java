@@ -54,8 +54,9 @@ class PodsIT {
     }
 
     /**
-     * No command starts a process: under strace, the only programs executed in a whole ADD (with ipMasq, so
-     * nftables too), CHECK, DEL, STATUS, GC and VERSION are the launcher and the JVM it execs. The build made the
+     * No command starts a process: under strace, the only programs executed in a whole ADD (dual-stack and with
+     * ipMasq, so both families' addresses, routes, forwarding and nftables rules), CHECK, DEL, STATUS, GC and VERSION
+     * are the launcher and the JVM it execs. The build made the
      * JNI library (a C compiler is a build requirement), also when the plugin is called by a relative path.
      */
     @Test
@@ -64,6 +65,7 @@ class PodsIT {
         assertTrue(Files.isRegularFile(lib), lib + " is missing");
         assertEquals(0, NetnsLab.run("strace", "-V").exitCode(), "strace shows which programs a call runs: apt-get install strace");
         try (Node n = new Node("cninp")) {
+            Files.writeString(n.subnetFile, DualStackIT.DUAL);
             String pod = n.pod("a");
             String conf = n.conf("1.1.0", ",\"ipMasq\":true");
             Map<String, Object> r = traced(n, "ADD", pod, conf);

@@ -134,6 +134,11 @@ final class KernelWgDevice implements WgDevice {
     }
 
     @Override
+    public List<WgTool.PeerState> peers() {
+        return wg.show(dev).map(WgTool.Device::peers).orElse(List.of());
+    }
+
+    @Override
     public void renderMetrics(StringBuilder sb) {
         Optional<WgTool.Device> d = wg.show(dev);
         if (d.isEmpty()) return;

@@ -4,7 +4,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
+import io.weft.core.vxlan.DirectBufferMemory;
 import io.weft.core.vxlan.EthernetFrame;
+import io.weft.core.vxlan.InnerChecksum;
 import io.weft.core.vxlan.VxlanHeader;
 import java.net.InetSocketAddress;
 import java.util.function.Supplier;
@@ -13,7 +15,9 @@ import java.util.logging.Logger;
 /**
  * The receive path of the userspace VTEP, wire to TAP: a datagram from a known peer's PublicIP is cut into its
  * VXLAN payloads (one, or a UDP_GRO train of them), each is checked (flags, VNI, length, destination MAC) and
- * its inner frame handed to the TCP coalescer or written to the TAP; what fails a check is counted by reason.
+ * its inner frame's TCP/UDP checksum inspected ({@link InnerChecksum}: a partial one is handed to the TAP to finish,
+ * a wrong one dropped), and the frame handed to the TCP coalescer or written to the TAP; what fails a check is
+ * counted by reason.
  * Runs on the receive event loop only.
  */
 final class Decapsulator {
@@ -23,11 +27,17 @@ final class Decapsulator {
      * underlay tuned for BIG TCP could make longer trains, which would be cut).
      */
     static final int GRO_SLOT = 65536;
+    /** The longest inner frame a datagram can hold: a kernel peer's TCP superframe fills at most a 64 KiB datagram. */
+    static final int MAX_SUPERFRAME = GRO_SLOT - VxlanHeader.LENGTH;
 
     /** Where decapsulated frames go: the TAP, or a test's stand-in. */
     @FunctionalInterface
-    public interface FrameOutput {
-        boolean write(ByteBuf buf, int offset, int length);
+    interface FrameOutput {
+        /**
+         * @param csum    0, or where a checksum to finish lies ({@link TapPort#csum})
+         * @param gsoSize 0, or the segment size of a TCPv4 superframe (the kernel cuts it where it must)
+         */
+        boolean write(ByteBuf buf, int offset, int length, int csum, int gsoSize);
     }
 
     private final PeerTable peers;
@@ -42,6 +52,7 @@ final class Decapsulator {
     private boolean warnedLongTrain;
     private volatile long trains; // written by the receive loop only
     private volatile long trainDatagrams;
+    private volatile long partialChecksums;
 
     /**
      * @param maxFrame  the longest inner frame accepted (overlay MTU + Ethernet header)
@@ -72,6 +83,11 @@ final class Decapsulator {
     /** {trains received, datagrams cut out of them}. */
     long[] groStats() {
         return new long[] {trains, trainDatagrams};
+    }
+
+    /** Inner TCP/UDP packets whose checksum came partial (from a kernel peer over a veth) and were finished. */
+    long partialChecksums() {
+        return partialChecksums;
     }
 
     /** {superframes written, segments joined into them}. */
@@ -170,7 +186,7 @@ final class Decapsulator {
         }
         int frameOff = off + VxlanHeader.LENGTH;
         int frameLen = len - VxlanHeader.LENGTH;
-        if (frameLen > maxFrame) {
+        if (frameLen > maxFrame && frameLen > MAX_SUPERFRAME) {
             counters.drop(DropReason.OVERSIZE);
             return -1;
         }
@@ -179,17 +195,48 @@ final class Decapsulator {
             counters.drop(DropReason.NOT_OUR_MAC);
             return -1;
         }
+        long a = DirectBufferMemory.addressable(c) ? DirectBufferMemory.address(c, frameOff, frameLen) : 0;
+        int csum = a != 0 ? InnerChecksum.inspect(a, frameLen) : InnerChecksum.UNCHECKED;
+        int gsoSize = 0;
+        if (frameLen > maxFrame && (gsoSize = superframeSegmentSize(a, csum)) <= 0) {
+            counters.drop(DropReason.OVERSIZE);
+            return -1;
+        }
         FrameSink s = sink.get();
         if (s != null) s.frame(false, c, frameOff, frameLen);
-        if (coalescer != null && coalescer.offer(c, frameOff, frameLen, counters)) {
+        if (csum == InnerChecksum.BAD) {
+            counters.drop(DropReason.BAD_CHECKSUM);
+            return -1;
+        }
+        if (InnerChecksum.partial(csum)) partialChecksums++;
+        if (gsoSize == 0 && coalescer != null && InnerChecksum.deliverable(csum)
+                && coalescer.offer(c, frameOff, frameLen, counters)) {
             counters.rx(frameLen);
             return frameLen;
         }
-        if (!output.write(c, frameOff, frameLen)) {
+        if (gsoSize > 0 && coalescer != null) coalescer.flush(); // what it holds came first
+        int finish = InnerChecksum.partial(csum) ? TapPort.csum(InnerChecksum.start(csum), InnerChecksum.offset(csum)) : 0;
+        if (!output.write(c, frameOff, frameLen, finish, gsoSize)) {
             counters.drop(DropReason.TAP_WRITE);
             return -1;
         }
         counters.rx(frameLen);
         return frameLen;
+    }
+
+    /**
+     * The segment size for a TCP/IPv4 frame longer than the overlay MTU: a kernel peer's GSO superframe, or 0 when
+     * it is none. A kernel VXLAN node on a veth underlay (Docker, kind, netns) hands the veth its TSO superframes
+     * whole, and the veth carries them to this socket whole: one datagram of up to 64 KiB holding one TCP packet
+     * with a partial checksum (a GSO skb's always is; it cannot come off a real wire, where frames are at most the
+     * MTU). Its segment size stayed in the sender's skb, so the TAP gets the largest the overlay MTU allows for
+     * these headers, which is what the sender used unless the pod's MSS was clamped lower; the receiving stack
+     * takes it either way.
+     */
+    private int superframeSegmentSize(long a, int csum) {
+        if (!InnerChecksum.partial(csum) || InnerChecksum.offset(csum) != 16) return 0; // partial TCP only
+        int tcp = InnerChecksum.start(csum);
+        int doff = (DirectBufferMemory.u8(a + tcp + 12) >>> 4) * 4;
+        return maxFrame - tcp - doff;
     }
 }

@@ -21,9 +21,11 @@ import static io.weft.core.vxlan.DirectBufferMemory.u8;
  *
  * <p>Rules, as conservative as Linux's tcp_gro_receive: IPv4 without options or fragments, TCP with only
  * ACK (and PSH on the last segment), same addresses, ports, ACK, window, TOS, TTL and option bytes, the
- * next expected sequence number, every segment but the last exactly the first one's size, a valid TCP
- * checksum on each (a zero outer UDP checksum protects nothing), at most 64 segments and 64 KiB. Anything
- * else flushes what is held and is written on its own. Event loop only.
+ * next expected sequence number, every segment but the last exactly the first one's size, at most 64 segments
+ * and 64 KiB. Anything else flushes what is held and is written on its own. Only segments whose checksum the
+ * caller has verified or found partial ({@link io.weft.core.vxlan.InnerChecksum}) are offered: a superframe's
+ * checksum is made anew, which would hide a segment that came corrupted. What is held is written with
+ * NEEDS_CSUM, one segment too, so that a partial checksum from a kernel peer gets finished. Event loop only.
  */
 final class TcpCoalescer {
     /** Where a finished frame goes: native address and length of virtio header + frame. */
@@ -51,7 +53,7 @@ final class TcpCoalescer {
 
     TcpCoalescer(ByteBuf directBuffer, Sink sink) {
         this.buf = directBuffer;
-        this.address = VxlanDatapath.address(directBuffer, 0, directBuffer.capacity());
+        this.address = TapPort.address(directBuffer, 0, directBuffer.capacity());
         this.sink = sink;
     }
 
@@ -118,7 +120,7 @@ final class TcpCoalescer {
 
     /**
      * Header length if the frame of {@code frameLen} bytes at address {@code a} is a coalescable TCP/IPv4 data
-     * segment with a valid checksum, else -1.
+     * segment, else -1.
      */
     private static int eligibleHeaderLength(long a, int frameLen) {
         if (frameLen < TCP + 20 || u16(a + 12) != EthernetFrame.TYPE_IPV4) return -1;
@@ -131,26 +133,27 @@ final class TcpCoalescer {
         if (doff < 20 || h >= frameLen) return -1;
         int flags = u8(tcp + 13);
         if ((flags & ~0x18) != 0 || (flags & 0x10) == 0) return -1; // only ACK, optionally PSH
-        int l4 = frameLen - TCP;
-        if (Checksum.fold(Checksum.sumAt(tcp, l4, Ipv4Packet.pseudoHeaderSumAt(ip, l4))) != 0) return -1;
         return h;
     }
 
-    /** Writes what is held: as it came for one segment, as a TCPv4 GSO superframe for more. */
+    /**
+     * Writes what is held, checksum partial: the field holds the pseudo-header sum and the kernel finishes it (or
+     * each segment's, when it cuts a superframe for a device that cannot take it whole). One segment goes as
+     * it came but for that; more go as a TCPv4 GSO superframe of the first one's segment size.
+     */
     void flush() {
         if (count == 0) return;
-        if (count == 1) {
-            VirtioNetHdr.writeNone(buf, 0);
-        } else {
+        int gso = VirtioNetHdr.GSO_NONE;
+        if (count > 1) {
             Ipv4Packet.setTotalLength(buf, HDR + IP, len - IP);
             Ipv4Packet.updateChecksum(buf, HDR + IP);
-            int l4 = len - TCP;
-            // checksum partial: the field holds the pseudo-header sum, the kernel completes it (or each segment's)
-            buf.setShort(HDR + TCP + 16, Checksum.foldNoComplement(Ipv4Packet.pseudoHeaderSum(buf, HDR + IP, l4)));
-            VirtioNetHdr.write(buf, 0, VirtioNetHdr.F_NEEDS_CSUM, VirtioNetHdr.GSO_TCPV4, hdrLen, mss, TCP, 16);
+            gso = VirtioNetHdr.GSO_TCPV4;
             superframes++;
             coalesced += count;
         }
+        int l4 = len - TCP;
+        buf.setShort(HDR + TCP + 16, Checksum.foldNoComplement(Ipv4Packet.pseudoHeaderSum(buf, HDR + IP, l4)));
+        VirtioNetHdr.write(buf, 0, VirtioNetHdr.F_NEEDS_CSUM, gso, hdrLen, count > 1 ? mss : 0, TCP, 16);
         if (!sink.write(address, HDR + len) && counters != null) counters.drop(DropReason.TAP_WRITE);
         count = 0;
         len = 0;

@@ -35,7 +35,7 @@ public class EncapDecapBenchmark {
     ByteBuf segments;
     int hdr;
     int nseg;
-    VxlanDatapath dp;
+    Decapsulator dp;
     PeerCounters counters;
     TcpCoalescer coalescer;
     ByteBuf coalesceBuf;
@@ -57,9 +57,7 @@ public class EncapDecapBenchmark {
         nseg = TcpSegmenter.segment(superframe, 0, superframe.readableBytes(), hdr, 1398, segments, 1);
         PeerTable peers = new PeerTable(8472);
         peers.set(List.of(new PeerTable.Entry(MacAddress.parse("0a:00:00:00:00:01"), Ipv4Address.parse("172.31.0.1"))));
-        dp = new VxlanDatapath(null, VxlanDatapath.Options.defaults(1, 8472, Ipv4Address.parse("172.31.0.2"), OURS, 1450),
-                peers);
-        dp.receiveHandler((b, o, l) -> true);
+        dp = new Decapsulator(peers, 1, OURS.value(), 1450 + 14, () -> null, (b, o, l, c, g) -> true, null);
         counters = peers.snapshot().peers().getFirst().counters();
         if (dp.decap(counters, datagram, 0, datagram.readableBytes()) <= 0) {
             throw new IllegalStateException("benchmark datagram is dropped: " + Metrics.render("b", peers, null));

@@ -30,7 +30,7 @@ class GroTrainSplitTest {
     @BeforeEach
     void pipeline() {
         peers = DecapFuzzTest.onePeer();
-        ch = new EmbeddedChannel(DecapFuzzTest.receiver(peers).receiveHandler((buf, off, len) -> delivered.add(len)));
+        ch = new EmbeddedChannel(DecapFuzzTest.receiver(peers, (buf, off, len, csum, gso) -> delivered.add(len)).handler());
     }
 
     PeerCounters counters() {

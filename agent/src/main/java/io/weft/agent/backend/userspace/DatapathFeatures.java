@@ -53,9 +53,9 @@ final class DatapathFeatures {
         return errno == 0;
     }
 
-    /** Receive coalescing into TCP superframes: on with TAP offloads wanted (the TAP takes virtio GSO frames). */
+    /** Receive coalescing into TCP and UDP superframes: on with TAP offloads wanted (the TAP takes virtio GSO frames). */
     void rxCoalesce(boolean on) {
-        rxCoalesce = on ? "tcp4" : "off";
+        rxCoalesce = on ? "tcp4,udp4" : "off";
     }
 
     /**

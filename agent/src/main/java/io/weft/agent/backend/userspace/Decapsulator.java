@@ -46,7 +46,7 @@ final class Decapsulator {
     private final int maxFrame;
     private final Supplier<FrameSink> sink;
     private final FrameOutput output;
-    private final TcpCoalescer coalescer; // null when coalescing is off or in tests
+    private final RxCoalescer coalescer; // null when coalescing is off or in tests
     /** Whether an overlong datagram may be a UDP_GRO train to cut: only when the socket has UDP_GRO. */
     private volatile boolean cutTrains = true;
     private boolean warnedLongTrain;
@@ -60,7 +60,7 @@ final class Decapsulator {
      * @param coalescer joins TCP segments into superframes before the TAP; null writes each frame as it is
      */
     Decapsulator(PeerTable peers, int vni, long localMac, int maxFrame, Supplier<FrameSink> sink, FrameOutput output,
-                 TcpCoalescer coalescer) {
+                 RxCoalescer coalescer) {
         this.peers = peers;
         this.vni = vni;
         this.localMac = localMac;
@@ -92,7 +92,7 @@ final class Decapsulator {
 
     /** {superframes written, segments joined into them}. */
     long[] coalesceStats() {
-        TcpCoalescer c = coalescer;
+        RxCoalescer c = coalescer;
         return c == null ? new long[2] : new long[] {c.superframes(), c.coalescedSegments()};
     }
 

@@ -78,10 +78,10 @@ public final class VxlanDatapath implements AutoCloseable {
         boolean offloadOn = features.probeTapOffload(tap, opt.offload());
         features.probeUdpGso(opt.gso(), offloadOn);
         features.rxCoalesce(opt.offload());
-        TcpCoalescer coalescer = null;
+        RxCoalescer coalescer = null;
         if (opt.offload()) {
             coalesceBuffer = alloc.directBuffer(VirtioNetHdr.LENGTH + 65536 + 64);
-            coalescer = new TcpCoalescer(coalesceBuffer, (a, l) -> tapPort.writeWithHeader(a, l));
+            coalescer = new RxCoalescer(coalesceBuffer, (a, l) -> tapPort.writeWithHeader(a, l));
         }
         Decapsulator receive = new Decapsulator(peers, opt.vni(), opt.localMac().value(), maxFrame, this::sink,
                 (c, off, len, csum, gso) -> tapPort.write(c, off, len, csum, gso), coalescer);

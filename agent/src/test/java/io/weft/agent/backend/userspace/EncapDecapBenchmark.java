@@ -37,20 +37,20 @@ public class EncapDecapBenchmark {
     int nseg;
     Decapsulator dp;
     PeerCounters counters;
-    TcpCoalescer coalescer;
+    RxCoalescer coalescer;
     ByteBuf coalesceBuf;
 
     @Setup(Level.Trial)
     public void setup() {
         var alloc = PooledByteBufAllocator.DEFAULT;
-        ByteBuf f = TcpCoalescerTest.superframe(1450 - 52);
+        ByteBuf f = RxCoalescerTest.superframe(1450 - 52);
         f.setShort(0, (int) (OURS.value() >>> 32));
         f.setInt(2, (int) OURS.value());
         frame = alloc.directBuffer(f.readableBytes()).writeBytes(f, f.readerIndex(), f.readableBytes());
         datagram = alloc.directBuffer(8 + f.readableBytes());
         VxlanHeader.write(datagram, 0, 1);
         datagram.writerIndex(8).writeBytes(f);
-        ByteBuf s = TcpCoalescerTest.superframe(65000 - 66);
+        ByteBuf s = RxCoalescerTest.superframe(65000 - 66);
         superframe = alloc.directBuffer(s.readableBytes()).writeBytes(s);
         hdr = TcpSegmenter.headerLength(superframe, 0, superframe.readableBytes());
         segments = alloc.directBuffer(TcpSegmenter.outputSize(hdr, superframe.readableBytes(), 1398));
@@ -63,7 +63,7 @@ public class EncapDecapBenchmark {
             throw new IllegalStateException("benchmark datagram is dropped: " + Metrics.render("b", peers, null));
         }
         coalesceBuf = alloc.directBuffer(10 + 65536);
-        coalescer = new TcpCoalescer(coalesceBuf, (a, l) -> true);
+        coalescer = new RxCoalescer(coalesceBuf, (a, l) -> true);
     }
 
     @TearDown(Level.Trial)

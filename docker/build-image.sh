@@ -4,7 +4,7 @@
 # The context holds weftd's jars and launcher, a Java runtime made with jlink from the build JDK (only the modules
 # weftd uses), and the CNI plugin with its installer. The base image is $WEFT_BASE_IMAGE (default
 # weft-base:bookworm); when it is not there, it is made with mmdebstrap from this machine's apt sources: Debian's
-# essential set plus iproute2, iptables, kmod and ping, nothing pulled from a registry.
+# essential set plus iproute2, iptables, nftables, kmod and ping, nothing pulled from a registry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TAG=${1:-weft:0.1.0}
@@ -23,7 +23,7 @@ if ! docker image inspect "$BASE" >/dev/null 2>&1; then
   for f in /etc/apt/sources.list.d/*.sources /etc/apt/sources.list; do [ -s "$f" ] && { sources=$f; break; }; done
   [ -n "$sources" ] || { echo "build-image: no apt sources on this machine to build $BASE from" >&2; exit 1; }
   echo "build-image: making base image $BASE from Debian's packages ($sources)" >&2
-  mmdebstrap --quiet --variant=essential --include=iproute2,iptables,kmod,iputils-ping \
+  mmdebstrap --quiet --variant=essential --include=iproute2,iptables,nftables,kmod,iputils-ping \
     --aptopt='Acquire::Check-Valid-Until "false"' \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
     --dpkgopt='path-exclude=/usr/share/locale/*' \

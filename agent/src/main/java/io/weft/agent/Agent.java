@@ -4,12 +4,17 @@ import io.weft.agent.backend.Backend;
 import io.weft.agent.backend.BackendException;
 import io.weft.agent.backend.hostgw.HostGwBackend;
 import io.weft.agent.backend.vxlan.VxlanBackend;
+import io.weft.agent.capture.CaptureHandler;
+import io.weft.agent.capture.CaptureSource;
+import io.weft.agent.debug.DebugServer;
+import io.weft.agent.debug.LocalSocketListener;
+import io.weft.agent.debug.TlsListener;
 import io.weft.agent.http.HealthServer;
 import io.weft.agent.http.Metrics;
-import io.weft.agent.ipmasq.IpMasq;
 import io.weft.agent.reconcile.Reconciler;
 import io.weft.agent.subnet.Lease;
 import io.weft.agent.subnet.SubnetManager;
+import io.weft.agent.traffic.TrafficRules;
 import io.weft.core.config.BackendConf;
 import io.weft.core.config.NetConf;
 import io.weft.core.config.SubnetEnv;
@@ -37,12 +42,21 @@ public final class Agent {
 
     /** What the command line says. */
     public record Settings(String iface, Ipv4Address publicIp, Path subnetFile, boolean ipMasq,
-                           String healthzIp, int healthzPort, Duration resync) {}
+                           String healthzIp, int healthzPort, Duration resync, DebugAccess debug,
+                           Duration iptablesResync, boolean iptablesForwardRules, boolean ipMasqRandomFullyDisable) {}
+
+    /**
+     * Where the debug API (capture, and what shows traffic) is served: the node's socket ({@code null}: none), and
+     * remotely only over TLS with client certificates ({@code listen} null: not at all).
+     */
+    public record DebugAccess(Path socket, java.net.InetSocketAddress listen, javax.net.ssl.SSLContext tls) {
+        public static final DebugAccess NONE = new DebugAccess(null, null, null);
+    }
 
     /** Builds the backend named by the config; a hook so the userspace datapath can be plugged in. */
     public interface BackendFactory {
         Backend create(Netns ns, BackendConf conf, Underlay underlay, Ipv4Address publicIp, MacAddress previousMac,
-                       Metrics metrics, HealthServer http);
+                       Metrics metrics);
     }
 
     private final Settings settings;
@@ -55,6 +69,7 @@ public final class Agent {
     private volatile long lastLoopNanos = System.nanoTime();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile Thread loopThread;
+    private volatile Backend backend;
 
     public Agent(Settings settings, SubnetManager manager, BackendFactory backends) {
         this.settings = settings;
@@ -63,13 +78,13 @@ public final class Agent {
     }
 
     public static Backend defaultBackend(Netns ns, BackendConf conf, Underlay u, Ipv4Address publicIp,
-                                         MacAddress previousMac, Metrics metrics, HealthServer http) {
+                                         MacAddress previousMac, Metrics metrics) {
         return switch (conf.type()) {
             case BackendConf.HOST_GW -> new HostGwBackend(u.iface(), publicIp, u.network(), u.mtu());
             case BackendConf.VXLAN -> {
                 if (conf.isUserspace()) {
                     yield io.weft.agent.backend.userspace.UserspaceVxlanBackend.create(ns, conf, u, publicIp, previousMac,
-                            metrics, http);
+                            metrics);
                 }
                 yield new VxlanBackend(ns, conf, u.iface(), u.address(), publicIp, u.network(), u.mtu(), previousMac);
             }
@@ -88,6 +103,32 @@ public final class Agent {
     }
 
     private void runInner() throws IOException, InterruptedException {
+        // First, before anything on the node is touched: a second agent on this node stops here, at the socket.
+        try (DebugServer debug = openDebugApi()) {
+            runInner(debug);
+        }
+    }
+
+    private DebugServer openDebugApi() throws IOException {
+        DebugServer debug = new DebugServer();
+        debug.register(CaptureHandler.PATH, new CaptureHandler(() -> backend instanceof CaptureSource c ? c : null));
+        metrics.addSection(debug::render);
+        DebugAccess access = settings.debug() == null ? DebugAccess.NONE : settings.debug();
+        try {
+            if (access.socket() != null) LocalSocketListener.open(access.socket(), debug);
+            if (access.listen() != null) {
+                TlsListener.open(access.listen(), access.tls(), debug);
+                LOG.info("debug API also on " + access.listen().getHostString() + ":" + access.listen().getPort()
+                        + " for clients with a certificate from --debug-client-ca-file");
+            }
+        } catch (IOException e) {
+            debug.close();
+            throw e;
+        }
+        return debug;
+    }
+
+    private void runInner(DebugServer debug) throws IOException, InterruptedException {
         NetConf conf = manager.config();
         IpReader reader = new IpReader(ns);
         Underlay underlay = Underlay.detect(reader, settings.iface());
@@ -96,6 +137,8 @@ public final class Agent {
                 + (conf.backend().isUserspace() ? " (userspace datapath)" : "") + ", iface " + underlay.iface()
                 + " " + underlay.address() + ", public IP " + publicIp + ", leases in " + manager);
 
+        TrafficRules traffic = new TrafficRules(ns, conf.enableNFTables(), new TrafficRules.Options(settings.ipMasq(),
+                settings.iptablesForwardRules(), settings.ipMasqRandomFullyDisable(), settings.iptablesResync()));
         HealthServer http = null;
         if (settings.healthzPort() > 0) {
             http = new HealthServer(settings.healthzIp(), settings.healthzPort(),
@@ -104,7 +147,8 @@ public final class Agent {
         MacAddress previousMac = manager.leases().stream()
                 .filter(l -> l.attrs().publicIp().equals(publicIp)).map(l -> l.attrs().vtepMac())
                 .filter(m -> m != null).findFirst().orElse(null);
-        try (Backend backend = backends.create(ns, conf.backend(), underlay, publicIp, previousMac, metrics, http)) {
+        try (traffic; Backend backend = backends.create(ns, conf.backend(), underlay, publicIp, previousMac, metrics)) {
+            this.backend = backend;
             LeaseRecord attrs = backend.prepare();
             Lease lease = manager.acquire(attrs);
             LOG.info("lease " + lease.subnet() + " (VtepMAC " + attrs.vtepMac() + "), expires " + lease.expiration());
@@ -115,7 +159,6 @@ public final class Agent {
             Reconciler reconciler = new Reconciler(ns, conf.network(), backend);
             SubnetEnv env = new SubnetEnv(conf.network(), lease.subnet(), backend.mtu(), settings.ipMasq());
             boolean envWritten = false;
-            boolean masqInstalled = false;
             while (running) {
                 lastLoopNanos = System.nanoTime();
                 try {
@@ -132,11 +175,7 @@ public final class Agent {
                     metrics.entriesRemoved.addAndGet(r.removed());
                     if (r.deviceRestored()) metrics.deviceRestores.incrementAndGet();
                     metrics.remoteLeases.set(leases.stream().filter(l -> !l.subnet().equals(env.subnet())).count());
-                    if (settings.ipMasq() && !masqInstalled) {
-                        new IpMasq(ns).install(conf.network(), lease.subnet());
-                        masqInstalled = true;
-                        LOG.info("masquerade rules installed in " + IpMasq.NAT_CHAIN + " and " + IpMasq.FWD_CHAIN);
-                    }
+                    traffic.ensure(conf.network(), lease.subnet());
                     if (!envWritten) {
                         env.writeAtomically(settings.subnetFile());
                         envWritten = true;

@@ -48,7 +48,7 @@ import picocli.CommandLine;
  * so the JVM options are the launcher's own; the build and the node image make the cache): what a
  * start-up does, without root and without touching the node — parse the command line and a config, write a lease
  * and subnet.env in a temporary directory, read the kernel's tables, bind a UDP socket on loopback through Netty's
- * epoll transport, serve and fetch /metrics, build the Kubernetes and etcd clients and read a Node. The JVM keeps
+ * epoll transport, serve and fetch /metrics and the debug socket, build the Kubernetes and etcd clients and read a Node. The JVM keeps
  * the classes this loads, linked, in the cache, so the next weftd starts without loading them from the jars (a
  * restart that carries no traffic until it is up takes ~0.7 s less here).
  */
@@ -107,6 +107,14 @@ public final class AotTraining implements java.util.concurrent.Callable<Integer>
                     HttpResponse.BodyHandlers.ofString());
         } finally {
             http.close();
+        }
+
+        io.weft.agent.debug.DebugServer debug = new io.weft.agent.debug.DebugServer();
+        debug.register("/debug/capture", (req, res) -> res.text(503, "training"));
+        try (debug) {
+            Path sock = tmp.resolve("run/weftd.sock");
+            io.weft.agent.debug.LocalSocketListener.open(sock, debug);
+            new io.weft.agent.debug.DebugClient(sock.toString(), null).get("/debug/capture", java.time.Duration.ofSeconds(5)).text();
         }
 
         udpOnLoopback();

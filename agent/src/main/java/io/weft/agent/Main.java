@@ -1,6 +1,7 @@
 package io.weft.agent;
 
 import io.weft.agent.backend.BackendException;
+import io.weft.agent.cli.DurationConverter;
 import io.weft.agent.subnet.LocalDirSubnetManager;
 import io.weft.agent.subnet.SubnetException;
 import io.weft.agent.subnet.SubnetManager;
@@ -90,11 +91,40 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--ip-masq", description = "Install flannel's masquerade rules for traffic leaving the cluster network.")
     boolean ipMasq;
 
+    @Option(names = "--ip-masq-fully-random-disable", description = "Masquerade without --random-fully (flanneld's flag).")
+    boolean ipMasqRandomFullyDisable;
+
+    @Option(names = "--iptables-forward-rules", arity = "0..1", defaultValue = "true", fallbackValue = "true",
+            description = "Accept pod traffic in FORWARD (flannel's FLANNEL-FWD chain), also without --ip-masq (default: ${DEFAULT-VALUE}).")
+    boolean iptablesForwardRules;
+
+    @Option(names = "--iptables-resync", defaultValue = "5", converter = DurationConverter.class,
+            description = "How often the iptables or nftables rules are checked and repaired; seconds, as flanneld's, or 500ms, 1m (default: ${DEFAULT-VALUE}).")
+    Duration iptablesResync;
+
     @Option(names = "--healthz-ip", defaultValue = "0.0.0.0", description = "Address for /healthz, /readyz and /metrics (default: ${DEFAULT-VALUE}).")
     String healthzIp;
 
     @Option(names = "--healthz-port", defaultValue = "0", description = "Port for /healthz, /readyz and /metrics; 0 disables them (default: ${DEFAULT-VALUE}).")
     int healthzPort;
+
+    @Option(names = "--debug-socket", defaultValue = "/run/weft/weftd.sock",
+            description = "Unix socket for the debug API (weftd capture), mode 0600: root on this node only; \"\" turns it "
+                    + "off (default: ${DEFAULT-VALUE}).")
+    String debugSocket;
+
+    @Option(names = "--debug-listen", description = "Also serve the debug API on ADDRESS:PORT to clients with a certificate "
+            + "signed by --debug-client-ca-file (TLS; needs --debug-tls-cert-file and --debug-tls-key-file). Off by default.")
+    String debugListen;
+
+    @Option(names = "--debug-tls-cert-file", description = "This agent's certificate (PEM) for --debug-listen.")
+    Path debugTlsCert;
+
+    @Option(names = "--debug-tls-key-file", description = "Its private key (PEM; keep it mode 0600).")
+    Path debugTlsKey;
+
+    @Option(names = "--debug-client-ca-file", description = "CA (PEM) whose client certificates may use --debug-listen.")
+    Path debugClientCa;
 
     @Option(names = "--resync-interval", defaultValue = "2s", converter = DurationConverter.class,
             description = "How often the kernel is checked against the leases (default: ${DEFAULT-VALUE}).")
@@ -131,8 +161,16 @@ public final class Main implements Callable<Integer> {
             System.err.println("weftd: " + e.getMessage());
             return 1;
         }
+        Agent.DebugAccess debug;
+        try {
+            debug = debugAccess();
+        } catch (IllegalArgumentException e) {
+            System.err.println("weftd: " + e.getMessage());
+            manager.close();
+            return 1;
+        }
         Agent.Settings s = new Agent.Settings(iface, publicIp == null ? null : parseIp(publicIp), subnetFile, ipMasq,
-                healthzIp, healthzPort, resync);
+                healthzIp, healthzPort, resync, debug, iptablesResync, iptablesForwardRules, ipMasqRandomFullyDisable);
         Agent agent = new Agent(s, manager, Agent::defaultBackend);
         Thread hook = new Thread(agent::stop, "weftd-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
@@ -182,6 +220,36 @@ public final class Main implements Callable<Integer> {
         return new LocalDirSubnetManager(leaseDir, conf);
     }
 
+    /** The debug API's listeners: the socket unless turned off; TCP only with TLS and client certificates. */
+    Agent.DebugAccess debugAccess() {
+        Path socket = debugSocket == null || debugSocket.isBlank() ? null : Path.of(debugSocket);
+        boolean tlsFiles = debugTlsCert != null || debugTlsKey != null || debugClientCa != null;
+        if (debugListen == null) {
+            if (tlsFiles) throw new IllegalArgumentException("--debug-tls-cert-file, --debug-tls-key-file and "
+                    + "--debug-client-ca-file go with --debug-listen ADDRESS:PORT");
+            return new Agent.DebugAccess(socket, null, null);
+        }
+        if (debugTlsCert == null || debugTlsKey == null || debugClientCa == null) {
+            throw new IllegalArgumentException("--debug-listen serves traffic captures to other machines, so it needs "
+                    + "authentication: give --debug-tls-cert-file, --debug-tls-key-file and --debug-client-ca-file "
+                    + "(clients then need a certificate signed by that CA)");
+        }
+        int colon = debugListen.lastIndexOf(':');
+        int port;
+        try {
+            port = Integer.parseInt(debugListen.substring(colon + 1));
+        } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
+            port = -1;
+        }
+        if (colon <= 0 || port < 1 || port > 65535) {
+            throw new IllegalArgumentException("--debug-listen " + debugListen + ": give ADDRESS:PORT, e.g. 0.0.0.0:10268");
+        }
+        String host = debugListen.substring(0, colon).replaceAll("^\\[|]$", "");
+        javax.net.ssl.SSLContext tls = io.weft.agent.tls.PemTls.server(debugTlsCert, debugTlsKey, debugClientCa,
+                new io.weft.agent.tls.PemTls.Flags("--debug-client-ca-file", "--debug-tls-cert-file", "--debug-tls-key-file"));
+        return new Agent.DebugAccess(socket, new java.net.InetSocketAddress(host, port), tls);
+    }
+
     private NetConf readConfig() {
         if (netConfigPath != null) return NetConfParser.read(netConfigPath);
         if (Files.exists(DEFAULT_NET_CONF)) return NetConfParser.read(DEFAULT_NET_CONF);
@@ -193,18 +261,6 @@ public final class Main implements Callable<Integer> {
             return Ipv4Address.parse(s);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--public-ip: " + e.getMessage());
-        }
-    }
-
-    /** Accepts 500ms, 2s, 1m. */
-    public static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
-        @Override
-        public Duration convert(String v) {
-            String t = v.trim().toLowerCase();
-            if (t.endsWith("ms")) return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
-            if (t.endsWith("s")) return Duration.ofMillis((long) (Double.parseDouble(t.substring(0, t.length() - 1)) * 1000));
-            if (t.endsWith("m")) return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)) * 60);
-            return Duration.ofSeconds(Long.parseLong(t));
         }
     }
 }

@@ -70,4 +70,20 @@ class MainArgsTest {
         String out = refused("--kube-subnet-mgr", "--kubeconfig-file", dir.resolve("missing.yaml").toString());
         assertTrue(out.startsWith("weftd: --kubeconfig-file " + dir.resolve("missing.yaml") + ": cannot read it"), out);
     }
+
+    @Test
+    void remoteDebugAccessNeedsAuthentication() throws Exception {
+        String leases = dir.resolve("leases").toString();
+        assertTrue(refused("--lease-dir", leases, "--debug-listen", "0.0.0.0:10268").startsWith(
+                "weftd: --debug-listen serves traffic captures to other machines, so it needs authentication: give "
+                        + "--debug-tls-cert-file, --debug-tls-key-file and --debug-client-ca-file"));
+        assertEquals("weftd: --debug-tls-cert-file, --debug-tls-key-file and --debug-client-ca-file go with --debug-listen "
+                + "ADDRESS:PORT", refused("--lease-dir", leases, "--debug-client-ca-file", dir.resolve("ca.pem").toString()));
+        String f = dir.resolve("x.pem").toString();
+        assertEquals("weftd: --debug-listen 10268: give ADDRESS:PORT, e.g. 0.0.0.0:10268", refused("--lease-dir", leases,
+                "--debug-listen", "10268", "--debug-tls-cert-file", f, "--debug-tls-key-file", f, "--debug-client-ca-file", f));
+        assertTrue(refused("--lease-dir", leases, "--debug-listen", "0.0.0.0:10268", "--debug-tls-cert-file", f,
+                "--debug-tls-key-file", f, "--debug-client-ca-file", f).startsWith("weftd: --debug-client-ca-file " + f
+                + ": cannot read it"));
+    }
 }

@@ -82,6 +82,9 @@ class ManifestTest {
                 .map(p -> p.endsWith("/") ? p.substring(0, p.length() - 1) : p).toList());
         assertTrue(mounts.contains(Main.DEFAULT_NET_CONF.getParent().toString()), "net-conf.json where weftd reads it: " + mounts);
         assertTrue(mounts.contains(main.subnetFile.getParent().toString()), "subnet.env where the CNI plugin reads it: " + mounts);
+        assertTrue(mounts.contains(Path.of(main.debugSocket).getParent().toString()),
+                "the debug socket's directory comes from the host, so a second agent on the node finds the first: " + mounts);
+        assertEquals(null, main.debugListen, "remote debug access stays off unless the operator turns it on");
         assertTrue(weftd.getSecurityContext().getCapabilities().getAdd().contains("NET_ADMIN"));
     }
 

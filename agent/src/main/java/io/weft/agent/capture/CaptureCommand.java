@@ -1,13 +1,11 @@
 package io.weft.agent.capture;
 
-import io.weft.agent.Main;
+import io.weft.agent.cli.DurationConverter;
+import io.weft.agent.debug.DebugClient;
+import io.weft.agent.tls.PemTls;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -17,22 +15,33 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code weftd capture --duration 10s --out overlay.pcap}: asks the running agent (its /debug/capture
- * endpoint on the health port) for what its userspace datapath carries, and writes the pcap file.
+ * {@code weftd capture --duration 10s --out overlay.pcap}: asks the running agent, over its debug API (the node's
+ * local socket, or https with a client certificate), for what its userspace datapath carries, and writes the pcap.
  */
 @Command(name = "capture", mixinStandardHelpOptions = true,
         description = "Capture the inner frames the userspace VXLAN datapath sends and receives into a pcap file.")
 public final class CaptureCommand implements Callable<Integer> {
-    @Option(names = "--duration", defaultValue = "10s", converter = Main.DurationConverter.class,
+    @Option(names = "--duration", defaultValue = "10s", converter = DurationConverter.class,
             description = "How long to capture, 1s..300s (default: ${DEFAULT-VALUE}).")
     Duration duration;
 
-    @Option(names = "--out", defaultValue = "overlay.pcap", description = "pcap file to write (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--out", defaultValue = "overlay.pcap", description = "pcap file to write, - for standard output "
+            + "(kubectl exec ... weftd capture --out - > overlay.pcap) (default: ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--agent", defaultValue = "http://127.0.0.1:10267",
-            description = "The running weftd's health/metrics address (its --healthz-port) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--agent", defaultValue = "/run/weft/weftd.sock",
+            description = "The running weftd's debug API: its socket on this node (weftd's --debug-socket), or "
+                    + "https://HOST:PORT (its --debug-listen) with --cert, --key and --cacert (default: ${DEFAULT-VALUE}).")
     String agent;
+
+    @Option(names = "--cert", description = "Client certificate (PEM) for an https:// agent, signed by its --debug-client-ca-file.")
+    Path cert;
+
+    @Option(names = "--key", description = "The client certificate's private key (PEM).")
+    Path key;
+
+    @Option(names = "--cacert", description = "CA (PEM) that signed the agent's --debug-tls-cert-file.")
+    Path cacert;
 
     @Option(names = "--snaplen", defaultValue = "65535", description = "Bytes kept of each frame (default: ${DEFAULT-VALUE}).")
     int snaplen;
@@ -40,23 +49,35 @@ public final class CaptureCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long seconds = Math.max(1, duration.toSeconds());
-        URI uri = URI.create(agent.replaceAll("/+$", "") + CaptureHandler.PATH + "?seconds=" + seconds + "&snaplen=" + snaplen);
-        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        HttpResponse<InputStream> r;
+        DebugClient client;
         try {
-            r = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(seconds + 30)).GET().build(),
-                    HttpResponse.BodyHandlers.ofInputStream());
-        } catch (java.io.IOException e) {
-            System.err.println("weftd capture: cannot reach the agent at " + agent + ": " + e.getMessage()
-                    + " (is weftd running with --healthz-port?)");
+            client = new DebugClient(agent, agent.startsWith("https://") && cert != null && key != null && cacert != null
+                    ? PemTls.client(cacert, cert, key, new PemTls.Flags("--cacert", "--cert", "--key")) : null);
+        } catch (IllegalArgumentException e) {
+            System.err.println("weftd capture: " + e.getMessage());
             return 2;
         }
-        if (r.statusCode() != 200) {
-            try (InputStream in = r.body()) {
-                System.err.println("weftd capture: agent said " + r.statusCode() + ": "
-                        + new String(in.readAllBytes(), StandardCharsets.UTF_8).strip());
-            }
+        DebugClient.Response r;
+        try {
+            r = client.get(CaptureHandler.PATH + "?seconds=" + seconds + "&snaplen=" + snaplen, Duration.ofSeconds(5));
+        } catch (IOException e) {
+            System.err.println("weftd capture: cannot reach the agent at " + agent + ": " + e.getMessage()
+                    + (agent.startsWith("https://") ? " (is weftd running with --debug-listen, and are --cert/--key signed by "
+                    + "its --debug-client-ca-file?)" : " (is weftd running on this node, and are you root?)"));
+            return 2;
+        }
+        if (r.status() != 200) {
+            System.err.println("weftd capture: agent said " + r.status() + ": " + r.text());
             return 1;
+        }
+        if (out.toString().equals("-")) {
+            long bytes;
+            try (InputStream in = r.body()) {
+                bytes = in.transferTo(System.out);
+            }
+            System.out.flush();
+            System.err.println("weftd capture: wrote " + bytes + " bytes (" + seconds + " s) to standard output");
+            return 0;
         }
         Path abs = out.toAbsolutePath();
         Path tmp = abs.resolveSibling(abs.getFileName() + ".part");

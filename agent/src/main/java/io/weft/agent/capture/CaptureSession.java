@@ -1,7 +1,6 @@
 package io.weft.agent.capture;
 
 import io.netty.buffer.ByteBuf;
-import io.weft.agent.backend.userspace.FrameSink;
 import java.time.Instant;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;

@@ -1,7 +1,6 @@
 package io.weft.agent.http;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -11,7 +10,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 
-/** /healthz (the agent's loop is alive), /readyz (routes programmed, subnet.env written) and /metrics. */
+/**
+ * /healthz (the agent's loop is alive), /readyz (routes programmed, subnet.env written) and /metrics: what probes and
+ * scrapers need, nothing that shows traffic, so it may listen on every address ({@code --healthz-ip 0.0.0.0}).
+ */
 public final class HealthServer implements AutoCloseable {
     private final HttpServer server;
 
@@ -26,11 +28,12 @@ public final class HealthServer implements AutoCloseable {
         server.createContext("/readyz", ex -> reply(ex, ready.getAsBoolean() ? 200 : 503,
                 ready.getAsBoolean() ? "ready\n" : "not ready: routes or subnet.env not in place yet\n", "text/plain"));
         server.createContext("/metrics", ex -> reply(ex, 200, metrics.render(), "text/plain; version=0.0.4"));
+        // Anything that shows traffic lives on the debug API (the node's socket, or TLS with client certificates),
+        // never here: this port is open to the network for probes and scrapes.
+        server.createContext("/debug", ex -> reply(ex, 403, "the debug API is not served on the health port: on the node, "
+                + "use weftd's socket (weftd capture does); from elsewhere, weftd's --debug-listen with client certificates\n",
+                "text/plain"));
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-    }
-
-    public void register(String path, HttpHandler handler) {
-        server.createContext(path, handler);
     }
 
     public void start() {

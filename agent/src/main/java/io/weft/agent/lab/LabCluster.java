@@ -179,14 +179,12 @@ public final class LabCluster implements AutoCloseable {
 
     /** The same with another net-conf.json, e.g. a broken one. */
     public List<String> agentCommand(Node n, Path netConfFile) {
-        String java = ProcessHandle.current().info().command().orElse("java");
         // A class-data archive per node, written when its first agent exits and used by the ones after: a restarted
         // agent then starts as a production one does from the launcher's AOT cache, instead of paying a cold start
         // that production does not pay (~0.4 s of a restart here).
-        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", n.netns(), java));
-        cmd.addAll(LaunchClasspath.javaArgs(n.dir().resolve("weftd.jsa")));
-        cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx256m", "io.weft.agent.Main",
-                "--iface", "eth0"));
+        List<String> cmd = weftdCommand(n, "weftd.jsa");
+        // every node's agent has its own debug socket: the machine's /run/weft is shared by all the namespaces
+        cmd.addAll(List.of("--iface", "eth0", "--debug-socket", debugSocket(n).toString()));
         if (kubeApiUrl != null) {
             cmd.addAll(List.of("--kube-subnet-mgr", "--kube-api-url", kubeApiUrl));
         } else if (etcdUrl != null) {
@@ -198,6 +196,20 @@ public final class LabCluster implements AutoCloseable {
         cmd.addAll(List.of("--subnet-file", n.subnetFile().toString(), "--resync-interval", "1s"));
         cmd.addAll(extraAgentArgs);
         return cmd;
+    }
+
+    /** {@code weftd} with this JVM's java and classpath inside the node's namespace; arguments follow. */
+    public List<String> weftdCommand(Node n, String archive) {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", n.netns(), java));
+        cmd.addAll(LaunchClasspath.javaArgs(n.dir().resolve(archive)));
+        cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx256m", "io.weft.agent.Main"));
+        return cmd;
+    }
+
+    /** The node's agent's debug API socket (weftd --debug-socket). */
+    public Path debugSocket(Node n) {
+        return n.dir().resolve("weftd.sock");
     }
 
     public Process startAgent(Node n) throws IOException {

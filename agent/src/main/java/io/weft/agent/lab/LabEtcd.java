@@ -88,6 +88,15 @@ public final class LabEtcd implements AutoCloseable {
         return url;
     }
 
+    /** Runs etcdctl against this etcd from {@code netns} (where it can reach it); its output, or an error naming the call. */
+    public String etcdctl(String netns, String... args) {
+        List<String> cmd = new java.util.ArrayList<>(List.of("ip", "netns", "exec", netns, "etcdctl", "--endpoints", url.toString()));
+        cmd.addAll(List.of(args));
+        io.weft.core.iproute.IpRunner.Result r = io.weft.core.iproute.IpRunner.run(cmd, null);
+        if (r.exitCode() != 0) throw new IllegalStateException("etcdctl " + String.join(" ", args) + ": " + r.stderr().strip());
+        return r.stdout();
+    }
+
     public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();

@@ -5,18 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.weft.agent.backend.userspace.OverlayAccess;
 import io.weft.agent.backend.userspace.PcapLib;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.pcap4j.core.PcapHandle;
-import org.pcap4j.core.Pcaps;
 
 /**
- * {@code weftd capture} against a running userspace node: the pcap it writes holds the pods' pings in both
- * directions and reads back with pcap4j (libpcap); /metrics on the same server shows the per-peer counters.
+ * {@code weftd capture} against a running userspace node over its debug socket: the pcap it writes holds the pods'
+ * pings in both directions and reads back with pcap4j (libpcap); /metrics shows the per-peer counters, and the health
+ * port serves no capture.
  */
 @Timeout(120)
 class CaptureTest {
@@ -28,38 +26,29 @@ class CaptureTest {
     void captureWritesAReadablePcapOfBothDirections() throws Exception {
         try (OverlayAccess o = new OverlayAccess("wcp", 2)) {
             o.kernelVtep(1, 2);
-            o.userspaceVtep(2, true, List.of("--http-port", "10267"), 1);
-            Path out = Files.createTempFile("weft-capture", ".pcap");
+            Path dir = Files.createTempDirectory("weft-capture");
+            Path sock = dir.resolve("weftd.sock");
+            o.userspaceVtep(2, true, List.of("--http-port", "10267", "--debug-socket", sock.toString()), 1);
+            Path out = dir.resolve("overlay.pcap");
             try {
-                Process cap = o.tool(2, true, "capture", "--agent", "http://127.0.0.1:10267", "--duration", "3s",
+                Process cap = o.tool(2, true, "capture", "--agent", sock.toString(), "--duration", "3s",
                         "--out", out.toString());
                 OverlayAccess.sleep(1200);
                 assertTrue(o.ping(1, 2, 4, 100), "ping during the capture");
                 assertEquals("CAPTURE 0", OverlayAccess.await(cap, "CAPTURE", 30));
-                int requests = 0;
-                int replies = 0;
-                try (PcapHandle h = Pcaps.openOffline(out.toString())) {
-                    byte[] b;
-                    while (true) {
-                        try {
-                            b = h.getNextRawPacketEx();
-                        } catch (java.io.EOFException e) {
-                            break;
-                        }
-                        ByteBuffer f = ByteBuffer.wrap(b);
-                        if (b.length < 14 + 20 + 8 || (f.getShort(12) & 0xffff) != 0x0800 || b[14 + 9] != 1) continue;
-                        int type = b[14 + (b[14] & 0x0f) * 4] & 0xff;
-                        if (type == 8) requests++;
-                        if (type == 0) replies++;
-                    }
-                }
-                assertEquals(4, requests, "echo requests received from the kernel node");
-                assertEquals(4, replies, "echo replies sent by the userspace datapath");
+                int[] echoes = PcapLib.icmpEchoes(out);
+                assertEquals(4, echoes[0], "echo requests received from the kernel node");
+                assertEquals(4, echoes[1], "echo replies sent by the userspace datapath");
 
                 String metrics = OverlayAccess.await(o.tool(2, true, "http-get", "http://127.0.0.1:10267/metrics"), "HTTP", 30);
                 assertEquals("HTTP 200", metrics);
+                String onHealthPort = OverlayAccess.await(o.tool(2, true, "http-get",
+                        "http://127.0.0.1:10267/debug/capture?seconds=1"), "HTTP", 30);
+                assertEquals("HTTP 403", onHealthPort, "no capture on the health port, not even from loopback");
             } finally {
-                Files.deleteIfExists(out);
+                try (var s = Files.walk(dir)) {
+                    s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
             }
         }
     }

@@ -30,12 +30,7 @@ class EtcdClusterTest {
     }
 
     private String etcdctl(String... args) {
-        List<String> cmd = new java.util.ArrayList<>(List.of("ip", "netns", "exec", lab.underlayNetns(), "etcdctl",
-                "--endpoints", etcd.url().toString()));
-        cmd.addAll(List.of(args));
-        IpRunner.Result r = IpRunner.run(cmd, null);
-        assertEquals(0, r.exitCode(), "etcdctl " + String.join(" ", args) + ": " + r.stderr());
-        return r.stdout();
+        return etcd.etcdctl(lab.underlayNetns(), args);
     }
 
     @Test

@@ -77,7 +77,7 @@ class HostGwAndDirectRoutingTest {
             } catch (AssertionError e) {
                 throw new AssertionError(e.getMessage() + "\n" + lab.log(n));
             }
-            assertTrue(lab.log(n).contains("masquerade rules installed"), lab.log(n));
+            assertTrue(lab.log(n).contains("iptables rules for 10.244.0.0/16"), lab.log(n));
             lab.stopAgent(n);
         }
         String nat = IpRunner.run(java.util.List.of("ip", "netns", "exec", n.netns(), "iptables-save", "-t", "nat"), null)

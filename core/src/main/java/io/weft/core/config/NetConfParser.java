@@ -78,7 +78,7 @@ public final class NetConfParser {
         if (!enableIPv4) throw new ConfigException("EnableIPv4", "false is not supported: weft needs an IPv4 Network");
         if (enableIPv6) throw new ConfigException("EnableIPv6", "IPv6 is not supported yet; set it to false or leave it out");
         // flannel's own fields that weft does not use (yet): still type-checked, so a typo'd value is caught
-        bool(obj, "EnableNFTables", false);
+        boolean enableNFTables = bool(obj, "EnableNFTables", false);
         if (obj.has("IPv6SubnetLen")) integer(obj, "IPv6SubnetLen");
         if (obj.has("IPv6SubnetMin")) text(obj, "IPv6SubnetMin");
         if (obj.has("IPv6SubnetMax")) text(obj, "IPv6SubnetMax");
@@ -106,7 +106,8 @@ public final class NetConfParser {
             throw new ConfigException("SubnetMin", subnetMin.network() + " is after SubnetMax " + subnetMax.network());
         }
         BackendConf backend = backend(obj.get("Backend"));
-        return new NetConf(network, subnetLen, subnetMin, subnetMax, enableIPv4, enableIPv6, ipv6Network, backend);
+        return new NetConf(network, subnetLen, subnetMin, subnetMax, enableIPv4, enableIPv6, ipv6Network, backend,
+                enableNFTables);
     }
 
     /** The path ("Backend.VNI") of the field a duplicate-key error is about, or null for any other error. */

@@ -1,64 +1,120 @@
 package io.weft.core.iproute;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * iptables through the same command layer as ip: weft's own chains are rewritten whole with one
- * {@code iptables-restore --noflush} (atomic: no moment without rules), and the single jump into each
- * chain is added only when {@code -C} says it is missing, so running it again changes nothing.
+ * iptables through iptables-save and iptables-restore: a table is read in one process, and a change is one
+ * {@code iptables-restore --noflush} transaction, atomic per table (no moment with half the rules, nothing else in
+ * the table touched). What the installed iptables can do is probed once from {@code iptables --version}, as
+ * flannel's go-iptables does.
  */
 public final class Iptables {
+
+    /** An iptables version as {@code iptables --version} prints it: "iptables v1.8.9 (nf_tables)". */
+    public record Version(int major, int minor, int patch) {
+        private static final Pattern VERSION = Pattern.compile("v(\\d+)\\.(\\d+)\\.(\\d+)");
+
+        public static Optional<Version> parse(String text) {
+            Matcher m = VERSION.matcher(text);
+            if (!m.find()) return Optional.empty();
+            return Optional.of(new Version(Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)),
+                    Integer.parseInt(m.group(3))));
+        }
+
+        public boolean atLeast(int ma, int mi, int pa) {
+            if (major != ma) return major > ma;
+            if (minor != mi) return minor > mi;
+            return patch >= pa;
+        }
+
+        /** MASQUERADE --random-fully came with iptables 1.6.2 (go-iptables {@code HasRandomFully}). */
+        public boolean hasRandomFully() {
+            return atLeast(1, 6, 2);
+        }
+
+        /** iptables-restore --wait came with 1.6.2 (flannel's iptables_restore.go {@code ipTablesHasWaitSupport}). */
+        public boolean restoreHasWait() {
+            return atLeast(1, 6, 2);
+        }
+
+        @Override
+        public String toString() {
+            return major + "." + minor + "." + patch;
+        }
+    }
+
     private final Netns ns;
+    private volatile Optional<Version> version; // null until probed
 
     public Iptables(Netns ns) {
         this.ns = ns;
     }
 
-    /** Replaces the rules of {@code chain} in {@code table} with {@code rules} (each an iptables rule spec). */
-    public void replaceChain(String table, String chain, List<String> rules) {
+    /** The installed iptables' version; empty when iptables is missing or prints no version. */
+    public Optional<Version> version() {
+        Optional<Version> v = version;
+        if (v == null) {
+            IpRunner.Result r;
+            try {
+                r = IpRunner.run(ns.exec(List.of("iptables", "--version")), null);
+            } catch (IpException e) {
+                r = null; // not installed
+            }
+            v = r == null || r.exitCode() != 0 ? Optional.empty() : Version.parse(r.stdout());
+            version = v;
+        }
+        return v;
+    }
+
+    public boolean installed() {
+        return version().isPresent();
+    }
+
+    /**
+     * The table's chains in the order iptables-save lists them, each with its rules in order, written as
+     * iptables-save prints them without the leading {@code -A CHAIN}. A table the kernel does not have yet is empty.
+     */
+    public Map<String, List<String>> chains(String table) {
+        List<String> cmd = ns.exec(List.of("iptables-save", "-t", table));
+        IpRunner.Result r = IpRunner.run(cmd, null);
+        if (r.exitCode() != 0) {
+            if (r.stderr().contains("does not exist")) return Map.of();
+            throw new IpException(cmd, r.exitCode(), r.stderr(), null);
+        }
+        return parseSave(r.stdout());
+    }
+
+    static Map<String, List<String>> parseSave(String save) {
+        Map<String, List<String>> chains = new LinkedHashMap<>();
+        for (String line : save.lines().toList()) {
+            if (line.startsWith(":")) {
+                chains.putIfAbsent(line.substring(1).split(" ", 2)[0], new ArrayList<>());
+            } else if (line.startsWith("-A ")) {
+                String[] parts = line.substring(3).split(" ", 2);
+                chains.computeIfAbsent(parts[0], k -> new ArrayList<>()).add(parts.length > 1 ? parts[1] : "");
+            }
+        }
+        return chains;
+    }
+
+    /**
+     * Applies {@code lines} (iptables-restore commands such as {@code -A FORWARD ...}, {@code :CHAIN - [0:0]},
+     * {@code -X CHAIN}) to {@code table} in one transaction, leaving every chain they do not name as it is.
+     */
+    public void restore(String table, List<String> lines) {
         StringBuilder in = new StringBuilder();
         in.append('*').append(table).append('\n');
-        in.append(':').append(chain).append(" - [0:0]\n");
-        in.append("-F ").append(chain).append('\n');
-        for (String r : rules) in.append("-A ").append(chain).append(' ').append(r).append('\n');
+        for (String l : lines) in.append(l).append('\n');
         in.append("COMMIT\n");
-        run(List.of("iptables-restore", "--noflush"), in.toString());
-    }
-
-    /** Appends {@code rule} to {@code chain} unless an identical rule is already there. */
-    public void ensureRule(String table, String chain, List<String> rule) {
-        List<String> check = new ArrayList<>(List.of("iptables", "-w", "-t", table, "-C", chain));
-        check.addAll(rule);
-        if (IpRunner.run(command(check), null).exitCode() == 0) return;
-        List<String> add = new ArrayList<>(List.of("iptables", "-w", "-t", table, "-A", chain));
-        add.addAll(rule);
-        run(add, null);
-    }
-
-    public String save(String table) {
-        return run(List.of("iptables-save", "-t", table), null);
-    }
-
-    private List<String> command(List<String> cmd) {
-        // ns.command puts the namespace flag after the tool name, which only ip/bridge understand.
-        return switch (ns) {
-            case Netns.Current c -> cmd;
-            case Netns.Named n -> prefixed(List.of("ip", "netns", "exec", n.name()), cmd);
-            case Netns.File f -> prefixed(List.of("nsenter", "--net=" + f.file()), cmd);
-        };
-    }
-
-    private static List<String> prefixed(List<String> prefix, List<String> cmd) {
-        List<String> c = new ArrayList<>(prefix);
-        c.addAll(cmd);
-        return c;
-    }
-
-    private String run(List<String> cmd, String stdin) {
-        List<String> full = command(cmd);
-        IpRunner.Result r = IpRunner.run(full, stdin);
-        if (r.exitCode() != 0) throw new IpException(full, r.exitCode(), r.stderr(), null);
-        return r.stdout();
+        List<String> cmd = new ArrayList<>(List.of("iptables-restore", "--noflush"));
+        // Without --wait a restore that meets another program's xtables lock fails at once instead of waiting.
+        if (version().map(Version::restoreHasWait).orElse(false)) cmd.add("--wait");
+        IpRunner.run(ns.exec(cmd), in.toString()).orThrow();
     }
 }

@@ -32,6 +32,21 @@ public sealed interface Netns {
     /** The argument {@code ip link set ... netns X} takes to move a device here. */
     String linkTarget();
 
+    /**
+     * The command line that runs any program (iptables, nft) in this namespace; unlike {@link #command}, which
+     * passes iproute2's own {@code -n}, this enters the namespace first.
+     */
+    default List<String> exec(List<String> cmd) {
+        List<String> c = new ArrayList<>();
+        switch (this) {
+            case Current x -> { }
+            case Named n -> c.addAll(List.of("ip", "netns", "exec", n.name()));
+            case File f -> c.addAll(List.of("nsenter", "--net=" + f.file()));
+        }
+        c.addAll(cmd);
+        return c;
+    }
+
     record Current() implements Netns {
         @Override
         public List<String> command(String tool, List<String> args) {

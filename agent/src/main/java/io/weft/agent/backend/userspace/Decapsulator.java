@@ -1,5 +1,6 @@
 package io.weft.agent.backend.userspace;
 
+import io.weft.agent.capture.FrameSink;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;

@@ -28,6 +28,7 @@ import java.util.concurrent.CountDownLatch;
  * <pre>
  * UserspaceNode --public-ip 172.31.0.2 --subnet 10.244.2.0/24 --mac 0a:..:02 [--vni 1] [--port 8472]
  *               [--underlay-mtu 1500] [--no-offload] [--no-gso] [--no-udp-gro] [--metrics-file F] [--http-port P]
+ *               [--debug-socket PATH]
  *               --peer 10.244.1.0/24,172.31.0.1,0a:..:01 ...
  * </pre>
  * Prints {@code READY} on stdout once packets flow.
@@ -48,6 +49,7 @@ public final class UserspaceNode {
         boolean gso = true;
         Path metricsFile = null;
         int httpPort = 0;
+        Path debugSocket = null;
         List<Lease> remotes = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -62,6 +64,7 @@ public final class UserspaceNode {
                 case "--no-udp-gro" -> System.setProperty("weft.userspace.udpGro", "false"); // as WEFT_USERSPACE_UDP_GRO=0
                 case "--metrics-file" -> metricsFile = Path.of(args[++i]);
                 case "--http-port" -> httpPort = Integer.parseInt(args[++i]);
+                case "--debug-socket" -> debugSocket = Path.of(args[++i]);
                 case "--peer" -> {
                     String[] p = args[++i].split(",");
                     remotes.add(new Lease(Ipv4Cidr.parse(p[0]),
@@ -72,17 +75,21 @@ public final class UserspaceNode {
         }
         if (publicIp == null || subnet == null) throw new IllegalArgumentException("--public-ip and --subnet are required");
         BackendConf conf = new BackendConf(BackendConf.VXLAN, vni, port, false, 0, BackendConf.USERSPACE);
-        // Built the way weftd builds it; /metrics and /debug/capture on 127.0.0.1:<http-port> when asked.
+        // Built the way weftd builds it: /metrics on 127.0.0.1:<http-port>, the debug API (capture) on the socket.
         io.weft.agent.http.Metrics metrics = new io.weft.agent.http.Metrics();
         io.weft.agent.http.HealthServer http = httpPort > 0
                 ? new io.weft.agent.http.HealthServer("127.0.0.1", httpPort, () -> true, () -> true, metrics) : null;
         UserspaceVxlanBackend backend = UserspaceVxlanBackend.create(Netns.CURRENT, conf,
                 new io.weft.agent.Underlay("eth0", publicIp, new Ipv4Cidr(publicIp, 32), underlayMtu), publicIp, mac,
-                metrics, http, offload, gso);
+                metrics, offload, gso);
         if (http != null) http.start();
+        io.weft.agent.debug.DebugServer debug = new io.weft.agent.debug.DebugServer();
+        debug.register(io.weft.agent.capture.CaptureHandler.PATH, new io.weft.agent.capture.CaptureHandler(() -> backend));
+        if (debugSocket != null) io.weft.agent.debug.LocalSocketListener.open(debugSocket, debug);
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             stop.countDown();
+            debug.close();
             backend.close();
         }));
         backend.prepare();

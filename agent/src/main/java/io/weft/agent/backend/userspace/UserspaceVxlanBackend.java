@@ -3,6 +3,8 @@ package io.weft.agent.backend.userspace;
 import io.weft.agent.backend.Backend;
 import io.weft.agent.backend.BackendException;
 import io.weft.agent.backend.DesiredState;
+import io.weft.agent.capture.CaptureSource;
+import io.weft.agent.capture.FrameSink;
 import io.weft.agent.subnet.Lease;
 import io.weft.core.config.BackendConf;
 import io.weft.core.iproute.Addr;
@@ -37,7 +39,7 @@ import java.util.logging.Logger;
  * <p>The TAP is not persistent, so when the agent exits the device and its routes go with it, and the next
  * run recreates them (nothing stale stays behind to blackhole traffic with no reader).
  */
-public final class UserspaceVxlanBackend implements Backend {
+public final class UserspaceVxlanBackend implements Backend, CaptureSource {
     private static final Logger LOG = Logger.getLogger(UserspaceVxlanBackend.class.getName());
     public static final int ENCAP_OVERHEAD = 50;
     static final int TX_QUEUE_LEN = 8192;
@@ -82,28 +84,38 @@ public final class UserspaceVxlanBackend implements Backend {
     }
 
     /**
-     * What weftd's {@code Agent.BackendFactory} calls for {@code "Datapath": "userspace"}: builds the backend,
-     * adds its counters to /metrics and serves {@code /debug/capture} on the health port (when enabled).
+     * What weftd's {@code Agent.BackendFactory} calls for {@code "Datapath": "userspace"}: builds the backend and adds
+     * its counters to /metrics. TAP offloads and UDP GSO follow WEFT_USERSPACE_OFFLOAD and WEFT_USERSPACE_GSO.
      */
     public static UserspaceVxlanBackend create(Netns ns, BackendConf conf, io.weft.agent.Underlay underlay,
                                                Ipv4Address publicIp, MacAddress previousMac,
-                                               io.weft.agent.http.Metrics metrics, io.weft.agent.http.HealthServer http) {
+                                               io.weft.agent.http.Metrics metrics) {
         boolean offload = !"0".equals(System.getenv().getOrDefault("WEFT_USERSPACE_OFFLOAD", "1"));
-        return create(ns, conf, underlay, publicIp, previousMac, metrics, http, offload,
+        return create(ns, conf, underlay, publicIp, previousMac, metrics, offload,
                 !"0".equals(System.getenv().getOrDefault("WEFT_USERSPACE_GSO", "1")));
     }
 
     /** As above, with TAP offloads and UDP GSO explicitly on or off (GSO off: the sendmmsg path of kernels without it). */
     public static UserspaceVxlanBackend create(Netns ns, BackendConf conf, io.weft.agent.Underlay underlay,
                                                Ipv4Address publicIp, MacAddress previousMac,
-                                               io.weft.agent.http.Metrics metrics, io.weft.agent.http.HealthServer http,
-                                               boolean offload, boolean gso) {
+                                               io.weft.agent.http.Metrics metrics, boolean offload, boolean gso) {
         UserspaceVxlanBackend b = new UserspaceVxlanBackend(conf, underlay.iface(), publicIp, underlay.mtu(), previousMac,
                 ns, offload, gso);
         if (metrics != null) metrics.addSection(sb -> Metrics.render(sb, b.device, b.peers, b.datapath));
-        if (http != null) http.register(io.weft.agent.capture.CaptureHandler.PATH,
-                new io.weft.agent.capture.CaptureHandler(b::datapath));
         return b;
+    }
+
+    /** The capture in progress on the running datapath, if any. */
+    @Override
+    public FrameSink sink() {
+        VxlanDatapath d = datapath;
+        return d == null ? null : d.sink();
+    }
+
+    @Override
+    public void sink(FrameSink sink) {
+        VxlanDatapath d = datapath;
+        if (d != null) d.sink(sink);
     }
 
     @Override

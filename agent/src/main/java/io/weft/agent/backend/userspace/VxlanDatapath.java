@@ -1,5 +1,6 @@
 package io.weft.agent.backend.userspace;
 
+import io.weft.agent.capture.FrameSink;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;

@@ -75,8 +75,14 @@ public final class EtcdClient implements AutoCloseable {
             try {
                 URI u = URI.create(e.strip());
                 if (u.getHost() == null || u.getPort() < 0) throw new IllegalArgumentException("needs host and port");
+                if (u.getUserInfo() != null) {
+                    // a password in the URL would show in `ps`, in the log and in every error line naming the endpoint
+                    throw new IllegalArgumentException("--etcd-endpoints: a URL with credentials in it is refused; give "
+                            + "--etcd-username and the password in $ETCD_PASSWORD instead");
+                }
                 out.add(u);
             } catch (IllegalArgumentException ex) {
+                if (ex.getMessage().startsWith("--etcd-endpoints")) throw ex;
                 throw new IllegalArgumentException("--etcd-endpoints: '" + e.strip() + "' is not a URL like http://10.0.0.1:2379");
             }
         }

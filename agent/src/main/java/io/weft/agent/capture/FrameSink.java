@@ -1,4 +1,4 @@
-package io.weft.agent.backend.userspace;
+package io.weft.agent.capture;
 
 import io.netty.buffer.ByteBuf;
 

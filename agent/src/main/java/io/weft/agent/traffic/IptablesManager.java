@@ -1,0 +1,122 @@
+package io.weft.agent.traffic;
+
+import io.weft.core.iproute.Iptables;
+import io.weft.core.net.Ipv4Cidr;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * flannel's iptables traffic manager (pkg/trafficmngr/iptables/iptables.go): the chains {@code FLANNEL-POSTRTG} (nat)
+ * and {@code FLANNEL-FWD} (filter), each entered by one commented jump appended to POSTROUTING or FORWARD, with
+ * flannel's rules in flannel's order and with its comments, so a node moving between flannel and weft keeps one copy
+ * of each. A check reads each table once (iptables-save) and compares the whole chain and the number of jumps, so a
+ * duplicate or reordered rule is repaired too (flannel's {@code ipTablesRulesExist} checks only presence); a repair
+ * is one iptables-restore per table, so no packet meets a half-written chain.
+ */
+final class IptablesManager implements TrafficManager {
+    static final String MASQ_CHAIN = "FLANNEL-POSTRTG";
+    static final String FWD_CHAIN = "FLANNEL-FWD";
+    static final String MASQ_JUMP = "-m comment --comment \"flanneld masq\" -j " + MASQ_CHAIN;
+    static final String FWD_JUMP = "-m comment --comment \"flanneld forward\" -j " + FWD_CHAIN;
+    private static final String MASQ = " -m comment --comment \"flanneld masq\" -j ";
+    private static final String FWD = " -m comment --comment \"flanneld forward\" -j ";
+    /** kube-proxy's masquerade mark (flannel's trafficmngr.KubeProxyMark). */
+    private static final String KUBE_PROXY_MARK = "0x4000/0x4000";
+
+    private final Iptables iptables;
+    private final Rendering rendering = new Rendering();
+
+    IptablesManager(Iptables iptables) {
+        this.iptables = iptables;
+    }
+
+    @Override
+    public String mode() {
+        return "iptables";
+    }
+
+    @Override
+    public boolean available() {
+        return iptables.installed();
+    }
+
+    /** flannel's {@code masqRules}: the rules of FLANNEL-POSTRTG, in order. */
+    static List<String> masqRules(Ipv4Cidr network, Ipv4Cidr subnet, boolean randomFully) {
+        String masquerade = randomFully ? "MASQUERADE --random-fully" : "MASQUERADE";
+        return List.of(
+                // traffic kube-proxy marked for its own masquerade is left to it (no double NAT)
+                "-m mark --mark " + KUBE_PROXY_MARK + MASQ + "RETURN",
+                // pod to pod, in either direction, keeps its addresses
+                "-s " + subnet + " -d " + network + MASQ + "RETURN",
+                "-s " + network + " -d " + subnet + MASQ + "RETURN",
+                // traffic from outside to this node's own pods keeps its source
+                "! -s " + network + " -d " + subnet + MASQ + "RETURN",
+                // pods reaching outside the cluster (but not multicast)
+                "-s " + network + " ! -d 224.0.0.0/4" + MASQ + masquerade,
+                // anything else headed into the pod network from this host
+                "! -s " + network + " -d " + network + MASQ + masquerade);
+    }
+
+    /** flannel's {@code forwardRules}: the rules of FLANNEL-FWD. */
+    static List<String> forwardRules(Ipv4Cidr network) {
+        return List.of("-s " + network + FWD + "ACCEPT", "-d " + network + FWD + "ACCEPT");
+    }
+
+    @Override
+    public List<String> ensure(Wanted w) {
+        boolean randomFully = !w.randomFullyDisable() && iptables.version().map(Iptables.Version::hasRandomFully).orElse(false);
+        List<String> changed = new ArrayList<>();
+        if (ensureChain("nat", "POSTROUTING", MASQ_CHAIN, MASQ_JUMP,
+                w.masq() ? masqRules(w.network(), w.subnet(), randomFully) : null)) {
+            changed.add((w.masq() ? "wrote " : "removed ") + MASQ_CHAIN);
+        }
+        if (ensureChain("filter", "FORWARD", FWD_CHAIN, FWD_JUMP, w.forward() ? forwardRules(w.network()) : null)) {
+            changed.add((w.forward() ? "wrote " : "removed ") + FWD_CHAIN);
+        }
+        return changed;
+    }
+
+    @Override
+    public List<String> cleanUp() {
+        List<String> removed = new ArrayList<>();
+        if (ensureChain("nat", "POSTROUTING", MASQ_CHAIN, MASQ_JUMP, null)) removed.add(MASQ_CHAIN);
+        if (ensureChain("filter", "FORWARD", FWD_CHAIN, FWD_JUMP, null)) removed.add(FWD_CHAIN);
+        return removed;
+    }
+
+    /**
+     * Makes {@code chain} hold exactly {@code rules}, entered by one {@code jump} from {@code hook}; with null rules,
+     * removes the chain and every jump to it. Returns whether anything changed. A jump already in place stays where
+     * it is; a missing one is appended, as flannel appends it.
+     */
+    private boolean ensureChain(String table, String hook, String chain, String jump, List<String> rules) {
+        Map<String, List<String>> now = iptables.chains(table);
+        List<String> have = now.get(chain);
+        long jumps = now.getOrDefault(hook, List.of()).stream().filter(jump::equals).count();
+        List<String> lines = new ArrayList<>();
+        if (rules == null) {
+            if (have == null && jumps == 0) return false;
+            for (long i = 0; i < jumps; i++) lines.add("-D " + hook + " " + jump);
+            if (have != null) {
+                lines.add("-F " + chain);
+                lines.add("-X " + chain);
+            }
+        } else {
+            boolean chainRight = have != null && rendering.matches(rules, have);
+            if (chainRight && jumps == 1) return false;
+            if (!chainRight) {
+                lines.add(":" + chain + " - [0:0]");
+                lines.add("-F " + chain);
+                for (String r : rules) lines.add("-A " + chain + " " + r);
+            }
+            if (jumps != 1) {
+                for (long i = 0; i < jumps; i++) lines.add("-D " + hook + " " + jump);
+                lines.add("-A " + hook + " " + jump);
+            }
+        }
+        iptables.restore(table, lines);
+        if (rules != null) rendering.learn(rules, iptables.chains(table).get(chain));
+        return true;
+    }
+}

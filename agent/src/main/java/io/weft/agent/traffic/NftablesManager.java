@@ -1,0 +1,155 @@
+package io.weft.agent.traffic;
+
+import io.weft.core.iproute.Nftables;
+import io.weft.core.net.Ipv4Cidr;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * flannel's nftables traffic manager (pkg/trafficmngr/nftables/nftables.go): its own tables {@code ip flannel-ipv4}
+ * and {@code ip6 flannel-ipv6}, a {@code forward} chain (filter hook, priority filter) accepting the pod network and
+ * a {@code postrtg} chain (nat postrouting, priority srcnat) with the masquerade rules. The table is rewritten whole
+ * in one nft transaction whenever it differs from what is wanted, so a check also repairs it after
+ * {@code nft flush ruleset} (flannel's nftables manager writes its rules once).
+ *
+ * <p>Two masquerade rules match what flannel's iptables manager does rather than its nftables one, on purpose: the
+ * kube-proxy mark is tested as a bit ({@code meta mark & 0x4000 == 0x4000}; flannel's nftables rule compares the whole
+ * mark), and "outside to this node's pods keeps its source" is {@code ip saddr != NETWORK ip daddr SUBNET} (flannel's
+ * nftables rule swaps the two, which returns everything from outside and leaves its last masquerade rule dead).
+ */
+final class NftablesManager implements TrafficManager {
+    static final String V4_TABLE = "flannel-ipv4";
+    static final String V6_TABLE = "flannel-ipv6";
+    static final String FORWARD_CHAIN = "forward";
+    static final String POSTRTG_CHAIN = "postrtg";
+    static final String FORWARD_TYPE = "type filter hook forward priority filter; policy accept;";
+    static final String POSTRTG_TYPE = "type nat hook postrouting priority srcnat; policy accept;";
+
+    private final Nftables nft;
+    private final Rendering rendering = new Rendering();
+    private Boolean randomFully; // probed once
+
+    NftablesManager(Nftables nft) {
+        this.nft = nft;
+    }
+
+    @Override
+    public String mode() {
+        return "nftables";
+    }
+
+    @Override
+    public boolean available() {
+        return nft.installed();
+    }
+
+    /** The forward chain: its type line, then its rules. */
+    static List<String> forwardChain(Ipv4Cidr network) {
+        return List.of(FORWARD_TYPE, "ip saddr " + network + " accept", "ip daddr " + network + " accept");
+    }
+
+    /** The postrtg chain (flannel's {@code addMasqRules}, with the two rules above as the iptables manager has them). */
+    static List<String> postrtgChain(Ipv4Cidr network, Ipv4Cidr subnet, boolean randomFully) {
+        String masquerade = randomFully ? "masquerade fully-random" : "masquerade";
+        return List.of(POSTRTG_TYPE,
+                "meta mark & 0x00004000 == 0x00004000 return",
+                "ip saddr " + subnet + " ip daddr " + network + " return",
+                "ip saddr " + network + " ip daddr " + subnet + " return",
+                "ip saddr != " + network + " ip daddr " + subnet + " return",
+                "ip saddr " + network + " ip daddr != 224.0.0.0/4 " + masquerade,
+                "ip saddr != " + network + " ip daddr " + network + " " + masquerade);
+    }
+
+    /** Chain name to its type line and rules, as weft wants them. */
+    Map<String, List<String>> wanted(Wanted w) {
+        Map<String, List<String>> chains = new LinkedHashMap<>();
+        if (w.forward()) chains.put(FORWARD_CHAIN, forwardChain(w.network()));
+        if (w.masq()) chains.put(POSTRTG_CHAIN, postrtgChain(w.network(), w.subnet(), !w.randomFullyDisable() && randomFully()));
+        return chains;
+    }
+
+    @Override
+    public List<String> ensure(Wanted w) {
+        Map<String, List<String>> want = wanted(w);
+        Optional<String> v4 = nft.listTable("ip", V4_TABLE);
+        boolean v6 = nft.listTable("ip6", V6_TABLE).isPresent();
+        if (v6 && v4.isPresent() && matches(want, parse(v4.get()))) return List.of();
+        nft.apply(script(want));
+        Map<String, List<String>> readBack = nft.listTable("ip", V4_TABLE).map(NftablesManager::parse).orElse(Map.of());
+        want.forEach((chain, lines) -> rendering.learn(lines, readBack.get(chain)));
+        return List.of("wrote table ip " + V4_TABLE + " " + want.keySet());
+    }
+
+    private boolean matches(Map<String, List<String>> want, Map<String, List<String>> have) {
+        if (!want.keySet().equals(have.keySet())) return false;
+        for (var e : want.entrySet()) if (!rendering.matches(e.getValue(), have.get(e.getKey()))) return false;
+        return true;
+    }
+
+    /** Replaces the IPv4 table whole and makes sure the IPv6 one exists, as flannel's {@code Init} creates both. */
+    static String script(Map<String, List<String>> chains) {
+        String table = "table ip " + V4_TABLE;
+        StringBuilder s = new StringBuilder();
+        String add = "add " + table + " { comment \"rules for " + V4_TABLE + "\" ; }\n";
+        s.append(add).append("delete ").append(table).append('\n').append(add);
+        chains.forEach((chain, lines) -> {
+            String comment = chain.equals(FORWARD_CHAIN) ? "chain to accept flannel traffic"
+                    : "chain to manage traffic masquerading by flannel";
+            String type = lines.getFirst().substring(0, lines.getFirst().indexOf(';'));
+            s.append("add chain ip ").append(V4_TABLE).append(' ').append(chain).append(" { ").append(type)
+                    .append(" ; comment \"").append(comment).append("\" ; }\n");
+            for (String rule : lines.subList(1, lines.size())) {
+                s.append("add rule ip ").append(V4_TABLE).append(' ').append(chain).append(' ').append(rule).append('\n');
+            }
+        });
+        s.append("add table ip6 ").append(V6_TABLE).append(" { comment \"rules for ").append(V6_TABLE).append("\" ; }\n");
+        return s.toString();
+    }
+
+    /** The chains of {@code nft list table} output: each chain's type line and rules, comments left out. */
+    static Map<String, List<String>> parse(String listing) {
+        Map<String, List<String>> chains = new LinkedHashMap<>();
+        List<String> current = null;
+        for (String raw : listing.lines().toList()) {
+            String line = raw.strip();
+            if (line.startsWith("chain ") && line.endsWith("{")) {
+                current = new ArrayList<>();
+                chains.put(line.substring(6, line.length() - 1).strip(), current);
+            } else if (line.equals("}")) {
+                current = null;
+            } else if (current != null && !line.isEmpty() && !line.startsWith("comment ")) {
+                current.add(line);
+            }
+        }
+        return chains;
+    }
+
+    @Override
+    public List<String> cleanUp() {
+        List<String> removed = new ArrayList<>();
+        StringBuilder s = new StringBuilder();
+        if (nft.listTable("ip", V4_TABLE).isPresent()) {
+            s.append("delete table ip ").append(V4_TABLE).append('\n');
+            removed.add("table ip " + V4_TABLE);
+        }
+        if (nft.listTable("ip6", V6_TABLE).isPresent()) {
+            s.append("delete table ip6 ").append(V6_TABLE).append('\n');
+            removed.add("table ip6 " + V6_TABLE);
+        }
+        if (!removed.isEmpty()) nft.apply(s.toString());
+        return removed;
+    }
+
+    /** Whether the kernel takes {@code masquerade fully-random}, asked as flannel's {@code checkRandomfully} asks it. */
+    private boolean randomFully() {
+        if (randomFully == null) {
+            randomFully = nft.accepts("add table ip " + V4_TABLE + "\n"
+                    + "add chain ip " + V4_TABLE + " masqueradeTest { type nat hook postrouting priority srcnat ; }\n"
+                    + "add rule ip " + V4_TABLE + " masqueradeTest ip saddr != 127.0.0.1 masquerade fully-random\n");
+        }
+        return randomFully;
+    }
+}

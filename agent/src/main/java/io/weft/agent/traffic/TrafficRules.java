@@ -1,0 +1,134 @@
+package io.weft.agent.traffic;
+
+import io.weft.core.iproute.Iptables;
+import io.weft.core.iproute.Netns;
+import io.weft.core.iproute.Nftables;
+import io.weft.core.net.Ipv4Cidr;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+/**
+ * The node's firewall rules for pod traffic, kept as flanneld keeps them: programmed before the agent reports ready,
+ * then checked every {@code --iptables-resync} (flanneld's resync goroutines), so a firewall reload
+ * ({@code iptables -F}, {@code nft flush ruleset}) is repaired within one period. EnableNFTables in net-conf.json
+ * picks the manager; the other mode's rules are removed once at start, as flanneld removes them when it starts
+ * (rather than when it stops). Stopping leaves every rule in place, so a restart never interrupts traffic. A failure
+ * is logged (once until it changes) and retried at the next check; it does not keep the agent from starting, as it
+ * does not keep flanneld from starting.
+ */
+public final class TrafficRules implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(TrafficRules.class.getName());
+
+    /**
+     * What the command line asks for: {@code --ip-masq}, {@code --iptables-forward-rules},
+     * {@code --ip-masq-fully-random-disable}, {@code --iptables-resync}.
+     */
+    public record Options(boolean ipMasq, boolean forwardRules, boolean randomFullyDisable, Duration resync) {
+        public Options {
+            if (resync.toMillis() < 1) throw new IllegalArgumentException("--iptables-resync must be positive, got " + resync);
+        }
+    }
+
+    private final TrafficManager manager;
+    private final TrafficManager other;
+    private final Options options;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
+            r -> Thread.ofPlatform().daemon().name("weft-traffic-rules").unstarted(r));
+    private TrafficManager.Wanted wanted; // guarded by this
+    private String lastFailure; // guarded by this
+
+    /** Refuses, touching nothing, a mode whose tool this node lacks. */
+    public TrafficRules(Netns ns, boolean nftables, Options options) {
+        TrafficManager ipt = new IptablesManager(new Iptables(ns));
+        TrafficManager nft = new NftablesManager(new Nftables(ns));
+        this.manager = nftables ? nft : ipt;
+        this.other = nftables ? ipt : nft;
+        this.options = options;
+        if (nftables && !nft.available()) {
+            timer.shutdown();
+            throw new IllegalArgumentException("EnableNFTables is true in the network config but nft is not installed"
+                    + " on this node: install the nftables package, or set EnableNFTables to false");
+        }
+    }
+
+    /**
+     * The agent calls this every round with its lease: the first call removes the other mode's rules, programs this
+     * mode's and starts the periodic check; later calls cost nothing unless the lease changed.
+     */
+    public synchronized void ensure(Ipv4Cidr network, Ipv4Cidr subnet) {
+        TrafficManager.Wanted w = new TrafficManager.Wanted(network, subnet, options.ipMasq(), options.forwardRules(),
+                options.randomFullyDisable());
+        if (w.equals(wanted)) return;
+        boolean first = wanted == null;
+        wanted = w;
+        if (first) {
+            cleanUpOtherMode();
+            long period = options.resync().toMillis();
+            timer.scheduleWithFixedDelay(this::check, period, period, TimeUnit.MILLISECONDS);
+        }
+        check(first);
+    }
+
+    private synchronized void check() {
+        check(false);
+    }
+
+    private void check(boolean first) {
+        if (!manager.available()) {
+            if (wanted.masq() || wanted.forward()) {
+                failed(manager.mode() + " is not installed on this node, so flannel's forward"
+                        + (wanted.masq() ? " and masquerade" : "") + " rules cannot be programmed: install it");
+            }
+            return;
+        }
+        try {
+            List<String> changed = manager.ensure(wanted);
+            if (first) {
+                LOG.info(manager.mode() + " rules for " + wanted.network() + ": "
+                        + (changed.isEmpty() ? "already in place" : String.join(", ", changed)));
+            } else if (!changed.isEmpty()) {
+                LOG.info(manager.mode() + " rules were changed on this node; restored them: " + String.join(", ", changed));
+            }
+            lastFailure = null;
+        } catch (RuntimeException e) {
+            failed(manager.mode() + " rules could not be programmed (retrying every " + options.resync().toSeconds()
+                    + "s): " + e.getMessage());
+        }
+    }
+
+    private void cleanUpOtherMode() {
+        if (!other.available()) return;
+        try {
+            List<String> removed = other.cleanUp();
+            if (!removed.isEmpty()) {
+                LOG.info("running in " + manager.mode() + " mode: removed the " + other.mode() + " rules "
+                        + String.join(", ", removed));
+            }
+        } catch (RuntimeException e) {
+            LOG.warning("could not remove the " + other.mode() + " rules of the other mode: " + e.getMessage());
+        }
+    }
+
+    private void failed(String message) {
+        if (!message.equals(lastFailure)) LOG.warning(message);
+        lastFailure = message;
+    }
+
+    /**
+     * Stops the periodic check, letting one under way finish (a half-fed iptables-restore would apply nothing
+     * anyway); the rules stay.
+     */
+    @Override
+    public void close() {
+        timer.shutdown();
+        try {
+            timer.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -105,7 +105,10 @@ public final class VxlanDatapath implements AutoCloseable {
                 } catch (RuntimeException e) {
                     peers.unknown().drop(DropReason.TX_ERROR);
                 }
-            }, () -> udp.flush());
+            }, () -> {
+                encap.flush();
+                udp.flush();
+            });
             udp = new UdpPort(rxLoop, txLoop, alloc, opt, udpGroWanted(), receive.handler(), features, peers,
                     () -> tapPort.pause(), () -> tapPort.resume());
             receive.cutTrains(udp.udpGro());

@@ -106,15 +106,6 @@ public final class LabCluster implements AutoCloseable {
     }
 
     /**
-     * Turns off TX checksum offload on every node's eth0. A veth hands a packet with a half-done checksum to
-     * its peer as it is, which a real wire never does; a userspace VXLAN node reading the underlay with a
-     * plain UDP socket would then see inner packets with unfinished checksums.
-     */
-    public void softwareChecksums() {
-        for (Node n : nodes) sh("ip", "netns", "exec", n.netns(), "ethtool", "-K", "eth0", "tx", "off");
-    }
-
-    /**
      * Agents use the Kubernetes subnet manager against {@code url} instead of the lease directory; node i is the
      * Node object "node&lt;i&gt;" (NODE_NAME, as the DaemonSet sets it).
      */

@@ -33,9 +33,10 @@ import java.util.regex.Pattern;
  * either the kernel's VXLAN device (programmed by hand as flannel does) or weft's userspace datapath running
  * as a child JVM inside the node's namespace.
  *
- * <p>The underlay veths have transmit checksum offload turned off: a veth would otherwise carry the inner
- * packet's partial checksum across the "wire" as metadata, which no real wire can, and a userspace receiver
- * (reading plain bytes from a socket) would see a half-computed checksum.
+ * <p>Two underlays, as users have them: veths with their default offloads (what Docker, kind and network
+ * namespaces give: a kernel VXLAN node hands the veth partial checksums and whole TSO superframes, which reach a
+ * userspace node as they are), or one that behaves like a real NIC (transmit checksumming off, GRO on receive:
+ * complete checksums, datagram trains).
  */
 final class Overlay implements AutoCloseable {
     static final int VNI = 1;
@@ -51,13 +52,14 @@ final class Overlay implements AutoCloseable {
     }
 
     /**
-     * @param underlayGro the underlay receives with GRO, as a real NIC does: GRO on each node's eth0 and transmit
-     *                    checksumming off on the bridge's ports too (a veth hands a forwarded packet to GRO only
-     *                    when the sending end has no TSO, which needs transmit checksumming)
+     * @param nicLike the underlay behaves like a real NIC: transmit checksumming off on both ends of every underlay
+     *                veth (a wire carries complete checksums only) and GRO on each node's eth0 (a veth hands a
+     *                forwarded packet to GRO only when the sending end has no TSO, which needs transmit
+     *                checksumming). False: veths as they come, no ethtool at all.
      */
-    Overlay(String tag, int n, boolean underlayGro) throws IOException {
-        if (!Files.isExecutable(Path.of("/usr/sbin/ethtool")) && !Files.isExecutable(Path.of("/sbin/ethtool"))) {
-            throw new AssertionError("ethtool is missing (apt-get install ethtool): the underlay veths need tx checksum offload off");
+    Overlay(String tag, int n, boolean nicLike) throws IOException {
+        if (nicLike && !Files.isExecutable(Path.of("/usr/sbin/ethtool")) && !Files.isExecutable(Path.of("/sbin/ethtool"))) {
+            throw new AssertionError("ethtool is missing (apt-get install ethtool): the NIC-like underlay needs it");
         }
         lab = new NetnsLab(tag);
         dir = Files.createTempDirectory("weft-" + tag);
@@ -65,9 +67,8 @@ final class Overlay implements AutoCloseable {
             nodes = lab.nodes(n);
             for (int i = 1; i <= n; i++) {
                 String node = node(i);
-                exec(node, "ethtool", "-K", "eth0", "tx", "off");
-                if (underlayGro) {
-                    exec(node, "ethtool", "-K", "eth0", "gro", "on");
+                if (nicLike) {
+                    exec(node, "ethtool", "-K", "eth0", "tx", "off", "gro", "on");
                     exec(lab.prefix() + "-ul", "ethtool", "-K", "p" + i, "tx", "off");
                 }
                 String pod = lab.netns("p" + i);

@@ -6,7 +6,8 @@
 #   etcd (Debian's etcd) / kernel      goal <= 64 MiB
 #   Kubernetes / kernel                goal <= 96 MiB  (against fabric8's mock API server: no real one runs here)
 #   lease directory / userspace        goal <= 128 MiB (under load)
-# Usage: sudo bench/footprint-bench.sh [seconds]      FOOTPRINT_NMT=1 adds the JVM's own account (NMT) per agent.
+# Usage: sudo bench/footprint-bench.sh [seconds]      FOOTPRINT_NMT=1 adds the JVM's own account (NMT) per agent;
+#        ROWS="dir etcd kube userspace" picks rows; WEFT_JAVA_OPTS is passed on to the launcher (to try options).
 # Needs root, iproute2, iperf3, etcd-server + etcd-client. Traffic stays inside the namespaces it creates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,7 +61,7 @@ pods() {  # one pod per node on cni0 with the node's subnet (from subnet.env), a
 
 agent() {  # i args... : weftd on node i through the launcher
   local i=$1; shift
-  ip netns exec $P-n$i env NODE_NAME=node$i WEFT_JAVA_OPTS="${NMT_OPTS:-}" agent/target/weftd --iface eth0 \
+  ip netns exec $P-n$i env NODE_NAME=node$i WEFT_JAVA_OPTS="${NMT_OPTS:-} ${WEFT_JAVA_OPTS:-}" agent/target/weftd --iface eth0 \
     --subnet-file "$W/n$i/subnet.env" --debug-socket "$W/n$i/weftd.sock" "$@" >"$W/n$i/weftd.log" 2>&1 &
   PIDS+=($!)
 }
@@ -73,8 +74,7 @@ await_subnets() {
 }
 
 rss() {  # pid -> "RSS (anon+file)" in MiB
-  awk '/^Rss:/{r=$2} /^Rss_Anon:|^Anonymous:/{a=$2} /^Rss_File:/{f=$2} END{printf "%d (%d+%d)", r/1024, a/1024, f/1024}' \
-    "/proc/$1/smaps_rollup"
+  awk '/^Rss:/{r=$2} /^Anonymous:/{a=$2} END{printf "%d (%d+%d)", r/1024, a/1024, (r-a)/1024}' "/proc/$1/smaps_rollup"
 }
 
 row() {  # label goal
@@ -91,37 +91,48 @@ NETCONF_US='{"Network":"10.244.0.0/16","Backend":{"Type":"vxlan","Datapath":"use
 [ -n "${FOOTPRINT_NMT:-}" ] && NMT_OPTS="-XX:NativeMemoryTracking=summary"
 
 echo "weftd footprint: $(uname -r), $(nproc) CPUs, RSS after ${S}s per agent, $(date -u +%FT%TZ)"
-echo "launcher: $(grep -o -- '-XX:+UseSerialGC.*-Dweft.home' agent/target/weftd | head -1), AOT cache $([ -f agent/target/weftd.aot ] && echo on || echo off)"
+echo "launcher: $(sed -n 's/^mem_opts="\(.*\)"$/\1/p' agent/target/weftd), AOT cache $([ -f agent/target/weftd.aot ] && echo on || echo off)"
 printf "%-28s %-20s %-20s %s\n" "store / datapath" "node1 MiB (anon+file)" "node2 MiB (anon+file)" goal
 
-topology; echo "$NETCONF" >"$W/net-conf.json"; mkdir -p "$W/leases"
-for i in 1 2; do agent $i --lease-dir "$W/leases" --net-config-path "$W/net-conf.json"; done
-await_subnets; sleep "$S"; row "lease directory / kernel" "<= 64 MiB"
+row_dir() {
+  topology; echo "$NETCONF" >"$W/net-conf.json"; rm -rf "$W/leases"; mkdir -p "$W/leases"
+  for i in 1 2; do agent $i --lease-dir "$W/leases" --net-config-path "$W/net-conf.json"; done
+  await_subnets; sleep "$S"; row "lease directory / kernel" "<= 64 MiB"
+}
 
-topology
-mkdir -p "$W/etcd"; rm -rf "$W/etcd"/*
-ip netns exec $P-ul etcd --name wf --data-dir "$W/etcd" --listen-client-urls http://172.31.0.254:2379 \
-  --advertise-client-urls http://172.31.0.254:2379 --listen-peer-urls http://127.0.0.1:2380 >"$W/etcd.log" 2>&1 &
-for _ in $(seq 100); do ip netns exec $P-ul etcdctl --endpoints http://172.31.0.254:2379 endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
-ip netns exec $P-ul etcdctl --endpoints http://172.31.0.254:2379 put /coreos.com/network/config "$NETCONF" >/dev/null
-for i in 1 2; do agent $i --etcd-endpoints http://172.31.0.254:2379; done
-await_subnets; sleep "$S"; row "etcd / kernel" "<= 64 MiB"
+row_etcd() {
+  topology
+  rm -rf "$W/etcd"; mkdir -p "$W/etcd"
+  ip netns exec $P-ul etcd --name wf --data-dir "$W/etcd" --listen-client-urls http://172.31.0.254:2379 \
+    --advertise-client-urls http://172.31.0.254:2379 --listen-peer-urls http://127.0.0.1:2380 >"$W/etcd.log" 2>&1 &
+  for _ in $(seq 100); do ip netns exec $P-ul etcdctl --endpoints http://172.31.0.254:2379 endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
+  ip netns exec $P-ul etcdctl --endpoints http://172.31.0.254:2379 put /coreos.com/network/config "$NETCONF" >/dev/null
+  for i in 1 2; do agent $i --etcd-endpoints http://172.31.0.254:2379; done
+  await_subnets; sleep "$S"; row "etcd / kernel" "<= 64 MiB"
+}
 
-topology
-coproc API { ip netns exec $P-ul "$JAVA_HOME/bin/java" -Xmx256m -cp "$TEST_CP" io.weft.agent.it.MockApiServer 172.31.0.254 6443 2>/dev/null; }
-read -r ready <&"${API[0]}"; [[ $ready == READY* ]] || { echo "footprint: mock API server: $ready" >&2; exit 1; }
-for i in 1 2; do echo "node node$i 10.244.$((i * 4)).0/24" >&"${API[1]}"; read -r _ <&"${API[0]}"; done
-for i in 1 2; do agent $i --kube-subnet-mgr --kube-api-url http://172.31.0.254:6443 --net-config-path "$W/net-conf.json"; done
-await_subnets; sleep "$S"; row "Kubernetes (mock) / kernel" "<= 96 MiB"
-exec {API[1]}>&-
+row_kube() {
+  topology; echo "$NETCONF" >"$W/net-conf.json"
+  coproc API { ip netns exec $P-ul "$JAVA_HOME/bin/java" -Xmx256m -cp "$TEST_CP" io.weft.agent.it.MockApiServer 172.31.0.254 6443 2>/dev/null; }
+  local ready
+  read -r ready <&"${API[0]}"; [[ $ready == READY* ]] || { echo "footprint: mock API server: $ready" >&2; exit 1; }
+  for i in 1 2; do echo "node node$i 10.244.$((i * 4)).0/24" >&"${API[1]}"; read -r _ <&"${API[0]}"; done
+  for i in 1 2; do agent $i --kube-subnet-mgr --kube-api-url http://172.31.0.254:6443 --net-config-path "$W/net-conf.json"; done
+  await_subnets; sleep "$S"; row "Kubernetes (mock) / kernel" "<= 96 MiB"
+}
 
-topology; echo "$NETCONF_US" >"$W/net-conf-us.json"; rm -rf "$W/leases"; mkdir -p "$W/leases"
-for i in 1 2; do agent $i --lease-dir "$W/leases" --net-config-path "$W/net-conf-us.json"; done
-await_subnets; pods
-ip netns exec $P-p2 iperf3 -s -1 -D -p 5201 >/dev/null; sleep 0.3
-dst=$(ip -n $P-p2 -4 -o addr show dev eth0 | awk '{print $4}'); dst=${dst%/*}
-ip netns exec $P-p1 iperf3 -c "$dst" -p 5201 -t "$S" -P 2 >/dev/null 2>&1 &
-load=$!
-sleep "$((S - 2))"; row "lease directory / userspace" "<= 128 MiB (iperf3 TCP)"
-wait $load || true
+row_userspace() {
+  topology; echo "$NETCONF_US" >"$W/net-conf-us.json"; rm -rf "$W/leases"; mkdir -p "$W/leases"
+  for i in 1 2; do agent $i --lease-dir "$W/leases" --net-config-path "$W/net-conf-us.json"; done
+  await_subnets; pods
+  ip netns exec $P-p2 iperf3 -s -1 -D -p 5201 >/dev/null; sleep 0.3
+  local dst load
+  dst=$(ip -n $P-p2 -4 -o addr show dev eth0 | awk '{print $4}'); dst=${dst%/*}
+  ip netns exec $P-p1 iperf3 -c "$dst" -p 5201 -t "$S" -P 2 >/dev/null 2>&1 &
+  load=$!
+  sleep "$((S - 2))"; row "lease directory / userspace" "<= 128 MiB (iperf3 TCP)"
+  wait $load || true
+}
+
+for r in ${ROWS:-dir etcd kube userspace}; do "row_$r"; done
 echo "RSS = VmRSS: anonymous memory (heap, metaspace, code, stacks, direct buffers) + file pages (jars, the AOT cache, libraries)"

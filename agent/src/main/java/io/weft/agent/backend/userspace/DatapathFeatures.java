@@ -85,6 +85,7 @@ final class DatapathFeatures {
             udpGroCause = "WEFT_USERSPACE_UDP_GRO=0";
         } else if (!nettySetIt) {
             NativeIo.Result r = NativeIo.setsockoptInt(fd, SOL_UDP, UDP_GRO, 1);
+            if (!r.failed()) NativeIo.setsockoptInt(fd, SOL_UDP, UDP_GRO, 0); // trains Netty does not expect: off again
             udpGroCause = r.failed() ? "setsockopt UDP_GRO: " + error(r.errno()) : "Netty did not set UDP_GRO";
         } else {
             udpGroCause = "";

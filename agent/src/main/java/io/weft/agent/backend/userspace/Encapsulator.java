@@ -32,6 +32,7 @@ final class Encapsulator {
     /** The kernel refuses a UDP send over 64 KiB, so one GSO send carries at most this much. */
     private static final int GSO_MAX_BYTES = 65000;
     private static final int GSO_MAX_SEGMENTS = 64;
+    private static final boolean TX_RUNS = !"false".equals(System.getProperty("weft.userspace.txRuns")); // EXPERIMENT
 
     /** Queues a datagram on send socket {@code queue}; the datapath flushes once per batch. */
     @FunctionalInterface
@@ -93,7 +94,7 @@ final class Encapsulator {
             }
             int stride = VxlanHeader.LENGTH + frameLen;
             ByteBuf out;
-            if (!gso.getAsBoolean()) {
+            if (!gso.getAsBoolean() || !TX_RUNS) {
                 out = alloc.directBuffer(stride);
             } else {
                 ByteBuf r = run[q];

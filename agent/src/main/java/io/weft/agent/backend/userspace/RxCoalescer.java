@@ -55,6 +55,7 @@ final class RxCoalescer {
     private PeerCounters counters;
     private long superframes;
     private long coalesced;
+    private static final boolean UDP = !"false".equals(System.getProperty("weft.userspace.rxCoalesceUdp")); // EXPERIMENT
 
     RxCoalescer(ByteBuf directBuffer, Sink sink) {
         this.buf = directBuffer;
@@ -80,7 +81,7 @@ final class RxCoalescer {
         // the datapath's) is not coalesced.
         long a = DirectBufferMemory.addressable(c) ? DirectBufferMemory.address(c, off, frameLen) : 0;
         int p = a == 0 ? -1 : protocol(a, frameLen);
-        int h = p == Ipv4Packet.PROTO_TCP ? tcpHeaderLength(a, frameLen) : p == Ipv4Packet.PROTO_UDP ? UDP_HEADER : -1;
+        int h = p == Ipv4Packet.PROTO_TCP ? tcpHeaderLength(a, frameLen) : p == Ipv4Packet.PROTO_UDP && UDP ? UDP_HEADER : -1;
         if (h < 0 || h >= frameLen) {
             flush();
             return false;

@@ -7,7 +7,8 @@
 #   Kubernetes / kernel                goal <= 96 MiB  (against fabric8's mock API server: no real one runs here)
 #   lease directory / userspace        goal <= 128 MiB (under load)
 # Usage: sudo bench/footprint-bench.sh [seconds]      FOOTPRINT_NMT=1 adds the JVM's own account (NMT) per agent;
-#        ROWS="dir etcd kube userspace" picks rows; WEFT_JAVA_OPTS is passed on to the launcher (to try options).
+#        ROWS="dir etcd kube userspace" picks rows; WEFT_JAVA_OPTS is passed on to the launcher and AGENT_ENV
+#        (VAR=value ...) to its environment, to try options.
 # Needs root, iproute2, iperf3, etcd-server + etcd-client. Traffic stays inside the namespaces it creates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,7 +62,8 @@ pods() {  # one pod per node on cni0 with the node's subnet (from subnet.env), a
 
 agent() {  # i args... : weftd on node i through the launcher
   local i=$1; shift
-  ip netns exec $P-n$i env NODE_NAME=node$i WEFT_JAVA_OPTS="${NMT_OPTS:-} ${WEFT_JAVA_OPTS:-}" agent/target/weftd --iface eth0 \
+  # shellcheck disable=SC2086
+  ip netns exec $P-n$i env ${AGENT_ENV:-} NODE_NAME=node$i WEFT_JAVA_OPTS="${NMT_OPTS:-} ${WEFT_JAVA_OPTS:-}" agent/target/weftd --iface eth0 \
     --subnet-file "$W/n$i/subnet.env" --debug-socket "$W/n$i/weftd.sock" "$@" >"$W/n$i/weftd.log" 2>&1 &
   PIDS+=($!)
 }
@@ -83,6 +85,10 @@ row() {  # label goal
   printf "%-28s %-20s %-20s %s\n" "$label" "$r1" "$r2" "$goal"
   if [ -n "${FOOTPRINT_NMT:-}" ]; then
     "$JAVA_HOME/bin/jcmd" "${PIDS[0]}" VM.native_memory summary 2>/dev/null | grep -E "^-|Total:" | sed 's/^/    /' || true
+    "$JAVA_HOME/bin/jcmd" "${PIDS[0]}" GC.heap_info 2>/dev/null | sed 1d | sed 's/^/    /' || true
+    echo "    threads: $(ls /proc/${PIDS[0]}/task | wc -l); largest mappings (RSS kB):"
+    awk '/^[0-9a-f]+-[0-9a-f]+ /{name=$6} /^Rss:/{r[name]+=$2} END{for (n in r) print r[n], (n == "" ? "[anon]" : n)}' \
+      "/proc/${PIDS[0]}/smaps" | sort -rn | head -6 | sed 's/^/      /'
   fi
 }
 

@@ -33,6 +33,7 @@ final class Encapsulator {
     private static final int GSO_MAX_BYTES = 65000;
     private static final int GSO_MAX_SEGMENTS = 64;
     private static final boolean TX_RUNS = !"false".equals(System.getProperty("weft.userspace.txRuns")); // EXPERIMENT
+    private static final int RUN_MAX = Integer.getInteger("weft.userspace.txRunMax", GSO_MAX_SEGMENTS); // EXPERIMENT
 
     /** Queues a datagram on send socket {@code queue}; the datapath flushes once per batch. */
     @FunctionalInterface
@@ -99,7 +100,7 @@ final class Encapsulator {
             } else {
                 ByteBuf r = run[q];
                 if (r != null && (runPeer[q] != peer || runStride[q] != stride || r.writableBytes() < stride
-                        || r.writerIndex() / stride >= GSO_MAX_SEGMENTS)) {
+                        || r.writerIndex() / stride >= RUN_MAX)) {
                     flush(q);
                     r = null;
                 }

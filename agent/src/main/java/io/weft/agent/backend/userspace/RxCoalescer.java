@@ -55,6 +55,7 @@ final class RxCoalescer {
     private PeerCounters counters;
     private long superframes;
     private long coalesced;
+    private static final int UDP_MAX = Integer.getInteger("weft.userspace.rxUdpMax", 64); // EXPERIMENT
     private static final boolean UDP = !"false".equals(System.getProperty("weft.userspace.rxCoalesceUdp")); // EXPERIMENT
 
     RxCoalescer(ByteBuf directBuffer, Sink sink) {
@@ -97,7 +98,7 @@ final class RxCoalescer {
                 nextSeq = (nextSeq + payload) & 0xffffffffL;
                 if (psh) buf.setByte(HDR + L4 + 13, buf.getUnsignedByte(HDR + L4 + 13) | 0x08);
             }
-            if (payload < mss || psh || count >= MAX_SEGMENTS) flush();
+            if (payload < mss || psh || count >= (tcp ? MAX_SEGMENTS : UDP_MAX)) flush();
             return true;
         }
         flush();

@@ -30,6 +30,8 @@ final class Decapsulator {
     static final int GRO_SLOT = 65536;
     /** The longest inner frame a datagram can hold: a kernel peer's TCP superframe fills at most a 64 KiB datagram. */
     static final int MAX_SUPERFRAME = GRO_SLOT - VxlanHeader.LENGTH;
+    /** The shortest second datagram of a train: VXLAN, Ethernet and an IPv4 header. */
+    private static final int MIN_PIECE = VxlanHeader.LENGTH + EthernetFrame.HEADER_LENGTH + 20;
 
     /** Where decapsulated frames go: the TAP, or a test's stand-in. */
     @FunctionalInterface
@@ -135,7 +137,9 @@ final class Decapsulator {
         ByteBuf c = p.content();
         int off = c.readerIndex();
         int len = c.readableBytes();
-        int seg = cutTrains && len > maxFrame + VxlanHeader.LENGTH ? trainSegmentLength(c, off, len) : -1;
+        // Every datagram may be a train, a short one too: 10 small datagrams make one of ~1 KB. (Cutting only what was
+        // longer than the MTU delivered the first datagram of a short train and lost the rest.)
+        int seg = cutTrains ? trainSegmentLength(c, off, len) : -1;
         if (seg < 0) {
             decap(peer.counters(), c, off, len);
             return;
@@ -161,7 +165,8 @@ final class Decapsulator {
     /**
      * The datagram length in a UDP_GRO train that recvmmsg returned whole (Netty reads the segment size only with
      * recvmsg): GRO joins only same-length datagrams of one flow, the last one possibly shorter, so the first inner
-     * IPv4 or IPv6 packet's length gives them all. -1 when it is no train (one oversize datagram, dropped as such).
+     * IPv4 or IPv6 packet's length gives them all. -1 when it is no train: one datagram (what follows its inner
+     * packet is too short for another: at most Ethernet padding, 26 bytes), or one oversize datagram.
      */
     static int trainSegmentLength(ByteBuf c, int off, int len) {
         int eth = off + VxlanHeader.LENGTH;
@@ -174,7 +179,7 @@ final class Decapsulator {
         };
         if (seg < 20) return -1;
         seg += VxlanHeader.LENGTH + EthernetFrame.HEADER_LENGTH;
-        return seg < len ? seg : -1;
+        return seg + MIN_PIECE <= len ? seg : -1;
     }
 
     /** Checks one VXLAN payload and writes its frame to the TAP, or counts why not. Visible for tests and JMH. */

@@ -32,8 +32,6 @@ final class Encapsulator {
     /** The kernel refuses a UDP send over 64 KiB, so one GSO send carries at most this much. */
     private static final int GSO_MAX_BYTES = 65000;
     private static final int GSO_MAX_SEGMENTS = 64;
-    private static final boolean TX_RUNS = !"false".equals(System.getProperty("weft.userspace.txRuns")); // EXPERIMENT
-    private static final int RUN_MAX = Integer.getInteger("weft.userspace.txRunMax", GSO_MAX_SEGMENTS); // EXPERIMENT
 
     /** Queues a datagram on send socket {@code queue}; the datapath flushes once per batch. */
     @FunctionalInterface
@@ -95,12 +93,12 @@ final class Encapsulator {
             }
             int stride = VxlanHeader.LENGTH + frameLen;
             ByteBuf out;
-            if (!gso.getAsBoolean() || !TX_RUNS) {
+            if (!gso.getAsBoolean()) {
                 out = alloc.directBuffer(stride);
             } else {
                 ByteBuf r = run[q];
                 if (r != null && (runPeer[q] != peer || runStride[q] != stride || r.writableBytes() < stride
-                        || r.writerIndex() / stride >= RUN_MAX)) {
+                        || r.writerIndex() / stride >= GSO_MAX_SEGMENTS)) {
                     flush(q);
                     r = null;
                 }

@@ -55,8 +55,6 @@ final class RxCoalescer {
     private PeerCounters counters;
     private long superframes;
     private long coalesced;
-    private static final int UDP_MAX = Integer.getInteger("weft.userspace.rxUdpMax", 64); // EXPERIMENT
-    private static final boolean UDP = !"false".equals(System.getProperty("weft.userspace.rxCoalesceUdp")); // EXPERIMENT
 
     RxCoalescer(ByteBuf directBuffer, Sink sink) {
         this.buf = directBuffer;
@@ -82,7 +80,7 @@ final class RxCoalescer {
         // the datapath's) is not coalesced.
         long a = DirectBufferMemory.addressable(c) ? DirectBufferMemory.address(c, off, frameLen) : 0;
         int p = a == 0 ? -1 : protocol(a, frameLen);
-        int h = p == Ipv4Packet.PROTO_TCP ? tcpHeaderLength(a, frameLen) : p == Ipv4Packet.PROTO_UDP && UDP ? UDP_HEADER : -1;
+        int h = p == Ipv4Packet.PROTO_TCP ? tcpHeaderLength(a, frameLen) : p == Ipv4Packet.PROTO_UDP ? UDP_HEADER : -1;
         if (h < 0 || h >= frameLen) {
             flush();
             return false;
@@ -98,7 +96,7 @@ final class RxCoalescer {
                 nextSeq = (nextSeq + payload) & 0xffffffffL;
                 if (psh) buf.setByte(HDR + L4 + 13, buf.getUnsignedByte(HDR + L4 + 13) | 0x08);
             }
-            if (payload < mss || psh || count >= (tcp ? MAX_SEGMENTS : UDP_MAX)) flush();
+            if (payload < mss || psh || count >= MAX_SEGMENTS) flush();
             return true;
         }
         flush();

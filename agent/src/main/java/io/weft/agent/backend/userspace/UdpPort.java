@@ -88,7 +88,7 @@ final class UdpPort {
                         .option(ChannelOption.SO_SNDBUF, opt.socketBuffer())
                         .option(ChannelOption.AUTO_READ, false)
                         .option(ChannelOption.ALLOCATOR, alloc)
-                        .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
+                        .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 << 10, 1 << 20))
                         .handler(new TxHandler())
                         .bind(new InetSocketAddress(opt.local() == null ? null : opt.local().toInetAddress(), 0))
                         .sync().channel();

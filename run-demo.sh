@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/ensure-deps.sh
-if [ ! -x agent/target/weftd ] || [ -n "$(find core agent cni-plugin -newer agent/target/weftd -name '*.java' -print -quit 2>/dev/null)" ]; then
+if [ ! -x lab/target/weft-lab ] || [ -n "$(find core agent cni-plugin lab -newer lab/target/weft-lab -name '*.java' -print -quit 2>/dev/null)" ]; then
   echo "building weft (mvn -DskipTests package) ..." >&2
   mvn -B -q -ntp -DskipTests package >&2
 fi
-exec agent/target/weftd demo "$@"
+exec lab/target/weft-lab demo "$@"

@@ -4,7 +4,8 @@
 # after SECONDS (default 60) of running; the userspace datapath with iperf3 TCP between the nodes' pods all that time.
 #   lease directory / kernel VXLAN     goal <= 64 MiB
 #   etcd (Debian's etcd) / kernel      goal <= 64 MiB
-#   Kubernetes / kernel                goal <= 96 MiB  (against fabric8's mock API server: no real one runs here)
+#   Kubernetes / kernel                goal <= 96 MiB  (against the lab's stand-in API server, fabric8's mock with
+#                                                       kube-apiserver's nodes/status rules: no real one runs here)
 #   lease directory / userspace        goal <= 128 MiB (under load)
 # Usage: sudo bench/footprint-bench.sh [seconds]      FOOTPRINT_NMT=1 adds the JVM's own account (NMT) per agent;
 #        ROWS="dir etcd kube userspace" picks rows; WEFT_JAVA_OPTS is passed on to the launcher and AGENT_ENV
@@ -15,12 +16,10 @@ cd "$(dirname "$0")/.."
 S=${1:-60}
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 for tool in iperf3 ip etcd etcdctl; do command -v $tool >/dev/null || { echo "footprint: needs $tool" >&2; exit 1; }; done
-if [ ! -x agent/target/weftd ] || [ ! -f agent/target/footprint.classpath ]; then
-  mvn -B -q -ntp -pl agent -am package -DskipTests dependency:build-classpath -Dmdep.includeScope=test \
-    -Dmdep.outputFile="$PWD/agent/target/footprint.classpath" >&2
-  mvn -B -q -ntp -pl agent -am test-compile >&2
+if [ ! -x agent/target/weftd ] || [ ! -f lab/target/lib/weft-lab.jar ]; then
+  mvn -B -q -ntp -pl lab -am package -DskipTests >&2
 fi
-TEST_CP="agent/target/test-classes:agent/target/classes:core/target/classes:$(cat agent/target/footprint.classpath)"
+LAB_CP="lab/target/lib/*"
 P=wf$$
 W=$(mktemp -d /tmp/weft-footprint-XXXX)
 NS=()
@@ -119,12 +118,12 @@ row_etcd() {
 
 row_kube() {
   topology; echo "$NETCONF" >"$W/net-conf.json"
-  coproc API { ip netns exec $P-ul "$JAVA_HOME/bin/java" -Xmx256m -cp "$TEST_CP" io.weft.agent.it.MockApiServer 172.31.0.254 6443 2>/dev/null; }
+  coproc API { ip netns exec $P-ul "$JAVA_HOME/bin/java" -Xmx256m -cp "$LAB_CP" io.weft.lab.kube.MockApiServer 172.31.0.254 6443 2>/dev/null; }
   local ready
   read -r ready <&"${API[0]}"; [[ $ready == READY* ]] || { echo "footprint: mock API server: $ready" >&2; exit 1; }
   for i in 1 2; do echo "node node$i 10.244.$((i * 4)).0/24" >&"${API[1]}"; read -r _ <&"${API[0]}"; done
   for i in 1 2; do agent $i --kube-subnet-mgr --kube-api-url http://172.31.0.254:6443 --net-config-path "$W/net-conf.json"; done
-  await_subnets; sleep "$S"; row "Kubernetes (mock) / kernel" "<= 96 MiB"
+  await_subnets; sleep "$S"; row "Kubernetes (stand-in) / kernel" "<= 96 MiB"
 }
 
 row_userspace() {

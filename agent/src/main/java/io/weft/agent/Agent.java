@@ -11,6 +11,7 @@ import io.weft.agent.debug.LocalSocketListener;
 import io.weft.agent.debug.TlsListener;
 import io.weft.agent.http.HealthServer;
 import io.weft.agent.http.Metrics;
+import io.weft.agent.reconcile.LocalBlackhole;
 import io.weft.agent.reconcile.Reconciler;
 import io.weft.agent.subnet.Lease;
 import io.weft.agent.subnet.SubnetManager;
@@ -22,6 +23,7 @@ import io.weft.core.iproute.IpReader;
 import io.weft.core.iproute.Netns;
 import io.weft.core.lease.LeaseRecord;
 import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.Ipv4Cidr;
 import io.weft.core.net.MacAddress;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -38,12 +40,21 @@ import java.util.logging.Logger;
  */
 public final class Agent {
     private static final Logger LOG = Logger.getLogger(Agent.class.getName());
-    private static final Duration RENEW_MARGIN = Duration.ofHours(1);
 
-    /** What the command line says. */
-    public record Settings(String iface, Ipv4Address publicIp, Path subnetFile, boolean ipMasq,
+    /**
+     * What the command line says.
+     *
+     * @param debug                    where the debug API is served (null: nowhere)
+     * @param iptablesResync           how often the traffic rules are checked (--iptables-resync)
+     * @param iptablesForwardRules     flannel's FORWARD accept rules for the pod network (--iptables-forward-rules)
+     * @param ipMasqRandomFullyDisable masquerade with --random instead of --random-fully (--ip-masq-fully-random-disable)
+     * @param renewMargin              how long before its expiry a lease is renewed (--subnet-lease-renew-margin)
+     * @param blackholeRoute           a blackhole route for this node's subnet (--ip-blackhole-route)
+     */
+    public record Settings(Underlay.Choice iface, Ipv4Address publicIp, Path subnetFile, boolean ipMasq,
                            String healthzIp, int healthzPort, Duration resync, DebugAccess debug,
-                           Duration iptablesResync, boolean iptablesForwardRules, boolean ipMasqRandomFullyDisable) {}
+                           Duration iptablesResync, boolean iptablesForwardRules, boolean ipMasqRandomFullyDisable,
+                           Duration renewMargin, boolean blackholeRoute) {}
 
     /**
      * Where the debug API (capture, and what shows traffic) is served: the node's socket ({@code null}: none), and
@@ -55,8 +66,9 @@ public final class Agent {
 
     /** Builds the backend named by the config; a hook so the userspace datapath can be plugged in. */
     public interface BackendFactory {
-        Backend create(Netns ns, BackendConf conf, Underlay underlay, Ipv4Address publicIp, MacAddress previousMac,
-                       Metrics metrics);
+        /** @param network the cluster Network (the wireguard backend routes it through its device) */
+        Backend create(Netns ns, BackendConf conf, Ipv4Cidr network, Underlay underlay, Ipv4Address publicIp,
+                       MacAddress previousMac, Metrics metrics);
     }
 
     private final Settings settings;
@@ -77,7 +89,7 @@ public final class Agent {
         this.backends = backends;
     }
 
-    public static Backend defaultBackend(Netns ns, BackendConf conf, Underlay u, Ipv4Address publicIp,
+    public static Backend defaultBackend(Netns ns, BackendConf conf, Ipv4Cidr network, Underlay u, Ipv4Address publicIp,
                                          MacAddress previousMac, Metrics metrics) {
         return switch (conf.type()) {
             case BackendConf.HOST_GW -> new HostGwBackend(u.iface(), publicIp, u.network(), u.mtu());
@@ -88,6 +100,8 @@ public final class Agent {
                 }
                 yield new VxlanBackend(ns, conf, u.iface(), u.address(), publicIp, u.network(), u.mtu(), previousMac);
             }
+            case BackendConf.WIREGUARD -> io.weft.agent.backend.wireguard.WireGuardBackend.create(ns, conf, u, publicIp,
+                    network, metrics);
             default -> throw new BackendException("unknown backend type " + conf.type());
         };
     }
@@ -111,7 +125,7 @@ public final class Agent {
 
     private DebugServer openDebugApi() throws IOException {
         DebugServer debug = new DebugServer();
-        debug.register(CaptureHandler.PATH, new CaptureHandler(() -> backend instanceof CaptureSource c ? c : null));
+        debug.register(CaptureHandler.PATH, new CaptureHandler(() -> backend instanceof CaptureSource c && c.capturable() ? c : null));
         metrics.addSection(debug::render);
         DebugAccess access = settings.debug() == null ? DebugAccess.NONE : settings.debug();
         try {
@@ -131,8 +145,9 @@ public final class Agent {
     private void runInner(DebugServer debug) throws IOException, InterruptedException {
         NetConf conf = manager.config();
         IpReader reader = new IpReader(ns);
-        Underlay underlay = Underlay.detect(reader, settings.iface());
-        Ipv4Address publicIp = settings.publicIp() != null ? settings.publicIp() : underlay.address();
+        Ipv4Address givenIp = storedPublicIp().orElse(settings.publicIp());
+        Underlay underlay = Underlay.select(reader, settings.iface(), givenIp);
+        Ipv4Address publicIp = givenIp != null ? givenIp : underlay.address();
         LOG.info("weftd starting: network " + conf.network() + ", backend " + conf.backend().type()
                 + (conf.backend().isUserspace() ? " (userspace datapath)" : "") + ", iface " + underlay.iface()
                 + " " + underlay.address() + ", public IP " + publicIp + ", leases in " + manager);
@@ -147,22 +162,24 @@ public final class Agent {
         MacAddress previousMac = manager.leases().stream()
                 .filter(l -> l.attrs().publicIp().equals(publicIp)).map(l -> l.attrs().vtepMac())
                 .filter(m -> m != null).findFirst().orElse(null);
-        try (traffic; Backend backend = backends.create(ns, conf.backend(), underlay, publicIp, previousMac, metrics)) {
+        try (traffic; Backend backend = backends.create(ns, conf.backend(), conf.network(), underlay, publicIp, previousMac, metrics)) {
             this.backend = backend;
             LeaseRecord attrs = backend.prepare();
             Lease lease = manager.acquire(attrs);
-            LOG.info("lease " + lease.subnet() + " (VtepMAC " + attrs.vtepMac() + "), expires " + lease.expiration());
+            LOG.info("lease " + lease.subnet() + (attrs.vtepMac() != null ? " (VtepMAC " + attrs.vtepMac() + ")" : "")
+                    + ", expires " + lease.expiration());
             metrics.leaseExpiryEpochSeconds.set(lease.expiration().getEpochSecond());
             backend.activate(lease.subnet());
             if (http != null) http.start();
 
             Reconciler reconciler = new Reconciler(ns, conf.network(), backend);
+            LocalBlackhole blackhole = new LocalBlackhole(ns);
             SubnetEnv env = new SubnetEnv(conf.network(), lease.subnet(), backend.mtu(), settings.ipMasq());
             boolean envWritten = false;
             while (running) {
                 lastLoopNanos = System.nanoTime();
                 try {
-                    if (Instant.now().isAfter(lease.expiration().minus(RENEW_MARGIN))) {
+                    if (Instant.now().isAfter(lease.expiration().minus(settings.renewMargin()))) {
                         lease = manager.renew(lease);
                         metrics.leaseExpiryEpochSeconds.set(lease.expiration().getEpochSecond());
                         LOG.info("renewed lease " + lease.subnet() + " until " + lease.expiration());
@@ -175,6 +192,7 @@ public final class Agent {
                     metrics.entriesRemoved.addAndGet(r.removed());
                     if (r.deviceRestored()) metrics.deviceRestores.incrementAndGet();
                     metrics.remoteLeases.set(leases.stream().filter(l -> !l.subnet().equals(env.subnet())).count());
+                    if (settings.blackholeRoute()) blackhole.ensure(lease.subnet());
                     traffic.ensure(conf.network(), lease.subnet());
                     if (!envWritten) {
                         env.writeAtomically(settings.subnetFile());
@@ -201,6 +219,19 @@ public final class Agent {
             LOG.info("stopping; the datapath stays in place");
         } finally {
             if (http != null) http.close();
+        }
+    }
+
+    /** The store's address for this node (a Kubernetes node's node-public-ip), which beats --public-ip as in flanneld. */
+    private java.util.Optional<Ipv4Address> storedPublicIp() throws IOException {
+        java.util.Optional<String> stored = manager.storedPublicIp();
+        if (stored.isEmpty()) return java.util.Optional.empty();
+        try {
+            Ipv4Address ip = Ipv4Address.parse(stored.get().strip());
+            LOG.info("public IP " + ip + " from the lease store (the node's node-public-ip annotation)");
+            return java.util.Optional.of(ip);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("the node's node-public-ip annotation '" + stored.get() + "' is not an IPv4 address");
         }
     }
 

@@ -69,7 +69,8 @@ public final class AotTraining implements java.util.concurrent.Callable<Integer>
     }
 
     private static void run(Path tmp) throws Exception {
-        new CommandLine(new Main()).parseArgs("--kube-subnet-mgr", "--ip-masq", "--healthz-port", "10267", "--iface", "eth0");
+        Main.parse(new String[] {"--kube-subnet-mgr", "--ip-masq", "--healthz-port", "10267", "--iface", "eth0"},
+                java.util.Map.of()).settings();
         LogSetup.init(false);
         loadOwnClasses();
 
@@ -146,7 +147,7 @@ public final class AotTraining implements java.util.concurrent.Callable<Integer>
             try (JarFile jar = new JarFile(Path.of(URI.create(src.getLocation().toString())).toFile())) {
                 for (Enumeration<JarEntry> e = jar.entries(); e.hasMoreElements(); ) {
                     String n = e.nextElement().getName();
-                    if (!n.endsWith(".class") || n.contains("module-info") || n.contains("/lab/")) continue;
+                    if (!n.endsWith(".class") || n.contains("module-info")) continue;
                     try {
                         Class.forName(n.substring(0, n.length() - 6).replace('/', '.'), false, cl);
                     } catch (ClassNotFoundException | LinkageError ignored) {

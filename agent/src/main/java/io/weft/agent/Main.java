@@ -5,93 +5,76 @@ import io.weft.agent.cli.DurationConverter;
 import io.weft.agent.subnet.LocalDirSubnetManager;
 import io.weft.agent.subnet.SubnetException;
 import io.weft.agent.subnet.SubnetManager;
-import io.weft.agent.subnet.etcd.EtcdClient;
-import io.weft.agent.subnet.etcd.EtcdSubnetManager;
-import io.weft.agent.subnet.etcd.EtcdTls;
-import io.weft.agent.subnet.kube.KubeClients;
-import io.weft.agent.subnet.kube.KubeSubnetManager;
-import io.weft.agent.subnet.kube.NodeAnnotations;
 import io.weft.core.config.ConfigException;
 import io.weft.core.config.NetConf;
 import io.weft.core.config.NetConfParser;
+import io.weft.core.config.SubnetEnv;
 import io.weft.core.iproute.IpException;
 import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.Ipv4Cidr;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.logging.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** weftd: the node agent. Flags follow flanneld's where flanneld has them. */
+/**
+ * weftd: the node agent. Every flanneld flag (main.go) is accepted, in Go's spellings and from FLANNELD_* variables
+ * ({@link GoFlags}); the few weft cannot honour are refused with the reason.
+ */
 @Command(name = "weftd", mixinStandardHelpOptions = true, version = "weftd 0.1.0",
         description = "weft node agent: leases this node's pod subnet and programs the VXLAN overlay.",
-        subcommands = {io.weft.agent.lab.DemoCommand.class, io.weft.agent.lab.BenchCommand.class,
-                io.weft.agent.capture.CaptureCommand.class, AotTraining.class})
+        subcommands = {io.weft.agent.capture.CaptureCommand.class, AotTraining.class})
 public final class Main implements Callable<Integer> {
-
+    private static final Logger LOG = Logger.getLogger(Main.class.getName());
     static final Path DEFAULT_NET_CONF = Path.of("/etc/kube-flannel/net-conf.json");
 
-    @Option(names = "--iface", description = "Interface (name or address) for inter-node traffic; default: the default route's.")
-    String iface;
+    @Option(names = "--iface", description = "Interface (name or IPv4 address) for inter-node traffic; repeat it to give "
+            + "choices, the first that exists wins. Default: the default route's.")
+    List<String> ifaces = new ArrayList<>();
+
+    @Option(names = "--iface-regex", description = "Regular expression matched against each interface's addresses, then names, "
+            + "when no --iface matched; repeatable.")
+    List<String> ifaceRegexes = new ArrayList<>();
+
+    @Option(names = "--iface-can-reach", description = "The interface of the route to this address, when no --iface or --iface-regex matched.")
+    String ifaceCanReach;
 
     @Option(names = "--public-ip", description = "Address other nodes reach this one at; default: the interface's address.")
     String publicIp;
 
+    @Option(names = "--public-ipv6", description = "flanneld's IPv6 public address; refused: weft has no IPv6 yet.")
+    String publicIpv6;
+
     @Option(names = "--subnet-file", defaultValue = "/run/flannel/subnet.env", description = "Where to write subnet.env (default: ${DEFAULT-VALUE}).")
     Path subnetFile;
 
-    @Option(names = "--net-config-path", description = "net-conf.json (default: " + "/etc/kube-flannel/net-conf.json"
-            + " if it exists, else <lease-dir>/config).")
+    @Option(names = "--net-config-path", description = "net-conf.json (default: /etc/kube-flannel/net-conf.json if it exists, "
+            + "else the store's: <prefix>/config in etcd, <lease-dir>/config).")
     Path netConfigPath;
 
     @Option(names = "--lease-dir", description = "Keep leases as files in this directory, shared by all agents on one machine.")
     Path leaseDir;
 
-    @Option(names = "--kube-subnet-mgr", description = "Take this node's subnet from its spec.podCIDR and publish the lease in "
-            + "flannel's node annotations (the Kubernetes subnet manager); the node is $NODE_NAME.")
-    boolean kubeSubnetMgr;
+    @Mixin
+    KubeFlags kube = new KubeFlags();
 
-    @Option(names = "--kubeconfig-file", description = "kubeconfig for --kube-subnet-mgr (default: in-cluster service account, "
-            + "else $KUBECONFIG or ~/.kube/config).")
-    Path kubeconfigFile;
+    @Mixin
+    EtcdFlags etcd = new EtcdFlags();
 
-    @Option(names = "--kube-api-url", description = "API server URL for --kube-subnet-mgr, overriding the kubeconfig's.")
-    String kubeApiUrl;
-
-    @Option(names = "--kube-annotation-prefix", defaultValue = NodeAnnotations.DEFAULT_PREFIX,
-            description = "Prefix of the node annotations that carry leases (default: ${DEFAULT-VALUE}, flannel's).")
-    String kubeAnnotationPrefix;
-
-    @Option(names = "--etcd-endpoints", description = "Keep leases in etcd at these comma-separated http:// or https:// URLs, laid out "
-            + "as flannel's (config at <prefix>/config unless --net-config-path is given).")
-    String etcdEndpoints;
-
-    @Option(names = "--etcd-prefix", defaultValue = EtcdSubnetManager.DEFAULT_PREFIX,
-            description = "etcd key prefix (default: ${DEFAULT-VALUE}, flannel's).")
-    String etcdPrefix;
-
-    @Option(names = "--etcd-cafile", description = "CA certificate (PEM) that signed etcd's server certificate.")
-    Path etcdCaFile;
-
-    @Option(names = "--etcd-certfile", description = "Client certificate (PEM) for etcd's --client-cert-auth.")
-    Path etcdCertFile;
-
-    @Option(names = "--etcd-keyfile", description = "The client certificate's private key (PEM: PKCS#8 or PKCS#1 RSA).")
-    Path etcdKeyFile;
-
-    @Option(names = "--etcd-username", description = "etcd user, when etcd has authentication enabled.")
-    String etcdUsername;
-
-    @Option(names = "--etcd-password", description = "That user's password (or $ETCD_PASSWORD, kept out of the process list).")
-    String etcdPassword;
-
-    @Option(names = "--ip-masq", description = "Install flannel's masquerade rules for traffic leaving the cluster network.")
+    @Option(names = "--ip-masq", arity = "0..1", description = "Install flannel's masquerade rules for traffic leaving the cluster network.")
     boolean ipMasq;
 
-    @Option(names = "--ip-masq-fully-random-disable", description = "Masquerade without --random-fully (flanneld's flag).")
+    @Option(names = "--ip-masq-fully-random-disable", arity = "0..1",
+            description = "Masquerade without --random-fully (flanneld's flag).")
     boolean ipMasqRandomFullyDisable;
 
     @Option(names = "--iptables-forward-rules", arity = "0..1", defaultValue = "true", fallbackValue = "true",
@@ -99,8 +82,16 @@ public final class Main implements Callable<Integer> {
     boolean iptablesForwardRules;
 
     @Option(names = "--iptables-resync", defaultValue = "5", converter = DurationConverter.class,
-            description = "How often the iptables or nftables rules are checked and repaired; seconds, as flanneld's, or 500ms, 1m (default: ${DEFAULT-VALUE}).")
+            description = "How often the iptables or nftables rules (and the blackhole route) are checked and repaired; seconds, "
+                    + "as flanneld's, or 500ms, 1m (default: ${DEFAULT-VALUE}).")
     Duration iptablesResync;
+
+    @Option(names = "--ip-blackhole-route", arity = "0..1", description = "A blackhole route for this node's subnet (for Canal).")
+    boolean blackholeRoute;
+
+    @Option(names = "--subnet-lease-renew-margin", defaultValue = "60",
+            description = "Minutes before its expiry a lease is renewed, 1 to 1439 (default: ${DEFAULT-VALUE}).")
+    int renewMarginMinutes;
 
     @Option(names = "--healthz-ip", defaultValue = "0.0.0.0", description = "Address for /healthz, /readyz and /metrics (default: ${DEFAULT-VALUE}).")
     String healthzIp;
@@ -130,27 +121,71 @@ public final class Main implements Callable<Integer> {
             description = "How often the kernel is checked against the leases (default: ${DEFAULT-VALUE}).")
     Duration resync;
 
-    @Option(names = {"-v", "--verbose"}, description = "Log debug detail and stack traces.")
-    boolean verbose;
+    @Option(names = {"-v", "--v", "--verbose"}, arity = "0..1", fallbackValue = "1",
+            description = "Log level as klog's -v=N: 0 info, 1 or more debug detail and stack traces.")
+    int verbosity;
+
+    @Option(names = "--vmodule", hidden = true, description = "klog's per-file levels; refused.")
+    String vmodule;
+
+    @Option(names = "--log_backtrace_at", hidden = true, description = "klog's backtrace at file:line; refused.")
+    String logBacktraceAt;
+
+    /** The process environment (NODE_NAME, POD_NAME, ETCD_PASSWORD...); tests give their own. */
+    Map<String, String> env = System.getenv();
 
     public static void main(String[] args) {
         // Netty 4.2 loads the JDK Flight Recorder at start-up to offer its own events (~110 classes, ~0.1 s of a
         // restart, during which a userspace node carries no traffic); -Dio.netty.jfr.enabled=true brings them back.
         if (System.getProperty("io.netty.jfr.enabled") == null) System.setProperty("io.netty.jfr.enabled", "false");
-        CommandLine cl = new CommandLine(new Main());
+        System.exit(run(args, System.getenv()));
+    }
+
+    /** weftd with {@code args} and environment {@code env}: flanneld's syntax and FLANNELD_* variables included. */
+    static int run(String[] args, Map<String, String> env) {
+        Main main = new Main();
+        main.env = env;
+        CommandLine cl = commandLine(main);
+        String[] normalized;
+        try {
+            normalized = GoFlags.normalize(cl.getCommandSpec(), List.of(args), env);
+        } catch (IllegalArgumentException e) {
+            System.err.println("weftd: " + e.getMessage());
+            return 1;
+        }
+        return cl.execute(normalized);
+    }
+
+    /** Parses like {@link #run} without running: the options weftd would start with. */
+    static Main parse(String[] args, Map<String, String> env) {
+        Main main = new Main();
+        main.env = env;
+        CommandLine cl = commandLine(main);
+        cl.parseArgs(GoFlags.normalize(cl.getCommandSpec(), List.of(args), env));
+        return main;
+    }
+
+    static CommandLine commandLine(Main main) {
+        CommandLine cl = new CommandLine(main);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             System.err.println(cmd.getCommandName() + ": " + ex.getMessage());
             return 1;
         });
-        System.exit(cl.execute(args));
+        cl.setParameterExceptionHandler((ex, args) -> {
+            System.err.println(ex.getCommandLine().getCommandName() + ": " + ex.getMessage());
+            return 1;
+        });
+        return cl;
     }
 
     @Override
     public Integer call() throws Exception {
-        LogSetup.init(verbose);
+        LogSetup.init(verbosity > 0);
         NetConf conf;
         SubnetManager manager;
+        Agent.Settings s;
         try {
+            s = settings();
             conf = readConfig();
             manager = subnetManager(conf);
             manager.config();
@@ -161,16 +196,6 @@ public final class Main implements Callable<Integer> {
             System.err.println("weftd: " + e.getMessage());
             return 1;
         }
-        Agent.DebugAccess debug;
-        try {
-            debug = debugAccess();
-        } catch (IllegalArgumentException e) {
-            System.err.println("weftd: " + e.getMessage());
-            manager.close();
-            return 1;
-        }
-        Agent.Settings s = new Agent.Settings(iface, publicIp == null ? null : parseIp(publicIp), subnetFile, ipMasq,
-                healthzIp, healthzPort, resync, debug, iptablesResync, iptablesForwardRules, ipMasqRandomFullyDisable);
         Agent agent = new Agent(s, manager, Agent::defaultBackend);
         Thread hook = new Thread(agent::stop, "weftd-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
@@ -189,35 +214,65 @@ public final class Main implements Callable<Integer> {
         return 1;
     }
 
-    private SubnetManager subnetManager(NetConf conf) throws java.io.IOException {
-        List<String> stores = new java.util.ArrayList<>();
-        if (kubeSubnetMgr) stores.add("--kube-subnet-mgr");
-        if (etcdEndpoints != null) stores.add("--etcd-endpoints");
-        if (leaseDir != null) stores.add("--lease-dir");
-        if (stores.size() > 1) {
-            throw new IllegalArgumentException(String.join(" and ", stores) + " name " + stores.size() + " lease stores: give one");
+    /** The agent's settings; a flag weft cannot honour, or a value out of flanneld's range, is refused. */
+    Agent.Settings settings() {
+        if (publicIpv6 != null) throw new IllegalArgumentException("--public-ipv6: IPv6 is not supported yet; leave it out");
+        if (vmodule != null) {
+            throw new IllegalArgumentException("--vmodule: weft logs at one level for all its parts; use -v=N instead");
         }
-        if (!kubeSubnetMgr && (kubeconfigFile != null || kubeApiUrl != null)) {
-            throw new IllegalArgumentException("--kubeconfig-file and --kube-api-url need --kube-subnet-mgr");
+        if (logBacktraceAt != null) {
+            throw new IllegalArgumentException("--log_backtrace_at: weft logs stack traces with -v=1 and above; use that instead");
         }
-        if (kubeSubnetMgr) {
-            NodeAnnotations keys = new NodeAnnotations(kubeAnnotationPrefix);
-            return new KubeSubnetManager(KubeClients.create(kubeconfigFile, kubeApiUrl), System.getenv("NODE_NAME"), conf, keys);
+        // main.go: "Invalid subnet-lease-renew-margin option, out of acceptable range"
+        if (renewMarginMinutes <= 0 || renewMarginMinutes >= 24 * 60) {
+            throw new IllegalArgumentException("--subnet-lease-renew-margin " + renewMarginMinutes + ": out of range; give minutes"
+                    + " from 1 to 1439 (a lease lasts 24 h)");
         }
-        if (etcdEndpoints != null) {
-            boolean tls = etcdCaFile != null || etcdCertFile != null || etcdKeyFile != null;
-            EtcdClient etcd = new EtcdClient(EtcdClient.parseEndpoints(etcdEndpoints),
-                    tls ? EtcdTls.context(etcdCaFile, etcdCertFile, etcdKeyFile) : null);
-            if (etcdUsername != null) {
-                etcd.withCredentials(etcdUsername, etcdPassword != null ? etcdPassword : System.getenv("ETCD_PASSWORD"));
+        if (iptablesResync.isNegative() || iptablesResync.isZero()) {
+            throw new IllegalArgumentException("--iptables-resync " + iptablesResync.toSeconds() + ": give seconds, at least 1");
+        }
+        Ipv4Address ip = null;
+        if (publicIp != null) {
+            try {
+                ip = Ipv4Address.parse(publicIp);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--public-ip: " + e.getMessage());
             }
-            return new EtcdSubnetManager(etcd, etcdPrefix, netConfigPath != null ? conf : null);
         }
-        if (leaseDir == null) {
-            throw new IllegalArgumentException("no lease store: give --kube-subnet-mgr (on Kubernetes), --etcd-endpoints URLS "
-                    + "(etcd, as flannel) or --lease-dir DIR (agents sharing one machine)");
+        return new Agent.Settings(new Underlay.Choice(ifaces, ifaceRegexes, ifaceCanReach), ip, subnetFile, ipMasq, healthzIp,
+                healthzPort, resync, debugAccess(), iptablesResync, iptablesForwardRules, ipMasqRandomFullyDisable,
+                Duration.ofMinutes(renewMarginMinutes), blackholeRoute);
+    }
+
+    /**
+     * The lease store, as flanneld picks it: the Kubernetes API with --kube-subnet-mgr, else etcd (at flannel's default
+     * endpoints unless --etcd-endpoints says where); weft's --lease-dir is a third.
+     */
+    SubnetManager subnetManager(NetConf conf) throws IOException {
+        if (leaseDir != null && (kube.enabled || etcd.endpoints != null)) {
+            throw new IllegalArgumentException((kube.enabled ? "--kube-subnet-mgr" : "--etcd-endpoints")
+                    + " and --lease-dir name 2 lease stores: give one");
         }
-        return new LocalDirSubnetManager(leaseDir, conf);
+        if (!kube.enabled && !kube.givenWithoutManager().isEmpty()) {
+            LOG.warning(String.join(" and ", kube.givenWithoutManager()) + " ignored without --kube-subnet-mgr, as by flanneld");
+        }
+        if (kube.enabled) {
+            if (etcd.endpoints != null) LOG.warning("--etcd-endpoints ignored with --kube-subnet-mgr, as by flanneld");
+            return kube.create(conf, env);
+        }
+        if (leaseDir != null) return new LocalDirSubnetManager(leaseDir, conf);
+        return etcd.create(netConfigPath != null ? conf : null, previousSubnet(), env);
+    }
+
+    /** FLANNEL_SUBNET of an existing subnet.env (flanneld's or weft's), as flannel's main.go reads it; null if none. */
+    private Ipv4Cidr previousSubnet() {
+        if (!Files.exists(subnetFile)) return null;
+        try {
+            return SubnetEnv.read(subnetFile).subnet();
+        } catch (IOException | RuntimeException e) {
+            LOG.warning("cannot read the previous subnet from " + subnetFile + ": " + e.getMessage());
+            return null;
+        }
     }
 
     /** The debug API's listeners: the socket unless turned off; TCP only with TLS and client certificates. */
@@ -254,13 +309,5 @@ public final class Main implements Callable<Integer> {
         if (netConfigPath != null) return NetConfParser.read(netConfigPath);
         if (Files.exists(DEFAULT_NET_CONF)) return NetConfParser.read(DEFAULT_NET_CONF);
         return null; // the lease store's own config
-    }
-
-    private static Ipv4Address parseIp(String s) {
-        try {
-            return Ipv4Address.parse(s);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--public-ip: " + e.getMessage());
-        }
     }
 }

@@ -4,34 +4,134 @@ import io.weft.core.iproute.IfAddress;
 import io.weft.core.iproute.IpReader;
 import io.weft.core.iproute.LinkInfo;
 import io.weft.core.iproute.RouteEntry;
+import io.weft.core.iproute.RouteLookup;
 import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.Ipv4Cidr;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.logging.Logger;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /**
- * The node's external interface, chosen as flanneld chooses it: {@code --iface} as a name or an address,
- * else the device of the default route.
+ * The node's external interface and the address on it that VXLAN sends from, chosen as flanneld chooses them
+ * (main.go and pkg/ipmatch/match.go LookupExtIface).
  *
  * @param network the interface's own network (used to tell which peers share our L2 segment)
  */
 public record Underlay(String iface, Ipv4Address address, Ipv4Cidr network, int mtu) {
+    private static final Logger LOG = Logger.getLogger(Underlay.class.getName());
 
-    public static Underlay detect(IpReader reader, String ifaceSpec) {
-        String name = ifaceSpec;
+    /**
+     * How the operator names the interface: {@code --iface} (names or addresses, the first that exists wins), then
+     * {@code --iface-regex} (matched against each interface's addresses, then names), then {@code --iface-can-reach}
+     * (the interface of the route to that address). None given: the interface holding {@code --public-ip}, else the
+     * default route's.
+     */
+    public record Choice(List<String> ifaces, List<String> regexes, String canReach) {
+        public Choice {
+            ifaces = List.copyOf(ifaces);
+            regexes = List.copyOf(regexes);
+        }
+
+        public static Choice defaultRoute() {
+            return new Choice(List.of(), List.of(), null);
+        }
+
+        public static Choice of(String iface) {
+            return iface == null ? defaultRoute() : new Choice(List.of(iface), List.of(), null);
+        }
+
+        boolean given() {
+            return !ifaces.isEmpty() || !regexes.isEmpty() || canReach != null;
+        }
+
+        /** Each regex compiled, refused with the flag's name when it does not compile. */
+        List<Pattern> patterns() {
+            List<Pattern> out = new ArrayList<>();
+            for (String r : regexes) {
+                try {
+                    out.add(Pattern.compile(r));
+                } catch (PatternSyntaxException e) {
+                    throw new IllegalArgumentException("--iface-regex " + r + ": not a regular expression (" + e.getDescription() + ")");
+                }
+            }
+            return out;
+        }
+    }
+
+    /** The interface {@code choice} names; {@code publicIp} (or null) picks one when the choice names none. */
+    public static Underlay select(IpReader reader, Choice choice, Ipv4Address publicIp) {
         List<IfAddress> all = reader.addresses();
-        if (name == null || name.isBlank()) {
-            name = reader.routes().stream().filter(r -> r.dst().prefix() == 0).map(RouteEntry::dev).findFirst()
+        if (!choice.given()) {
+            if (publicIp != null) {
+                // flanneld looks the interface up by --public-ip; one that no interface holds (a NAT address) fails
+                // there, and weft takes the default route's interface instead
+                for (IfAddress a : all) if (a.address().equals(publicIp)) return of(reader, all, a.dev(), a.address());
+            }
+            String dev = reader.routes().stream().filter(r -> r.dst().prefix() == 0).map(RouteEntry::dev).findFirst()
                     .orElseThrow(() -> new IllegalArgumentException(
                             "no default route to pick the external interface from; pass --iface NAME"));
-        } else if (Character.isDigit(name.charAt(0)) && name.contains(".") && !name.contains("/")) {
-            Ipv4Address want = Ipv4Address.parse(name);
-            name = all.stream().filter(a -> a.address().equals(want)).map(IfAddress::dev).findFirst()
-                    .orElseThrow(() -> new IllegalArgumentException("--iface " + ifaceSpec + ": no interface has that address"));
+            return of(reader, all, dev, null);
         }
-        String dev = name;
-        LinkInfo link = reader.link(dev).orElseThrow(() -> new IllegalArgumentException("--iface " + dev + ": no such interface"));
-        IfAddress addr = all.stream().filter(a -> a.dev().equals(dev)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("--iface " + dev + ": interface has no IPv4 address"));
+        List<String> tried = new ArrayList<>();
+        for (String spec : choice.ifaces()) {
+            try {
+                return byNameOrAddress(reader, all, spec);
+            } catch (IllegalArgumentException e) {
+                LOG.info("--iface " + spec + ": " + e.getMessage() + "; trying the next choice");
+                tried.add("--iface " + spec);
+            }
+        }
+        for (Pattern p : choice.patterns()) {
+            // addresses first, then names, each in the kernel's interface order (ipmatch.LookupExtIface)
+            for (IfAddress a : all) if (p.matcher(a.address().toString()).find()) return of(reader, all, a.dev(), a.address());
+            for (LinkInfo l : reader.links()) {
+                if (p.matcher(l.name()).find()) {
+                    try {
+                        return of(reader, all, l.name(), null);
+                    } catch (IllegalArgumentException e) {
+                        break; // flanneld takes the first name that matches, address or not
+                    }
+                }
+            }
+            LOG.info("--iface-regex " + p + " matches no interface; trying the next choice");
+            tried.add("--iface-regex " + p);
+        }
+        if (choice.canReach() != null) {
+            Ipv4Address target;
+            try {
+                target = Ipv4Address.parse(choice.canReach());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--iface-can-reach " + choice.canReach() + ": not an IPv4 address");
+            }
+            try {
+                RouteLookup r = reader.routeGet(target);
+                return of(reader, all, r.dev(), r.source());
+            } catch (RuntimeException e) {
+                tried.add("--iface-can-reach " + choice.canReach() + " (no route)");
+            }
+        }
+        List<String> have = all.stream().map(a -> a.dev() + " " + a.address()).toList();
+        throw new IllegalArgumentException("no interface matches " + String.join(", ", tried) + " (this node has " + have + ")");
+    }
+
+    private static Underlay byNameOrAddress(IpReader reader, List<IfAddress> all, String spec) {
+        if (Character.isDigit(spec.charAt(0)) && spec.contains(".") && !spec.contains("/")) {
+            Ipv4Address want = Ipv4Address.parse(spec);
+            IfAddress a = all.stream().filter(x -> x.address().equals(want)).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("no interface has that address"));
+            return of(reader, all, a.dev(), a.address());
+        }
+        return of(reader, all, spec, null);
+    }
+
+    /** {@code dev} with {@code address} on it, or its first IPv4 address when null. */
+    private static Underlay of(IpReader reader, List<IfAddress> all, String dev, Ipv4Address address) {
+        LinkInfo link = reader.link(dev).orElseThrow(() -> new IllegalArgumentException("no such interface"));
+        IfAddress addr = all.stream().filter(a -> a.dev().equals(dev) && (address == null || a.address().equals(address)))
+                .findFirst().orElseThrow(() -> new IllegalArgumentException(dev + " has no IPv4 address"));
+        if (link.mtu() == 0) throw new IllegalArgumentException("cannot tell the MTU of " + dev);
         return new Underlay(dev, addr.address(), Ipv4Cidr.parseLenient(addr.address() + "/" + addr.prefix()), link.mtu());
     }
 }

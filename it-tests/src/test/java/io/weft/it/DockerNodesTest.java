@@ -3,7 +3,7 @@ package io.weft.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.weft.agent.it.MockApiServer;
+import io.weft.lab.kube.MockApiServer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

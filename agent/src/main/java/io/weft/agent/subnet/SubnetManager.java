@@ -34,6 +34,14 @@ public interface SubnetManager extends AutoCloseable {
      */
     void awaitChange(long timeoutMillis) throws IOException, InterruptedException;
 
+    /**
+     * The public IP the store holds for this node, which overrides --public-ip (flannel's GetStoredPublicIP: the
+     * Kubernetes node's node-public-ip annotation); empty where the store has no such thing.
+     */
+    default java.util.Optional<String> storedPublicIp() throws IOException {
+        return java.util.Optional.empty();
+    }
+
     @Override
     void close();
 }

@@ -1,42 +1,62 @@
 package io.weft.core.config;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.JsonStreamContext;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.weft.core.config.GoJsonObject.Member;
 import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.Ipv4Cidr;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
-import java.util.Iterator;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.logging.Logger;
 
 /**
- * Reads net-conf.json strictly: every unknown, mistyped or out-of-range field is refused with its name,
- * because a silently ignored typo ("SubnetLenght") would give a cluster a configuration nobody wrote.
+ * Reads net-conf.json as flanneld does (pkg/subnet/config.go ParseConfig and CheckNetworkConfig, and each backend's
+ * RegisterNetwork for the Backend object): keys in any case, the last of repeated keys counting, fields flannel does
+ * not read left alone. What flanneld accepts, weft accepts. Two things are stricter, because flanneld would start
+ * and then fail or misbehave: a value of the wrong type or out of range is refused with the field's name, and every
+ * field weft ignores is named in one warning line (with a "did you mean" for a near-miss of a real field), since a
+ * silently ignored typo ("SubnetLenght") gives a cluster a configuration nobody wrote.
  */
 public final class NetConfParser {
+    private static final Logger LOG = Logger.getLogger(NetConfParser.class.getName());
+    /** Warnings already logged by this process: the config is read more than once at start-up. */
+    private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
 
-    private static final ObjectMapper JSON = JsonMapper.builder()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .build();
-
-    private static final Set<String> TOP_FIELDS = Set.of(
+    private static final List<String> TOP_FIELDS = List.of(
             "Network", "SubnetLen", "SubnetMin", "SubnetMax", "EnableIPv4", "EnableIPv6", "IPv6Network",
             "IPv6SubnetLen", "IPv6SubnetMin", "IPv6SubnetMax", "EnableNFTables", "Backend");
-    private static final Set<String> VXLAN_FIELDS = Set.of(
-            "Type", "VNI", "Port", "DirectRouting", "MTU", "Datapath", "GBP", "Learning", "MacPrefix");
-    private static final Set<String> HOSTGW_FIELDS = Set.of("Type");
+    /** Fields of flannel's Config that flannel itself does not take from the file. */
+    private static final Map<String, String> TOP_IGNORED = Map.of(
+            "Networks", "flanneld fills it from the cluster, never from this file",
+            "IPv6Networks", "flanneld fills it from the cluster, never from this file");
+    private static final List<String> VXLAN_FIELDS = List.of(
+            "Type", "VNI", "Port", "DirectRouting", "MTU", "GBP", "Learning", "Datapath");
+    private static final Map<String, String> VXLAN_IGNORED = Map.of(
+            "MacPrefix", "flanneld reads it on Windows only",
+            "Name", "flanneld reads it on Windows only");
+    private static final List<String> HOSTGW_FIELDS = List.of("Type");
+    private static final Map<String, String> HOSTGW_IGNORED = Map.ofEntries(
+            Map.entry("Name", "flanneld reads it on Windows only"),
+            Map.entry("DNSServerList", "flanneld reads it on Windows only"),
+            Map.entry("DirectRouting", "host-gw always routes directly"),
+            Map.entry("VNI", "host-gw has no VXLAN device"),
+            Map.entry("Port", "host-gw has no VXLAN device"),
+            Map.entry("MTU", "host-gw has no VXLAN device; pods get the interface's MTU"),
+            Map.entry("GBP", "host-gw has no VXLAN device"),
+            Map.entry("Learning", "host-gw has no VXLAN device"),
+            Map.entry("MacPrefix", "flanneld reads it on Windows only"),
+            Map.entry("Datapath", "host-gw has no userspace datapath; the kernel routes"));
+    /** The smallest MTU a pod interface may get (RFC 791's datagram every host must accept). */
+    static final int MIN_OVERLAY_MTU = 576;
 
     private NetConfParser() {}
 
@@ -50,42 +70,42 @@ public final class NetConfParser {
             throw new ConfigException(null, "cannot read network config " + file + ": " + e.getMessage());
         }
         try {
-            return parse(text);
+            return parse(text, w -> warnOnce(w + " (in " + file + ")"));
         } catch (ConfigException e) {
             throw new ConfigException(e.field(), e.getMessage().substring(e.field() == null ? 0 : e.field().length() + 2)
                     + " (in " + file + ")");
         }
     }
 
+    /** Parses net-conf.json text; what weft ignores in it is logged as warnings, each once per process. */
     public static NetConf parse(String json) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(json);
-        } catch (JsonProcessingException e) {
-            String duplicate = duplicateField(e);
-            if (duplicate != null) throw new ConfigException(duplicate, "appears twice");
-            throw new ConfigException(null, "not valid JSON: " + e.getOriginalMessage()
-                    + (e.getLocation() != null ? " at line " + e.getLocation().getLineNr()
-                    + " column " + e.getLocation().getColumnNr() : ""));
-        }
-        if (!(root instanceof ObjectNode obj)) throw new ConfigException(null, "network config must be a JSON object");
-        rejectUnknown(obj, TOP_FIELDS, "");
+        return parse(json, NetConfParser::warnOnce);
+    }
 
-        Ipv4Cidr network = cidr(obj, "Network", true);
-        boolean enableIPv4 = bool(obj, "EnableIPv4", true);
-        boolean enableIPv6 = bool(obj, "EnableIPv6", false);
-        String ipv6Network = obj.has("IPv6Network") ? text(obj, "IPv6Network") : null;
+    /** Parses net-conf.json text, handing each warning (one line naming a field weft ignores) to {@code warnings}. */
+    public static NetConf parse(String json, Consumer<String> warnings) {
+        GoJsonObject obj = GoJsonObject.parse(json);
+        Fields top = new Fields(obj, "", warnings);
+        top.noteIgnoredAndRepeated(TOP_FIELDS, TOP_IGNORED);
+        top.cidrList("Networks");
+        top.cidrList("IPv6Networks");
+
+        Ipv4Cidr network = cidr(top, "Network");
+        boolean enableIPv4 = top.bool("EnableIPv4", true);
+        boolean enableIPv6 = top.bool("EnableIPv6", false);
+        String ipv6Network = top.text("IPv6Network");
         if (!enableIPv4) throw new ConfigException("EnableIPv4", "false is not supported: weft needs an IPv4 Network");
         if (enableIPv6) throw new ConfigException("EnableIPv6", "IPv6 is not supported yet; set it to false or leave it out");
-        // flannel's own fields that weft does not use (yet): still type-checked, so a typo'd value is caught
-        boolean enableNFTables = bool(obj, "EnableNFTables", false);
-        if (obj.has("IPv6SubnetLen")) integer(obj, "IPv6SubnetLen");
-        if (obj.has("IPv6SubnetMin")) text(obj, "IPv6SubnetMin");
-        if (obj.has("IPv6SubnetMax")) text(obj, "IPv6SubnetMax");
+        boolean enableNFTables = top.bool("EnableNFTables", false);
+        // read by flanneld only with EnableIPv6, which weft refuses above; still type-checked as flanneld does
+        top.unsigned("IPv6SubnetLen");
+        top.text("IPv6SubnetMin");
+        top.text("IPv6SubnetMax");
 
+        Integer len = top.unsigned("SubnetLen");
         int subnetLen;
-        if (obj.has("SubnetLen")) {
-            subnetLen = integer(obj, "SubnetLen");
+        if (len != null && len != 0) {
+            subnetLen = len;
             // as flannel: the Network must hold at least four subnets, since its first one is never leased
             if (subnetLen < network.prefix() + 2 || subnetLen > 30) {
                 throw new ConfigException("SubnetLen", subnetLen + " must be at least 2 longer than the Network's /"
@@ -98,115 +118,88 @@ public final class NetConfParser {
             subnetLen = network.prefix() <= 22 ? 24 : network.prefix() + 2;
         }
         long count = 1L << (subnetLen - network.prefix());
-        Ipv4Cidr subnetMin = subnetBound(obj, "SubnetMin", network, subnetLen,
+        Ipv4Cidr subnetMin = subnetBound(top, "SubnetMin", network, subnetLen,
                 new Ipv4Cidr(network.network().plus(1L << (32 - subnetLen)), subnetLen));
-        Ipv4Cidr subnetMax = subnetBound(obj, "SubnetMax", network, subnetLen,
+        Ipv4Cidr subnetMax = subnetBound(top, "SubnetMax", network, subnetLen,
                 new Ipv4Cidr(network.network().plus((count - 1) << (32 - subnetLen)), subnetLen));
         if (subnetMin.compareTo(subnetMax) > 0) {
             throw new ConfigException("SubnetMin", subnetMin.network() + " is after SubnetMax " + subnetMax.network());
         }
-        BackendConf backend = backend(obj.get("Backend"));
+        BackendConf backend = backend(top);
         return new NetConf(network, subnetLen, subnetMin, subnetMax, enableIPv4, enableIPv6, ipv6Network, backend,
                 enableNFTables);
     }
 
-    /** The path ("Backend.VNI") of the field a duplicate-key error is about, or null for any other error. */
-    private static String duplicateField(JsonProcessingException e) {
-        if (e.getOriginalMessage() == null || !e.getOriginalMessage().startsWith("Duplicate field")
-                || !(e.getProcessor() instanceof JsonParser p)) {
-            return null;
+    private static BackendConf backend(Fields top) {
+        GoJsonObject b = top.object("Backend");
+        if (b == null) {
+            if (top.obj.last("Backend") == null) {
+                top.warn("Backend is not given: flanneld would run its udp backend, which weft does not have; weft runs"
+                        + " vxlan (VNI 1, port 8472), which udp nodes cannot reach");
+            }
+            return BackendConf.defaultVxlan();
         }
-        ArrayDeque<String> names = new ArrayDeque<>();
-        for (JsonStreamContext c = p.getParsingContext(); c != null; c = c.getParent()) {
-            if (c.inObject() && c.getCurrentName() != null) names.addFirst(c.getCurrentName());
-        }
-        return names.isEmpty() ? null : String.join(".", names);
-    }
-
-    private static BackendConf backend(JsonNode node) {
-        if (node == null || node.isNull()) return BackendConf.defaultVxlan();
-        if (!(node instanceof ObjectNode b)) throw new ConfigException("Backend", "must be a JSON object");
+        Fields f = new Fields(b, "Backend.", top.warnings);
+        String given = f.text("Type");
         // flannel lower-cases the type (backend.Manager.GetBackend), so "VXLAN" and "Host-GW" work there too
-        String type = b.has("Type") ? text(b, "Backend.Type").toLowerCase(Locale.ROOT) : BackendConf.VXLAN;
+        String type = given == null ? BackendConf.VXLAN : given.toLowerCase(Locale.ROOT);
         switch (type) {
             case BackendConf.VXLAN -> {
-                rejectUnknown(b, VXLAN_FIELDS, "Backend.");
-                int vni = b.has("VNI") ? integer(b, "Backend.VNI") : 1;
+                f.noteIgnoredAndRepeated(VXLAN_FIELDS, VXLAN_IGNORED);
+                Integer vniGiven = f.integer("VNI");
+                int vni = vniGiven == null ? 1 : vniGiven;
                 if (vni < 0 || vni > 0xFFFFFF) throw new ConfigException("Backend.VNI", vni + " is outside 0..16777215");
-                int port = b.has("Port") ? integer(b, "Backend.Port") : 0;
-                if (port == 0) port = BackendConf.DEFAULT_PORT;
+                Integer portGiven = f.integer("Port");
+                int port = portGiven == null || portGiven == 0 ? BackendConf.DEFAULT_PORT : portGiven;
                 if (port < 1 || port > 65535) throw new ConfigException("Backend.Port", port + " is outside 1..65535");
-                boolean direct = bool(b, "Backend.DirectRouting", false);
-                int mtu = b.has("MTU") ? integer(b, "Backend.MTU") : 0;
-                if (mtu != 0 && (mtu < 576 || mtu > 65535)) throw new ConfigException("Backend.MTU", mtu + " is outside 576..65535");
-                if (bool(b, "Backend.GBP", false)) throw new ConfigException("Backend.GBP", "group policy is not supported");
-                if (bool(b, "Backend.Learning", false)) {
+                boolean direct = f.bool("DirectRouting", false);
+                Integer mtuGiven = f.integer("MTU");
+                int mtu = mtuGiven == null ? 0 : mtuGiven;
+                int minMtu = MIN_OVERLAY_MTU + BackendConf.VXLAN_OVERHEAD;
+                if (mtu != 0 && (mtu < minMtu || mtu > 65535)) {
+                    throw new ConfigException("Backend.MTU", mtu + " is outside " + minMtu + "..65535: it is the underlay's MTU,"
+                            + " as in flannel, and the VXLAN device gets " + BackendConf.VXLAN_OVERHEAD + " less (at least "
+                            + MIN_OVERLAY_MTU + "); leave it out to use the interface's");
+                }
+                if (f.bool("GBP", false)) throw new ConfigException("Backend.GBP", "group policy is not supported");
+                if (f.bool("Learning", false)) {
                     throw new ConfigException("Backend.Learning", "learning mode is not supported; weft programs the FDB itself");
                 }
-                if (b.has("MacPrefix")) text(b, "Backend.MacPrefix");
-                String datapath = b.has("Datapath") ? text(b, "Backend.Datapath") : BackendConf.KERNEL;
+                String dp = f.text("Datapath");
+                String datapath = dp == null ? BackendConf.KERNEL : dp;
                 if (!datapath.equals(BackendConf.KERNEL) && !datapath.equals(BackendConf.USERSPACE)) {
                     throw new ConfigException("Backend.Datapath", "\"" + datapath + "\" is not one of \"kernel\", \"userspace\"");
                 }
                 return new BackendConf(type, vni, port, direct, mtu, datapath);
             }
             case BackendConf.HOST_GW -> {
-                rejectUnknown(b, HOSTGW_FIELDS, "Backend.");
+                f.noteIgnoredAndRepeated(HOSTGW_FIELDS, HOSTGW_IGNORED);
                 return new BackendConf(type, 0, 0, false, 0, BackendConf.KERNEL);
             }
-            default -> throw new ConfigException("Backend.Type", "\"" + type + "\" is not a supported backend (vxlan, host-gw)");
-        }
-    }
-
-    private static void rejectUnknown(ObjectNode obj, Set<String> known, String prefix) {
-        for (Iterator<Map.Entry<String, JsonNode>> it = obj.fields(); it.hasNext(); ) {
-            String name = it.next().getKey();
-            if (!known.contains(name)) {
-                String hint = known.stream()
-                        .filter(k -> distance(k, name) <= Math.min(2, k.length() / 3))
-                        .min(java.util.Comparator.comparingInt(k -> distance(k, name)))
-                        .map(k -> " (did you mean \"" + k + "\"?)").orElse("");
-                throw new ConfigException(prefix + name, "unknown field" + hint);
+            case BackendConf.WIREGUARD -> {
+                return WireGuardFields.parse(f);
             }
+            default -> throw new ConfigException("Backend.Type", "\"" + given + "\" is not a backend weft has (vxlan, host-gw, wireguard)");
         }
     }
 
-    /** Case-insensitive edit distance, to suggest the field a typo meant (SubnetLenght, VNl, backend). */
-    private static int distance(String known, String typed) {
-        String a = known.toLowerCase();
-        String b = typed.toLowerCase();
-        int[] prev = new int[b.length() + 1];
-        int[] cur = new int[b.length() + 1];
-        for (int j = 0; j <= b.length(); j++) prev[j] = j;
-        for (int i = 1; i <= a.length(); i++) {
-            cur[0] = i;
-            for (int j = 1; j <= b.length(); j++) {
-                int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-                cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
-            }
-            int[] t = prev;
-            prev = cur;
-            cur = t;
-        }
-        return prev[b.length()];
-    }
-
-    private static Ipv4Cidr cidr(ObjectNode obj, String field, boolean required) {
-        if (!obj.has(field) || obj.get(field).isNull()) {
-            if (required) throw new ConfigException(field, "is required");
-            return null;
-        }
-        String v = text(obj, field);
+    private static Ipv4Cidr cidr(Fields f, String field) {
+        String v = f.text(field);
+        if (v == null) throw new ConfigException(field, "is required");
+        Ipv4Cidr lenient;
         try {
-            return Ipv4Cidr.parse(v);
+            lenient = Ipv4Cidr.parseLenient(v);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(field, e.getMessage());
         }
+        // flanneld's ip.IP4Net takes net.ParseCIDR's network, so 10.244.1.0/16 runs as 10.244.0.0/16 there
+        if (!lenient.toString().equals(v.strip())) f.warn(field + " " + v + " has host bits set; read as " + lenient + ", as flanneld reads it");
+        return lenient;
     }
 
-    private static Ipv4Cidr subnetBound(ObjectNode obj, String field, Ipv4Cidr network, int subnetLen, Ipv4Cidr dflt) {
-        if (!obj.has(field)) return dflt;
-        String v = text(obj, field);
+    private static Ipv4Cidr subnetBound(Fields f, String field, Ipv4Cidr network, int subnetLen, Ipv4Cidr dflt) {
+        String v = f.text(field);
+        if (v == null) return dflt;
         Ipv4Address a;
         try {
             if (v.contains("/")) {
@@ -223,6 +216,8 @@ public final class NetConfParser {
         } catch (IllegalArgumentException e) {
             throw new ConfigException(field, e.getMessage());
         }
+        // flannel treats 0.0.0.0 as "not given" (CheckNetworkConfig compares against ip.IP4(0))
+        if (a.value() == 0) return dflt;
         if (!network.contains(a)) throw new ConfigException(field, a + " is outside Network " + network);
         if ((a.value() & ~Ipv4Cidr.mask(subnetLen)) != 0) {
             throw new ConfigException(field, a + " is not aligned to a /" + subnetLen + " subnet boundary");
@@ -230,33 +225,119 @@ public final class NetConfParser {
         return new Ipv4Cidr(a, subnetLen);
     }
 
-    private static String text(ObjectNode obj, String path) {
-        JsonNode n = obj.get(leaf(path));
-        if (n == null || !n.isTextual()) throw new ConfigException(path, "must be a string, got " + describe(n));
-        return n.asText();
+    private static void warnOnce(String warning) {
+        if (WARNED.add(warning)) LOG.warning(warning);
     }
 
-    private static int integer(ObjectNode obj, String path) {
-        JsonNode n = obj.get(leaf(path));
-        if (n == null || !n.isIntegralNumber() || !n.canConvertToInt()) {
-            throw new ConfigException(path, "must be an integer, got " + describe(n));
+    /** One object's fields, type-checked as encoding/json checks them: every member for a field, null = not given. */
+    static final class Fields {
+        final GoJsonObject obj;
+        final String prefix;
+        final Consumer<String> warnings;
+
+        Fields(GoJsonObject obj, String prefix, Consumer<String> warnings) {
+            this.obj = obj;
+            this.prefix = prefix;
+            this.warnings = warnings;
         }
-        return n.intValue();
+
+        void warn(String w) {
+            warnings.accept(w);
+        }
+
+        /** One warning per field weft does not read (with why, or a "did you mean"), and per field given twice. */
+        void noteIgnoredAndRepeated(List<String> known, Map<String, String> ignored) {
+            List<String> all = new ArrayList<>(known);
+            all.addAll(ignored.keySet());
+            for (String key : obj.unknown(all)) {
+                String hint = known.stream()
+                        .filter(k -> distance(k, key) <= Math.max(2, k.length() / 3))
+                        .min(Comparator.comparingInt(k -> distance(k, key)))
+                        .map(k -> " (did you mean \"" + k + "\"?)").orElse("");
+                warn(prefix + key + " is ignored: neither flanneld nor weft reads it" + hint);
+            }
+            ignored.keySet().stream().sorted().filter(k -> obj.last(k) != null)
+                    .forEach(k -> warn(prefix + k + " is ignored: " + ignored.get(k)));
+            for (String k : obj.repeated(known)) {
+                warn(prefix + k + " is given " + obj.all(k).size() + " times; the last one counts, as in flanneld");
+            }
+        }
+
+        String text(String field) {
+            return check(field, JsonNode::isTextual, "a string").map(JsonNode::asText).orElse(null);
+        }
+
+        boolean bool(String field, boolean dflt) {
+            return check(field, JsonNode::isBoolean, "true or false").map(JsonNode::booleanValue).orElse(dflt);
+        }
+
+        /** A Go int: a JSON integer (no fraction, no exponent) that fits. */
+        Integer integer(String field) {
+            return check(field, n -> n.isIntegralNumber() && n.canConvertToInt(), "an integer").map(JsonNode::intValue).orElse(null);
+        }
+
+        /** A Go uint: as {@link #integer}, and not negative. */
+        Integer unsigned(String field) {
+            return check(field, n -> n.isIntegralNumber() && n.canConvertToInt() && n.intValue() >= 0,
+                    "a non-negative integer").map(JsonNode::intValue).orElse(null);
+        }
+
+        /** A list of CIDR strings, as flannel's []ip.IP4Net decodes. */
+        void cidrList(String field) {
+            check(field, n -> {
+                if (!n.isArray()) return false;
+                for (JsonNode e : n) if (!e.isTextual()) return false;
+                return true;
+            }, "a list of CIDR strings");
+        }
+
+        GoJsonObject object(String field) {
+            GoJsonObject found = null;
+            for (Member m : obj.all(field)) {
+                if (m.isNull()) continue;
+                if (m.object() == null) throw new ConfigException(prefix + field, "must be a JSON object, got " + describe(m.value()));
+                found = m.object();
+            }
+            Member last = obj.last(field);
+            return last == null || last.isNull() ? null : found;
+        }
+
+        /** Every member for {@code field} must pass {@code ok} (or be null); the last one's value, if any. */
+        private java.util.Optional<JsonNode> check(String field, java.util.function.Predicate<JsonNode> ok, String what) {
+            for (Member m : obj.all(field)) {
+                if (m.isNull()) continue;
+                if (m.object() != null || !ok.test(m.value())) {
+                    throw new ConfigException(prefix + field, "must be " + what + ", got "
+                            + (m.object() != null ? "an object" : describe(m.value())));
+                }
+            }
+            Member last = obj.last(field);
+            return last == null || last.isNull() ? java.util.Optional.empty() : java.util.Optional.of(last.value());
+        }
     }
 
-    private static boolean bool(ObjectNode obj, String path, boolean dflt) {
-        JsonNode n = obj.get(leaf(path));
-        if (n == null) return dflt;
-        if (!n.isBoolean()) throw new ConfigException(path, "must be true or false, got " + describe(n));
-        return n.booleanValue();
-    }
-
-    private static String leaf(String path) {
-        return path.substring(path.lastIndexOf('.') + 1);
+    /** Case-insensitive edit distance, to suggest the field a typo meant (SubnetLenght, VNl). */
+    private static int distance(String known, String typed) {
+        String a = known.toLowerCase(Locale.ROOT);
+        String b = typed.toLowerCase(Locale.ROOT);
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) prev[j] = j;
+        for (int i = 1; i <= a.length(); i++) {
+            cur[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+                cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
+            }
+            int[] t = prev;
+            prev = cur;
+            cur = t;
+        }
+        return prev[b.length()];
     }
 
     private static String describe(JsonNode n) {
         if (n == null || n.isNull()) return "null";
-        return n.getNodeType().name().toLowerCase() + " " + n;
+        return n.getNodeType().name().toLowerCase(Locale.ROOT) + " " + n;
     }
 }

@@ -80,6 +80,27 @@ public final class IpJson {
         return out;
     }
 
+    /** The destinations of blackhole routes. */
+    public static List<BlackholeRoute> blackholeRoutes(String json) {
+        List<BlackholeRoute> out = new ArrayList<>();
+        for (JsonNode r : array(json)) {
+            if (!"blackhole".equals(r.path("type").asText())) continue;
+            String dst = r.path("dst").asText();
+            out.add(new BlackholeRoute("default".equals(dst) ? Ipv4Cidr.parse("0.0.0.0/0")
+                    : dst.contains("/") ? Ipv4Cidr.parseLenient(dst) : new Ipv4Cidr(Ipv4Address.parse(dst), 32)));
+        }
+        return out;
+    }
+
+    /** The answer of {@code ip -j route get}: its first route's device and preferred source. */
+    public static RouteLookup routeLookup(String json) {
+        for (JsonNode r : array(json)) {
+            String src = r.path("prefsrc").asText(null);
+            return new RouteLookup(r.path("dev").asText(null), src == null ? null : Ipv4Address.parse(src));
+        }
+        throw new IllegalArgumentException("ip route get answered no route");
+    }
+
     /** Permanent IPv4 neighbours only: the entries weft owns; learned ones come and go with ARP. */
     public static List<NeighEntry> permanentNeighbours(String json, String dev) {
         List<NeighEntry> out = new ArrayList<>();

@@ -45,6 +45,16 @@ public final class IpReader {
         return IpJson.routes(ip("-j", "-4", "route", "show", "table", "main"), null);
     }
 
+    /** Blackhole routes of the main table. */
+    public List<BlackholeRoute> blackholeRoutes() {
+        return IpJson.blackholeRoutes(ip("-j", "-4", "route", "show", "table", "main", "type", "blackhole"));
+    }
+
+    /** The route the kernel would take to {@code to} ({@code ip route get}); nothing is sent. */
+    public RouteLookup routeGet(io.weft.core.net.Ipv4Address to) {
+        return IpJson.routeLookup(ip("-j", "-4", "route", "get", to.toString()));
+    }
+
     public List<NeighEntry> permanentNeighbours(String dev) {
         return IpJson.permanentNeighbours(ip("-j", "-4", "neigh", "show", "dev", dev), dev);
     }

@@ -1,6 +1,7 @@
 package io.weft.core.vxlan;
 
 import io.netty.buffer.ByteBuf;
+import io.weft.core.packet.EthernetFrame;
 
 /**
  * The 8-byte VXLAN header (RFC 7348) as a flyweight over a buffer position: {@code 08 00 00 00 | VNI<<8}.

@@ -136,7 +136,7 @@ class NetConfParserTest {
     void vniAndMtuLimits() {
         assertEquals(0, parse("{'Network': '10.244.0.0/16', 'Backend': {'VNI': 0}}").backend().vni());
         assertEquals(16777215, parse("{'Network': '10.244.0.0/16', 'Backend': {'VNI': 16777215}}").backend().vni());
-        assertEquals(576, parse("{'Network': '10.244.0.0/16', 'Backend': {'MTU': 576}}").backend().mtu());
+        assertEquals(626, parse("{'Network': '10.244.0.0/16', 'Backend': {'MTU': 626}}").backend().mtu());
         assertEquals(0, parse("{'Network': '10.244.0.0/16', 'Backend': {'MTU': 0}}").backend().mtu());
     }
 
@@ -166,23 +166,6 @@ class NetConfParserTest {
 
     // ---- every error names its field ----------------------------------------------------------------------
 
-    @Test
-    void unknownTopLevelField() {
-        ConfigException e = refused("SubnetLenght", "{'Network': '10.244.0.0/16', 'SubnetLenght': 24}");
-        assertContains("unknown field", e.getMessage());
-        ConfigException hint = refused("subnetLen", "{'Network': '10.244.0.0/16', 'subnetLen': 24}");
-        assertContains("did you mean \"SubnetLen\"", hint.getMessage());
-    }
-
-    @Test
-    void unknownBackendField() {
-        ConfigException e = refused("Backend.VNl", "{'Network': '10.244.0.0/16', 'Backend': {'Type': 'vxlan', 'VNl': 1}}");
-        assertContains("unknown field", e.getMessage());
-        refused("Backend.vni", "{'Network': '10.244.0.0/16', 'Backend': {'vni': 1}}");
-        refused("Backend.VNI", "{'Network': '10.244.0.0/16', 'Backend': {'Type': 'host-gw', 'VNI': 1}}");
-        refused("Backend.Port", "{'Network': '10.244.0.0/16', 'Backend': {'Type': 'host-gw', 'Port': 8472}}");
-    }
-
     @ParameterizedTest(name = "{0} = {1}")
     @CsvSource(delimiter = '|', value = {
             "Network             | 'Network': 10",
@@ -190,7 +173,11 @@ class NetConfParserTest {
             "SubnetLen           | 'SubnetLen': '24'",
             "SubnetLen           | 'SubnetLen': 24.5",
             "SubnetLen           | 'SubnetLen': 99999999999",
-            "SubnetLen           | 'SubnetLen': null",
+            "SubnetLen           | 'SubnetLen': 2.4e1",
+            "SubnetLen           | 'SubnetLen': 24.0",
+            "SubnetLen           | 'SubnetLen': '24', 'SubnetLen': 24",
+            "Networks            | 'Networks': '10.244.0.0/16'",
+            "Networks            | 'Networks': [16]",
             "SubnetMin           | 'SubnetMin': 167772160",
             "SubnetMax           | 'SubnetMax': true",
             "EnableIPv4          | 'EnableIPv4': 'true'",
@@ -209,7 +196,7 @@ class NetConfParserTest {
             "Backend.MTU         | 'Backend': {'MTU': '1450'}",
             "Backend.Datapath    | 'Backend': {'Datapath': 2}",
             "Backend.GBP         | 'Backend': {'GBP': 'no'}",
-            "Backend.MacPrefix   | 'Backend': {'MacPrefix': 14}",
+            "Backend.VNI         | 'backend': {'vni': true}",
     })
     void wrongTypes(String field, String member) {
         String json = member.startsWith("'Network'") ? "{" + member + "}" : "{'Network': '10.244.0.0/16', " + member + "}";
@@ -221,8 +208,6 @@ class NetConfParserTest {
     void networkIsRequiredAndMustBeANetwork() {
         assertContains("required", refused("Network", "{'Backend': {'Type': 'vxlan'}}").getMessage());
         assertContains("required", refused("Network", "{'Network': null}").getMessage());
-        ConfigException hostBits = refused("Network", "{'Network': '10.244.1.0/16'}");
-        assertContains("10.244.0.0/16", hostBits.getMessage());
         refused("Network", "{'Network': '10.244.0.0'}");
         refused("Network", "{'Network': '10.244.0.0/33'}");
         refused("Network", "{'Network': 'fd00::/48'}");
@@ -296,7 +281,9 @@ class NetConfParserTest {
     void portAndMtuOutOfRange() {
         refused("Backend.Port", "{'Network': '10.244.0.0/16', 'Backend': {'Port': 65536}}");
         refused("Backend.Port", "{'Network': '10.244.0.0/16', 'Backend': {'Port': -1}}");
-        refused("Backend.MTU", "{'Network': '10.244.0.0/16', 'Backend': {'MTU': 575}}");
+        ConfigException underlay = refused("Backend.MTU", "{'Network': '10.244.0.0/16', 'Backend': {'MTU': 625}}");
+        assertContains("underlay", underlay.getMessage());
+        refused("Backend.MTU", "{'Network': '10.244.0.0/16', 'Backend': {'MTU': -1}}");
         refused("Backend.MTU", "{'Network': '10.244.0.0/16', 'Backend': {'MTU': 65536}}");
     }
 
@@ -306,7 +293,6 @@ class NetConfParserTest {
         assertContains("\"udp\"", e.getMessage());
         assertContains("vxlan", e.getMessage());
         refused("Backend.Type", "{'Network': '10.244.0.0/16', 'Backend': {'Type': ''}}");
-        refused("Backend.Type", "{'Network': '10.244.0.0/16', 'Backend': {'Type': null}}");
     }
 
     @Test
@@ -341,14 +327,6 @@ class NetConfParserTest {
         ConfigException e = refused(null, "{'Network': '10.244.0.0/16'} {'Network': '10.0.0.0/8'}");
         assertContains("not valid JSON", e.getMessage());
         refused(null, "{'Network': '10.244.0.0/16'}, 'SubnetLen': 25}");
-    }
-
-    @Test
-    void duplicateFieldIsNamed() {
-        // which of the two would win is anyone's guess: refuse both
-        ConfigException e = refused("Network", "{'Network': '10.244.0.0/16', 'Network': '10.0.0.0/8'}");
-        assertContains("twice", e.getMessage());
-        refused("Backend.VNI", "{'Network': '10.244.0.0/16', 'Backend': {'VNI': 1, 'Type': 'vxlan', 'VNI': 2}}");
     }
 
     // ---- read(Path) ---------------------------------------------------------------------------------------

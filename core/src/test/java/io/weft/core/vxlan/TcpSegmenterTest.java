@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.weft.core.packet.Checksum;
+import io.weft.core.packet.Ipv4Packet;
 import java.io.ByteArrayOutputStream;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;

@@ -8,6 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.weft.core.packet.Checksum;
+import io.weft.core.packet.EthernetFrame;
+import io.weft.core.packet.FlowHash;
+import io.weft.core.packet.Ipv4Packet;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.Set;

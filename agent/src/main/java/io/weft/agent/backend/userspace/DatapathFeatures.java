@@ -3,7 +3,7 @@ package io.weft.agent.backend.userspace;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.unix.Errors;
-import io.weft.core.tap.NativeIo;
+import io.weft.core.libc.Libc;
 import io.weft.core.tap.TapDevice;
 import java.io.IOException;
 
@@ -53,9 +53,21 @@ final class DatapathFeatures {
         return errno == 0;
     }
 
-    /** Receive coalescing into TCP and UDP superframes: on with TAP offloads wanted (the TAP takes virtio GSO frames). */
-    void rxCoalesce(boolean on) {
-        rxCoalesce = on ? "tcp4,udp4" : "off";
+    /**
+     * Receive coalescing into superframes for the TAP: TCP with TAP offloads wanted; UDP too where the kernel takes
+     * GSO_UDP_L4 in a virtio-net header (Linux 6.2; before, it refuses such a frame with EINVAL and the datagrams
+     * would be lost). The kernel knows TUN_F_USO4 exactly when it does, so the TAP is asked for it once and set back:
+     * weft does not take UDP superframes from the TAP. Returns whether UDP datagrams are joined.
+     */
+    boolean probeRxCoalesce(TapDevice tap, boolean wanted, boolean tapOffloadOn) {
+        if (!wanted) {
+            rxCoalesce = "off";
+            return false;
+        }
+        int errno = tap.setOffload(TAP_OFFLOADS | TapDevice.TUN_F_USO4 | TapDevice.TUN_F_USO6);
+        tap.setOffload(tapOffloadOn ? TAP_OFFLOADS : 0);
+        rxCoalesce = errno == 0 ? "tcp4,udp4" : "tcp4 (udp4 off: TUNSETOFFLOAD USO " + error(errno) + ", Linux 6.2+)";
+        return errno == 0;
     }
 
     /**
@@ -84,8 +96,8 @@ final class DatapathFeatures {
         if (!wanted) {
             udpGroCause = "WEFT_USERSPACE_UDP_GRO=0";
         } else if (!nettySetIt) {
-            NativeIo.Result r = NativeIo.setsockoptInt(fd, SOL_UDP, UDP_GRO, 1);
-            if (!r.failed()) NativeIo.setsockoptInt(fd, SOL_UDP, UDP_GRO, 0); // trains Netty does not expect: off again
+            Libc.Result r = Libc.setsockoptInt(fd, SOL_UDP, UDP_GRO, 1);
+            if (!r.failed()) Libc.setsockoptInt(fd, SOL_UDP, UDP_GRO, 0); // trains Netty does not expect: off again
             udpGroCause = r.failed() ? "setsockopt UDP_GRO: " + error(r.errno()) : "Netty did not set UDP_GRO";
         } else {
             udpGroCause = "";
@@ -110,7 +122,7 @@ final class DatapathFeatures {
      */
     boolean udpGsoSendFailed(Throwable cause) {
         int errno = errno(cause);
-        if (!udpGso || (errno != NativeIo.EINVAL && errno != NativeIo.EIO)) return false;
+        if (!udpGso || (errno != Libc.EINVAL && errno != Libc.EIO)) return false;
         udpGsoCause = "a GSO send failed: " + error(errno);
         udpGso = false;
         return true;
@@ -125,7 +137,7 @@ final class DatapathFeatures {
     }
 
     private static String error(int errno) {
-        return NativeIo.strerror(errno) + " (errno " + errno + ")";
+        return Libc.strerror(errno) + " (errno " + errno + ")";
     }
 
     /** One line for logs and the {@code weft_userspace_info} metric: each feature's state and, when off, why. */

@@ -12,7 +12,7 @@ import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
-import io.weft.core.tap.NativeIo;
+import io.weft.core.libc.Libc;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
@@ -82,7 +82,7 @@ final class UdpPort {
             EpollDatagramChannel erx = (EpollDatagramChannel) r;
             this.udpGro = features.probeUdpGro(udpGroWanted, erx.config().isUdpGro(), erx.fd().intValue());
             // Past net.core.rmem_max when we hold CAP_NET_ADMIN (the agent does): bursts from many peers.
-            NativeIo.setsockoptInt(erx.fd().intValue(), SOL_SOCKET, SO_RCVBUFFORCE, opt.socketBuffer());
+            Libc.setsockoptInt(erx.fd().intValue(), SOL_SOCKET, SO_RCVBUFFORCE, opt.socketBuffer());
             for (int i = 0; i < t.length; i++) {
                 t[i] = new Bootstrap().group(txLoop).channel(EpollDatagramChannel.class)
                         .option(ChannelOption.SO_SNDBUF, opt.socketBuffer())
@@ -93,9 +93,9 @@ final class UdpPort {
                         .bind(new InetSocketAddress(opt.local() == null ? null : opt.local().toInetAddress(), 0))
                         .sync().channel();
                 int fd = ((EpollDatagramChannel) t[i]).fd().intValue();
-                NativeIo.setsockoptInt(fd, SOL_SOCKET, SO_SNDBUFFORCE, opt.socketBuffer());
+                Libc.setsockoptInt(fd, SOL_SOCKET, SO_SNDBUFFORCE, opt.socketBuffer());
                 // The kernel's VXLAN device leaves DF clear on the outer header (df unset); so do we.
-                NativeIo.setsockoptInt(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT);
+                Libc.setsockoptInt(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT);
                 // UDP checksums stay on: `ip link add type vxlan` defaults to udpcsum for IPv4 and UDP GSO needs
                 // them; receivers (kernel and weft) accept zero and non-zero checksums alike.
             }

@@ -41,7 +41,6 @@ import java.util.logging.Logger;
  */
 public final class UserspaceVxlanBackend implements Backend, CaptureSource {
     private static final Logger LOG = Logger.getLogger(UserspaceVxlanBackend.class.getName());
-    public static final int ENCAP_OVERHEAD = 50;
     static final int TX_QUEUE_LEN = 8192;
 
     private final BackendConf conf;
@@ -62,7 +61,7 @@ public final class UserspaceVxlanBackend implements Backend, CaptureSource {
      * @param conf        the Backend section of net-conf.json (VNI, Port, MTU; Datapath "userspace")
      * @param underlay    the underlay interface (for logs; the TAP is not bound to it)
      * @param publicIp    this node's PublicIP: published in the lease and used as the outer source address
-     * @param underlayMtu MTU of the underlay interface; the TAP gets underlay − 50 unless conf.mtu() says otherwise
+     * @param underlayMtu MTU of the underlay interface; the TAP gets (conf.mtu() if set, else this) − 50
      * @param vtepMac     the VtepMAC to keep (from this node's previous lease), or null for one derived from publicIp
      * @param offload TAP offloads (TSO superframes and partial checksums in, coalesced superframes out)
      * @param gso     UDP GSO sends when the kernel has it and TAP offloads are on (segments to send exist only
@@ -199,7 +198,7 @@ public final class UserspaceVxlanBackend implements Backend, CaptureSource {
 
     @Override
     public int mtu() {
-        return conf.mtu() > 0 ? conf.mtu() : underlayMtu - ENCAP_OVERHEAD;
+        return conf.overlayMtu(underlayMtu);
     }
 
     @Override

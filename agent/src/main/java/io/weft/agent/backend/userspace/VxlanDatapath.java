@@ -11,8 +11,8 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.MacAddress;
 import io.weft.core.tap.TapDevice;
-import io.weft.core.vxlan.EthernetFrame;
-import io.weft.core.vxlan.VirtioNetHdr;
+import io.weft.core.packet.EthernetFrame;
+import io.weft.core.packet.VirtioNetHdr;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
@@ -78,11 +78,11 @@ public final class VxlanDatapath implements AutoCloseable {
         DatapathFeatures.requireEpoll();
         boolean offloadOn = features.probeTapOffload(tap, opt.offload());
         features.probeUdpGso(opt.gso(), offloadOn);
-        features.rxCoalesce(opt.offload());
+        boolean udpCoalesce = features.probeRxCoalesce(tap, opt.offload(), offloadOn);
         RxCoalescer coalescer = null;
         if (opt.offload()) {
             coalesceBuffer = alloc.directBuffer(VirtioNetHdr.LENGTH + 65536 + 64);
-            coalescer = new RxCoalescer(coalesceBuffer, (a, l) -> tapPort.writeWithHeader(a, l));
+            coalescer = new RxCoalescer(coalesceBuffer, udpCoalesce, (a, l) -> tapPort.writeWithHeader(a, l));
         }
         Decapsulator receive = new Decapsulator(peers, opt.vni(), opt.localMac().value(), maxFrame, this::sink,
                 (c, off, len, csum, gso) -> tapPort.write(c, off, len, csum, gso), coalescer);

@@ -50,7 +50,7 @@ public final class VxlanBackend implements Backend {
         this.iface = iface;
         this.publicIp = publicIp;
         this.ifaceNet = ifaceNet;
-        this.mtu = conf.mtu() > 0 ? conf.mtu() : ifaceMtu - 50;
+        this.mtu = conf.overlayMtu(ifaceMtu);
         this.device = new VxlanDevice(ns, conf.vni(), conf.port(), local, iface, mtu);
         this.preferredMac = previousMac != null ? previousMac
                 : MacAddress.localFromSeed(((long) publicIp.value() << 24) ^ conf.vni());

@@ -32,6 +32,23 @@ public final class EtcdClient implements AutoCloseable {
     /** A range's keys and the store's revision at the time. */
     public record Range(List<Kv> kvs, long revision) {}
 
+    /** One change a watch reports: a key put (with its value) or deleted, at {@code modRevision}. */
+    public record WatchEvent(boolean deleted, String key, String value, long modRevision) {}
+
+    /** etcd cancelled a watch because the revision it started from was compacted away; list again, then watch again. */
+    public static final class CompactedException extends IOException {
+        private final long compactRevision;
+
+        CompactedException(long compactRevision) {
+            super("etcd compacted its history up to revision " + compactRevision + " (required revision has been compacted)");
+            this.compactRevision = compactRevision;
+        }
+
+        public long compactRevision() {
+            return compactRevision;
+        }
+    }
+
     private final List<URI> endpoints;
     private final HttpClient http;
     private volatile int current;
@@ -117,24 +134,36 @@ public final class EtcdClient implements AutoCloseable {
         return id;
     }
 
-    /** Creates {@code key} under {@code lease} only if it does not exist; false if someone holds it. */
+    /** Ends a lease at once (its keys go with it); one that is already gone is no error. */
+    public void revoke(long lease) throws IOException {
+        try {
+            call("/v3/lease/revoke", JSON.createObjectNode().put("ID", Long.toString(lease)));
+        } catch (EtcdException e) {
+            if (!String.valueOf(e.getMessage()).contains("lease not found")) throw e;
+        }
+    }
+
+    /** Creates {@code key} under {@code lease} (0: none, a key without TTL) only if it does not exist; false if someone holds it. */
     public boolean createIfAbsent(String key, String value, long lease) throws IOException {
         ObjectNode req = JSON.createObjectNode();
         req.putArray("compare").addObject().put("target", "CREATE").put("result", "EQUAL").put("key", b64(key))
                 .put("create_revision", "0");
-        req.putArray("success").addObject().putObject("request_put").put("key", b64(key)).put("value", b64(value))
-                .put("lease", Long.toString(lease));
+        putRequest(req.putArray("success").addObject(), key, value, lease);
         return call("/v3/kv/txn", req).path("succeeded").asBoolean(false);
     }
 
-    /** Writes {@code key} under {@code lease} only while it still has {@code modRevision}; false if it changed. */
+    /** Writes {@code key} under {@code lease} (0: none) only while it still has {@code modRevision}; false if it changed. */
     public boolean replaceIfUnchanged(String key, long modRevision, String value, long lease) throws IOException {
         ObjectNode req = JSON.createObjectNode();
         req.putArray("compare").addObject().put("target", "MOD").put("result", "EQUAL").put("key", b64(key))
                 .put("mod_revision", Long.toString(modRevision));
-        req.putArray("success").addObject().putObject("request_put").put("key", b64(key)).put("value", b64(value))
-                .put("lease", Long.toString(lease));
+        putRequest(req.putArray("success").addObject(), key, value, lease);
         return call("/v3/kv/txn", req).path("succeeded").asBoolean(false);
+    }
+
+    private static void putRequest(ObjectNode op, String key, String value, long lease) {
+        ObjectNode put = op.putObject("request_put").put("key", b64(key)).put("value", b64(value));
+        if (lease != 0) put.put("lease", Long.toString(lease));
     }
 
     public void put(String key, String value, long lease) throws IOException {
@@ -148,10 +177,13 @@ public final class EtcdClient implements AutoCloseable {
     }
 
     /**
-     * Streams changes under {@code prefix} from {@code fromRevision} on, calling {@code onEvent} for each message;
-     * returns when the stream ends (etcd restarted, network gone). The caller watches again.
+     * Streams changes under {@code prefix} from {@code fromRevision} on, calling {@code onEvents} with each message's
+     * events; returns when the stream ends (etcd restarted, network gone), and throws {@link CompactedException} when
+     * etcd cancels the watch because {@code fromRevision} was compacted (the stream stays open then, so a reader that
+     * did not look would wait forever). The caller lists and watches again.
      */
-    public void watchPrefix(String prefix, long fromRevision, Runnable onEvent) throws IOException, InterruptedException {
+    public void watchPrefix(String prefix, long fromRevision, java.util.function.Consumer<List<WatchEvent>> onEvents)
+            throws IOException, InterruptedException {
         ObjectNode create = JSON.createObjectNode();
         create.putObject("create_request").put("key", b64(prefix)).put("range_end", b64(prefixEnd(prefix)))
                 .put("start_revision", Long.toString(fromRevision));
@@ -162,10 +194,39 @@ public final class EtcdClient implements AutoCloseable {
         HttpResponse<Stream<String>> resp = http.send(rb.build(), HttpResponse.BodyHandlers.ofLines());
         if (resp.statusCode() != 200) throw new IOException("etcd watch: HTTP " + resp.statusCode());
         try (Stream<String> lines = resp.body()) {
-            lines.forEach(l -> {
-                if (l.contains("\"events\"")) onEvent.run();
-            });
+            java.util.Iterator<String> it = lines.iterator();
+            while (it.hasNext()) {
+                List<WatchEvent> events = parseWatchMessage(it.next());
+                if (!events.isEmpty()) onEvents.accept(events);
+            }
+        } catch (java.io.UncheckedIOException e) {
+            throw e.getCause();
         }
+    }
+
+    /**
+     * One line of the gateway's watch stream: {@code {"result": {"header": ..., "events": [...]}}}, or a creation,
+     * progress or cancellation message without events, or {@code {"error": ...}}.
+     */
+    static List<WatchEvent> parseWatchMessage(String line) throws IOException {
+        if (line.isBlank()) return List.of();
+        JsonNode m = JSON.readTree(line);
+        if (m.has("error")) {
+            throw new IOException("etcd watch failed: " + m.path("error").path("message").asText(m.path("error").toString()));
+        }
+        JsonNode r = m.path("result");
+        if (r.path("canceled").asBoolean(false)) {
+            long compact = r.path("compact_revision").asLong(0);
+            if (compact > 0) throw new CompactedException(compact);
+            throw new IOException("etcd cancelled the watch: " + r.path("cancel_reason").asText("no reason given"));
+        }
+        List<WatchEvent> out = new ArrayList<>();
+        for (JsonNode e : r.path("events")) {
+            JsonNode kv = e.path("kv");
+            out.add(new WatchEvent("DELETE".equals(e.path("type").asText("PUT")), unb64(kv.path("key").asText()),
+                    unb64(kv.path("value").asText("")), kv.path("mod_revision").asLong()));
+        }
+        return out;
     }
 
     private JsonNode call(String path, ObjectNode body) throws IOException {

@@ -25,32 +25,47 @@ import java.util.logging.Logger;
 /**
  * Leases in etcd, laid out as flannel lays them out, so flannel and weft agents share one store: the network
  * config at {@code <prefix>/config}, each lease at {@code <prefix>/subnets/10.244.1.0-24} holding flannel's lease
- * JSON, attached to an etcd lease of 24 h that the agent renews an hour ahead (a dead node's subnet comes free
- * when it runs out). A subnet is taken with a transaction that succeeds only if the key does not exist, so two
- * agents never take the same one; a restarted agent finds its lease by its PublicIP and keeps it. A watch on
- * the subnets wakes the agent as soon as a node joins or leaves.
+ * JSON, attached to an etcd lease of 24 h that the agent renews ahead (a dead node's subnet comes free when it runs
+ * out). As flannel's LocalManager (pkg/subnet/etcd/local_manager.go tryAcquireLease): a restarted agent finds its
+ * lease by its PublicIP and keeps it (a reservation, a key an operator stored without TTL, stays without one), or
+ * deletes it when it no longer fits the config; else it takes the subnet its subnet.env names when that is free, else
+ * one picked at random among the first free ones. A subnet is taken with a transaction that succeeds only if the key
+ * does not exist, so two agents never take the same one; the etcd lease granted for a transaction that fails is
+ * revoked at once. A watch on the subnets wakes the agent as soon as a node joins or leaves, and lists again when
+ * etcd has compacted the history it was watching from.
  */
 public final class EtcdSubnetManager implements SubnetManager {
     private static final Logger LOG = Logger.getLogger(EtcdSubnetManager.class.getName());
     public static final String DEFAULT_PREFIX = "/coreos.com/network";
     static final Duration TTL = Duration.ofHours(24);
-    private static final int CREATE_ATTEMPTS = 20;
+    /** flannel's raceRetries. */
+    private static final int CREATE_ATTEMPTS = 10;
+    /** A reservation never expires; the agent then never renews it. */
+    private static final Duration RESERVED = Duration.ofDays(365 * 100);
 
     private final EtcdClient etcd;
     private final String prefix;
     private final NetConf given;
+    private final Ipv4Cidr previous;
     private final Clock clock;
+    private final java.util.random.RandomGenerator random = new java.security.SecureRandom();
     private final ChangeSignal changed = new ChangeSignal();
     private final Map<String, String> reported = new HashMap<>(); // key -> last problem logged
     private volatile Thread watcher;
     private volatile Lease mine; // this node's, once acquired
+    private volatile boolean reserved; // mine is a reservation: a key without TTL
     private volatile boolean closed;
 
     public EtcdSubnetManager(EtcdClient etcd, String prefix, NetConf given) {
-        this(etcd, prefix, given, Clock.systemUTC());
+        this(etcd, prefix, given, null);
     }
 
-    EtcdSubnetManager(EtcdClient etcd, String prefix, NetConf given, Clock clock) {
+    /** @param previous the subnet this node's subnet.env names (flanneld's or weft's), taken again when free; or null */
+    public EtcdSubnetManager(EtcdClient etcd, String prefix, NetConf given, Ipv4Cidr previous) {
+        this(etcd, prefix, given, previous, Clock.systemUTC());
+    }
+
+    EtcdSubnetManager(EtcdClient etcd, String prefix, NetConf given, Ipv4Cidr previous, Clock clock) {
         if (prefix == null || !prefix.startsWith("/") || prefix.endsWith("/")) {
             throw new IllegalArgumentException("--etcd-prefix: '" + prefix + "' must start with '/' and not end with one, e.g. "
                     + DEFAULT_PREFIX);
@@ -58,6 +73,7 @@ public final class EtcdSubnetManager implements SubnetManager {
         this.etcd = etcd;
         this.prefix = prefix;
         this.given = given;
+        this.previous = previous;
         this.clock = clock;
     }
 
@@ -89,41 +105,90 @@ public final class EtcdSubnetManager implements SubnetManager {
         for (int attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
             List<Stored> all = readAll();
             Optional<Stored> held = all.stream().filter(s -> s.record != null && s.record.publicIp().equals(attrs.publicIp())).findFirst();
-            if (held.isPresent() && pool.contains(held.get().subnet)) {
+            if (held.isPresent()) {
                 Stored h = held.get();
-                long lease = freshLease();
+                if (!pool.contains(h.subnet)) {
+                    LOG.info("lease " + h.subnet + " of " + attrs.publicIp() + " does not fit the network config (SubnetLen "
+                            + conf.subnetLen() + ", " + conf.subnetMin() + " to " + conf.subnetMax() + "); deleting it");
+                    call(() -> {
+                        etcd.delete(h.kv.key());
+                        return null;
+                    });
+                    continue;
+                }
+                boolean reservation = h.kv.lease() == 0;
                 // Only while it is still ours: a concurrent agent with the same PublicIP would be a misconfiguration,
                 // and this keeps the two from overwriting each other unseen.
-                if (call(() -> etcd.replaceIfUnchanged(h.kv.key(), h.kv.modRevision(), attrs.toJson(), lease))) {
-                    LOG.info("reusing lease " + h.subnet + " held by " + attrs.publicIp());
+                if (put(lease -> etcd.replaceIfUnchanged(h.kv.key(), h.kv.modRevision(), attrs.toJson(), lease), reservation)) {
+                    LOG.info("reusing " + (reservation ? "reserved subnet " : "lease ") + h.subnet + " held by " + attrs.publicIp());
                     startWatch();
-                    return hold(h.subnet, attrs);
+                    return hold(h.subnet, attrs, reservation);
                 }
                 continue;
             }
-            Ipv4Cidr free = pool.firstFree(all.stream().map(Stored::subnet).toList())
-                    .orElseThrow(() -> SubnetException.poolExhausted(conf, pool));
-            long lease = freshLease();
-            if (call(() -> etcd.createIfAbsent(subnetsPrefix() + free.toKey(), attrs.toJson(), lease))) {
+            Ipv4Cidr pick = previousIfFree(pool, all);
+            if (pick == null) {
+                pick = pool.randomFree(all.stream().map(Stored::subnet).toList(), random)
+                        .orElseThrow(() -> SubnetException.poolExhausted(conf, pool));
+            }
+            Ipv4Cidr free = pick;
+            if (put(lease -> etcd.createIfAbsent(subnetsPrefix() + free.toKey(), attrs.toJson(), lease), false)) {
                 LOG.info("acquired new lease " + free + " for " + attrs.publicIp());
                 startWatch();
-                return hold(free, attrs);
+                return hold(free, attrs, false);
             }
-            LOG.fine(free + " was taken meanwhile; trying the next free subnet");
+            LOG.fine(free + " was taken meanwhile; trying another free subnet");
         }
         throw new SubnetException("could not take a subnet in etcd after " + CREATE_ATTEMPTS + " attempts: every free one "
                 + "was taken meanwhile by another node");
     }
 
-    /** A new 24 h etcd lease under the same key and record, as flanneld renews. */
+    /** subnet.env's subnet when no key holds exactly it and it fits the config, as flannel's tryAcquireLease takes it. */
+    private Ipv4Cidr previousIfFree(SubnetPool pool, List<Stored> all) {
+        if (previous == null || all.stream().anyMatch(s -> s.subnet.equals(previous))) return null;
+        if (!pool.contains(previous)) {
+            LOG.warning("subnet.env's subnet " + previous + " does not fit the network config; taking another");
+            return null;
+        }
+        LOG.info("taking subnet.env's subnet " + previous + " again");
+        return previous;
+    }
+
+    private interface LeasedWrite {
+        boolean write(long lease) throws IOException;
+    }
+
+    /**
+     * Runs {@code write} under a fresh etcd lease of {@link #TTL} (none for a reservation); a write that fails or
+     * does not take revokes that lease at once, as flannel's registry createSubnet does, instead of leaving it
+     * behind for a day.
+     */
+    private boolean put(LeasedWrite write, boolean reservation) {
+        long lease = reservation ? 0 : freshLease();
+        boolean done = false;
+        try {
+            done = call(() -> write.write(lease));
+            return done;
+        } finally {
+            if (!done && lease != 0) {
+                try {
+                    etcd.revoke(lease);
+                } catch (IOException e) {
+                    LOG.fine("could not revoke unused etcd lease " + Long.toHexString(lease) + ": " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    /** A new 24 h etcd lease under the same key and record, as flanneld renews; a reservation stays without TTL. */
     @Override
     public Lease renew(Lease lease) throws IOException {
-        long id = freshLease();
-        call(() -> {
+        boolean reservation = reserved && mine != null && mine.subnet().equals(lease.subnet());
+        put(id -> {
             etcd.put(subnetsPrefix() + lease.subnet().toKey(), lease.attrs().toJson(), id);
-            return null;
-        });
-        return hold(lease.subnet(), lease.attrs());
+            return true;
+        }, reservation);
+        return hold(lease.subnet(), lease.attrs(), reservation);
     }
 
     /** A new etcd lease of {@link #TTL} for this node's key. */
@@ -131,9 +196,10 @@ public final class EtcdSubnetManager implements SubnetManager {
         return call(() -> etcd.grantLease(TTL.toSeconds()));
     }
 
-    /** Records {@code subnet} as this node's, held for {@link #TTL} from now. */
-    private Lease hold(Ipv4Cidr subnet, LeaseRecord attrs) {
-        return mine = new Lease(subnet, attrs, clock.instant().plus(TTL));
+    /** Records {@code subnet} as this node's, held for {@link #TTL} from now (a reservation: for good). */
+    private Lease hold(Ipv4Cidr subnet, LeaseRecord attrs, boolean reservation) {
+        reserved = reservation;
+        return mine = new Lease(subnet, attrs, clock.instant().plus(reservation ? RESERVED : TTL));
     }
 
     @Override
@@ -157,10 +223,9 @@ public final class EtcdSubnetManager implements SubnetManager {
      */
     private List<Stored> restore(Lease own, List<Stored> all) throws IOException {
         String key = subnetsPrefix() + own.subnet().toKey();
-        long lease = freshLease();
-        if (call(() -> etcd.createIfAbsent(key, own.attrs().toJson(), lease))) {
+        if (put(lease -> etcd.createIfAbsent(key, own.attrs().toJson(), lease), false)) {
             LOG.warning("this node's lease " + own.subnet() + " had gone from etcd; stored it again");
-            hold(own.subnet(), own.attrs());
+            hold(own.subnet(), own.attrs(), false);
             return readAll();
         }
         LOG.severe("this node's lease " + own.subnet() + " had gone from etcd and another node took the subnet; "
@@ -199,26 +264,41 @@ public final class EtcdSubnetManager implements SubnetManager {
     }
 
     /** One watch thread per manager, re-established after etcd restarts or the connection drops. */
-    private synchronized void startWatch() {
+    private void startWatch() {
+        startWatch(0);
+    }
+
+    /** The watch, from {@code fromRevision} (0: from a fresh listing); tests start one at a compacted revision. */
+    synchronized void startWatch(long fromRevision) {
         if (watcher != null || closed) return;
-        Thread t = new Thread(this::watchLoop, "weft-etcd-watch");
+        Thread t = new Thread(() -> watchLoop(fromRevision), "weft-etcd-watch");
         t.setDaemon(true);
         watcher = t;
         t.start();
     }
 
-    private void watchLoop() {
+    private void watchLoop(long fromRevision) {
         long backoff = 500;
+        long from = fromRevision;
         while (!closed) {
             try {
-                long rev = etcd.getPrefix(subnetsPrefix()).revision();
-                changed.signal(); // whatever happened while not watching
-                etcd.watchPrefix(subnetsPrefix(), rev + 1, changed::signal);
+                if (from == 0) {
+                    from = etcd.getPrefix(subnetsPrefix()).revision() + 1;
+                    changed.signal(); // whatever happened while not watching
+                }
+                etcd.watchPrefix(subnetsPrefix(), from, events -> changed.signal());
+                from = 0;
                 backoff = 500;
             } catch (InterruptedException e) {
                 return;
+            } catch (EtcdClient.CompactedException e) {
+                // flannel's registry watchSubnets: "etcd index outside history window", then leasesWatchReset
+                LOG.warning("etcd watch: " + e.getMessage() + "; listing the leases again and watching from there");
+                from = 0;
+                continue;
             } catch (IOException | RuntimeException e) {
                 if (closed) return;
+                from = 0;
                 LOG.fine("etcd watch ended (" + e.getMessage() + "); the resync interval covers the gap");
             }
             try {

@@ -48,19 +48,27 @@ public final class KubeSubnetManager implements SubnetManager {
     private final NetConf conf;
     private final NodeAnnotations keys;
     private final Clock clock;
+    private final boolean setNodeNetworkUnavailable;
     private final ChangeSignal changed = new ChangeSignal();
     private final Map<String, String> reported = new HashMap<>(); // node -> last problem logged
     private SharedIndexInformer<Node> informer;
     private volatile LeaseRecord published; // what this node publishes, once acquired
 
     public KubeSubnetManager(KubernetesClient client, String nodeName, NetConf conf, NodeAnnotations keys) {
-        this(client, nodeName, conf, keys, Clock.systemUTC());
+        this(client, nodeName, conf, keys, true, Clock.systemUTC());
     }
 
-    KubeSubnetManager(KubernetesClient client, String nodeName, NetConf conf, NodeAnnotations keys, Clock clock) {
+    /** @param setNodeNetworkUnavailable --set-node-network-unavailable: clear the node's NetworkUnavailable condition */
+    public KubeSubnetManager(KubernetesClient client, String nodeName, NetConf conf, NodeAnnotations keys,
+                             boolean setNodeNetworkUnavailable) {
+        this(client, nodeName, conf, keys, setNodeNetworkUnavailable, Clock.systemUTC());
+    }
+
+    KubeSubnetManager(KubernetesClient client, String nodeName, NetConf conf, NodeAnnotations keys,
+                      boolean setNodeNetworkUnavailable, Clock clock) {
         if (nodeName == null || nodeName.isBlank()) {
-            throw new IllegalArgumentException("NODE_NAME is not set: the Kubernetes subnet manager needs this node's name "
-                    + "(the DaemonSet sets it from spec.nodeName)");
+            throw new IllegalArgumentException("NODE_NAME is not set, nor POD_NAME and POD_NAMESPACE: the Kubernetes subnet "
+                    + "manager needs this node's name (the DaemonSet sets NODE_NAME from spec.nodeName)");
         }
         if (conf == null) {
             throw new IllegalArgumentException("--kube-subnet-mgr needs net-conf.json (--net-config-path, default "
@@ -71,6 +79,40 @@ public final class KubeSubnetManager implements SubnetManager {
         this.conf = conf;
         this.keys = keys;
         this.clock = clock;
+        this.setNodeNetworkUnavailable = setNodeNetworkUnavailable;
+    }
+
+    /**
+     * This node's name, as flannel's NewSubnetManager finds it: $NODE_NAME, else the spec.nodeName of the pod
+     * $POD_NAMESPACE/$POD_NAME (flannel's DaemonSet sets those two); null when none of them is set.
+     */
+    public static String nodeName(KubernetesClient client, Map<String, String> env) {
+        String node = env.get("NODE_NAME");
+        if (node != null && !node.isEmpty()) return node;
+        String pod = env.get("POD_NAME");
+        String namespace = env.get("POD_NAMESPACE");
+        if (pod == null || pod.isEmpty() || namespace == null || namespace.isEmpty()) return null;
+        io.fabric8.kubernetes.api.model.Pod p;
+        try {
+            p = client.pods().inNamespace(namespace).withName(pod).get();
+        } catch (KubernetesClientException e) {
+            throw apiError("GET pod " + namespace + "/" + pod + " (for its spec.nodeName, as NODE_NAME is not set)", e);
+        }
+        if (p == null) throw new SubnetException("pod " + namespace + "/" + pod + " ($POD_NAMESPACE/$POD_NAME) does not exist");
+        String n = p.getSpec() == null ? null : p.getSpec().getNodeName();
+        if (n == null || n.isEmpty()) throw new SubnetException("pod " + namespace + "/" + pod + " has no spec.nodeName yet");
+        return n;
+    }
+
+    /**
+     * The address an operator gave this node in its node-public-ip annotation, which flanneld takes as --public-ip
+     * (main.go, from GetStoredPublicIP); empty when unset.
+     */
+    @Override
+    public java.util.Optional<String> storedPublicIp() throws IOException {
+        Map<String, String> a = getOwnNode().getMetadata().getAnnotations();
+        String ip = a == null ? null : a.get(keys.nodePublicIp());
+        return ip == null || ip.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(ip);
     }
 
     @Override
@@ -92,7 +134,7 @@ public final class KubeSubnetManager implements SubnetManager {
         }
         publish(node, attrs);
         published = attrs;
-        markNetworkAvailable();
+        if (setNodeNetworkUnavailable) markNetworkAvailable();
         startInformer();
         LOG.info("lease " + subnet + " is node " + nodeName + "'s spec.podCIDR; published in its " + keys.backendType()
                 + " annotations");
@@ -105,24 +147,41 @@ public final class KubeSubnetManager implements SubnetManager {
         return new Lease(lease.subnet(), lease.attrs(), clock.instant().plus(TERM));
     }
 
-    /** Whether the node's annotations already say {@code attrs}. */
-    private boolean carries(Node node, LeaseRecord attrs) {
-        Map<String, String> have = node.getMetadata().getAnnotations() == null ? Map.of() : node.getMetadata().getAnnotations();
-        return keys.encode(attrs).entrySet().stream().allMatch(e -> e.getValue().equals(have.get(e.getKey())));
+    private static Map<String, String> annotations(Node node) {
+        return node.getMetadata().getAnnotations() == null ? Map.of() : node.getMetadata().getAnnotations();
     }
 
-    /** Writes the annotations only when they differ, so a restart does not touch the Node at all. */
+    /** What the node's annotations should say for {@code attrs}: public-ip-overwrite, if set, as public-ip. */
+    private Map<String, String> wanted(Node node, LeaseRecord attrs) {
+        return keys.encode(attrs, annotations(node));
+    }
+
+    /** Whether the node's annotations already say {@code attrs}. */
+    private boolean carries(Node node, LeaseRecord attrs) {
+        Map<String, String> have = annotations(node);
+        return wanted(node, attrs).entrySet().stream().allMatch(e -> e.getValue().equals(have.get(e.getKey())));
+    }
+
+    /**
+     * Writes the annotations only when they differ, so a restart does not touch the Node at all. Through the status
+     * subresource, as flannel's AcquireLease does: the API server keeps metadata from a nodes/status patch, and so
+     * the agent needs flannel's ClusterRole only (patch on nodes/status, which cannot change a node's spec).
+     */
     private void publish(Node node, LeaseRecord attrs) throws IOException {
         if (carries(node, attrs)) return;
-        Map<String, String> want = keys.encode(attrs);
+        Map<String, String> want = wanted(node, attrs);
+        if (!want.get(keys.publicIp()).equals(attrs.publicIp().toString())) {
+            LOG.info("publishing public IP " + want.get(keys.publicIp()) + " from " + keys.publicIpOverwrite() + " instead of "
+                    + attrs.publicIp());
+        }
         ObjectNode patch = JSON.createObjectNode();
         ObjectNode annotations = patch.putObject("metadata").putObject("annotations");
         want.forEach(annotations::put);
         try {
             // A merge patch: annotations are a map, merged key by key, so other annotations stay as they are.
-            client.nodes().withName(nodeName).patch(PatchContext.of(PatchType.JSON_MERGE), patch.toString());
+            client.nodes().withName(nodeName).subresource("status").patch(PatchContext.of(PatchType.JSON_MERGE), patch.toString());
         } catch (KubernetesClientException e) {
-            throw apiError("PATCH node " + nodeName + " (annotations)", e);
+            throw apiError("PATCH node " + nodeName + "/status (annotations)", e);
         }
     }
 
@@ -193,7 +252,8 @@ public final class KubeSubnetManager implements SubnetManager {
         StringBuilder sb = new StringBuilder(String.valueOf(n.getSpec() == null ? null : n.getSpec().getPodCIDR()));
         if (n.getSpec() != null && n.getSpec().getPodCIDRs() != null) sb.append(n.getSpec().getPodCIDRs());
         if (a != null) {
-            for (String k : List.of(keys.backendType(), keys.backendData(), keys.publicIp(), keys.publicIpOverwrite())) {
+            for (String k : List.of(keys.backendType(), keys.backendData(), keys.publicIp(), keys.publicIpOverwrite(),
+                    keys.kubeSubnetManager())) {
                 sb.append('|').append(a.get(k));
             }
         }
@@ -279,8 +339,8 @@ public final class KubeSubnetManager implements SubnetManager {
 
     private static String describe(KubernetesClientException e) {
         if (e.getCode() == 403) {
-            return "forbidden (" + e.getStatus().getMessage() + "): the weft ClusterRole must allow get, list, watch, "
-                    + "patch on nodes and patch on nodes/status";
+            return "forbidden (" + e.getStatus().getMessage() + "): the weft ClusterRole must allow get, list, watch on "
+                    + "nodes and patch on nodes/status (and get on pods when NODE_NAME is not set), as flannel's";
         }
         if (e.getCode() > 0) return e.getCode() + " " + (e.getStatus() != null ? e.getStatus().getMessage() : e.getMessage());
         Throwable c = e.getCause();
@@ -289,7 +349,7 @@ public final class KubeSubnetManager implements SubnetManager {
 
     @Override
     public String toString() {
-        return "the Kubernetes API (node " + nodeName + ", annotations " + keys.backendType().replace("/backend-type", "/*") + ")";
+        return "the Kubernetes API (node " + nodeName + ", annotations " + keys.pattern() + ")";
     }
 
     @Override

@@ -49,7 +49,7 @@ class DatapathFeaturesTest {
         DatapathFeatures f = new DatapathFeatures();
         f.probeUdpGso(false, true);
         f.probeUdpGro(false, false, -1);
-        f.rxCoalesce(false);
+        f.probeRxCoalesce(null, false, false);
         f.sizes(8, 1);
         assertEquals("tap-offload=off rx-coalesce=off udp-gso=off (sendmmsg; WEFT_USERSPACE_GSO=0)"
                 + " rx=recvmmsg (udp-gro off: WEFT_USERSPACE_UDP_GRO=0) tx-sockets=8 loops=1", f.summary());

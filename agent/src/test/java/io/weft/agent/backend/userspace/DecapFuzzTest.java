@@ -10,7 +10,7 @@ import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.ResourceLeakDetector;
 import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.MacAddress;
-import io.weft.core.vxlan.EthernetFrame;
+import io.weft.core.packet.EthernetFrame;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;

@@ -4,7 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.MacAddress;
-import io.weft.core.vxlan.FlowHash;
+import io.weft.core.packet.FlowHash;
 import io.weft.core.vxlan.TcpSegmenter;
 import io.weft.core.vxlan.VxlanHeader;
 import java.util.List;
@@ -63,7 +63,7 @@ public class EncapDecapBenchmark {
             throw new IllegalStateException("benchmark datagram is dropped: " + Metrics.render("b", peers, null));
         }
         coalesceBuf = alloc.directBuffer(10 + 65536);
-        coalescer = new RxCoalescer(coalesceBuf, (a, l) -> true);
+        coalescer = new RxCoalescer(coalesceBuf, true, (a, l) -> true);
     }
 
     @TearDown(Level.Trial)

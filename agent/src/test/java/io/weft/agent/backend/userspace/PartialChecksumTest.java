@@ -7,10 +7,10 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.channel.socket.DatagramPacket;
-import io.weft.core.vxlan.Checksum;
-import io.weft.core.vxlan.Ipv4Packet;
+import io.weft.core.packet.Checksum;
+import io.weft.core.packet.Ipv4Packet;
 import io.weft.core.vxlan.TcpSegmenter;
-import io.weft.core.vxlan.VirtioNetHdr;
+import io.weft.core.packet.VirtioNetHdr;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,7 +39,7 @@ class PartialChecksumTest {
     void pipeline() {
         peers = DecapFuzzTest.onePeer();
         coalesceBuf = PooledByteBufAllocator.DEFAULT.directBuffer(VirtioNetHdr.LENGTH + 65536 + 64);
-        RxCoalescer co = new RxCoalescer(coalesceBuf, (a, l) -> written.add(new Written(l - VirtioNetHdr.LENGTH, -1,
+        RxCoalescer co = new RxCoalescer(coalesceBuf, true, (a, l) -> written.add(new Written(l - VirtioNetHdr.LENGTH, -1,
                 coalesceBuf.getUnsignedByte(0))));
         decap = new Decapsulator(peers, 1, DecapFuzzTest.OURS.value(), DecapFuzzTest.MTU + 14, () -> null,
                 (buf, off, len, csum, gso) -> written.add(new Written(len, csum, -1)), co);

@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import io.weft.core.vxlan.Checksum;
-import io.weft.core.vxlan.Ipv4Packet;
+import io.weft.core.packet.Checksum;
+import io.weft.core.packet.Ipv4Packet;
 import io.weft.core.vxlan.TcpSegmenter;
-import io.weft.core.vxlan.VirtioNetHdr;
+import io.weft.core.packet.VirtioNetHdr;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,7 +49,7 @@ class RxCoalescerTest {
         List<Written> out = new ArrayList<>();
         ByteBuf direct = PooledByteBufAllocator.DEFAULT.directBuffer(VirtioNetHdr.LENGTH + 65536);
         try {
-            RxCoalescer co = new RxCoalescer(direct, (addr, len) -> {
+            RxCoalescer co = new RxCoalescer(direct, true, (addr, len) -> {
                 out.add(new Written(MemorySegment.ofAddress(addr).reinterpret(len).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)));
                 return true;
             });
@@ -101,7 +101,7 @@ class RxCoalescerTest {
         List<byte[]> out = new ArrayList<>();
         ByteBuf direct = PooledByteBufAllocator.DEFAULT.directBuffer(VirtioNetHdr.LENGTH + 65536);
         try {
-            RxCoalescer co = new RxCoalescer(direct, (addr, len) ->
+            RxCoalescer co = new RxCoalescer(direct, true, (addr, len) ->
                     out.add(MemorySegment.ofAddress(addr).reinterpret(len).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)));
             PeerCounters pc = new PeerCounters("t");
             co.offer(segs, 8, stride - 8, pc);
@@ -150,7 +150,7 @@ class RxCoalescerTest {
         ByteBuf direct = PooledByteBufAllocator.DEFAULT.directBuffer(VirtioNetHdr.LENGTH + 65536);
         List<ByteBuf> sent = new ArrayList<>();
         try {
-            RxCoalescer co = new RxCoalescer(direct, (addr, len) ->
+            RxCoalescer co = new RxCoalescer(direct, true, (addr, len) ->
                     out.add(MemorySegment.ofAddress(addr).reinterpret(len).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)));
             PeerCounters pc = new PeerCounters("t");
             for (int i = 0; i < 21; i++) {
@@ -193,7 +193,7 @@ class RxCoalescerTest {
         ByteBuf direct = PooledByteBufAllocator.DEFAULT.directBuffer(VirtioNetHdr.LENGTH + 65536);
         List<ByteBuf> sent = new ArrayList<>();
         try {
-            RxCoalescer co = new RxCoalescer(direct, (addr, len) -> lens.add(len - VirtioNetHdr.LENGTH));
+            RxCoalescer co = new RxCoalescer(direct, true, (addr, len) -> lens.add(len - VirtioNetHdr.LENGTH));
             PeerCounters pc = new PeerCounters("t");
             ByteBuf a = udp(64, 1, 1);
             ByteBuf b = udp(64, 2, 2);
@@ -223,7 +223,7 @@ class RxCoalescerTest {
         List<Integer> lens = new ArrayList<>();
         ByteBuf direct = PooledByteBufAllocator.DEFAULT.directBuffer(VirtioNetHdr.LENGTH + 65536);
         try {
-            RxCoalescer co = new RxCoalescer(direct, (addr, len) -> lens.add(len));
+            RxCoalescer co = new RxCoalescer(direct, true, (addr, len) -> lens.add(len));
             assertEquals(false, co.offer(segs, 8, hdr + 1000, new PeerCounters("t")));
             assertEquals(List.of(), lens);
         } finally {
@@ -249,7 +249,7 @@ class RxCoalescerTest {
         int[] writes = new int[1];
         var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         try {
-            RxCoalescer co = new RxCoalescer(direct, (addr, len) -> ++writes[0] > 0);
+            RxCoalescer co = new RxCoalescer(direct, true, (addr, len) -> ++writes[0] > 0);
             PeerCounters pc = new PeerCounters("t");
             int stride = 8 + hdr + 1398;
             Runnable once = () -> {

@@ -46,10 +46,25 @@ class NodeAnnotationsTest {
         assertMessage(a, "flannel.alpha.coreos.com/backend-type: missing");
     }
 
-    @Test
-    void aPrefixWithASlashIsRefused() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new NodeAnnotations("a/b"));
-        assertTrue(e.getMessage().startsWith("--kube-annotation-prefix"), e.getMessage());
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0} -> {1}")
+    @org.junit.jupiter.params.provider.CsvSource({
+            "flannel.alpha.coreos.com,  flannel.alpha.coreos.com/backend-type",
+            "example.com/,              example.com/backend-type",
+            "example.com/net,           example.com/net-backend-type",
+            "example.com/net-,          example.com/net-backend-type",
+            // Go's regexp.MatchString is not anchored at the start: "oo.example.com/" matches
+            "Foo.example.com,           Foo.example.com/backend-type",
+    })
+    void aPrefixIsCompletedAsFlannelCompletesIt(String prefix, String backendType) {
+        // flannel pkg/subnet/kube/annotations.go newAnnotations
+        assertEquals(backendType, new NodeAnnotations(prefix).backendType());
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"a/b/c", "nodots", "example.com/Net", "example.com/n.t", ""})
+    void aPrefixFlannelRefusesIsRefused(String prefix) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new NodeAnnotations(prefix));
+        assertTrue(e.getMessage().startsWith("--kube-annotation-prefix: '" + prefix + "'"), e.getMessage());
     }
 
     private void assertMessage(Map<String, String> a, String start) {

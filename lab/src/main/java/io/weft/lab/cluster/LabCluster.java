@@ -1,0 +1,335 @@
+package io.weft.lab.cluster;
+
+import io.weft.core.config.SubnetEnv;
+import io.weft.core.iproute.Addr;
+import io.weft.core.iproute.IpReader;
+import io.weft.core.iproute.Netns;
+import io.weft.core.iproute.RouteEntry;
+import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.Ipv4Cidr;
+import io.weft.lab.cni.PluginRunner;
+import io.weft.lab.jvm.ChildJvm;
+import io.weft.lab.netns.NetnsLab;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * A cluster of nodes built from network namespaces on this machine: an underlay LAN (a bridge in its own
+ * namespace), one namespace per node with eth0 on that LAN, one weftd process per node sharing a lease
+ * directory, and pods as namespaces plugged into each node's cni0. Every address lives inside these
+ * namespaces; the machine's own namespace gets nothing. {@link #close()} removes it all.
+ */
+public final class LabCluster implements AutoCloseable {
+
+    /** A node: its namespace, underlay address and the files its agent uses. */
+    public record Node(int index, String netns, Ipv4Address ip, Path dir) {
+        public Path subnetFile() {
+            return dir.resolve("subnet.env");
+        }
+
+        public Path log() {
+            return dir.resolve("weftd.log");
+        }
+
+        public Netns ns() {
+            return Netns.named(netns);
+        }
+    }
+
+    /** A pod: its namespace, address and the node it lives on. */
+    public record Pod(String name, String netns, Ipv4Address ip, Node node) {}
+
+    private final NetnsLab ns;
+    private final Path work;
+    private final Path leaseDir;
+    private final Path netConf;
+    private final List<Node> nodes = new ArrayList<>();
+    private final Map<Integer, Process> agents = new ConcurrentHashMap<>();
+    private final List<Pod> pods = new ArrayList<>();
+    private List<String> extraAgentArgs = List.of();
+    private java.util.function.Function<Node, Map<String, String>> agentEnv = n -> Map.of();
+    private String kubeApiUrl; // null: agents share the lease directory
+    private String etcdUrl; // agents keep leases in etcd there, config included
+
+    /**
+     * A cluster in namespaces {@code <tag>-<random>-ul}, {@code -n1}, {@code -n1-<pod>}, ... (a test's).
+     *
+     * @param netConf the net-conf.json every node uses
+     */
+    public LabCluster(String tag, int nodeCount, String netConf) throws IOException {
+        this(new NetnsLab(tag), nodeCount, netConf);
+    }
+
+    /** A cluster in {@code ns}'s namespaces, e.g. {@code NetnsLab.named("wdemo")} gives wdemo-ul, wdemo-n1, wdemo-n1-pod1. */
+    public LabCluster(NetnsLab ns, int nodeCount, String netConf) throws IOException {
+        this.ns = ns;
+        boolean ok = false;
+        try {
+            this.work = Files.createTempDirectory(ns.prefix() + "-");
+            this.leaseDir = work.resolve("leases");
+            this.netConf = work.resolve("net-conf.json");
+            Files.writeString(netConf(), netConf);
+            List<String> made = ns.nodes(nodeCount);
+            for (int i = 1; i <= nodeCount; i++) {
+                Path dir = work.resolve("node" + i);
+                Files.createDirectories(dir);
+                nodes.add(new Node(i, made.get(i - 1), Ipv4Address.parse(NetnsLab.nodeIp(i)), dir));
+            }
+            ok = true;
+        } finally {
+            if (!ok) ns.close();
+        }
+    }
+
+    /** The namespaces the cluster lives in. */
+    public NetnsLab netns() {
+        return ns;
+    }
+
+    /**
+     * Agents use the Kubernetes subnet manager against {@code url} instead of the lease directory; node i is the
+     * Node object "node&lt;i&gt;" (NODE_NAME, as the DaemonSet sets it).
+     */
+    public void useKubeApi(String url) {
+        this.kubeApiUrl = url;
+    }
+
+    /** Agents keep their leases in etcd at {@code url} and read the network config from it, as flanneld does. */
+    public void useEtcd(String url) {
+        this.etcdUrl = url;
+    }
+
+    /** The underlay bridge's namespace, where a shared service (an API server) can listen on {@link #UNDERLAY_SERVICE_IP}. */
+    public String underlayNetns() {
+        return ns.underlay();
+    }
+
+    /** Gives the underlay bridge an address, so that something in {@link #underlayNetns()} serves every node. */
+    public Ipv4Address addUnderlayService() {
+        NetnsLab.ip(underlayNetns(), Addr.add("br0", UNDERLAY_SERVICE_IP, 24));
+        return UNDERLAY_SERVICE_IP;
+    }
+
+    public static final Ipv4Address UNDERLAY_SERVICE_IP = Ipv4Address.parse("172.31.0.250");
+
+    public static String nodeName(Node n) {
+        return "node" + n.index();
+    }
+
+    public void agentArgs(List<String> args) {
+        this.extraAgentArgs = List.copyOf(args);
+    }
+
+    /** Environment variables for each node's agent (beyond NODE_NAME), e.g. its own WIREGUARD_KEY_FILE. */
+    public void agentEnv(java.util.function.Function<Node, Map<String, String>> env) {
+        this.agentEnv = env;
+    }
+
+    public List<Node> nodes() {
+        return List.copyOf(nodes);
+    }
+
+    public Node node(int i) {
+        return nodes.get(i - 1);
+    }
+
+    public Path leaseDir() {
+        return leaseDir;
+    }
+
+    public Path netConf() {
+        return netConf;
+    }
+
+    public Path workDir() {
+        return work;
+    }
+
+    public List<Pod> pods() {
+        return List.copyOf(pods);
+    }
+
+    /** The command that starts weftd on a node: this JVM's java and classpath, inside the node's namespace. */
+    public List<String> agentCommand(Node n) {
+        return agentCommand(n, netConf);
+    }
+
+    /** The same with another net-conf.json, e.g. a broken one. */
+    public List<String> agentCommand(Node n, Path netConfFile) {
+        // every node's agent has its own debug socket: the machine's /run/weft is shared by all the namespaces
+        List<String> args = new ArrayList<>(List.of("--iface", "eth0", "--debug-socket", debugSocket(n).toString()));
+        if (kubeApiUrl != null) {
+            args.addAll(List.of("--kube-subnet-mgr", "--kube-api-url", kubeApiUrl));
+        } else if (etcdUrl != null) {
+            args.addAll(List.of("--etcd-endpoints", etcdUrl));
+        } else {
+            args.addAll(List.of("--lease-dir", leaseDir.toString()));
+        }
+        if (etcdUrl == null) args.addAll(List.of("--net-config-path", netConfFile.toString()));
+        args.addAll(List.of("--subnet-file", n.subnetFile().toString(), "--resync-interval", "1s"));
+        args.addAll(extraAgentArgs);
+        // A class-data archive per node: a restarted agent then starts as a production one does from the launcher's
+        // AOT cache, instead of paying a cold start that production does not pay (~0.4 s of a restart here).
+        return weftdCommand(n, "weftd.jsa", args);
+    }
+
+    /**
+     * {@code weftd args} (io.weft.agent.Main) on this JVM's classes inside the node's namespace, with the class-data
+     * archive {@code archive} in the node's directory (one per kind of process: the agent, a capture client).
+     */
+    public List<String> weftdCommand(Node n, String archive, List<String> args) {
+        return ChildJvm.command(n.netns(), n.dir().resolve(archive),
+                List.of("--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx256m"), "io.weft.agent.Main", args);
+    }
+
+    /** The node's agent's debug API socket (weftd --debug-socket). */
+    public Path debugSocket(Node n) {
+        return n.dir().resolve("weftd.sock");
+    }
+
+    public Process startAgent(Node n) throws IOException {
+        return startAgent(n, netConf);
+    }
+
+    public Process startAgent(Node n, Path netConfFile) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(agentCommand(n, netConfFile));
+        pb.environment().put("NODE_NAME", nodeName(n));
+        pb.environment().putAll(agentEnv.apply(n));
+        pb.redirectErrorStream(true);
+        pb.redirectOutput(ProcessBuilder.Redirect.appendTo(n.log().toFile()));
+        Process p = pb.start();
+        agents.put(n.index(), p);
+        return p;
+    }
+
+    /** SIGTERM, as kubelet sends it, then waits for the agent to exit. */
+    public int stopAgent(Node n) throws InterruptedException {
+        Process p = agents.remove(n.index());
+        if (p == null) return -1;
+        // `ip netns exec` execs the JVM, so the process we hold is the agent itself.
+        p.destroy();
+        if (!p.waitFor(15, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            p.waitFor();
+        }
+        return p.exitValue();
+    }
+
+    public Process agent(Node n) {
+        return agents.get(n.index());
+    }
+
+    /** Waits until the node's agent has written subnet.env; fails with the agent's log if it exits first. */
+    public SubnetEnv awaitSubnetEnv(Node n, Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(n.subnetFile())) return SubnetEnv.read(n.subnetFile());
+            Process p = agents.get(n.index());
+            if (p != null && !p.isAlive()) {
+                throw new IllegalStateException("weftd on node " + n.index() + " exited " + p.exitValue() + ":\n" + log(n));
+            }
+            Thread.sleep(50);
+        }
+        throw new IllegalStateException("weftd on node " + n.index() + " wrote no subnet.env within " + timeout + ":\n" + log(n));
+    }
+
+    /** Waits until every node has a route to every other node's subnet. */
+    public void awaitConverged(Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<Ipv4Cidr> subnets = new ArrayList<>();
+        for (Node n : nodes) subnets.add(awaitSubnetEnv(n, timeout).subnet());
+        while (true) {
+            boolean all = true;
+            for (int i = 0; i < nodes.size(); i++) {
+                List<Ipv4Cidr> have = new IpReader(nodes.get(i).ns()).routes().stream().map(RouteEntry::dst).toList();
+                for (int j = 0; j < subnets.size(); j++) if (i != j && !have.contains(subnets.get(j))) all = false;
+            }
+            if (all) return;
+            if (System.nanoTime() > deadline) throw new IllegalStateException("routes did not converge within " + timeout);
+            Thread.sleep(100);
+        }
+    }
+
+    public String log(Node n) {
+        try {
+            return Files.exists(n.log()) ? Files.readString(n.log()) : "(no log)";
+        } catch (IOException e) {
+            return "(log unreadable: " + e.getMessage() + ")";
+        }
+    }
+
+    /**
+     * Plugs a pod into the node's cni0 the way a bridge CNI plugin does ({@link NetnsLab#pod}): the gateway address
+     * and MTU from subnet.env, the next free address.
+     */
+    public Pod addPod(Node n, String name) throws IOException {
+        SubnetEnv env = SubnetEnv.read(n.subnetFile());
+        long onNode = pods.stream().filter(p -> p.node().equals(n)).count();
+        Ipv4Address ip = env.subnet().firstHost().plus(1 + onNode);
+        String podNs = ns.pod(n.netns(), "n" + n.index() + "-" + name, "veth" + name, env.subnet().firstHost(),
+                env.subnet().prefix(), ip, env.mtu());
+        Pod pod = new Pod(name, podNs, ip, n);
+        pods.add(pod);
+        return pod;
+    }
+
+    /**
+     * Makes a pod the way kubelet/containerd do: an empty namespace, then the {@code weft} CNI plugin run in the
+     * node's namespace ({@link PluginRunner}) with the network config on stdin. Returns the pod with the address the
+     * plugin's result gives.
+     */
+    public Pod addPodWithCni(Node n, String name, Path plugin) throws IOException {
+        String podNs = ns.netns("n" + n.index() + "-" + name);
+        String conf = "{\"cniVersion\":\"1.0.0\",\"name\":\"weft\",\"type\":\"weft\",\"subnetFile\":\""
+                + n.subnetFile() + "\",\"dataDir\":\"" + n.dir().resolve("ipam") + "\",\"isDefaultGateway\":true}";
+        Map<String, String> env = PluginRunner.env("ADD", podNs, podNs, "eth0");
+        env.put("CNI_PATH", plugin.getParent().toString());
+        PluginRunner.Out out = new PluginRunner(n.netns()).call(plugin, env, conf);
+        Files.writeString(n.dir().resolve("cni.log"), out.stderr(), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        Matcher m = Pattern.compile("\"address\"\\s*:\\s*\"([0-9.]+)/").matcher(out.stdout());
+        if (out.exit() != 0 || !m.find()) {
+            throw new IllegalStateException("CNI ADD for " + name + " on node " + n.index() + " failed (exit " + out.exit() + "): "
+                    + out.stdout() + out.stderr());
+        }
+        Pod pod = new Pod(name, podNs, Ipv4Address.parse(m.group(1)), n);
+        pods.add(pod);
+        return pod;
+    }
+
+    /** Registers a pod made elsewhere (by the CNI plugin) so that close() removes its namespace. */
+    public Pod adoptPod(Node n, String name, String podNs, Ipv4Address ip) {
+        ns.adopt(podNs);
+        Pod pod = new Pod(name, podNs, ip, n);
+        pods.add(pod);
+        return pod;
+    }
+
+    @Override
+    public void close() {
+        for (Node n : nodes) {
+            try {
+                stopAgent(n);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        ns.close();
+        try (Stream<Path> s = Files.walk(work)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // a leftover temp dir is harmless
+        }
+    }
+}

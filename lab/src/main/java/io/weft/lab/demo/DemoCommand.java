@@ -1,0 +1,212 @@
+package io.weft.lab.demo;
+
+import io.weft.core.config.SubnetEnv;
+import io.weft.core.iproute.IpReader;
+import io.weft.core.iproute.IpRunner;
+import io.weft.core.iproute.LinkInfo;
+import io.weft.lab.bench.Measure;
+import io.weft.lab.cluster.LabCluster;
+import io.weft.lab.cni.PluginRunner;
+import io.weft.lab.etcd.LabEtcd;
+import io.weft.lab.netns.NetnsLab;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code weft-lab demo} (run-demo.sh): a whole cluster in network namespaces on this machine, pinged end to end, then removed. */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Build an N-node weft cluster in network namespaces, ping every pod pair across nodes, measure, clean up.")
+public final class DemoCommand implements Callable<Integer> {
+    static final String PREFIX = "wdemo";
+    /** ping -q's summary: min/avg/max (a userspace datapath's first packets, before the JIT, raise max and avg). */
+    private static final Pattern RTT = Pattern.compile("= ([\\d.]+)/([\\d.]+)/([\\d.]+)/");
+
+    @Option(names = "--nodes", defaultValue = "3", description = "Number of nodes (default: ${DEFAULT-VALUE}).")
+    int nodeCount;
+
+    @Option(names = "--pods", defaultValue = "2", description = "Pods per node (default: ${DEFAULT-VALUE}).")
+    int podsPerNode;
+
+    @Option(names = "--backend", defaultValue = "vxlan", description = "vxlan, host-gw or userspace (default: ${DEFAULT-VALUE}).")
+    String backend;
+
+    @Option(names = "--store", defaultValue = "dir", description = "Where the agents keep leases: dir (a shared directory) or "
+            + "etcd (a real etcd in the underlay namespace, config stored in it as flannel's is) (default: ${DEFAULT-VALUE}).")
+    String store;
+
+    @Option(names = "--cleanup", description = "Only remove what an earlier, interrupted demo left behind.")
+    boolean cleanupOnly;
+
+    @Option(names = "--no-iperf", description = "Skip the iperf3 throughput run.")
+    boolean noIperf;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!NetnsLab.isRoot()) {
+            System.err.println("weft-lab demo: must run as root: it creates network namespaces, veths and VXLAN devices");
+            return 1;
+        }
+        if (cleanupOnly) {
+            List<String> left = NetnsLab.leftovers(PREFIX);
+            NetnsLab.cleanup(PREFIX);
+            System.out.println("removed " + left.size() + " namespaces left by an earlier demo");
+            return 0;
+        }
+        List<String> left = NetnsLab.leftovers(PREFIX);
+        if (!left.isEmpty()) {
+            System.err.println("weft-lab demo: an earlier demo left namespaces behind (" + String.join(", ", left)
+                    + "); remove them with: run-demo.sh --cleanup");
+            return 1;
+        }
+        if (nodeCount < 2 || nodeCount > 20) {
+            System.err.println("weft-lab demo: --nodes must be between 2 and 20");
+            return 1;
+        }
+        String netConf = switch (backend) {
+            case "vxlan" -> "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}";
+            case "host-gw" -> "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"host-gw\"}}";
+            case "userspace" -> "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\",\"Datapath\":\"userspace\"}}";
+            default -> null;
+        };
+        if (netConf == null) {
+            System.err.println("weft-lab demo: --backend must be vxlan, host-gw or userspace");
+            return 1;
+        }
+
+        if (!store.equals("dir") && !store.equals("etcd")) {
+            System.err.println("weft-lab demo: --store must be dir or etcd");
+            return 1;
+        }
+
+        long t0 = System.nanoTime();
+        step(1, "creating " + nodeCount + " nodes (network namespaces " + PREFIX + "-n1.." + PREFIX + "-n" + nodeCount
+                + " on an underlay bridge, 172.31.0.0/24)");
+        try (LabCluster lab = new LabCluster(NetnsLab.named(PREFIX), nodeCount, netConf)) {
+            Thread hook = new Thread(() -> {
+                System.err.println("\ninterrupted: removing the demo cluster");
+                lab.close();
+            });
+            Runtime.getRuntime().addShutdownHook(hook);
+            LabEtcd etcd = null;
+            try {
+                if (store.equals("etcd")) etcd = startEtcd(lab, netConf);
+                return run(lab, t0);
+            } finally {
+                if (etcd != null) etcd.close();
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException e) {
+                    // already shutting down: the hook does the cleanup
+                }
+                step(7, "removing the cluster (namespaces, devices, agents)");
+            }
+        }
+    }
+
+    private int run(LabCluster lab, long t0) throws Exception {
+        step(2, "starting weftd on every node (backend " + backend + ", leases in "
+                + (store.equals("etcd") ? "etcd" : lab.leaseDir().toString()) + ")");
+        for (LabCluster.Node n : lab.nodes()) lab.startAgent(n);
+        for (LabCluster.Node n : lab.nodes()) lab.awaitSubnetEnv(n, Duration.ofSeconds(60));
+        step(3, "waiting for every node to have a route to every other node's subnet");
+        lab.awaitConverged(Duration.ofSeconds(30));
+
+        System.out.println();
+        System.out.printf("  %-6s %-13s %-16s %-11s %-6s %s%n", "NODE", "UNDERLAY", "POD SUBNET", "DEVICE", "MTU", "VTEP MAC");
+        for (LabCluster.Node n : lab.nodes()) {
+            SubnetEnv env = SubnetEnv.read(n.subnetFile());
+            LinkInfo dev = new IpReader(n.ns()).link("flannel.1").orElse(null);
+            System.out.printf("  %-6s %-13s %-16s %-11s %-6d %s%n", "n" + n.index(), n.ip(), env.subnet(),
+                    dev == null ? "-" : dev.name(), env.mtu(), dev == null || dev.mac() == null ? "-" : dev.mac());
+        }
+        System.out.println();
+
+        java.util.Optional<Path> plugin = PluginRunner.find();
+        step(4, "creating " + podsPerNode + " pods per node " + plugin.map(p -> "with the weft CNI plugin (" + p + ")")
+                .orElse("by hand (the weft CNI plugin is not built: mvn -DskipTests package)"));
+        for (LabCluster.Node n : lab.nodes()) {
+            for (int p = 1; p <= podsPerNode; p++) {
+                if (plugin.isPresent()) lab.addPodWithCni(n, "pod" + p, plugin.get());
+                else lab.addPod(n, "pod" + p);
+            }
+        }
+        List<LabCluster.Pod> pods = lab.pods();
+
+        step(5, "pinging every pod pair across nodes");
+        List<LabCluster.Pod[]> pairs = new ArrayList<>();
+        for (LabCluster.Pod a : pods) for (LabCluster.Pod b : pods) if (a.node() != b.node()) pairs.add(new LabCluster.Pod[] {a, b});
+        List<String> results = new ArrayList<>();
+        int ok = 0;
+        try (ExecutorService ex = Executors.newFixedThreadPool(8)) {
+            List<Future<String>> fs = new ArrayList<>();
+            for (LabCluster.Pod[] pair : pairs) fs.add(ex.submit(() -> ping(pair[0], pair[1])));
+            for (Future<String> f : fs) results.add(f.get());
+        }
+        System.out.println();
+        System.out.printf("  %-22s %-22s %s%n", "FROM", "TO", "RESULT");
+        for (int i = 0; i < pairs.size(); i++) {
+            LabCluster.Pod a = pairs.get(i)[0];
+            LabCluster.Pod b = pairs.get(i)[1];
+            String r = results.get(i);
+            if (!r.startsWith("FAIL")) ok++;
+            System.out.printf("  %-22s %-22s %s%n", "n" + a.node().index() + "/" + a.name() + " " + a.ip(),
+                    "n" + b.node().index() + "/" + b.name() + " " + b.ip(), r);
+        }
+        System.out.println();
+        System.out.println("  " + ok + "/" + pairs.size() + " cross-node pod pairs reachable");
+        System.out.println();
+
+        if (noIperf) {
+            step(6, "iperf3 skipped (--no-iperf)");
+        } else if (!NetnsLab.onPath("iperf3")) {
+            step(6, "iperf3 is not installed: throughput skipped (apt-get install iperf3)");
+        } else {
+            LabCluster.Pod server = pods.getFirst();
+            LabCluster.Pod client = pods.stream().filter(p -> p.node() != server.node()).findFirst().orElseThrow();
+            step(6, "iperf3 TCP, 3 s: n" + client.node().index() + "/" + client.name() + " -> n"
+                    + server.node().index() + "/" + server.name());
+            try {
+                System.out.printf(Locale.ROOT, "  %.2f Gbit/s%n", Measure.iperfGbps(server, client, 1, 3));
+            } catch (IllegalStateException e) {
+                System.out.println("  " + e.getMessage());
+            }
+        }
+        System.out.printf("%n  done in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+        return ok == pairs.size() ? 0 : 2;
+    }
+
+    static String ping(LabCluster.Pod a, LabCluster.Pod b) {
+        IpRunner.Result r = IpRunner.run(List.of("ip", "netns", "exec", a.netns(), "ping", "-c", "3", "-i", "0.2", "-W", "2",
+                "-q", b.ip().toString()), null);
+        if (r.exitCode() != 0) return "FAIL (" + r.stdout().lines().filter(l -> l.contains("packet loss")).findFirst().orElse(r.stderr().strip()) + ")";
+        Matcher m = RTT.matcher(r.stdout());
+        return m.find() ? "ok, rtt " + m.group(1) + "/" + m.group(2) + "/" + m.group(3) + " ms (min/avg/max of 3)" : "ok";
+    }
+
+    /** etcd on the underlay bridge (172.31.0.250), the network config stored at flannel's key, agents pointed at it. */
+    private static LabEtcd startEtcd(LabCluster lab, String netConf) throws Exception {
+        String ip = lab.addUnderlayService().toString();
+        LabEtcd etcd = LabEtcd.start(lab.underlayNetns(), ip, 2379, 2380);
+        // the demo's own process is outside the namespace: store the config through etcdctl inside it
+        String key = io.weft.agent.subnet.etcd.EtcdSubnetManager.DEFAULT_PREFIX + "/config";
+        etcd.etcdctl(lab.underlayNetns(), "put", key, netConf);
+        lab.useEtcd(etcd.url().toString());
+        System.out.println("  etcd " + etcd.url() + " in " + lab.underlayNetns() + ", config at " + key);
+        return etcd;
+    }
+
+    private static void step(int i, String what) {
+        System.out.println("[" + i + "/7] " + what);
+        System.out.flush();
+    }
+}

@@ -1,0 +1,78 @@
+package io.weft.agent.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.weft.lab.demo.DemoCommand;
+import io.weft.lab.cluster.LabCluster;
+import io.weft.core.iproute.IpRunner;
+import io.weft.lab.netns.NetnsLab;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class HealthAndDemoTest {
+
+    /** An HTTP GET from inside a namespace, with bash's /dev/tcp so the test needs no curl. */
+    static String get(String netns, int port, String path) {
+        return IpRunner.run(List.of("ip", "netns", "exec", netns, "bash", "-c",
+                "exec 3<>/dev/tcp/127.0.0.1/" + port + " && printf 'GET " + path + " HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3"), null)
+                .stdout();
+    }
+
+    @Test
+    void healthReadyAndMetricsAreServed() throws Exception {
+        NetnsLab.requireRoot();
+        try (LabCluster lab = new LabCluster("wt-hz", 2, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}")) {
+            lab.agentArgs(List.of("--healthz-ip", "127.0.0.1", "--healthz-port", "9797"));
+            for (LabCluster.Node n : lab.nodes()) lab.startAgent(n);
+            lab.awaitConverged(Duration.ofSeconds(60));
+            String ns = lab.node(1).netns();
+            Probe.await("/readyz to answer 200", Duration.ofSeconds(10), () -> get(ns, 9797, "/readyz").startsWith("HTTP/1.1 200"));
+            assertTrue(get(ns, 9797, "/healthz").startsWith("HTTP/1.1 200"), get(ns, 9797, "/healthz"));
+            String metrics = get(ns, 9797, "/metrics");
+            assertTrue(metrics.contains("\nweft_ready 1\n"), metrics);
+            assertTrue(metrics.contains("\nweft_remote_leases 1\n"), metrics);
+            assertTrue(metrics.contains("# TYPE weft_reconcile_rounds_total counter"), metrics);
+        }
+    }
+
+    @Test
+    void theDemoPingsEveryPairAndLeavesNothingBehind() {
+        String out = demo("--nodes", "2", "--pods", "2", "--no-iperf");
+        assertTrue(out.contains("8/8 cross-node pod pairs reachable"), out);
+    }
+
+    @Test
+    void theDemoWithEtcdKeepsTheLeasesThere() {
+        String out = demo("--nodes", "2", "--pods", "1", "--no-iperf", "--store", "etcd");
+        assertTrue(out.contains("config at /coreos.com/network/config"), out);
+        assertTrue(out.contains("leases in etcd"), out);
+        assertTrue(out.contains("2/2 cross-node pod pairs reachable"), out);
+        assertTrue(ProcessHandle.allProcesses().noneMatch(p -> p.info().command().orElse("").equals("/usr/bin/etcd")),
+                "etcd stopped with the demo");
+    }
+
+    /** Runs the demo, checks it succeeded and removed everything, returns what it printed. */
+    private static String demo(String... args) {
+        NetnsLab.requireRoot();
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream old = System.out;
+        int code;
+        System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        try {
+            code = new CommandLine(new DemoCommand()).execute(args);
+        } finally {
+            System.setOut(old);
+        }
+        String out = buf.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, out);
+        assertTrue(out.contains("[7/7] removing the cluster"), out);
+        assertEquals(List.of(), NetnsLab.leftovers("wdemo"), "no namespaces left");
+        return out;
+    }
+}

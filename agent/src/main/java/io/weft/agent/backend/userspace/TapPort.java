@@ -2,13 +2,10 @@ package io.weft.agent.backend.userspace;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
-import io.netty.channel.epoll.EpollIoEvent;
-import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoOps;
-import io.netty.channel.unix.FileDescriptor;
+import io.weft.agent.backend.device.DeviceEpollHandle;
 import io.weft.core.tap.TapDevice;
 import io.weft.core.packet.DirectBufferMemory;
 import io.weft.core.packet.VirtioNetHdr;
@@ -77,7 +74,7 @@ final class TapPort {
     /** Registers the TAP with the transmit loop and starts reading; a check every second keeps it registered. */
     void start() throws InterruptedException {
         running = true;
-        registration = loop.register(new Handle()).sync().getNow();
+        registration = loop.register(handle()).sync().getNow();
         loop.submit(() -> registration.submit(EpollIoOps.EPOLLIN)).sync();
         loop.scheduleAtFixedRate(this::checkRegistration, 1, 1, TimeUnit.SECONDS);
     }
@@ -141,36 +138,8 @@ final class TapPort {
     // ---------------------------------------------------------------- reading (transmit loop)
 
     /** The TAP's descriptor in the transmit loop's epoll set. */
-    private final class Handle implements EpollIoHandle {
-        private final FileDescriptor fd = new FileDescriptor(tap.fd());
-
-        @Override
-        public FileDescriptor fd() {
-            return fd;
-        }
-
-        @Override
-        public void handle(IoRegistration r, IoEvent event) {
-            if (event instanceof EpollIoEvent e && e.ops().contains(EpollIoOps.EPOLLERR)) {
-                // The TAP was deleted under us (tun reports EPOLLERR once detached, and epoll reports it whatever
-                // the interest set): stop polling it instead of spinning on it; the agent's next resync sees the
-                // device missing and reopens the datapath.
-                LOG.warning(tap.name() + " went away (deleted?): not reading it until the agent reopens it");
-                gone = true;
-                try {
-                    r.cancel();
-                } catch (Exception ex) {
-                    LOG.fine("cancel TAP registration: " + ex);
-                }
-                return;
-            }
-            readBatch();
-        }
-
-        @Override
-        public void close() {
-            // the TapDevice owns and closes the descriptor
-        }
+    private DeviceEpollHandle handle() {
+        return new DeviceEpollHandle(tap, this::readBatch, () -> gone = true);
     }
 
     private void readBatch() {
@@ -235,7 +204,7 @@ final class TapPort {
             // already gone from the epoll set
         }
         try {
-            IoRegistration r = loop.register(new Handle()).getNow();
+            IoRegistration r = loop.register(handle()).getNow();
             if (r == null) throw new IllegalStateException("TAP registration did not complete on the event loop");
             registration = r;
             r.submit(paused ? PAUSED : EpollIoOps.EPOLLIN);

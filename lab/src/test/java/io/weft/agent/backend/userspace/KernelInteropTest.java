@@ -63,9 +63,11 @@ class KernelInteropTest {
                 .matcher(o.metrics(2));
         assertTrue(m.find() && Long.parseLong(m.group(1)) > 0, "receive coalescing made superframes:\n" + o.metrics(2));
         long partial = Long.parseLong(UdpGroTest.metric(o.metrics(2), "weft_userspace_rx_partial_checksums_total"));
-        // over default veths the kernel node leaves its checksums partial (and this test is the one that proves weft
-        // finishes them); a NIC-like underlay completes them on the way
-        assertTrue(nicLike() ? partial == 0 : partial > 1000, "partial checksums received: " + partial);
+        // Over default veths the kernel node leaves its checksums partial (and this test is the one that proves weft
+        // finishes them): nearly every one of the ~90 000 segments. A NIC-like underlay completes them on the way; a
+        // complete checksum still equals the pseudo-header sum by chance, 1 in 65 536 (~1.4 expected here), and is
+        // counted as partial (finishing it changes nothing, see InnerChecksum).
+        assertTrue(nicLike() ? partial < 50 : partial > 1000, "partial checksums received: " + partial);
         assertEquals(0, o.counter(2, "weft_userspace_drops_total", Overlay.publicIp(1).toString(), "bad_checksum"));
     }
 

@@ -99,7 +99,6 @@ public final class DemoCommand implements Callable<Integer> {
             lab.agentArgs(List.of("--debug-listen", "0.0.0.0:10268", "--debug-tls-cert-file", pki.file("server.pem").toString(),
                     "--debug-tls-key-file", pki.file("server.key").toString(), "--debug-client-ca-file",
                     pki.file("ca.pem").toString()));
-            if (backend.equals("userspace")) lab.softwareChecksums();
             Thread hook = new Thread(() -> {
                 System.err.println("\ninterrupted: removing the demo cluster");
                 lab.close();

@@ -55,7 +55,6 @@ final class TraceLab implements AutoCloseable {
         try {
             l = new LabCluster(tag, 2, netConf);
             boolean wireguard = netConf.contains("wireguard");
-            if (netConf.contains("userspace") && !wireguard) l.softwareChecksums();
             // each wireguard node keeps its private key in its own directory (not the machine's /run/flannel/wgkey)
             if (wireguard) l.agentEnv(n -> java.util.Map.of("WIREGUARD_KEY_FILE", n.dir().resolve("wgkey").toString()));
             l.resyncInterval(resync);

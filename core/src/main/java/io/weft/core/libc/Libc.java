@@ -47,6 +47,7 @@ public final class Libc {
     public static final int EBUSY = 16;
     public static final int EPERM = 1;
     public static final int ENOENT = 2;
+    public static final int EIO = 5;
     public static final int EINVAL = 22;
     public static final short POLLIN = 1;
 

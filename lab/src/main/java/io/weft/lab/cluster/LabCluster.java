@@ -98,11 +98,6 @@ public final class LabCluster implements AutoCloseable {
         return ns;
     }
 
-    /** See {@link NetnsLab#softwareChecksums()}: for a userspace VXLAN node on a veth underlay. */
-    public void softwareChecksums() {
-        ns.softwareChecksums();
-    }
-
     /**
      * Agents use the Kubernetes subnet manager against {@code url} instead of the lease directory; node i is the
      * Node object "node&lt;i&gt;" (NODE_NAME, as the DaemonSet sets it).

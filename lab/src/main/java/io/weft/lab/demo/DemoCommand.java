@@ -92,7 +92,6 @@ public final class DemoCommand implements Callable<Integer> {
         step(1, "creating " + nodeCount + " nodes (network namespaces " + PREFIX + "-n1.." + PREFIX + "-n" + nodeCount
                 + " on an underlay bridge, 172.31.0.0/24)");
         try (LabCluster lab = new LabCluster(NetnsLab.named(PREFIX), nodeCount, netConf)) {
-            if (backend.equals("userspace")) lab.softwareChecksums();
             Thread hook = new Thread(() -> {
                 System.err.println("\ninterrupted: removing the demo cluster");
                 lab.close();

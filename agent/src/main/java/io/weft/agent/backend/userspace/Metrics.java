@@ -39,6 +39,9 @@ public final class Metrics {
             counter(sb, "weft_userspace_rx_gro_trains_total",
                     "Receives that returned a UDP_GRO train of several datagrams (the underlay merged them)", device, gro[0]);
             counter(sb, "weft_userspace_rx_gro_train_datagrams_total", "Datagrams cut out of UDP_GRO trains", device, gro[1]);
+            counter(sb, "weft_userspace_rx_partial_checksums_total",
+                    "Inner TCP/UDP packets that came with a partial checksum (a kernel peer over a veth) and were finished",
+                    device, dp.partialChecksums());
             counter(sb, "weft_userspace_tx_backpressure_total",
                     "Times a send socket backed up and the datapath stopped reading the TAP until it drained", device, dp.tapPauses());
             counter(sb, "weft_userspace_tap_reregistrations_total",

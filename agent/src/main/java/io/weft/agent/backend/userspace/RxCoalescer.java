@@ -5,10 +5,12 @@ import io.weft.core.packet.EthernetFrame;
 import io.weft.core.packet.SegmentCoalescer;
 
 /**
- * Receive-side coalescing for the TAP: core's {@link SegmentCoalescer} on Ethernet frames, with a failed TAP write
- * counted on the peer the frame came from. Event loop only.
+ * Receive-side coalescing for the TAP: core's {@link SegmentCoalescer} on Ethernet frames, TCP and UDP, with
+ * checksums vouched for by the {@link Decapsulator} (right, or partial from a kernel peer on a veth, which the
+ * NEEDS_CSUM on every written frame gets finished), and a failed TAP write counted on the peer the frame came from.
+ * Event loop only.
  */
-final class TcpCoalescer {
+final class RxCoalescer {
     /** Where a finished frame goes: native address and length of virtio header + frame. */
     interface Sink {
         boolean write(long address, int length);
@@ -16,12 +18,13 @@ final class TcpCoalescer {
 
     private final SegmentCoalescer<PeerCounters> coalescer;
 
-    TcpCoalescer(ByteBuf directBuffer, Sink sink) {
+    /** @param udp join UDP datagrams too: the kernel takes GSO_UDP_L4 frames on the TAP ({@link DatapathFeatures}) */
+    RxCoalescer(ByteBuf directBuffer, boolean udp, Sink sink) {
         this.coalescer = new SegmentCoalescer<>(EthernetFrame.HEADER_LENGTH, directBuffer, sink::write,
-                pc -> pc.drop(DropReason.TAP_WRITE));
+                pc -> pc.drop(DropReason.TAP_WRITE), SegmentCoalescer.Checks.CALLER, udp);
     }
 
-    /** Superframes written with more than one segment, and the segments that went into them. */
+    /** Superframes written with more than one piece, and the pieces that went into them. */
     long superframes() {
         return coalescer.superframes();
     }
@@ -38,7 +41,7 @@ final class TcpCoalescer {
         return coalescer.offer(c, off, frameLen, pc);
     }
 
-    /** Writes what is held: as it came for one segment, as a TCPv4 GSO superframe for more. */
+    /** Writes what is held. */
     void flush() {
         coalescer.flush();
     }

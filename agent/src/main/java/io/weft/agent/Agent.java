@@ -14,6 +14,8 @@ import io.weft.agent.metrics.Metrics;
 import io.weft.agent.metrics.MetricsSource;
 import io.weft.agent.reconcile.LocalBlackhole;
 import io.weft.agent.reconcile.Reconciler;
+import io.weft.agent.status.StatusHandler;
+import io.weft.agent.trace.TraceHandler;
 import io.weft.agent.subnet.Lease;
 import io.weft.agent.subnet.SubnetManager;
 import io.weft.agent.traffic.TrafficRules;
@@ -84,11 +86,13 @@ public final class Agent {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile Thread loopThread;
     private volatile Backend backend;
+    private final AgentStatus status;
 
     public Agent(Settings settings, SubnetManager manager, BackendFactory backends) {
         this.settings = settings;
         this.manager = manager;
         this.backends = backends;
+        this.status = new AgentStatus(ns, manager.toString());
     }
 
     public static Backend defaultBackend(Netns ns, BackendConf conf, Ipv4Cidr network, Underlay u, Ipv4Address publicIp,
@@ -110,9 +114,11 @@ public final class Agent {
     /** Runs until {@link #stop()}; returns normally on a clean stop, throws when the agent cannot start. */
     public void run() throws IOException, InterruptedException {
         loopThread = Thread.currentThread();
+        status.open();
         try {
             runInner();
         } finally {
+            status.close();
             stopped.countDown();
         }
     }
@@ -127,6 +133,8 @@ public final class Agent {
     private DebugServer openDebugApi() throws IOException {
         DebugServer debug = new DebugServer();
         debug.register(CaptureHandler.PATH, new CaptureHandler(() -> backend instanceof CaptureSource c && c.capturable() ? c : null));
+        debug.register(StatusHandler.PATH, new StatusHandler(status::snapshot));
+        debug.register(TraceHandler.PATH, new TraceHandler(ns, status::snapshot));
         metrics.add(debug);
         DebugAccess access = settings.debug() == null ? DebugAccess.NONE : settings.debug();
         try {
@@ -155,6 +163,7 @@ public final class Agent {
 
         TrafficRules traffic = new TrafficRules(ns, conf.enableNFTables(), new TrafficRules.Options(settings.ipMasq(),
                 settings.iptablesForwardRules(), settings.ipMasqRandomFullyDisable(), settings.iptablesResync()));
+        status.started(conf, underlay, traffic);
         HealthServer http = null;
         if (settings.healthzPort() > 0) {
             http = new HealthServer(settings.healthzIp(), settings.healthzPort(),
@@ -166,8 +175,13 @@ public final class Agent {
         try (traffic; Backend backend = backends.create(ns, conf.backend(), conf.network(), underlay, publicIp, previousMac)) {
             this.backend = backend;
             if (backend instanceof MetricsSource counters) metrics.add(counters);
+            status.phase("preparing the " + conf.backend().type() + " backend");
             LeaseRecord attrs = backend.prepare();
+            status.backend(backend, attrs);
+            status.phase("taking a lease from " + manager);
             Lease lease = manager.acquire(attrs);
+            status.lease(lease);
+            status.phase("programming the peers");
             LOG.info("lease " + lease.subnet() + (attrs.vtepMac() != null ? " (VtepMAC " + attrs.vtepMac() + ")" : "")
                     + ", expires " + lease.expiration());
             metrics.leaseExpiryEpochSeconds.set(lease.expiration().getEpochSecond());
@@ -175,6 +189,7 @@ public final class Agent {
             if (http != null) http.start();
 
             Reconciler reconciler = new Reconciler(ns, conf.network(), backend);
+            status.reconciler(reconciler);
             LocalBlackhole blackhole = new LocalBlackhole(ns);
             SubnetEnv env = new SubnetEnv(conf.network(), lease.subnet(), backend.mtu(), settings.ipMasq());
             boolean envWritten = false;
@@ -184,10 +199,12 @@ public final class Agent {
                     if (Instant.now().isAfter(lease.expiration().minus(settings.renewMargin()))) {
                         lease = manager.renew(lease);
                         metrics.leaseExpiryEpochSeconds.set(lease.expiration().getEpochSecond());
+                        status.lease(lease);
                         LOG.info("renewed lease " + lease.subnet() + " until " + lease.expiration());
                     }
                     List<Lease> leases = manager.leases();
                     logPeerChanges(lease.subnet(), leases);
+                    status.leases(leases);
                     Reconciler.Result r = reconciler.reconcile(lease.subnet(), leases);
                     metrics.reconcileRounds.incrementAndGet();
                     metrics.entriesAdded.addAndGet(r.added());
@@ -204,11 +221,13 @@ public final class Agent {
                     }
                     if (!ready) {
                         ready = true;
+                        status.ready();
                         metrics.ready.set(1);
                         LOG.info("ready: " + metrics.remoteLeases.get() + " peers programmed");
                     }
                 } catch (RuntimeException | IOException e) {
                     metrics.reconcileErrors.incrementAndGet();
+                    if (!ready) status.phase("programming the peers failed, retrying: " + e.getMessage());
                     LOG.log(Level.WARNING, "reconcile failed, retrying: " + e.getMessage(), e);
                 }
                 try {
@@ -254,7 +273,10 @@ public final class Agent {
             }
         }
         for (io.weft.core.net.Ipv4Cidr gone : knownPeers.keySet()) {
-            if (!now.containsKey(gone)) LOG.info("peer " + gone + " left (lease removed or expired)");
+            if (!now.containsKey(gone)) {
+                LOG.info("peer " + gone + " left (lease removed or expired)");
+                status.departed(gone, knownPeers.get(gone));
+            }
         }
         knownPeers = now;
     }

@@ -12,6 +12,7 @@ import io.weft.core.iproute.RouteEntry;
 import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.Ipv4Cidr;
 import io.weft.core.net.MacAddress;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -39,48 +40,50 @@ public final class Reconciler {
     private final IpReader reader;
     private final Ipv4Cidr network;
     private final Backend backend;
+    private final java.time.Clock clock;
+    private DesiredState lastWanted = new DesiredState(Set.of(), Set.of(), Set.of()); // guarded by this
+    private final Map<Object, EntryState> seen = new HashMap<>(); // wanted entry -> last state seen, guarded by this
 
     public Reconciler(Netns ns, Ipv4Cidr network, Backend backend) {
         this.ns = ns;
         this.reader = new IpReader(ns);
         this.network = network;
         this.backend = backend;
+        this.clock = java.time.Clock.systemUTC();
     }
 
-    public Result reconcile(Ipv4Cidr localSubnet, List<Lease> leases) {
+    public synchronized Result reconcile(Ipv4Cidr localSubnet, List<Lease> leases) {
         boolean restored = backend.ensureDevice(localSubnet);
         List<Lease> remotes = leases.stream().filter(l -> !l.subnet().equals(localSubnet)).toList();
         DesiredState want = backend.desired(localSubnet, remotes);
         Set<String> devices = backend.ownedDevices();
 
         Map<Ipv4Cidr, RouteEntry> haveRoutes = new HashMap<>();
-        for (RouteEntry r : reader.routes()) {
-            if (devices.contains(r.dev()) && network.contains(r.dst()) && !r.dst().equals(localSubnet)
-                    && r.dst().prefix() > network.prefix()) {
-                haveRoutes.put(r.dst(), r);
-            }
-        }
         Map<String, NeighEntry> haveNeigh = new HashMap<>();
         Map<String, FdbEntry> haveFdb = new HashMap<>();
-        for (String dev : neighbourDevices(want, devices)) {
-            for (NeighEntry n : reader.permanentNeighbours(dev)) {
-                if (network.contains(n.ip())) haveNeigh.put(key(n.ip(), dev), n);
-            }
-            for (FdbEntry f : reader.vxlanFdb(dev)) haveFdb.put(key(f.mac(), dev), f);
-        }
+        readKernel(localSubnet, want, devices, haveRoutes, haveNeigh, haveFdb);
+        lastWanted = want;
+        Instant now = clock.instant();
 
         IpBatch adds = new IpBatch();
         IpBatch bridgeAdds = new IpBatch();
         // FDB first, then neighbours, then routes: a route never points at a VTEP the kernel cannot reach yet.
         for (FdbEntry f : want.fdb()) {
-            if (!f.equals(haveFdb.remove(key(f.mac(), f.dev())))) bridgeAdds.add(f.replace());
+            FdbEntry h = haveFdb.remove(key(f.mac(), f.dev()));
+            if (!f.equals(h)) bridgeAdds.add(f.replace());
+            observe(f, f.equals(h), h, now, true);
         }
         for (NeighEntry n : want.neighbours()) {
-            if (!n.equals(haveNeigh.remove(key(n.ip(), n.dev())))) adds.add(n.replace());
+            NeighEntry h = haveNeigh.remove(key(n.ip(), n.dev()));
+            if (!n.equals(h)) adds.add(n.replace());
+            observe(n, n.equals(h), h, now, true);
         }
         for (RouteEntry r : want.routes()) {
-            if (!r.equals(haveRoutes.remove(r.dst()))) adds.add(r.replace());
+            RouteEntry h = haveRoutes.remove(r.dst());
+            if (!r.equals(h)) adds.add(r.replace());
+            observe(r, r.equals(h), h, now, true);
         }
+        seen.keySet().retainAll(wantedEntries(want));
         // What is left over belongs to leases that are gone: routes first, so nothing points at a removed neighbour.
         IpBatch removes = new IpBatch();
         haveRoutes.values().forEach(r -> removes.add(r.delete()));
@@ -100,6 +103,71 @@ public final class Reconciler {
                     .apply(ns);
         }
         return new Result(added, removed, restored);
+    }
+
+    /**
+     * Every entry the last round wanted, as the kernel has it now, read without changing anything (for
+     * {@code weftd status}); {@code since} is when the agent first saw it in its present state.
+     */
+    public synchronized List<EntryState> inspect(Ipv4Cidr localSubnet) {
+        DesiredState want = lastWanted;
+        Map<Ipv4Cidr, RouteEntry> haveRoutes = new HashMap<>();
+        Map<String, NeighEntry> haveNeigh = new HashMap<>();
+        Map<String, FdbEntry> haveFdb = new HashMap<>();
+        readKernel(localSubnet, want, backend.ownedDevices(), haveRoutes, haveNeigh, haveFdb);
+        Instant now = clock.instant();
+        List<EntryState> out = new ArrayList<>();
+        for (RouteEntry r : want.routes()) {
+            RouteEntry h = haveRoutes.get(r.dst());
+            out.add(observe(r, r.equals(h), h, now, false));
+        }
+        for (NeighEntry n : want.neighbours()) {
+            NeighEntry h = haveNeigh.get(key(n.ip(), n.dev()));
+            out.add(observe(n, n.equals(h), h, now, false));
+        }
+        for (FdbEntry f : want.fdb()) {
+            FdbEntry h = haveFdb.get(key(f.mac(), f.dev()));
+            out.add(observe(f, f.equals(h), h, now, false));
+        }
+        return out;
+    }
+
+    /**
+     * Records what the kernel has for {@code wanted}; a state that differs from the last one seen starts a new
+     * "since". {@code repairing}: this round puts a missing entry back, so it is present from now on.
+     */
+    private EntryState observe(Object wanted, boolean present, Object have, Instant now, boolean repairing) {
+        boolean inPlace = present || repairing;
+        Object has = inPlace ? wanted : have;
+        EntryState before = seen.get(wanted);
+        EntryState s = before != null && before.present() == inPlace && java.util.Objects.equals(before.have(), has)
+                ? before : new EntryState(wanted, inPlace, has, now);
+        seen.put(wanted, s);
+        return s;
+    }
+
+    private static Set<Object> wantedEntries(DesiredState want) {
+        Set<Object> all = new java.util.HashSet<>(want.routes());
+        all.addAll(want.neighbours());
+        all.addAll(want.fdb());
+        return all;
+    }
+
+    /** The routes, permanent neighbours and FDB entries on our devices inside the network, keyed as they are compared. */
+    private void readKernel(Ipv4Cidr localSubnet, DesiredState want, Set<String> devices, Map<Ipv4Cidr, RouteEntry> routes,
+                            Map<String, NeighEntry> neigh, Map<String, FdbEntry> fdb) {
+        for (RouteEntry r : reader.routes()) {
+            if (devices.contains(r.dev()) && network.contains(r.dst()) && !r.dst().equals(localSubnet)
+                    && r.dst().prefix() > network.prefix()) {
+                routes.put(r.dst(), r);
+            }
+        }
+        for (String dev : neighbourDevices(want, devices)) {
+            for (NeighEntry n : reader.permanentNeighbours(dev)) {
+                if (network.contains(n.ip())) neigh.put(key(n.ip(), dev), n);
+            }
+            for (FdbEntry f : reader.vxlanFdb(dev)) fdb.put(key(f.mac(), dev), f);
+        }
     }
 
     private static Set<String> neighbourDevices(DesiredState want, Set<String> owned) {

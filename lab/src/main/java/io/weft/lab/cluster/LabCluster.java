@@ -59,6 +59,7 @@ public final class LabCluster implements AutoCloseable {
     private final Map<Integer, Process> agents = new ConcurrentHashMap<>();
     private final List<Pod> pods = new ArrayList<>();
     private List<String> extraAgentArgs = List.of();
+    private String resync = "1s";
     private java.util.function.Function<Node, Map<String, String>> agentEnv = n -> Map.of();
     private String kubeApiUrl; // null: agents share the lease directory
     private String etcdUrl; // agents keep leases in etcd there, config included
@@ -128,6 +129,14 @@ public final class LabCluster implements AutoCloseable {
         return "node" + n.index();
     }
 
+    /**
+     * How often agents check the kernel against the leases (1s by default, so tests see repairs at once); a fault
+     * test that deletes kernel entries by hand sets it long, so the fault stays while it looks at it.
+     */
+    public void resyncInterval(String interval) {
+        this.resync = interval;
+    }
+
     public void agentArgs(List<String> args) {
         this.extraAgentArgs = List.copyOf(args);
     }
@@ -178,7 +187,7 @@ public final class LabCluster implements AutoCloseable {
             args.addAll(List.of("--lease-dir", leaseDir.toString()));
         }
         if (etcdUrl == null) args.addAll(List.of("--net-config-path", netConfFile.toString()));
-        args.addAll(List.of("--subnet-file", n.subnetFile().toString(), "--resync-interval", "1s"));
+        args.addAll(List.of("--subnet-file", n.subnetFile().toString(), "--resync-interval", resync));
         args.addAll(extraAgentArgs);
         // A class-data archive per node: a restarted agent then starts as a production one does from the launcher's
         // AOT cache, instead of paying a cold start that production does not pay (~0.4 s of a restart here).

@@ -135,6 +135,11 @@ final class KernelWgDevice implements WgDevice {
     }
 
     @Override
+    public List<WgTool.PeerState> peers() {
+        return wg.show(dev).map(WgTool.Device::peers).orElse(List.of());
+    }
+
+    @Override
     public void writeMetrics(MetricsWriter w) {
         Optional<WgTool.Device> d = wg.show(dev);
         if (d.isEmpty()) return;

@@ -22,6 +22,7 @@ import io.weft.core.packet.EthernetFrame;
 import io.weft.core.tap.TunDevice;
 import java.io.IOException;
 import java.net.BindException;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -156,6 +157,30 @@ final class UserspaceWgDevice implements WgDevice {
     public String describe() {
         WgDatapath dp = datapath;
         return "userspace (" + (dp == null ? "stopped" : dp.features()) + ")";
+    }
+
+    @Override
+    public List<WgTool.PeerState> peers() {
+        WgDatapath dp = datapath;
+        if (dp == null) return List.of();
+        List<WgTool.PeerState> out = new ArrayList<>();
+        for (Peer p : dp.tunnel().peers()) {
+            InetSocketAddress e = p.endpoint();
+            WgCounters c = p.counters();
+            out.add(new WgTool.PeerState(p.publicKeyBase64(), "", e == null ? "" : e.getAddress().getHostAddress() + ":"
+                    + e.getPort(), p.allowed(), c.lastHandshakeMillis() / 1000, c.rxBytes(), c.txBytes(), 0));
+        }
+        return out;
+    }
+
+    @Override
+    public List<WgCounters> counters() {
+        WgDatapath dp = datapath;
+        if (dp == null) return List.of();
+        List<WgCounters> all = new ArrayList<>();
+        for (Peer p : dp.tunnel().peers()) all.add(p.counters());
+        all.add(dp.tunnel().unknownCounters());
+        return all;
     }
 
     @Override

@@ -27,6 +27,17 @@ interface WgDevice extends AutoCloseable {
     /** What runs the device, for logs: "kernel", "wireguard-go", "userspace (...)". */
     String describe();
 
+    /**
+     * The peers the device holds now, as {@code wg show} reads them (the pre-shared key only as a digest): what
+     * {@code weftd status} compares with the leases. Empty when the device does not answer.
+     */
+    List<WgTool.PeerState> peers();
+
+    /** weft's own device's counters, one per peer (labelled with its PublicIP) and the strangers' last; else empty. */
+    default List<io.weft.agent.backend.wireguard.tunnel.WgCounters> counters() {
+        return List.of();
+    }
+
     /** Prometheus text for the device's peers (no keys). */
     void writeMetrics(MetricsWriter w);
 

@@ -198,6 +198,26 @@ public final class WireGuardBackend implements Backend, CaptureSource, MetricsSo
         return false;
     }
 
+    /**
+     * The device as {@code weftd status} shows it.
+     *
+     * @param runsOn   what runs it ("kernel", "wireguard-go", "userspace (...)"), null before {@link #prepare()}
+     * @param working  whether it is there and answers
+     * @param peers    the peers it holds now
+     * @param counters weft's own device's counters, per peer and the strangers' last; empty on the kernel's
+     */
+    public record View(String runsOn, boolean working, int listenPort, String publicKey, List<WgTool.PeerState> peers,
+                       List<io.weft.agent.backend.wireguard.tunnel.WgCounters> counters) {}
+
+    public View view() {
+        WgDevice d;
+        synchronized (this) {
+            d = device;
+        }
+        if (d == null) return new View(null, false, wgConf.listenPort(), publicKey, List.of(), List.of());
+        return new View(d.describe(), d.healthy(), wgConf.listenPort(), publicKey, d.peers(), d.counters());
+    }
+
     @Override
     public void writeMetrics(MetricsWriter w) {
         WgDevice d = device;

@@ -1,4 +1,4 @@
-package io.weft.cni;
+package io.weft.cni.skel;
 
 /**
  * WEFT_TRACE=1 prints how long each phase of a call took, to stderr, once the call is done (collected as it
@@ -24,7 +24,7 @@ public final class Trace {
         last = now;
     }
 
-    static synchronized void flush() {
+    public static synchronized void flush() {
         if (ON) System.err.print(LOG);
     }
 }

@@ -1,10 +1,14 @@
-package io.weft.cni;
+package io.weft.cni.skel;
 
 import io.weft.cni.spec.CniException;
+import io.weft.cni.spec.NetConf;
 import java.util.Map;
 import java.util.regex.Pattern;
 
-/** The CNI_* environment variables a runtime sets, checked per command (missing or invalid: code 4). */
+/**
+ * The CNI_* environment variables a runtime sets (the reference skel's CmdArgs), and which of them each command
+ * needs: missing or invalid is code 4.
+ */
 public record CniEnv(String command, String containerId, String netns, String ifname, String args, String path) {
     private static final Pattern CONTAINER_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.\\-]*");
 
@@ -18,22 +22,18 @@ public record CniEnv(String command, String containerId, String netns, String if
         return s == null || s.isBlank() ? null : s;
     }
 
-    /** What ADD and CHECK need: all of container id, netns, ifname and path. */
-    public void requireForAttach() {
-        require(true, true, true);
-    }
-
-    /** DEL: the netns may be gone already, so CNI_NETNS is optional. */
-    public void requireForDel() {
-        require(false, true, true);
-    }
-
-    private void require(boolean netnsNeeded, boolean ifnameNeeded, boolean pathNeeded) {
+    /**
+     * What {@code cmd} needs, as the reference skel's table says: container id, ifname and path for ADD, CHECK and
+     * DEL, the netns for ADD and CHECK only (DEL works with the pod's namespace gone); STATUS and GC need none.
+     */
+    void require(String cmd) {
+        boolean attach = cmd.equals("ADD") || cmd.equals("CHECK");
+        if (!attach && !cmd.equals("DEL")) return;
         StringBuilder missing = new StringBuilder();
         if (containerId == null) missing.append(" CNI_CONTAINERID");
-        if (netnsNeeded && netns == null) missing.append(" CNI_NETNS");
-        if (ifnameNeeded && ifname == null) missing.append(" CNI_IFNAME");
-        if (pathNeeded && path == null) missing.append(" CNI_PATH");
+        if (attach && netns == null) missing.append(" CNI_NETNS");
+        if (ifname == null) missing.append(" CNI_IFNAME");
+        if (path == null) missing.append(" CNI_PATH");
         if (!missing.isEmpty()) {
             throw new CniException(CniException.INVALID_ENV, "required env variables [" + missing.toString().strip() + "] missing");
         }
@@ -41,9 +41,12 @@ public record CniEnv(String command, String containerId, String netns, String if
             throw new CniException(CniException.INVALID_ENV, "invalid CNI_CONTAINERID \"" + containerId
                     + "\": must start with a letter or digit and hold only letters, digits, '_', '.' and '-'");
         }
-        if (ifname != null && !io.weft.cni.spec.NetConf.validIfname(ifname)) {
+        if (!NetConf.validIfname(ifname)) {
             throw new CniException(CniException.INVALID_ENV, "invalid CNI_IFNAME \"" + ifname
                     + "\": an interface name is 1-15 of letters, digits, '_', '.', '-'");
+        }
+        if (attach && !java.nio.file.Files.exists(java.nio.file.Path.of(netns))) {
+            throw new CniException(CniException.INVALID_ENV, "CNI_NETNS " + netns + " does not exist");
         }
     }
 }

@@ -1,6 +1,5 @@
 package io.weft.agent;
 
-import io.weft.agent.underlay.Underlay;
 import io.weft.agent.backend.Backend;
 import io.weft.agent.backend.BackendException;
 import io.weft.agent.backend.hostgw.HostGwBackend;
@@ -11,7 +10,8 @@ import io.weft.agent.debug.DebugServer;
 import io.weft.agent.debug.LocalSocketListener;
 import io.weft.agent.debug.TlsListener;
 import io.weft.agent.http.HealthServer;
-import io.weft.agent.http.Metrics;
+import io.weft.agent.metrics.Metrics;
+import io.weft.agent.metrics.MetricsSource;
 import io.weft.agent.reconcile.LocalBlackhole;
 import io.weft.agent.reconcile.Reconciler;
 import io.weft.agent.status.StatusHandler;
@@ -19,6 +19,7 @@ import io.weft.agent.trace.TraceHandler;
 import io.weft.agent.subnet.Lease;
 import io.weft.agent.subnet.SubnetManager;
 import io.weft.agent.traffic.TrafficRules;
+import io.weft.agent.underlay.Underlay;
 import io.weft.core.config.BackendConf;
 import io.weft.core.config.NetConf;
 import io.weft.core.config.SubnetEnv;
@@ -71,7 +72,7 @@ public final class Agent {
     public interface BackendFactory {
         /** @param network the cluster Network (the wireguard backend routes it through its device) */
         Backend create(Netns ns, BackendConf conf, Ipv4Cidr network, Underlay underlay, Ipv4Address publicIp,
-                       MacAddress previousMac, Metrics metrics);
+                       MacAddress previousMac);
     }
 
     private final Settings settings;
@@ -95,18 +96,17 @@ public final class Agent {
     }
 
     public static Backend defaultBackend(Netns ns, BackendConf conf, Ipv4Cidr network, Underlay u, Ipv4Address publicIp,
-                                         MacAddress previousMac, Metrics metrics) {
+                                         MacAddress previousMac) {
         return switch (conf.type()) {
             case BackendConf.HOST_GW -> new HostGwBackend(u.iface(), publicIp, u.network(), u.mtu());
             case BackendConf.VXLAN -> {
                 if (conf.isUserspace()) {
-                    yield io.weft.agent.backend.userspace.UserspaceVxlanBackend.create(ns, conf, u, publicIp, previousMac,
-                            metrics);
+                    yield io.weft.agent.backend.userspace.UserspaceVxlanBackend.create(ns, conf, u, publicIp, previousMac);
                 }
                 yield new VxlanBackend(ns, conf, u.iface(), u.address(), publicIp, u.network(), u.mtu(), previousMac);
             }
             case BackendConf.WIREGUARD -> io.weft.agent.backend.wireguard.WireGuardBackend.create(ns, conf, u, publicIp,
-                    network, metrics);
+                    network);
             default -> throw new BackendException("unknown backend type " + conf.type());
         };
     }
@@ -135,7 +135,7 @@ public final class Agent {
         debug.register(CaptureHandler.PATH, new CaptureHandler(() -> backend instanceof CaptureSource c && c.capturable() ? c : null));
         debug.register(StatusHandler.PATH, new StatusHandler(status::snapshot));
         debug.register(TraceHandler.PATH, new TraceHandler(ns, status::snapshot));
-        metrics.addSection(debug::render);
+        metrics.add(debug);
         DebugAccess access = settings.debug() == null ? DebugAccess.NONE : settings.debug();
         try {
             if (access.socket() != null) LocalSocketListener.open(access.socket(), debug);
@@ -172,8 +172,9 @@ public final class Agent {
         MacAddress previousMac = manager.leases().stream()
                 .filter(l -> l.attrs().publicIp().equals(publicIp)).map(l -> l.attrs().vtepMac())
                 .filter(m -> m != null).findFirst().orElse(null);
-        try (traffic; Backend backend = backends.create(ns, conf.backend(), conf.network(), underlay, publicIp, previousMac, metrics)) {
+        try (traffic; Backend backend = backends.create(ns, conf.backend(), conf.network(), underlay, publicIp, previousMac)) {
             this.backend = backend;
+            if (backend instanceof MetricsSource counters) metrics.add(counters);
             status.phase("preparing the " + conf.backend().type() + " backend");
             LeaseRecord attrs = backend.prepare();
             status.backend(backend, attrs);

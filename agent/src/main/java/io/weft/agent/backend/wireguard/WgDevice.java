@@ -1,5 +1,6 @@
 package io.weft.agent.backend.wireguard;
 
+import io.weft.agent.metrics.MetricsWriter;
 import io.weft.core.iproute.WgTool;
 import java.util.List;
 
@@ -38,7 +39,13 @@ interface WgDevice extends AutoCloseable {
     }
 
     /** Prometheus text for the device's peers (no keys). */
-    void renderMetrics(StringBuilder sb);
+    void writeMetrics(MetricsWriter w);
+
+    /** What runs the device and which speed features are on, as one info sample. */
+    static void writeInfo(MetricsWriter w, String device, String features) {
+        w.gauge("weft_wireguard_info", "What runs the WireGuard device and which speed features are on", 1,
+                "device", device, "features", features);
+    }
 
     /** Releases the agent's resources; the kernel device and wireguard-go stay, weft's own TUN goes. */
     @Override

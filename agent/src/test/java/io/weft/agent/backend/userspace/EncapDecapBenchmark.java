@@ -60,7 +60,8 @@ public class EncapDecapBenchmark {
         dp = new Decapsulator(peers, 1, OURS.value(), 1450 + 14, () -> null, (b, o, l, c, g) -> true, null);
         counters = peers.snapshot().peers().getFirst().counters();
         if (dp.decap(counters, datagram, 0, datagram.readableBytes()) <= 0) {
-            throw new IllegalStateException("benchmark datagram is dropped: " + Metrics.render("b", peers, null));
+            throw new IllegalStateException("benchmark datagram is dropped: " + java.util.Arrays.stream(DropReason.values())
+                    .filter(r -> counters.drops(r) > 0).map(DropReason::label).toList());
         }
         coalesceBuf = alloc.directBuffer(10 + 65536);
         coalescer = new RxCoalescer(coalesceBuf, true, (a, l) -> true);

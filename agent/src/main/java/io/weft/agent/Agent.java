@@ -29,6 +29,7 @@ import io.weft.core.iproute.IpReader;
 import io.weft.core.iproute.Netns;
 import io.weft.core.lease.LeaseRecord;
 import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.Ipv4Cidr;
 import io.weft.core.net.MacAddress;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -71,8 +72,9 @@ public final class Agent {
 
     /** Builds the backend named by the config; a hook so the userspace datapath can be plugged in. */
     public interface BackendFactory {
-        Backend create(Netns ns, BackendConf conf, Underlay underlay, Ipv4Address publicIp, MacAddress previousMac,
-                       Metrics metrics);
+        /** @param network the cluster Network (the wireguard backend routes it through its device) */
+        Backend create(Netns ns, BackendConf conf, Ipv4Cidr network, Underlay underlay, Ipv4Address publicIp,
+                       MacAddress previousMac, Metrics metrics);
     }
 
     private final Settings settings;
@@ -97,7 +99,7 @@ public final class Agent {
         this.backends = backends;
     }
 
-    public static Backend defaultBackend(Netns ns, BackendConf conf, Underlay u, Ipv4Address publicIp,
+    public static Backend defaultBackend(Netns ns, BackendConf conf, Ipv4Cidr network, Underlay u, Ipv4Address publicIp,
                                          MacAddress previousMac, Metrics metrics) {
         return switch (conf.type()) {
             case BackendConf.HOST_GW -> new HostGwBackend(u.iface(), publicIp, u.network(), u.mtu());
@@ -108,6 +110,8 @@ public final class Agent {
                 }
                 yield new VxlanBackend(ns, conf, u.iface(), u.address(), publicIp, u.network(), u.mtu(), previousMac);
             }
+            case BackendConf.WIREGUARD -> io.weft.agent.backend.wireguard.WireGuardBackend.create(ns, conf, u, publicIp,
+                    network, metrics);
             default -> throw new BackendException("unknown backend type " + conf.type());
         };
     }
@@ -131,7 +135,7 @@ public final class Agent {
 
     private DebugServer openDebugApi() throws IOException {
         DebugServer debug = new DebugServer();
-        debug.register(CaptureHandler.PATH, new CaptureHandler(() -> backend instanceof CaptureSource c ? c : null));
+        debug.register(CaptureHandler.PATH, new CaptureHandler(() -> backend instanceof CaptureSource c && c.capturable() ? c : null));
         metrics.addSection(debug::render);
         DebugAccess access = settings.debug() == null ? DebugAccess.NONE : settings.debug();
         try {
@@ -169,7 +173,7 @@ public final class Agent {
         MacAddress previousMac = manager.entries().stream().map(LeaseBook.Entry::lastGood).filter(l -> l != null)
                 .filter(l -> l.attrs().publicIp().equals(publicIp)).map(l -> l.attrs().vtepMac())
                 .filter(m -> m != null).findFirst().orElse(null);
-        try (traffic; Backend backend = backends.create(ns, conf.backend(), underlay, publicIp, previousMac, metrics)) {
+        try (traffic; Backend backend = backends.create(ns, conf.backend(), conf.network(), underlay, publicIp, previousMac, metrics)) {
             this.backend = backend;
             Lease lease = takeLease(backend);
             if (http != null) http.start();
@@ -190,7 +194,8 @@ public final class Agent {
             LeaseRecord attrs = backend.prepare();
             lease = manager.acquire(attrs);
             ownLease = lease;
-            LOG.info("lease " + lease.subnet() + " (VtepMAC " + attrs.vtepMac() + "), expires " + lease.expiration());
+            LOG.info("lease " + lease.subnet() + (attrs.vtepMac() != null ? " (VtepMAC " + attrs.vtepMac() + ")" : "")
+                    + ", expires " + lease.expiration());
             metrics.leaseExpiryEpochSeconds.set(lease.expiration().getEpochSecond());
             backend.activate(lease.subnet());
             return lease;

@@ -10,4 +10,9 @@ public interface CaptureSource {
 
     /** Installs {@code sink} (null removes it). */
     void sink(FrameSink sink);
+
+    /** Whether the datapath running now is one the agent can see into (a backend with a kernel datapath says no). */
+    default boolean capturable() {
+        return true;
+    }
 }

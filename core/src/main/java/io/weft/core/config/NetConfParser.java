@@ -176,7 +176,10 @@ public final class NetConfParser {
                 f.noteIgnoredAndRepeated(HOSTGW_FIELDS, HOSTGW_IGNORED);
                 return new BackendConf(type, 0, 0, false, 0, BackendConf.KERNEL);
             }
-            default -> throw new ConfigException("Backend.Type", "\"" + given + "\" is not a backend weft has (vxlan, host-gw)");
+            case BackendConf.WIREGUARD -> {
+                return WireGuardFields.parse(f);
+            }
+            default -> throw new ConfigException("Backend.Type", "\"" + given + "\" is not a backend weft has (vxlan, host-gw, wireguard)");
         }
     }
 
@@ -227,7 +230,7 @@ public final class NetConfParser {
     }
 
     /** One object's fields, type-checked as encoding/json checks them: every member for a field, null = not given. */
-    private static final class Fields {
+    static final class Fields {
         final GoJsonObject obj;
         final String prefix;
         final Consumer<String> warnings;

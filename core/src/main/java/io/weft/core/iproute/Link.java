@@ -37,6 +37,11 @@ public final class Link {
         return IpOp.ip("link", "add", name, "type", "veth", "peer", "name", peer);
     }
 
+    /** A kernel WireGuard device (needs the wireguard module). */
+    public static IpOp addWireguard(String name) {
+        return IpOp.ip("link", "add", name, "type", "wireguard");
+    }
+
     public static IpOp addDummy(String name) {
         return IpOp.ip("link", "add", name, "type", "dummy");
     }

@@ -28,6 +28,17 @@ public record LeaseRecord(Ipv4Address publicIp, String backendType, JsonNode bac
         return new LeaseRecord(publicIp, "vxlan", data);
     }
 
+    /**
+     * A wireguard lease as flannel writes it (pkg/backend/wireguard: wireguardLeaseAttrs): BackendData
+     * {@code {"PublicKey":"<base64>","Port":51820}}.
+     */
+    public static LeaseRecord wireguard(Ipv4Address publicIp, String publicKey, int port) {
+        ObjectNode data = JsonNodeFactory.instance.objectNode();
+        data.put("PublicKey", publicKey);
+        data.put("Port", port);
+        return new LeaseRecord(publicIp, "wireguard", data);
+    }
+
     public static LeaseRecord hostGw(Ipv4Address publicIp) {
         return new LeaseRecord(publicIp, "host-gw", NullNode.getInstance());
     }
@@ -41,6 +52,21 @@ public record LeaseRecord(Ipv4Address publicIp, String backendType, JsonNode bac
         } catch (IllegalArgumentException e) {
             return null;
         }
+    }
+
+    /** A wireguard peer's public key (base64), or null when the lease carries none. */
+    public String publicKey() {
+        JsonNode n = backendData == null ? null : backendData.get("PublicKey");
+        return n == null || !n.isTextual() ? null : n.asText();
+    }
+
+    /**
+     * A wireguard peer's listen port, or 0 when the lease has none (flannel before it published ports: the peer then
+     * listens on our own ListenPort, as flannel assumes).
+     */
+    public int wireguardPort() {
+        JsonNode n = backendData == null ? null : backendData.get("Port");
+        return n == null || !n.canConvertToInt() || n.intValue() < 1 || n.intValue() > 65535 ? 0 : n.intValue();
     }
 
     public int vni() {

@@ -52,6 +52,26 @@ public final class DirectBufferMemory {
         }
     }
 
+    /** Copies {@code length} bytes from {@code src[srcIndex]} (an addressable buffer, or any through Netty) into an array. */
+    public static void copyToArray(ByteBuf src, int srcIndex, byte[] dst, int dstOff, int length) {
+        if (length == 0) return;
+        if (addressable(src)) {
+            MemorySegment.copy(ALL, ValueLayout.JAVA_BYTE, address(src, srcIndex, length), dst, dstOff, length);
+        } else {
+            src.getBytes(srcIndex, dst, dstOff, length);
+        }
+    }
+
+    /** Copies {@code length} bytes of an array into {@code dst[dstIndex]} (an index, not the writer position). */
+    public static void copyFromArray(byte[] src, int srcOff, ByteBuf dst, int dstIndex, int length) {
+        if (length == 0) return;
+        if (addressable(dst)) {
+            MemorySegment.copy(src, srcOff, ALL, ValueLayout.JAVA_BYTE, address(dst, dstIndex, length), length);
+        } else {
+            dst.setBytes(dstIndex, src, srcOff, length);
+        }
+    }
+
     // Reads by absolute address, for parsers that check a whole header once with address() and then read its
     // fields without a bounds check each (Netty's accessors cost ~10 ns per field through a sliced buffer).
     // They read only inside the range that call checked: these methods cannot check it.

@@ -1,136 +1,15 @@
 package io.weft.core.tap;
 
-import io.weft.core.libc.Libc;
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.charset.StandardCharsets;
 
-/**
- * A TAP device opened through {@code /dev/net/tun} with {@code IFF_TAP | IFF_NO_PI | IFF_VNET_HDR}: every frame
- * read or written is preceded by a 10-byte virtio-net header, which is how the kernel hands over TSO
- * superframes and partial checksums once {@link #setOffload} has enabled them.
- *
- * <p>The device is not persistent: it disappears when the descriptor is closed (or the process dies), so no
- * stale TAP survives the agent. The descriptor is non-blocking; {@link #awaitReadable} waits with poll(2).
- * Addresses, MTU and link state are set through the iproute layer, not here.
- */
-public final class TapDevice implements AutoCloseable {
-    // _IOW('T', n, int): dir=1<<30, size=4<<16, type='T'<<8
-    public static final long TUNSETIFF = 0x400454caL;
-    public static final long TUNSETOFFLOAD = 0x400454d0L;
-    public static final long TUNSETVNETHDRSZ = 0x400454d8L;
-    public static final short IFF_TAP = 0x0002;
-    public static final short IFF_NO_PI = 0x1000;
-    public static final short IFF_VNET_HDR = 0x4000;
-    public static final int TUN_F_CSUM = 0x01;
-    public static final int TUN_F_TSO4 = 0x02;
-    public static final int TUN_F_TSO6 = 0x04;
-    public static final int TUN_F_TSO_ECN = 0x08;
-    public static final int VNET_HDR_LEN = 10;
-
-    private final String name;
-    private final int fd;
-    private final Arena arena = Arena.ofAuto(); // freed by GC: a reader may still be in poll(2) when close() runs
-    private final MemorySegment pollFd;
-    private volatile boolean closed;
-    private int offloads;
-
+/** A TAP: Ethernet frames, each behind a virtio-net header (the userspace VXLAN datapath's VTEP). */
+public final class TapDevice extends TunTapDevice {
     private TapDevice(String name, int fd) {
-        this.name = name;
-        this.fd = fd;
-        this.pollFd = arena.allocate(8, 8);
-        pollFd.set(ValueLayout.JAVA_INT, 0, fd);
-        pollFd.set(ValueLayout.JAVA_SHORT, 4, Libc.POLLIN);
+        super(name, fd);
     }
 
     /** Opens (creating if needed) the TAP {@code name} with a virtio-net header on every frame. */
     public static TapDevice open(String name) throws IOException {
-        byte[] n = name.getBytes(StandardCharsets.US_ASCII);
-        if (n.length == 0 || n.length > 15) throw new IOException("TAP name \"" + name + "\" must be 1..15 bytes");
-        Libc.Result o = Libc.open("/dev/net/tun", Libc.O_RDWR | Libc.O_NONBLOCK | Libc.O_CLOEXEC);
-        if (o.failed()) throw new IOException("cannot open /dev/net/tun: " + o.error()
-                + (o.errno() == Libc.ENOENT ? " (load the tun module or pass /dev/net/tun to the container)" : ""));
-        int fd = (int) o.value();
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment ifr = a.allocate(40);
-            MemorySegment.copy(n, 0, ifr, ValueLayout.JAVA_BYTE, 0, n.length);
-            ifr.set(ValueLayout.JAVA_SHORT, 16, (short) (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR));
-            Libc.Result r = Libc.ioctl(fd, TUNSETIFF, ifr);
-            if (r.failed()) {
-                Libc.close(fd);
-                String hint = r.errno() == Libc.EBUSY ? " (another process holds it, or a non-TAP device has that name)"
-                        : r.errno() == Libc.EPERM ? " (needs CAP_NET_ADMIN)" : "";
-                throw new IOException("TUNSETIFF " + name + ": " + r.error() + hint);
-            }
-            MemorySegment sz = a.allocateFrom(ValueLayout.JAVA_INT, VNET_HDR_LEN);
-            r = Libc.ioctl(fd, TUNSETVNETHDRSZ, sz);
-            if (r.failed()) {
-                Libc.close(fd);
-                throw new IOException("TUNSETVNETHDRSZ " + name + ": " + r.error());
-            }
-        }
-        return new TapDevice(name, fd);
-    }
-
-    /**
-     * Says which offloads weft can take from the kernel (TUN_F_* flags; 0 = none: every frame arrives whole
-     * and checksummed). Returns false, leaving offloads off, if the kernel refuses them.
-     */
-    public boolean setOffload(int flags) {
-        Libc.Result r = Libc.ioctl(fd, TUNSETOFFLOAD, flags);
-        if (r.failed()) {
-            Libc.ioctl(fd, TUNSETOFFLOAD, 0L);
-            offloads = 0;
-            return false;
-        }
-        offloads = flags;
-        return true;
-    }
-
-    public int offloads() {
-        return offloads;
-    }
-
-    public String name() {
-        return name;
-    }
-
-    public int fd() {
-        return fd;
-    }
-
-    public boolean isOpen() {
-        return !closed;
-    }
-
-    /** Waits up to {@code timeoutMillis} for a frame; true if one can be read. */
-    public boolean awaitReadable(int timeoutMillis) {
-        if (closed) return false;
-        int r = Libc.poll(pollFd.address(), 1, timeoutMillis);
-        return r > 0;
-    }
-
-    /** Reads one frame (virtio-net header first) into native memory; returns its length, or -1 if none is ready. */
-    public int read(long address, int capacity) {
-        return (int) Libc.read(fd, address, capacity);
-    }
-
-    /** Writes one frame (virtio-net header first) from native memory; returns bytes written or -1. */
-    public int write(long address, int length) {
-        return (int) Libc.write(fd, address, length);
-    }
-
-    /** Writes a frame gathered from an iovec array the caller laid out; returns bytes written or -1. */
-    public int writev(long iov, int count) {
-        return (int) Libc.writev(fd, iov, count);
-    }
-
-    @Override
-    public synchronized void close() {
-        if (closed) return;
-        closed = true;
-        Libc.close(fd);
+        return new TapDevice(name, openFd(name, IFF_TAP));
     }
 }

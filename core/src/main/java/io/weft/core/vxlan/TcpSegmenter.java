@@ -18,33 +18,47 @@ public final class TcpSegmenter {
 
     /** Completes a partial checksum the way {@code skb_checksum_help} does (VIRTIO_NET_HDR_F_NEEDS_CSUM). */
     public static void completeChecksum(ByteBuf b, int frameOff, int frameLen, int csumStart, int csumOffset) {
+        completeChecksum(b, frameOff, EthernetFrame.HEADER_LENGTH, frameLen, csumStart, csumOffset);
+    }
+
+    /**
+     * As {@link #completeChecksum(ByteBuf, int, int, int, int)} for a frame with {@code l2Len} bytes before its IP
+     * header: 14 from a TAP, 0 from a TUN (whose csum_start counts from the IP header).
+     */
+    public static void completeChecksum(ByteBuf b, int frameOff, int l2Len, int frameLen, int csumStart, int csumOffset) {
         int start = frameOff + csumStart;
         if (csumStart >= frameLen || csumStart + csumOffset + 2 > frameLen) return;
         int c = Checksum.fold(Checksum.sum(b, start, frameOff + frameLen - start, 0));
-        b.setShort(start + csumOffset, c == 0 && isUdpField(b, frameOff, csumStart) ? 0xffff : c);
+        b.setShort(start + csumOffset, c == 0 && isUdpField(b, frameOff, l2Len, csumStart) ? 0xffff : c);
     }
 
-    private static boolean isUdpField(ByteBuf b, int frameOff, int csumStart) {
-        if (EthernetFrame.etherType(b, frameOff) != EthernetFrame.TYPE_IPV4) return false;
-        int ip = frameOff + EthernetFrame.HEADER_LENGTH;
-        return Ipv4Packet.protocol(b, ip) == Ipv4Packet.PROTO_UDP
-                && csumStart == EthernetFrame.HEADER_LENGTH + Ipv4Packet.headerLength(b, ip);
+    private static boolean isUdpField(ByteBuf b, int frameOff, int l2Len, int csumStart) {
+        if (l2Len > 0 && EthernetFrame.etherType(b, frameOff) != EthernetFrame.TYPE_IPV4) return false;
+        int ip = frameOff + l2Len;
+        return Ipv4Packet.version(b, ip) == 4 && Ipv4Packet.protocol(b, ip) == Ipv4Packet.PROTO_UDP
+                && csumStart == l2Len + Ipv4Packet.headerLength(b, ip);
     }
 
     /** The bytes of Ethernet + IPv4 + TCP headers of the frame, or -1 when it is not TCP over IPv4. */
     public static int headerLength(ByteBuf b, int frameOff, int frameLen) {
         if (frameLen < EthernetFrame.HEADER_LENGTH + 40) return -1;
         if (EthernetFrame.etherType(b, frameOff) != EthernetFrame.TYPE_IPV4) return -1;
-        int ip = frameOff + EthernetFrame.HEADER_LENGTH;
+        int l3 = ipv4TcpHeaderLength(b, frameOff + EthernetFrame.HEADER_LENGTH, frameLen - EthernetFrame.HEADER_LENGTH);
+        return l3 < 0 ? -1 : EthernetFrame.HEADER_LENGTH + l3;
+    }
+
+    /** The bytes of IPv4 + TCP headers of the IP packet at {@code ip} ({@code len} bytes), or -1 when it is not TCP/IPv4. */
+    public static int ipv4TcpHeaderLength(ByteBuf b, int ip, int len) {
+        if (len < 40) return -1;
         if (Ipv4Packet.version(b, ip) != 4 || Ipv4Packet.protocol(b, ip) != Ipv4Packet.PROTO_TCP) return -1;
         int ihl = Ipv4Packet.headerLength(b, ip);
         if (ihl < 20) return -1;
         int tcp = ip + ihl;
-        if (tcp + 20 > frameOff + frameLen) return -1;
+        if (tcp + 20 > ip + len) return -1;
         int doff = (b.getUnsignedByte(tcp + 12) >>> 4) * 4;
         if (doff < 20) return -1;
-        int hdr = EthernetFrame.HEADER_LENGTH + ihl + doff;
-        return hdr <= frameLen ? hdr : -1;
+        int hdr = ihl + doff;
+        return hdr <= len ? hdr : -1;
     }
 
     /** How many bytes {@link #segment} writes for this superframe. */
@@ -60,39 +74,53 @@ public final class TcpSegmenter {
      * the last occupies {@code 8 + hdrLen + mss} bytes.
      */
     public static int segment(ByteBuf in, int frameOff, int frameLen, int hdrLen, int mss, ByteBuf out, int vni) {
-        int ip = frameOff + EthernetFrame.HEADER_LENGTH;
-        int ihl = Ipv4Packet.headerLength(in, ip);
-        int l4hdr = hdrLen - EthernetFrame.HEADER_LENGTH - ihl;
         int payload = frameLen - hdrLen;
-        int id0 = Ipv4Packet.id(in, ip);
-        long seq0 = in.getUnsignedInt(ip + ihl + 4);
-        int flags0 = in.getUnsignedByte(ip + ihl + 13);
         int n = Math.max(1, (payload + mss - 1) / mss);
         int w = out.writerIndex();
         out.ensureWritable(outputSize(hdrLen, frameLen, mss));
         for (int i = 0; i < n; i++) {
-            int chunk = Math.min(mss, payload - i * mss);
-            if (chunk < 0) chunk = 0;
             VxlanHeader.write(out, w, vni);
-            int f = w + VxlanHeader.LENGTH;
-            DirectBufferMemory.copy(in, frameOff, out, f, hdrLen);
-            DirectBufferMemory.copy(in, frameOff + hdrLen + i * mss, out, f + hdrLen, chunk);
-            int oip = f + EthernetFrame.HEADER_LENGTH;
-            Ipv4Packet.setTotalLength(out, oip, ihl + l4hdr + chunk);
-            Ipv4Packet.setId(out, oip, (id0 + i) & 0xffff);
-            Ipv4Packet.updateChecksum(out, oip);
-            int tcp = oip + ihl;
-            out.setInt(tcp + 4, (int) (seq0 + (long) i * mss));
-            int fl = flags0;
-            if (i != n - 1) fl &= ~0x09; // FIN, PSH only on the last segment
-            if (i != 0) fl &= ~0x80; // CWR only on the first
-            out.setByte(tcp + 13, fl);
-            out.setShort(tcp + 16, 0);
-            long s = Ipv4Packet.pseudoHeaderSum(out, oip, l4hdr + chunk);
-            out.setShort(tcp + 16, Checksum.fold(Checksum.sum(out, tcp, l4hdr + chunk, s)));
-            w = f + hdrLen + chunk;
+            w += VxlanHeader.LENGTH;
+            w += writeSegment(in, frameOff, EthernetFrame.HEADER_LENGTH, frameLen, hdrLen, mss, i, out, w);
         }
         out.writerIndex(w);
         return n;
+    }
+
+    /** How many segments of {@code mss} payload bytes a superframe of {@code frameLen} with {@code hdrLen} header bytes makes. */
+    public static int segmentCount(int frameLen, int hdrLen, int mss) {
+        return Math.max(1, (frameLen - hdrLen + mss - 1) / mss);
+    }
+
+    /**
+     * Writes segment {@code i} of the TCP/IPv4 superframe at {@code frameOff} (IP header {@code l2Len} bytes in,
+     * {@code hdrLen} header bytes in all) to {@code out[at]}: the headers with this segment's IP length, id and
+     * checksum, sequence number, flags and complete TCP checksum, then its share of the payload. Returns its length.
+     * {@code out} must have room ({@code hdrLen + mss}).
+     */
+    public static int writeSegment(ByteBuf in, int frameOff, int l2Len, int frameLen, int hdrLen, int mss, int i,
+                                   ByteBuf out, int at) {
+        int ip = frameOff + l2Len;
+        int ihl = Ipv4Packet.headerLength(in, ip);
+        int l4hdr = hdrLen - l2Len - ihl;
+        int payload = frameLen - hdrLen;
+        int n = Math.max(1, (payload + mss - 1) / mss);
+        int chunk = Math.max(0, Math.min(mss, payload - i * mss));
+        DirectBufferMemory.copy(in, frameOff, out, at, hdrLen);
+        DirectBufferMemory.copy(in, frameOff + hdrLen + i * mss, out, at + hdrLen, chunk);
+        int oip = at + l2Len;
+        Ipv4Packet.setTotalLength(out, oip, ihl + l4hdr + chunk);
+        Ipv4Packet.setId(out, oip, (Ipv4Packet.id(in, ip) + i) & 0xffff);
+        Ipv4Packet.updateChecksum(out, oip);
+        int tcp = oip + ihl;
+        out.setInt(tcp + 4, (int) (in.getUnsignedInt(ip + ihl + 4) + (long) i * mss));
+        int fl = in.getUnsignedByte(ip + ihl + 13);
+        if (i != n - 1) fl &= ~0x09; // FIN, PSH only on the last segment
+        if (i != 0) fl &= ~0x80; // CWR only on the first
+        out.setByte(tcp + 13, fl);
+        out.setShort(tcp + 16, 0);
+        long s = Ipv4Packet.pseudoHeaderSum(out, oip, l4hdr + chunk);
+        out.setShort(tcp + 16, Checksum.fold(Checksum.sum(out, tcp, l4hdr + chunk, s)));
+        return hdrLen + chunk;
     }
 }

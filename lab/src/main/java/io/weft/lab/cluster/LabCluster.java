@@ -60,6 +60,7 @@ public final class LabCluster implements AutoCloseable {
     private final List<Pod> pods = new ArrayList<>();
     private List<String> extraAgentArgs = List.of();
     private String resync = "1s"; // tests check the kernel every second; null: weftd's own default
+    private java.util.function.Function<Node, Map<String, String>> agentEnv = n -> Map.of();
     private String kubeApiUrl; // null: agents share the lease directory
     private String etcdUrl; // agents keep leases in etcd there, config included
 
@@ -142,6 +143,11 @@ public final class LabCluster implements AutoCloseable {
         this.extraAgentArgs = List.copyOf(args);
     }
 
+    /** Environment variables for each node's agent (beyond NODE_NAME), e.g. its own WIREGUARD_KEY_FILE. */
+    public void agentEnv(java.util.function.Function<Node, Map<String, String>> env) {
+        this.agentEnv = env;
+    }
+
     public List<Node> nodes() {
         return List.copyOf(nodes);
     }
@@ -213,6 +219,7 @@ public final class LabCluster implements AutoCloseable {
     public Process startAgent(Node n, Path netConfFile) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(agentCommand(n, netConfFile));
         pb.environment().put("NODE_NAME", nodeName(n));
+        pb.environment().putAll(agentEnv.apply(n));
         pb.redirectErrorStream(true);
         pb.redirectOutput(ProcessBuilder.Redirect.appendTo(n.log().toFile()));
         Process p = pb.start();

@@ -1,29 +1,12 @@
 package io.weft.agent.backend.userspace;
 
 import io.netty.buffer.ByteBuf;
-import io.weft.core.packet.Checksum;
-import io.weft.core.packet.DirectBufferMemory;
 import io.weft.core.packet.EthernetFrame;
-import io.weft.core.packet.Ipv4Packet;
-import io.weft.core.packet.VirtioNetHdr;
-
-import static io.weft.core.packet.DirectBufferMemory.raw32;
-import static io.weft.core.packet.DirectBufferMemory.raw64;
-import static io.weft.core.packet.DirectBufferMemory.u16;
-import static io.weft.core.packet.DirectBufferMemory.u32;
-import static io.weft.core.packet.DirectBufferMemory.u8;
+import io.weft.core.packet.SegmentCoalescer;
 
 /**
- * Receive-side coalescing (what GRO does in the kernel): consecutive in-order TCP/IPv4 segments of one flow,
- * decapsulated from one batch of datagrams, are joined into one superframe and written to the TAP once with
- * a virtio-net header saying "TCPv4 GSO, gso_size = the segment size, checksum partial". The kernel then
- * carries one large packet through the bridge to the pod instead of dozens, and re-segments only if it must.
- *
- * <p>Rules, as conservative as Linux's tcp_gro_receive: IPv4 without options or fragments, TCP with only
- * ACK (and PSH on the last segment), same addresses, ports, ACK, window, TOS, TTL and option bytes, the
- * next expected sequence number, every segment but the last exactly the first one's size, a valid TCP
- * checksum on each (a zero outer UDP checksum protects nothing), at most 64 segments and 64 KiB. Anything
- * else flushes what is held and is written on its own. Event loop only.
+ * Receive-side coalescing for the TAP: core's {@link SegmentCoalescer} on Ethernet frames, with a failed TAP write
+ * counted on the peer the frame came from. Event loop only.
  */
 final class TcpCoalescer {
     /** Where a finished frame goes: native address and length of virtio header + frame. */
@@ -31,37 +14,20 @@ final class TcpCoalescer {
         boolean write(long address, int length);
     }
 
-    private static final int HDR = VirtioNetHdr.LENGTH;
-    private static final int MAX_BYTES = 65535 - 64;
-    private static final int MAX_SEGMENTS = 64;
-    private static final int IP = EthernetFrame.HEADER_LENGTH;
-    private static final int TCP = IP + 20;
-
-    private final ByteBuf buf;
-    private final long address;
-    private final Sink sink;
-    private int len; // frame bytes held, after the virtio header
-    private int count;
-    private int hdrLen;
-    private int mss;
-    private long nextSeq;
-    private PeerCounters counters;
-    private long superframes;
-    private long coalesced;
+    private final SegmentCoalescer<PeerCounters> coalescer;
 
     TcpCoalescer(ByteBuf directBuffer, Sink sink) {
-        this.buf = directBuffer;
-        this.address = VxlanDatapath.address(directBuffer, 0, directBuffer.capacity());
-        this.sink = sink;
+        this.coalescer = new SegmentCoalescer<>(EthernetFrame.HEADER_LENGTH, directBuffer, sink::write,
+                pc -> pc.drop(DropReason.TAP_WRITE));
     }
 
     /** Superframes written with more than one segment, and the segments that went into them. */
     long superframes() {
-        return superframes;
+        return coalescer.superframes();
     }
 
     long coalescedSegments() {
-        return coalesced;
+        return coalescer.coalescedSegments();
     }
 
     /**
@@ -69,91 +35,11 @@ final class TcpCoalescer {
      * {@link #flush}); otherwise flushes what is held and returns false, and the caller writes the frame.
      */
     boolean offer(ByteBuf c, int off, int frameLen, PeerCounters pc) {
-        // Parsed by address after one bounds check of the whole frame; a buffer without a native address (never
-        // the datapath's) is not coalesced.
-        long a = DirectBufferMemory.addressable(c) ? DirectBufferMemory.address(c, off, frameLen) : 0;
-        int h = a == 0 ? -1 : eligibleHeaderLength(a, frameLen);
-        if (h < 0) {
-            flush();
-            return false;
-        }
-        int payload = frameLen - h;
-        int flags = u8(a + TCP + 13);
-        if (count > 0 && matches(a, h, payload)) {
-            DirectBufferMemory.copy(c, off + h, buf, HDR + len, payload);
-            len += payload;
-            nextSeq = (nextSeq + payload) & 0xffffffffL;
-            count++;
-            if ((flags & 0x08) != 0) buf.setByte(HDR + TCP + 13, buf.getUnsignedByte(HDR + TCP + 13) | 0x08);
-            if (payload < mss || (flags & 0x08) != 0 || count >= MAX_SEGMENTS) flush();
-            return true;
-        }
-        flush();
-        if (frameLen > buf.capacity() - HDR) return false;
-        DirectBufferMemory.copy(c, off, buf, HDR, frameLen);
-        len = frameLen;
-        count = 1;
-        hdrLen = h;
-        mss = payload;
-        nextSeq = (u32(a + TCP + 4) + payload) & 0xffffffffL;
-        counters = pc;
-        if ((flags & 0x08) != 0) flush();
-        return true;
-    }
-
-    /** Whether the segment whose {@code h} header bytes are at address {@code a} continues the held run. */
-    private boolean matches(long a, int h, int payload) {
-        if (h != hdrLen || payload > mss || len + payload > MAX_BYTES) return false;
-        if (u32(a + TCP + 4) != nextSeq) return false;
-        long b = address + HDR; // the held frame's header, inside buf
-        // Ethernet header (12 bytes of MACs), IP TOS, TTL+proto, addresses
-        if (raw64(a) != raw64(b) || raw32(a + 8) != raw32(b + 8)) return false;
-        if (u8(a + IP + 1) != u8(b + IP + 1) || u16(a + IP + 8) != u16(b + IP + 8)) return false;
-        if (raw64(a + IP + 12) != raw64(b + IP + 12)) return false;
-        // ports, ack, window; then the option bytes
-        if (raw32(a + TCP) != raw32(b + TCP) || raw32(a + TCP + 8) != raw32(b + TCP + 8)) return false;
-        if (u16(a + TCP + 14) != u16(b + TCP + 14)) return false;
-        return DirectBufferMemory.equal(a + TCP + 20, b + TCP + 20, h - TCP - 20);
-    }
-
-    /**
-     * Header length if the frame of {@code frameLen} bytes at address {@code a} is a coalescable TCP/IPv4 data
-     * segment with a valid checksum, else -1.
-     */
-    private static int eligibleHeaderLength(long a, int frameLen) {
-        if (frameLen < TCP + 20 || u16(a + 12) != EthernetFrame.TYPE_IPV4) return -1;
-        long ip = a + IP;
-        if (u8(ip) != 0x45 || u8(ip + 9) != Ipv4Packet.PROTO_TCP) return -1;
-        if ((u16(ip + 6) & 0x3fff) != 0 || u16(ip + 2) != frameLen - IP) return -1; // a fragment, or padded
-        long tcp = a + TCP;
-        int doff = (u8(tcp + 12) >>> 4) * 4;
-        int h = TCP + doff;
-        if (doff < 20 || h >= frameLen) return -1;
-        int flags = u8(tcp + 13);
-        if ((flags & ~0x18) != 0 || (flags & 0x10) == 0) return -1; // only ACK, optionally PSH
-        int l4 = frameLen - TCP;
-        if (Checksum.fold(Checksum.sumAt(tcp, l4, Ipv4Packet.pseudoHeaderSumAt(ip, l4))) != 0) return -1;
-        return h;
+        return coalescer.offer(c, off, frameLen, pc);
     }
 
     /** Writes what is held: as it came for one segment, as a TCPv4 GSO superframe for more. */
     void flush() {
-        if (count == 0) return;
-        if (count == 1) {
-            VirtioNetHdr.writeNone(buf, 0);
-        } else {
-            Ipv4Packet.setTotalLength(buf, HDR + IP, len - IP);
-            Ipv4Packet.updateChecksum(buf, HDR + IP);
-            int l4 = len - TCP;
-            // checksum partial: the field holds the pseudo-header sum, the kernel completes it (or each segment's)
-            buf.setShort(HDR + TCP + 16, Checksum.foldNoComplement(Ipv4Packet.pseudoHeaderSum(buf, HDR + IP, l4)));
-            VirtioNetHdr.write(buf, 0, VirtioNetHdr.F_NEEDS_CSUM, VirtioNetHdr.GSO_TCPV4, hdrLen, mss, TCP, 16);
-            superframes++;
-            coalesced += count;
-        }
-        if (!sink.write(address, HDR + len) && counters != null) counters.drop(DropReason.TAP_WRITE);
-        count = 0;
-        len = 0;
-        counters = null;
+        coalescer.flush();
     }
 }

@@ -1,0 +1,157 @@
+package io.weft.agent.backend.wireguard;
+
+import io.weft.agent.backend.BackendException;
+import io.weft.core.iproute.IpBatch;
+import io.weft.core.iproute.IpException;
+import io.weft.core.iproute.IpReader;
+import io.weft.core.iproute.Link;
+import io.weft.core.iproute.LinkInfo;
+import io.weft.core.iproute.Netns;
+import io.weft.core.iproute.WgTool;
+import io.weft.core.net.Ipv4Cidr;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.logging.Logger;
+
+/**
+ * {@code "Datapath": "kernel"}: the kernel's WireGuard device, or, where the kernel has no wireguard module and
+ * wireguard-go is installed, wireguard-go's (as wg-quick falls back), both configured through {@code wg} exactly as
+ * flannel configures its device (pkg/backend/wireguard/device.go: private key, listen port, and per peer its
+ * public key, PSK, endpoint, allowed IPs = its subnet, persistent keepalive). Either device outlives weftd, so a
+ * restart adopts it and traffic never stops; the peers are then compared with the leases and only differences
+ * applied.
+ */
+final class KernelWgDevice implements WgDevice {
+    private static final Logger LOG = Logger.getLogger(KernelWgDevice.class.getName());
+
+    private final Netns ns;
+    private final String dev;
+    private final int listenPort;
+    private Path keyFile;
+    private final WgTool wg;
+    private String runsOn = "kernel";
+    private volatile Map<String, String> labels = Map.of(); // public key -> peer label (its PublicIP)
+
+    KernelWgDevice(Netns ns, String dev, int listenPort) {
+        this.ns = ns;
+        this.dev = dev;
+        this.listenPort = listenPort;
+        this.wg = new WgTool(ns);
+    }
+
+    @Override
+    public void open() {
+        if (!WgTool.installed()) {
+            throw new BackendException("the wireguard backend's kernel datapath needs wg (wireguard-tools): install it"
+                    + " (Debian: apt-get install wireguard-tools), or set Backend.Datapath to \"userspace\" for weft's own WireGuard");
+        }
+        Optional<LinkInfo> link = new IpReader(ns).link(dev);
+        if (link.isPresent() && wg.show(dev).isPresent()) {
+            runsOn = "wireguard".equals(link.get().kind()) ? "kernel" : "wireguard-go";
+            LOG.info("adopting the " + runsOn + " WireGuard device " + dev);
+        } else {
+            if (link.isPresent()) {
+                // as flannel's ensureLink: a device of that name that is not a working WireGuard device is recreated
+                LOG.warning(dev + " exists but is not a working WireGuard device (" + link.get().kind() + "); recreating it");
+                IpBatch.run(ns, Link.delete(dev));
+            }
+            create();
+        }
+    }
+
+    @Override
+    public void configure(byte[] privateKey, Path keyFile) {
+        this.keyFile = keyFile;
+        wg.setDevice(dev, keyFile, listenPort);
+    }
+
+    private void create() {
+        try {
+            IpBatch.run(ns, Link.addWireguard(dev));
+            runsOn = "kernel";
+        } catch (IpException e) {
+            String why = String.valueOf(e.getMessage());
+            if (!why.contains("Unknown device type") && !why.contains("not supported")) throw e;
+            if (!WgTool.userspaceInstalled()) {
+                throw new BackendException("WireGuard is not available: the kernel has no wireguard module and wireguard-go"
+                        + " is not installed; install wireguard-go (Debian: apt-get install wireguard-go), or set"
+                        + " Backend.Datapath to \"userspace\" for weft's own WireGuard");
+            }
+            Path log = Path.of("/run/flannel").resolve("wireguard-go-" + dev + ".log");
+            try {
+                java.nio.file.Files.createDirectories(log.getParent());
+            } catch (java.io.IOException io) {
+                log = Path.of("/dev/null");
+            }
+            LOG.info("the kernel has no wireguard module: running " + dev + " with wireguard-go (log " + log + ")");
+            wg.startUserspace(dev, log);
+            runsOn = "wireguard-go";
+        }
+    }
+
+    @Override
+    public boolean healthy() {
+        return new IpReader(ns).link(dev).isPresent() && wg.show(dev).isPresent();
+    }
+
+    @Override
+    public boolean setPeers(List<WgTool.PeerSpec> peers) {
+        WgTool.Device have = wg.show(dev).orElseThrow(() -> new BackendException(dev + " does not answer wg: is it gone?"));
+        Map<String, WgTool.PeerState> current = new HashMap<>();
+        for (WgTool.PeerState p : have.peers()) current.put(p.publicKey(), p);
+        Map<String, String> names = new HashMap<>();
+        boolean changed = false;
+        for (WgTool.PeerSpec want : peers) {
+            names.put(want.publicKey(), want.endpoint() == null ? "?" : want.endpoint().getAddress().getHostAddress());
+            WgTool.PeerState now = current.remove(want.publicKey());
+            if (now == null || !same(want, now)) {
+                wg.setPeer(dev, want);
+                changed = true;
+            }
+        }
+        for (String gone : current.keySet()) {
+            wg.removePeer(dev, gone);
+            changed = true;
+        }
+        labels = Map.copyOf(names);
+        return changed;
+    }
+
+    private static boolean same(WgTool.PeerSpec want, WgTool.PeerState now) {
+        String endpoint = want.endpoint() == null ? "" : want.endpoint().getAddress().getHostAddress() + ":" + want.endpoint().getPort();
+        return endpoint.equals(now.endpoint()) && want.persistentKeepalive() == now.persistentKeepalive()
+                && want.presharedKeyDigest().equals(now.presharedKeyDigest())
+                && new HashSet<Ipv4Cidr>(want.allowedIps()).equals(new HashSet<>(now.allowedIps()));
+    }
+
+    @Override
+    public String describe() {
+        return runsOn;
+    }
+
+    @Override
+    public void renderMetrics(StringBuilder sb) {
+        Optional<WgTool.Device> d = wg.show(dev);
+        if (d.isEmpty()) return;
+        Map<String, String> names = labels;
+        WgMetrics.header(sb, "weft_wireguard_rx_bytes_total", "counter", "Bytes received from a peer (as the device counts them)");
+        for (WgTool.PeerState p : d.get().peers()) WgMetrics.line(sb, "weft_wireguard_rx_bytes_total", dev, names.get(p.publicKey()), null, p.rxBytes());
+        WgMetrics.header(sb, "weft_wireguard_tx_bytes_total", "counter", "Bytes sent to a peer (as the device counts them)");
+        for (WgTool.PeerState p : d.get().peers()) WgMetrics.line(sb, "weft_wireguard_tx_bytes_total", dev, names.get(p.publicKey()), null, p.txBytes());
+        WgMetrics.header(sb, "weft_wireguard_last_handshake_timestamp_seconds", "gauge", "When the last handshake with a peer completed (0: never)");
+        for (WgTool.PeerState p : d.get().peers()) {
+            WgMetrics.line(sb, "weft_wireguard_last_handshake_timestamp_seconds", dev, names.get(p.publicKey()), null,
+                    p.latestHandshakeEpochSeconds());
+        }
+        WgMetrics.info(sb, dev, "datapath=" + runsOn);
+    }
+
+    @Override
+    public void close() {
+        // the device (and wireguard-go) stay: traffic keeps flowing while weftd restarts
+    }
+}

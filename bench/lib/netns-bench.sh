@@ -1,0 +1,123 @@
+# Shared by the datapath benchmarks (sourced, not run): a two-node netns topology, the datapaths to put on it, and
+# one measured row per datapath. Needs root, iperf3, ethtool. Traffic stays inside the namespaces it creates.
+# The caller sets T (seconds per test) and W (warm-up seconds) and runs from the repository root.
+JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+JAVA=$JAVA_HOME/bin/java
+for tool in iperf3 ethtool ping ip bridge; do command -v $tool >/dev/null || { echo "bench: needs $tool" >&2; exit 1; }; done
+if [ ! -f lab/target/lib/weft-lab.jar ]; then
+  JAVA_HOME=$JAVA_HOME mvn -B -q -ntp -pl lab -am package -DskipTests >&2
+fi
+CP="lab/target/lib/*"
+# A DaemonSet would cap the heap; without it the JVM commits 1/64 of RAM up front (RSS then says little).
+AGENT_HEAP=${AGENT_HEAP:--Xms16m -Xmx128m}
+P=wb$$
+NS=()
+AGENTS=()
+cleanup() {
+  for n in "${NS[@]}"; do for pid in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done; done
+  # reap the agents so bash does not report each one as "Killed"
+  for pid in "${AGENTS[@]:-}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null || true; done
+  for n in "${NS[@]}"; do ip netns del "$n" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+mk() { ip netns add "$1"; NS+=("$1"); ip -n "$1" link set lo up; }
+MAC=(x 0a:00:00:00:00:01 0a:00:00:00:00:02)
+
+topology() {  # [pod MTU, as the CNI plugin sets it from FLANNEL_MTU]: fresh namespaces for each datapath
+  cleanup; NS=(); AGENTS=()
+  mk $P-ul; ip -n $P-ul link add br0 type bridge; ip -n $P-ul link set br0 up
+  for i in 1 2; do
+    mk $P-n$i; mk $P-p$i
+    ip link add eth0 netns $P-n$i type veth peer name p$i netns $P-ul
+    ip -n $P-ul link set p$i master br0; ip -n $P-ul link set p$i up
+    ip -n $P-n$i addr add 172.31.0.$i/24 dev eth0; ip -n $P-n$i link set eth0 up
+    # GRO on the node's end; the bridge's end needs tx checksumming (and so TSO) off as well, or the veth does not
+    # hand the packets it forwards to GRO at all.
+    if [ "${UNDERLAY_GRO:-1}" = 0 ]; then
+      ip netns exec $P-n$i ethtool -K eth0 tx off >/dev/null
+    else
+      ip netns exec $P-n$i ethtool -K eth0 tx off gro on >/dev/null; ip netns exec $P-ul ethtool -K p$i tx off >/dev/null
+    fi
+    ip netns exec $P-n$i sysctl -qw net.ipv4.ip_forward=1
+    ip link add eth0 netns $P-p$i type veth peer name veth$i netns $P-n$i
+    ip -n $P-n$i link add cni0 type bridge; ip -n $P-n$i addr add 10.244.$i.1/24 dev cni0
+    ip -n $P-n$i link set cni0 up; ip -n $P-n$i link set veth$i master cni0; ip -n $P-n$i link set veth$i up
+    ip -n $P-p$i addr add 10.244.$i.5/24 dev eth0; ip -n $P-p$i link set eth0 up
+    ip -n $P-p$i route add default via 10.244.$i.1
+    if [ -n "${1:-}" ]; then
+      ip -n $P-p$i link set eth0 mtu "$1"; ip -n $P-n$i link set veth$i mtu "$1"; ip -n $P-n$i link set cni0 mtu "$1"
+    fi
+  done
+}
+
+kernel_vtep() {  # i j
+  local i=$1 j=$2 n=$P-n$1
+  ip -n $n link add flannel.1 address ${MAC[$i]} mtu 1450 type vxlan id 1 local 172.31.0.$i dev eth0 dstport 8472 nolearning
+  ip -n $n addr add 10.244.$i.0/32 dev flannel.1; ip -n $n link set flannel.1 up
+  ip -n $n route add 10.244.$j.0/24 via 10.244.$j.0 dev flannel.1 onlink
+  ip -n $n neigh replace 10.244.$j.0 lladdr ${MAC[$j]} dev flannel.1 nud permanent
+  bridge -n $n fdb append ${MAC[$j]} dev flannel.1 dst 172.31.0.$j self permanent
+}
+
+agent_java() {  # i log main-class args...: a datapath JVM in node i, waited for until it prints READY
+  local i=$1 log=$2; shift 2
+  ip netns exec $P-n$i "$JAVA" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC $AGENT_HEAP -cp "$CP" "$@" >"$log" 2>&1 &
+  AGENTS+=($!)
+  for _ in $(seq 150); do grep -q READY "$log" && return 0; sleep 0.1; done
+  echo "bench: agent in node $i did not start:" >&2; cat "$log" >&2; exit 1
+}
+
+user_vtep() {  # i j [options of UserspaceNode]
+  local i=$1 j=$2
+  agent_java "$i" /tmp/$P-agent$1.log io.weft.lab.userspace.UserspaceNode --public-ip 172.31.0.$i \
+    --subnet 10.244.$i.0/24 --mac ${MAC[$i]} --peer 10.244.$j.0/24,172.31.0.$j,${MAC[$j]} ${3:-}
+}
+
+cpu_ticks() { local s=0; for pid in "${AGENTS[@]}"; do s=$((s + $(awk '{print $14+$15}' /proc/$pid/stat))); done; echo $s; }
+rss_mb() { local s=0; for pid in "${AGENTS[@]}"; do s=$((s + $(awk '/VmRSS/{print $2}' /proc/$pid/status))); done; echo $((s / 1024)); }
+busy() { awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat; }
+
+iperf_tcp() {  # streams -> Gbit/s received
+  ip netns exec $P-p2 iperf3 -s -1 -D -p 5201 >/dev/null; sleep 0.3
+  ip netns exec $P-p1 iperf3 -c 10.244.2.5 -p 5201 -t "$T" -P "$1" -J 2>/dev/null \
+    | awk -F'[:,]' '/"sum_received"/{f=1} f&&/"bits_per_second"/{printf "%.2f", $2/1e9; exit}'
+}
+iperf_udp64() {  # -> kpps received
+  ip netns exec $P-p2 iperf3 -s -1 -D -p 5202 >/dev/null; sleep 0.3
+  ip netns exec $P-p1 iperf3 -c 10.244.2.5 -p 5202 -u -l 64 -b 0 -t "$T" -J 2>/dev/null | awk -F'[:,]' '
+    /"sum"/{f=1} f&&/"packets"/{p=$2} f&&/"lost_packets"/{l=$2} f&&/"seconds"/{s=$2} f&&/"lost_percent"/{printf "%.0f (%.1f%% lost)", (p-l)/s/1000, $2; exit}'
+}
+ping_rtt() { ip netns exec $P-p1 ping -q -c 50 -i 0.02 10.244.2.5 | awk -F'/' '/rtt/{printf "%.0f", $5*1000}'; }
+
+header() {
+  printf "%-22s %9s %9s %22s %9s %11s %12s %10s\n" datapath "TCP1 Gb/s" "TCP4 Gb/s" "UDP64 kpps" "RTT us" "agent CPU*" "machine CPU*" "agent RSS"
+}
+
+run() {  # name: warm up, then one row (AGENTS: the datapath processes whose CPU and RSS count)
+  local name=$1
+  ip netns exec $P-p1 ping -c 3 -i 0.2 -W 2 10.244.2.5 >/dev/null || { echo "bench: $name: no connectivity" >&2; exit 1; }
+  # warm up (JIT) so the measurement sees steady state, as a long-running agent would; the kernel path gets the
+  # same traffic first, so both are measured after the same history
+  ip netns exec $P-p2 iperf3 -s -1 -D -p 5209 >/dev/null; sleep 0.3
+  ip netns exec $P-p1 iperf3 -c 10.244.2.5 -p 5209 -t "$W" -P 2 >/dev/null 2>&1 || true
+  local c0 b0 b1 c1 tcp1 tcp4 udp rtt
+  c0=$(cpu_ticks); read -r b0 t0 < <(busy)
+  tcp1=$(iperf_tcp 1)
+  c1=$(cpu_ticks); read -r b1 t1 < <(busy)
+  tcp4=$(iperf_tcp 4)
+  udp=$(iperf_udp64)
+  rtt=$(ping_rtt)
+  local hz; hz=$(getconf CLK_TCK)
+  local agentcpu="-" rss="-"
+  if [ ${#AGENTS[@]} -gt 0 ]; then
+    agentcpu=$(awk -v d=$((c1 - c0)) -v hz="$hz" -v t="$T" 'BEGIN{printf "%.0f%%", 100*d/hz/t}')
+    rss="$(rss_mb) MiB"
+  fi
+  local sys; sys=$(awk -v a=$((b1 - b0)) -v b=$((t1 - t0)) 'BEGIN{printf "%.0f%%", (b > 0) ? 100*a/b : 0}')
+  printf "%-22s %9s %9s %22s %9s %11s %12s %10s\n" "$name" "$tcp1" "$tcp4" "$udp" "$rtt" "$agentcpu" "$sys" "$rss"
+}
+
+cpu_footnote() {
+  echo "* CPU during the 1-stream TCP test: agent = both nodes' datapath processes' user+sys time / wall time (100% = one"
+  echo "  core); machine = all CPUs busy (kernel softirq work included), shared with whatever else runs on this host."
+}

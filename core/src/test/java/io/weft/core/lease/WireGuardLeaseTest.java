@@ -1,0 +1,31 @@
+package io.weft.core.lease;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import io.weft.core.net.Ipv4Address;
+import org.junit.jupiter.api.Test;
+
+/** The wireguard lease record in flannel's JSON (pkg/backend/wireguard/wireguard_network.go, wireguardLeaseAttrs). */
+class WireGuardLeaseTest {
+    static final String KEY = "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=";
+
+    @Test
+    void writesFlannelsJson() {
+        LeaseRecord r = LeaseRecord.wireguard(Ipv4Address.parse("172.31.0.1"), KEY, 51820);
+        assertEquals("{\"PublicIP\":\"172.31.0.1\",\"BackendType\":\"wireguard\",\"BackendData\":{\"PublicKey\":\"" + KEY
+                + "\",\"Port\":51820}}", r.toJson());
+    }
+
+    @Test
+    void readsFlannelsJsonWithAndWithoutPort() {
+        LeaseRecord r = LeaseRecord.parse("{\"PublicIP\":\"172.31.0.2\",\"BackendType\":\"wireguard\",\"BackendData\":{\"PublicKey\":\""
+                + KEY + "\",\"Port\":51900}}");
+        assertEquals(KEY, r.publicKey());
+        assertEquals(51900, r.wireguardPort());
+        LeaseRecord old = LeaseRecord.parse("{\"PublicIP\":\"172.31.0.2\",\"BackendType\":\"wireguard\",\"BackendData\":{\"PublicKey\":\""
+                + KEY + "\"}}");
+        assertEquals(0, old.wireguardPort(), "flannel before it published ports: use our own ListenPort");
+        assertNull(LeaseRecord.vxlan(Ipv4Address.parse("172.31.0.2"), 1, io.weft.core.net.MacAddress.parse("0a:00:00:00:00:01")).publicKey());
+    }
+}

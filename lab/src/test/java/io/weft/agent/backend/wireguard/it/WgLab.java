@@ -1,0 +1,141 @@
+package io.weft.agent.backend.wireguard.it;
+
+import io.weft.lab.overlay.Overlay;
+import io.weft.lab.cluster.LabCluster;
+import io.weft.core.config.SubnetEnv;
+import io.weft.core.iproute.IpRunner;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+/**
+ * A {@link LabCluster} whose agents run the wireguard backend: each node's agent gets its own key file
+ * ({@code WIREGUARD_KEY_FILE} in its directory) and its /metrics on 127.0.0.1:10267 in its namespace; helpers to
+ * ping, move TCP streams and read metrics between pods. Needs root (the lab fails loudly without it).
+ */
+final class WgLab implements AutoCloseable {
+    static final int HEALTHZ = 10267;
+    final LabCluster lab;
+
+    WgLab(String prefix, int nodes, String backendJson) throws IOException {
+        lab = new LabCluster(prefix, nodes, "{\"Network\":\"10.244.0.0/16\",\"Backend\":" + backendJson + "}");
+        lab.agentArgs(List.of("--healthz-ip", "127.0.0.1", "--healthz-port", Integer.toString(HEALTHZ)));
+        lab.agentEnv(n -> Map.of("WIREGUARD_KEY_FILE", keyFile(n).toString()));
+    }
+
+    LabCluster.Node node(int i) {
+        return lab.node(i);
+    }
+
+    static Path keyFile(LabCluster.Node n) {
+        return n.dir().resolve("wgkey");
+    }
+
+    Process start(LabCluster.Node n) throws IOException {
+        return lab.startAgent(n);
+    }
+
+    Process start(LabCluster.Node n, Path netConf) throws IOException {
+        return lab.startAgent(n, netConf);
+    }
+
+    /** SIGTERM and wait, as kubelet stops the agent. */
+    int stop(LabCluster.Node n) throws InterruptedException {
+        return lab.stopAgent(n);
+    }
+
+    SubnetEnv awaitReady(LabCluster.Node n) throws Exception {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < end) {
+            Process p = lab.agent(n);
+            if (p != null && !p.isAlive()) throw new AssertionError("weftd on node " + n.index() + " exited " + p.exitValue() + ":\n" + lab.log(n));
+            if (Files.exists(n.subnetFile())) return SubnetEnv.read(n.subnetFile());
+            Thread.sleep(50);
+        }
+        throw new AssertionError("weftd on node " + n.index() + " wrote no subnet.env:\n" + lab.log(n));
+    }
+
+    static IpRunner.Result sh(String... cmd) {
+        return IpRunner.run(List.of(cmd), null);
+    }
+
+    static boolean ping(LabCluster.Pod from, String to, int count) {
+        return sh("ip", "netns", "exec", from.netns(), "ping", "-c", Integer.toString(count), "-i", "0.2", "-W", "1",
+                to).exitCode() == 0;
+    }
+
+    static void await(String what, Duration timeout, BooleanSupplier cond) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (!cond.getAsBoolean()) {
+            if (System.nanoTime() > end) throw new AssertionError("timed out after " + timeout + " waiting for " + what);
+            Thread.sleep(100);
+        }
+    }
+
+    /** TrafficTool in a namespace (a child JVM). */
+    static Process tool(String ns, String... args) throws IOException {
+        return Overlay.tool(ns, args);
+    }
+
+    private static final Map<Process, java.io.BufferedReader> READERS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Reads lines of {@code p} until one starts with {@code prefix} (later calls go on where this one stopped). */
+    static String awaitLine(Process p, String prefix, long seconds) throws Exception {
+        java.io.BufferedReader r = READERS.computeIfAbsent(p, k -> new java.io.BufferedReader(new java.io.InputStreamReader(k.getInputStream())));
+        var f = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                StringBuilder all = new StringBuilder();
+                for (String l; (l = r.readLine()) != null; ) {
+                    if (l.startsWith(prefix)) return l;
+                    all.append(l).append('\n');
+                }
+                return "EOF " + all;
+            } catch (IOException e) {
+                return "ERROR " + e;
+            }
+        });
+        try {
+            return f.get(seconds, TimeUnit.SECONDS);
+        } finally {
+            if (!f.isDone()) p.destroyForcibly();
+        }
+    }
+
+    /** A TCP stream of {@code bytes} from pod {@code from} to pod {@code to}: the sha256 both sides saw must match. */
+    static void tcp(LabCluster.Pod from, LabCluster.Pod to, int port, long bytes) throws Exception {
+        Process sink = tool(to.netns(), "tcp-sink", Integer.toString(port), Long.toString(bytes));
+        String l = awaitLine(sink, "LISTENING", 30);
+        if (!l.startsWith("LISTENING")) throw new AssertionError("sink: " + l);
+        Process src = tool(from.netns(), "tcp-source", to.ip().toString(), Integer.toString(port), Long.toString(bytes));
+        String sent = awaitLine(src, "SENT", 120);
+        String got = awaitLine(sink, "RECEIVED", 30);
+        if (!sent.startsWith("SENT ") || !got.endsWith(sent.substring("SENT ".length()))) {
+            throw new AssertionError("TCP " + from.ip() + " -> " + to.ip() + ": sent [" + sent + "] received [" + got + "]");
+        }
+    }
+
+    /** The agent's /metrics, fetched inside the node's namespace. */
+    static String metrics(LabCluster.Node n) throws Exception {
+        Process p = tool(n.netns(), "http-get", "http://127.0.0.1:" + HEALTHZ + "/metrics");
+        String body = new String(p.getInputStream().readAllBytes());
+        p.waitFor(30, TimeUnit.SECONDS);
+        return body;
+    }
+
+    /** The value of the first metric line starting with {@code prefix} (name and labels), or -1. */
+    static long metric(String metrics, String prefix) {
+        return metrics.lines().filter(l -> l.startsWith(prefix)).findFirst()
+                .map(l -> Long.parseLong(l.substring(l.lastIndexOf(' ') + 1))).orElse(-1L);
+    }
+
+    @Override
+    public void close() {
+        lab.close();
+    }
+}

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A lease store that refuses writes (a read-only lease directory, an etcd user that may only read): running agents
  * carry on; a restarted agent whose lease is still valid comes up on it and keeps forwarding, renewing when the store
- * lets it; a first start fails with one line naming the store and what to do, and leaves the node as it found it.
+ * lets it (a userspace node too, whose TAP goes while it is away); a first start fails with one line naming the store
+ * and what to do, and leaves the node as it found it.
  */
 class UnwritableStoreTest {
     LabCluster lab;
@@ -59,6 +60,19 @@ class UnwritableStoreTest {
                 .contains("-N FLANNEL-FWD");
     }
 
+    /** Starts node 1's agent again while a pod on it pings one on node 2 at 100 Hz; none lost; its log since. */
+    private String restartUnderPing(LabCluster.Node n1, LabCluster.Pod a, LabCluster.Pod b) throws Exception {
+        Process ping = ping(a, b, 500);
+        long from = Files.size(n1.log());
+        lab.startAgent(n1);
+        Probe.await("node 1 ready on the lease it holds", Duration.ofSeconds(30),
+                () -> lab.log(n1).substring((int) from).contains("ready:"));
+        String out = new String(ping.getInputStream().readAllBytes());
+        ping.waitFor();
+        assertTrue(out.contains(" 0% packet loss"), "a 100 Hz ping across the restart: " + out);
+        return lab.log(n1).substring((int) from);
+    }
+
     @Test
     void aReadOnlyLeaseDirectory() throws Exception {
         NetnsLab.requireRoot();
@@ -77,15 +91,7 @@ class UnwritableStoreTest {
         NetnsLab.sh("mount", "--bind", readOnly.toString(), readOnly.toString());
         NetnsLab.sh("mount", "-o", "remount,bind,ro", readOnly.toString());
 
-        Process ping = ping(a, b, 500);
-        long from = Files.size(n1.log());
-        lab.startAgent(n1);
-        Probe.await("node 1 ready on the lease it holds", Duration.ofSeconds(30),
-                () -> lab.log(n1).substring((int) from).contains("ready:"));
-        String out = new String(ping.getInputStream().readAllBytes());
-        ping.waitFor();
-        assertTrue(out.contains(" 0% packet loss"), "a 100 Hz ping across the restart: " + out);
-        String log = lab.log(n1).substring((int) from);
+        String log = restartUnderPing(n1, a, b);
         assertTrue(log.contains("in lease directory " + lab.leaseDir() + ": Read-only file system; make the directory writable "
                 + "for weftd"), log);
         assertTrue(log.contains("keeping lease"), log);
@@ -136,15 +142,7 @@ class UnwritableStoreTest {
         etcd.etcdctl(ul, "--user", "root:rootpw", "role", "grant-permission", "weft", "--prefix=true", "read", "/coreos.com/network/");
 
         lab.stopAgent(n1);
-        Process ping = ping(a, b, 500);
-        long from = Files.size(n1.log());
-        lab.startAgent(n1);
-        Probe.await("node 1 ready on the lease it holds", Duration.ofSeconds(30),
-                () -> lab.log(n1).substring((int) from).contains("ready:"));
-        String out = new String(ping.getInputStream().readAllBytes());
-        ping.waitFor();
-        assertTrue(out.contains(" 0% packet loss"), "a 100 Hz ping across the restart: " + out);
-        String log = lab.log(n1).substring((int) from);
+        String log = restartUnderPing(n1, a, b);
         assertTrue(log.contains("etcd refused to write lease") && log.contains("permission denied"), log);
         assertTrue(log.contains("keeping lease"), log);
         assertEquals(env, Files.readString(n1.subnetFile()), "same subnet");
@@ -161,5 +159,34 @@ class UnwritableStoreTest {
         assertEquals(before, footprint(n3), "node 3 as it was");
         String keys = etcd.etcdctl(ul, "--user", "root:rootpw", "get", "--prefix", "--keys-only", "/coreos.com/network/subnets/");
         assertEquals(2, keys.lines().filter(l -> !l.isBlank()).count(), "no lease for node 3: " + keys);
+    }
+
+    @Test
+    void aUserspaceNodeRestartsOnItsLeaseInAReadOnlyLeaseDirectory() throws Exception {
+        NetnsLab.requireRoot();
+        lab = new LabCluster("wt-rou", 2, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}");
+        Path userspace = lab.workDir().resolve("userspace.json");
+        Files.writeString(userspace, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\",\"Datapath\":\"userspace\"}}");
+        lab.softwareChecksums(); // the userspace node's TAP on a veth underlay, as UserspaceAgentTest
+        LabCluster.Node u = lab.node(1);
+        lab.startAgent(u, userspace);
+        lab.startAgent(lab.node(2));
+        lab.awaitSubnetEnv(u, Duration.ofSeconds(60));
+        String env = Files.readString(u.subnetFile());
+        lab.awaitConverged(Duration.ofSeconds(30));
+        LabCluster.Pod a = lab.addPod(u, "a");
+        LabCluster.Pod b = lab.addPod(lab.node(2), "b");
+
+        lab.stopAgent(u); // its TAP goes with it: this node carries nothing until it is back
+        readOnly = lab.leaseDir();
+        NetnsLab.sh("mount", "--bind", readOnly.toString(), readOnly.toString());
+        NetnsLab.sh("mount", "-o", "remount,bind,ro", readOnly.toString());
+        long from = Files.size(u.log());
+        lab.startAgent(u, userspace);
+        Probe.await("the userspace node forwarding again on the lease it holds", Duration.ofSeconds(30), () -> Probe.reachable(a, b));
+        String log = lab.log(u).substring((int) from);
+        assertTrue(log.contains("keeping lease"), log);
+        assertEquals(env, Files.readString(u.subnetFile()), "same subnet");
+        assertTrue(lab.agent(u).isAlive(), log);
     }
 }

@@ -8,6 +8,7 @@ import io.weft.core.iproute.IfAddress;
 import io.weft.core.iproute.IpReader;
 import io.weft.core.iproute.RouteEntry;
 import io.weft.core.net.Ipv4Cidr;
+import java.util.List;
 
 /**
  * What the network config asks of this node, checked against the node before anything on it is touched, so that
@@ -27,12 +28,17 @@ public final class Preflight {
 
     /** Refuses ({@link ConfigException} naming the field) a config this node cannot run. */
     public static void check(NetConf conf, Underlay underlay, IpReader reader) {
+        check(conf, underlay, reader.addresses(), reader.routes());
+    }
+
+    /** The same, against the node's addresses and routes as given. */
+    public static void check(NetConf conf, Underlay underlay, List<IfAddress> addresses, List<RouteEntry> routes) {
         Ipv4Cidr net = conf.network();
         if (net.contains(underlay.address()) || net.overlaps(underlay.network())) {
             throw new ConfigException("Network", net + " overlaps the underlay: " + underlay.iface() + " has "
                     + underlay.address() + "/" + underlay.network().prefix() + "; pick a Network that no node address uses");
         }
-        for (IfAddress a : reader.addresses()) {
+        for (IfAddress a : addresses) {
             if (a.dev().startsWith("flannel")) continue;
             Ipv4Cidr block = Ipv4Cidr.parseLenient(a.address() + "/" + a.prefix());
             if ((net.contains(a.address()) || net.overlaps(block)) && !podSide(conf, block)) {
@@ -40,7 +46,7 @@ public final class Preflight {
                         + a.prefix() + " on this node; pick a Network that none of the node's networks overlaps");
             }
         }
-        for (RouteEntry r : reader.routes()) {
+        for (RouteEntry r : routes) {
             if (r.dst().prefix() == 0 || (r.dev() != null && r.dev().startsWith("flannel"))) continue;
             if (net.contains(r.dst()) && !podSide(conf, r.dst())) {
                 throw new ConfigException("Network", net + " overlaps this node's route to " + r + "; pick a Network that "

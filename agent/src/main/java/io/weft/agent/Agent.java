@@ -1,5 +1,6 @@
 package io.weft.agent;
 
+import io.weft.agent.underlay.Underlay;
 import io.weft.agent.backend.Backend;
 import io.weft.agent.backend.BackendException;
 import io.weft.agent.backend.hostgw.HostGwBackend;

@@ -1,5 +1,6 @@
 package io.weft.agent;
 
+import io.weft.agent.underlay.Underlay;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -81,7 +81,7 @@ public final class UserspaceNode {
         io.weft.agent.http.HealthServer http = httpPort > 0
                 ? new io.weft.agent.http.HealthServer("127.0.0.1", httpPort, () -> true, () -> true, metrics) : null;
         UserspaceVxlanBackend backend = UserspaceVxlanBackend.create(Netns.CURRENT, conf,
-                new io.weft.agent.Underlay("eth0", publicIp, new Ipv4Cidr(publicIp, 32), underlayMtu), publicIp, mac,
+                new io.weft.agent.underlay.Underlay("eth0", publicIp, new Ipv4Cidr(publicIp, 32), underlayMtu), publicIp, mac,
                 metrics, offload, gso);
         if (http != null) http.start();
         io.weft.agent.debug.DebugServer debug = new io.weft.agent.debug.DebugServer();

@@ -86,7 +86,7 @@ public final class UserspaceVxlanBackend implements Backend, CaptureSource {
      * What weftd's {@code Agent.BackendFactory} calls for {@code "Datapath": "userspace"}: builds the backend and adds
      * its counters to /metrics. TAP offloads and UDP GSO follow WEFT_USERSPACE_OFFLOAD and WEFT_USERSPACE_GSO.
      */
-    public static UserspaceVxlanBackend create(Netns ns, BackendConf conf, io.weft.agent.Underlay underlay,
+    public static UserspaceVxlanBackend create(Netns ns, BackendConf conf, io.weft.agent.underlay.Underlay underlay,
                                                Ipv4Address publicIp, MacAddress previousMac,
                                                io.weft.agent.http.Metrics metrics) {
         boolean offload = !"0".equals(System.getenv().getOrDefault("WEFT_USERSPACE_OFFLOAD", "1"));
@@ -95,7 +95,7 @@ public final class UserspaceVxlanBackend implements Backend, CaptureSource {
     }
 
     /** As above, with TAP offloads and UDP GSO explicitly on or off (GSO off: the sendmmsg path of kernels without it). */
-    public static UserspaceVxlanBackend create(Netns ns, BackendConf conf, io.weft.agent.Underlay underlay,
+    public static UserspaceVxlanBackend create(Netns ns, BackendConf conf, io.weft.agent.underlay.Underlay underlay,
                                                Ipv4Address publicIp, MacAddress previousMac,
                                                io.weft.agent.http.Metrics metrics, boolean offload, boolean gso) {
         UserspaceVxlanBackend b = new UserspaceVxlanBackend(conf, underlay.iface(), publicIp, underlay.mtu(), previousMac,

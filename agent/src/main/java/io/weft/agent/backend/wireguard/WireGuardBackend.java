@@ -1,6 +1,6 @@
 package io.weft.agent.backend.wireguard;
 
-import io.weft.agent.Underlay;
+import io.weft.agent.underlay.Underlay;
 import io.weft.agent.backend.Backend;
 import io.weft.agent.backend.DesiredState;
 import io.weft.agent.backend.wireguard.crypto.X25519;

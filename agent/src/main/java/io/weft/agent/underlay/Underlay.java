@@ -1,4 +1,4 @@
-package io.weft.agent;
+package io.weft.agent.underlay;
 
 import io.weft.core.iproute.IfAddress;
 import io.weft.core.iproute.IpReader;

@@ -1,4 +1,4 @@
-package io.weft.agent;
+package io.weft.agent.underlay;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

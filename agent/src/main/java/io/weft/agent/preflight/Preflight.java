@@ -1,6 +1,6 @@
 package io.weft.agent.preflight;
 
-import io.weft.agent.Underlay;
+import io.weft.agent.underlay.Underlay;
 import io.weft.core.config.BackendConf;
 import io.weft.core.config.ConfigException;
 import io.weft.core.config.NetConf;

@@ -3,7 +3,7 @@ package io.weft.agent.preflight;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import io.weft.agent.Underlay;
+import io.weft.agent.underlay.Underlay;
 import io.weft.core.config.ConfigException;
 import io.weft.core.config.NetConfParser;
 import io.weft.core.iproute.IfAddress;

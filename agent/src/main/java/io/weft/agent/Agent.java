@@ -347,6 +347,10 @@ public final class Agent {
             long now = System.nanoTime();
             long until = Math.min(nextFull, failures > 0 ? retryAt : Long.MAX_VALUE);
             if (settings.blackholeRoute()) until = Math.min(until, nextBlackhole);
+            // a renewal that is due (or refused and retried) wakes the loop on time, not up to MAX_WAIT later
+            Instant renewAt = lease.expiration().minus(settings.renewMargin());
+            if (renewRetryAt.isAfter(renewAt)) renewAt = renewAt.isBefore(Instant.now()) ? renewRetryAt : renewAt;
+            until = Math.min(until, now + Math.max(0, Duration.between(Instant.now(), renewAt).toNanos()));
             long ms = Math.max(1, (until - now) / 1_000_000);
             return Math.min(ms, MAX_WAIT.toMillis());
         }

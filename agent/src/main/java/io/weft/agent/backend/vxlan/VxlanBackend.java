@@ -145,9 +145,10 @@ public final class VxlanBackend implements Backend {
     @Override
     public void abandon() {
         if (!created) return;
+        created = false;
+        if (device.current().isEmpty()) return; // the failed step took it with it
         LOG.info("removing " + device.name + ", which this failed start created");
         device.delete();
-        created = false;
     }
 
     @Override

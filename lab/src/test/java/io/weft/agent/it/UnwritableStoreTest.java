@@ -109,6 +109,8 @@ class UnwritableStoreTest {
         assertEquals(before, footprint(n3), "node 3 as it was: no flannel.1, no subnet.env, no rules");
 
         // writable again: node 1 renews on its next try
+        // ip netns exec gave node 1's agent a mount namespace of its own, holding its copy of the read-only mount
+        NetnsLab.sh("nsenter", "-t", Long.toString(lab.agent(n1).pid()), "-m", "umount", readOnly.toString());
         NetnsLab.sh("umount", readOnly.toString());
         readOnly = null;
         Probe.await("node 1 to renew its lease", Duration.ofSeconds(30),

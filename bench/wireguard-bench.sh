@@ -33,7 +33,7 @@ weft_wg() {  # i j [options of WgNode]
     --key-file "$KEYS/k$i" --peer 10.244.$j.0/24,172.31.0.$j,"$(cat "$KEYS/p$j")" ${3:-}
 }
 
-echo "weft WireGuard benchmark: $(uname -r), $(nproc) CPUs, ${T}s per test after ${W}s of warm-up, underlay GRO $([ "${UNDERLAY_GRO:-1}" = 0 ] && echo off || echo on), $(wireguard-go --version 2>/dev/null | head -1), $(date -u +%FT%TZ)"
+echo "weft WireGuard benchmark: $(uname -r), $(nproc) CPUs, ${T}s per test after ${W}s of warm-up, underlay ${UNDERLAY:-nic-like}, $(wireguard-go --version 2>/dev/null | head -1), $(date -u +%FT%TZ)"
 header
 topology 1450; user_vtep 1 2; user_vtep 2 1; run "weft userspace VXLAN"
 topology 1420; wireguard_go 1 2; wireguard_go 2 1; run "wireguard-go"
@@ -41,4 +41,4 @@ topology 1420; weft_wg 1 2; weft_wg 2 1; run "weft userspace WG"
 grep -h "userspace WireGuard on" /tmp/$P-wg1.log | sed 's/^.*INFO: /  # /' >&2 || true
 topology 1450; kernel_vtep 1 2; kernel_vtep 2 1; run "kernel VXLAN"
 cpu_footnote
-rm -rf "$KEYS" /tmp/$P-agent*.log /tmp/$P-wg*.log
+rm -rf "$KEYS"

@@ -20,7 +20,7 @@ weft_install() {
   apt-get update -qq >/dev/null
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
-weft_install iproute2 iptables nftables iputils-ping iperf3 procps util-linux kmod tcpdump ethtool containernetworking-plugins gcc libc6-dev openssl \
+weft_install iproute2 iptables nftables libpcap0.8 iputils-ping iperf3 procps util-linux kmod tcpdump ethtool containernetworking-plugins gcc libc6-dev openssl strace \
   etcd-server etcd-client
 
 if [ -z "${JAVA_HOME:-}" ] || ! grep -qE '^JAVA_VERSION="(2[5-9]|[3-9][0-9])' "$JAVA_HOME/release" 2>/dev/null; then

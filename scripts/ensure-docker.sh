@@ -7,7 +7,10 @@ weft_install docker.io mmdebstrap # weft_install: from scripts/ensure-deps.sh, s
 if ! docker info >/dev/null 2>&1; then
   echo "weft: starting dockerd (log: /var/log/dockerd.log)" >&2
   rm -f /var/run/docker.pid
-  setsid nohup dockerd >>/var/log/dockerd.log 2>&1 </dev/null &
+  # dockerd outlives this script: it must not inherit any other open file (a caller's flock(1) lock file would
+  # stay locked for as long as dockerd runs).
+  (for fd in /proc/$BASHPID/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
+   exec setsid nohup dockerd >>/var/log/dockerd.log 2>&1 </dev/null) &
   for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
   docker info >/dev/null 2>&1 || { echo "weft: dockerd did not start; see /var/log/dockerd.log" >&2; exit 1; }
 fi

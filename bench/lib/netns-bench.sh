@@ -1,6 +1,10 @@
-# Shared by the datapath benchmarks (sourced, not run): a two-node netns topology, the datapaths to put on it, and
-# one measured row per datapath. Needs root, iperf3, ethtool. Traffic stays inside the namespaces it creates.
-# The caller sets T (seconds per test) and W (warm-up seconds) and runs from the repository root.
+# Shared by the datapath benchmarks (sourced, not run): a two-node netns topology on either underlay, the datapaths
+# to put on it, and one measured row per datapath. Needs root, iperf3, ethtool, iproute2. Traffic stays inside the
+# namespaces it creates. The caller sets T (seconds per test) and W (warm-up seconds) and runs from the repository
+# root. UNDERLAY (nic-like or veth, default nic-like) picks the underlay of topology():
+#   nic-like – behaves like a real NIC: transmit checksums complete (a wire carries no partial ones), GRO on receive
+#   veth     – veths with their default offloads, as Docker, kind and network namespaces give them (the kernel path
+#              neither segments nor checksums there; a kernel node hands its peers partial checksums)
 JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 JAVA=$JAVA_HOME/bin/java
 for tool in iperf3 ethtool ping ip bridge; do command -v $tool >/dev/null || { echo "bench: needs $tool" >&2; exit 1; }; done
@@ -8,34 +12,33 @@ if [ ! -f lab/target/lib/weft-lab.jar ]; then
   JAVA_HOME=$JAVA_HOME mvn -B -q -ntp -pl lab -am package -DskipTests >&2
 fi
 CP="lab/target/lib/*"
-# A DaemonSet would cap the heap; without it the JVM commits 1/64 of RAM up front (RSS then says little).
-AGENT_HEAP=${AGENT_HEAP:--Xms16m -Xmx128m}
+# The launcher's memory options (agent/src/main/launcher/weftd), as a DaemonSet's agent runs; AGENT_JAVA_OPTS overrides.
+AGENT_JAVA_OPTS=${AGENT_JAVA_OPTS:-$(sed -n 's/^mem_opts="\(.*\)"$/\1/p' agent/src/main/launcher/weftd)}
 P=wb$$
 NS=()
 AGENTS=()
 cleanup() {
-  for n in "${NS[@]}"; do for pid in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done; done
+  for n in "${NS[@]:-}"; do [ -n "$n" ] && for pid in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done; done
   # reap the agents so bash does not report each one as "Killed"
   for pid in "${AGENTS[@]:-}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null || true; done
-  for n in "${NS[@]}"; do ip netns del "$n" 2>/dev/null || true; done
+  for n in "${NS[@]:-}"; do [ -n "$n" ] && ip netns del "$n" 2>/dev/null || true; done
+  NS=(); AGENTS=()
 }
-trap cleanup EXIT
+trap 'cleanup; rm -f /tmp/$P-*.log' EXIT
 mk() { ip netns add "$1"; NS+=("$1"); ip -n "$1" link set lo up; }
 MAC=(x 0a:00:00:00:00:01 0a:00:00:00:00:02)
 
 topology() {  # [pod MTU, as the CNI plugin sets it from FLANNEL_MTU]: fresh namespaces for each datapath
-  cleanup; NS=(); AGENTS=()
+  cleanup
   mk $P-ul; ip -n $P-ul link add br0 type bridge; ip -n $P-ul link set br0 up
   for i in 1 2; do
     mk $P-n$i; mk $P-p$i
     ip link add eth0 netns $P-n$i type veth peer name p$i netns $P-ul
     ip -n $P-ul link set p$i master br0; ip -n $P-ul link set p$i up
     ip -n $P-n$i addr add 172.31.0.$i/24 dev eth0; ip -n $P-n$i link set eth0 up
-    # GRO on the node's end; the bridge's end needs tx checksumming (and so TSO) off as well, or the veth does not
-    # hand the packets it forwards to GRO at all.
-    if [ "${UNDERLAY_GRO:-1}" = 0 ]; then
-      ip netns exec $P-n$i ethtool -K eth0 tx off >/dev/null
-    else
+    if [ "${UNDERLAY:-nic-like}" = nic-like ]; then
+      # A wire carries complete checksums only, and a NIC hands the stack GRO trains. GRO on the node's end; the
+      # bridge's end needs transmit checksumming (and so TSO) off as well, or the veth hands nothing to GRO.
       ip netns exec $P-n$i ethtool -K eth0 tx off gro on >/dev/null; ip netns exec $P-ul ethtool -K p$i tx off >/dev/null
     fi
     ip netns exec $P-n$i sysctl -qw net.ipv4.ip_forward=1
@@ -61,7 +64,8 @@ kernel_vtep() {  # i j
 
 agent_java() {  # i log main-class args...: a datapath JVM in node i, waited for until it prints READY
   local i=$1 log=$2; shift 2
-  ip netns exec $P-n$i "$JAVA" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC $AGENT_HEAP -cp "$CP" "$@" >"$log" 2>&1 &
+  # shellcheck disable=SC2086
+  ip netns exec $P-n$i env MALLOC_ARENA_MAX=2 "$JAVA" --enable-native-access=ALL-UNNAMED $AGENT_JAVA_OPTS -cp "$CP" "$@" >"$log" 2>&1 &
   AGENTS+=($!)
   for _ in $(seq 150); do grep -q READY "$log" && return 0; sleep 0.1; done
   echo "bench: agent in node $i did not start:" >&2; cat "$log" >&2; exit 1
@@ -69,55 +73,75 @@ agent_java() {  # i log main-class args...: a datapath JVM in node i, waited for
 
 user_vtep() {  # i j [options of UserspaceNode]
   local i=$1 j=$2
+  # shellcheck disable=SC2086
   agent_java "$i" /tmp/$P-agent$1.log io.weft.lab.userspace.UserspaceNode --public-ip 172.31.0.$i \
     --subnet 10.244.$i.0/24 --mac ${MAC[$i]} --peer 10.244.$j.0/24,172.31.0.$j,${MAC[$j]} ${3:-}
 }
 
 cpu_ticks() { local s=0; for pid in "${AGENTS[@]}"; do s=$((s + $(awk '{print $14+$15}' /proc/$pid/stat))); done; echo $s; }
-rss_mb() { local s=0; for pid in "${AGENTS[@]}"; do s=$((s + $(awk '/VmRSS/{print $2}' /proc/$pid/status))); done; echo $((s / 1024)); }
+rss_each() { local out=""; for pid in "${AGENTS[@]}"; do out="$out${out:+/}$(awk '/VmRSS/{printf "%d", $2/1024}' /proc/$pid/status)"; done; echo "$out"; }
 busy() { awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2fx", a/b; else printf "-" }'; }
 
 iperf_tcp() {  # streams -> Gbit/s received
   ip netns exec $P-p2 iperf3 -s -1 -D -p 5201 >/dev/null; sleep 0.3
   ip netns exec $P-p1 iperf3 -c 10.244.2.5 -p 5201 -t "$T" -P "$1" -J 2>/dev/null \
     | awk -F'[:,]' '/"sum_received"/{f=1} f&&/"bits_per_second"/{printf "%.2f", $2/1e9; exit}'
 }
-iperf_udp64() {  # -> kpps received
+iperf_udp64() {  # target bit rate (0 = unlimited) -> "kpps-received lost%"
   ip netns exec $P-p2 iperf3 -s -1 -D -p 5202 >/dev/null; sleep 0.3
-  ip netns exec $P-p1 iperf3 -c 10.244.2.5 -p 5202 -u -l 64 -b 0 -t "$T" -J 2>/dev/null | awk -F'[:,]' '
-    /"sum"/{f=1} f&&/"packets"/{p=$2} f&&/"lost_packets"/{l=$2} f&&/"seconds"/{s=$2} f&&/"lost_percent"/{printf "%.0f (%.1f%% lost)", (p-l)/s/1000, $2; exit}'
+  ip netns exec $P-p1 iperf3 -c 10.244.2.5 -p 5202 -u -l 64 -b "$1" -t "$T" -J 2>/dev/null | awk -F'[:,]' '
+    /"sum"/{f=1} f&&/"packets"/{p=$2} f&&/"lost_packets"/{l=$2} f&&/"seconds"/{s=$2} f&&/"lost_percent"/{printf "%.0f %.1f", (p-l)/s/1000, $2; exit}'
 }
 ping_rtt() { ip netns exec $P-p1 ping -q -c 50 -i 0.02 10.244.2.5 | awk -F'/' '/rtt/{printf "%.0f", $5*1000}'; }
 
+ROW="%-9s %-21s %-12s %-12s %-22s %-15s %6s %8s %9s %9s\n"
 header() {
-  printf "%-22s %9s %9s %22s %9s %11s %12s %10s\n" datapath "TCP1 Gb/s" "TCP4 Gb/s" "UDP64 kpps" "RTT us" "agent CPU*" "machine CPU*" "agent RSS"
+  # shellcheck disable=SC2059
+  printf "$ROW" underlay datapath "TCP1 Gb/s" "TCP4 Gb/s" "UDP64 kpps (lost)" "UDP64 max kpps" "RTT us" "agents*" "machine*" "RSS MiB"
 }
 
-run() {  # name: warm up, then one row (AGENTS: the datapath processes whose CPU and RSS count)
-  local name=$1
+K_TCP1=0; K_TCP4=0; K_UDP=0; K_LOSS=0
+run() {  # name: warm up, then one row (AGENTS: the datapath processes whose CPU and RSS count). A row named "kernel"
+  # is the reference: rows after it on the same underlay show their ratio to it and get UDP offered at its rate.
+  local name=$1 ul=${UNDERLAY:-nic-like}
   ip netns exec $P-p1 ping -c 3 -i 0.2 -W 2 10.244.2.5 >/dev/null || { echo "bench: $name: no connectivity" >&2; exit 1; }
   # warm up (JIT) so the measurement sees steady state, as a long-running agent would; the kernel path gets the
   # same traffic first, so both are measured after the same history
   ip netns exec $P-p2 iperf3 -s -1 -D -p 5209 >/dev/null; sleep 0.3
   ip netns exec $P-p1 iperf3 -c 10.244.2.5 -p 5209 -t "$W" -P 2 >/dev/null 2>&1 || true
-  local c0 b0 b1 c1 tcp1 tcp4 udp rtt
+  local c0 c1 b0 b1 t0 t1 tcp1 tcp4 udp_at udp_max rtt agentcpu="-" rss="-" hz ref=""
+  [ "$name" = kernel ] && ref=1
   c0=$(cpu_ticks); read -r b0 t0 < <(busy)
   tcp1=$(iperf_tcp 1)
   c1=$(cpu_ticks); read -r b1 t1 < <(busy)
   tcp4=$(iperf_tcp 4)
-  udp=$(iperf_udp64)
+  udp_max=$(iperf_udp64 0); udp_at=$udp_max
+  if [ -n "$ref" ]; then
+    K_TCP1=$tcp1; K_TCP4=$tcp4; read -r K_UDP K_LOSS <<<"$udp_max"
+  elif [ "$K_UDP" -gt 0 ]; then
+    # offered at the kernel path's rate in this run: what the kernel carried, this path must carry too
+    udp_at=$(iperf_udp64 $((K_UDP * 1000 * 64 * 8)))
+  fi
   rtt=$(ping_rtt)
-  local hz; hz=$(getconf CLK_TCK)
-  local agentcpu="-" rss="-"
+  hz=$(getconf CLK_TCK)
   if [ ${#AGENTS[@]} -gt 0 ]; then
     agentcpu=$(awk -v d=$((c1 - c0)) -v hz="$hz" -v t="$T" 'BEGIN{printf "%.0f%%", 100*d/hz/t}')
-    rss="$(rss_mb) MiB"
+    rss=$(rss_each)
   fi
   local sys; sys=$(awk -v a=$((b1 - b0)) -v b=$((t1 - t0)) 'BEGIN{printf "%.0f%%", (b > 0) ? 100*a/b : 0}')
-  printf "%-22s %9s %9s %22s %9s %11s %12s %10s\n" "$name" "$tcp1" "$tcp4" "$udp" "$rtt" "$agentcpu" "$sys" "$rss"
+  local r1="" r4="" ru=""
+  if [ -z "$ref" ] && [ "$K_UDP" -gt 0 ]; then
+    r1=" $(ratio "$tcp1" "$K_TCP1")"; r4=" $(ratio "$tcp4" "$K_TCP4")"; ru=" $(ratio "${udp_at%% *}" "$K_UDP")"
+  fi
+  # shellcheck disable=SC2059
+  printf "$ROW" "$ul" "$name" "$tcp1$r1" "$tcp4$r4" \
+    "${udp_at%% *} (${udp_at##* }%)$ru" "${udp_max%% *} (${udp_max##* }%)" "$rtt" "$agentcpu" "$sys" "$rss"
 }
 
 cpu_footnote() {
-  echo "* CPU during the 1-stream TCP test: agent = both nodes' datapath processes' user+sys time / wall time (100% = one"
+  echo "UDP64: received rate (lost %); rows after the kernel row offered at its rate (ratio to it), max = offered unlimited."
+  echo "* CPU during the 1-stream TCP test: agents = the datapath processes' user+sys time / wall time (100% = one"
   echo "  core); machine = all CPUs busy (kernel softirq work included), shared with whatever else runs on this host."
+  echo "  RSS: each datapath process, node 1 / node 2."
 }

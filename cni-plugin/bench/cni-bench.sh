@@ -6,6 +6,7 @@
 # containernetworking-plugins (/usr/lib/cni).
 #
 #   cni-plugin/bench/cni-bench.sh [pods] [path/to/weft] [path/to/other/weft]
+#   DUAL_STACK=1 cni-plugin/bench/cni-bench.sh ...   # every pod gets an IPv4 and an IPv6 address, both plugins
 #
 # With a second weft (e.g. a build of an earlier commit), both are measured interleaved with the reference in
 # the same run, each in a node namespace of its own: on a loaded machine, runs minutes apart are not comparable.
@@ -32,9 +33,17 @@ ip netns add "$tag-wnode"; ip netns add "$tag-rnode"
 for i in $(seq 1 "$pods"); do ip netns add "$tag-w$i"; ip netns add "$tag-r$i"; done
 if [ -n "$other" ]; then ip netns add "$tag-onode"; for i in $(seq 1 "$pods"); do ip netns add "$tag-o$i"; done; fi
 printf 'FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n' > "$dir/subnet.env"
+ranges='[[{"subnet":"10.244.1.0/24"}]]'
+routes='[{"dst":"10.244.0.0/16"}]'
+if [ "${DUAL_STACK:-0}" = 1 ]; then
+  # flannel's dual-stack subnet.env, and host-local's ranges as flannel's CNI plugin hands them to the bridge plugin
+  printf 'FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\nFLANNEL_IPV6_NETWORK=fd00:10:244::/56\nFLANNEL_IPV6_SUBNET=fd00:10:244:1::1/64\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n' > "$dir/subnet.env"
+  ranges='[[{"subnet":"10.244.1.0/24"}],[{"subnet":"fd00:10:244:1::/64"}]]'
+  routes='[{"dst":"10.244.0.0/16"},{"dst":"fd00:10:244::/56"}]'
+fi
 wconf='{"cniVersion":"1.0.0","name":"bench","type":"weft","subnetFile":"'$dir'/subnet.env","dataDir":"'$dir/w'","hairpinMode":true,"isDefaultGateway":true}'
 oconf='{"cniVersion":"1.0.0","name":"bench","type":"weft","subnetFile":"'$dir'/subnet.env","dataDir":"'$dir/o'","hairpinMode":true,"isDefaultGateway":true}'
-rconf='{"cniVersion":"1.0.0","name":"bench","type":"bridge","bridge":"cni0","isGateway":true,"isDefaultGateway":true,"hairpinMode":true,"mtu":1450,"ipam":{"type":"host-local","dataDir":"'$dir/r/networks'","ranges":[[{"subnet":"10.244.1.0/24"}]],"routes":[{"dst":"10.244.0.0/16"}]}}'
+rconf='{"cniVersion":"1.0.0","name":"bench","type":"bridge","bridge":"cni0","isGateway":true,"isDefaultGateway":true,"hairpinMode":true,"mtu":1450,"ipam":{"type":"host-local","dataDir":"'$dir/r/networks'","ranges":'$ranges',"routes":'$routes'}}'
 
 # one call, timed with bash's microsecond clock (no fork for the clock itself); prints milliseconds
 call() { # node exe cmd id netns conf
@@ -86,7 +95,7 @@ stats() { # file -> "median p99"
     i = int(NR * 0.99 + 0.999999); if (i < 1) i = 1; if (i > NR) i = NR;
     printf "%8.1f %8.1f", m, a[i] }'
 }
-echo "CNI plugin latency over $pods pods, ms (each call includes 'ip netns exec'; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
+echo "CNI plugin latency over $pods pods$([ "${DUAL_STACK:-0}" = 1 ] && echo ", dual-stack"), ms (each call includes 'ip netns exec'; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
 printf '%-28s %8s %8s   %8s %8s\n' plugin "ADD med" "ADD p99" "DEL med" "DEL p99"
 printf '%-28s %s   %s\n' "weft ($(basename "$weft"))" "$(stats "$dir/w.add")" "$(stats "$dir/w.del")"
 [ -z "$other" ] || printf '%-28s %s   %s\n' "other weft ($other)" "$(stats "$dir/o.add")" "$(stats "$dir/o.del")"

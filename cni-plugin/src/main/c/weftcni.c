@@ -1,7 +1,7 @@
 /*
- * The few system calls the weft CNI plugin cannot make from Java without starting a process: an rtnetlink
- * socket inside the pod's network namespace, flock(2) on host-local's lock file, and the bytes in and out of
- * that socket. JNI rather than the FFM API: a downcall stub costs a cold JVM milliseconds to build, a JNI
+ * The few system calls the weft CNI plugin cannot make from Java without starting a process: a netlink socket
+ * (rtnetlink, or nfnetlink for nftables) inside any network namespace, flock(2) on host-local's lock file, and the
+ * bytes in and out of that socket. JNI rather than the FFM API: a downcall stub costs a cold JVM milliseconds to build, a JNI
  * method is bound by a symbol lookup. Every message is built and parsed in Java (io.weft.cni.netlink).
  * Errors come back as -errno.
  */
@@ -35,8 +35,8 @@ static int open_path(JNIEnv *env, jstring path, int flags, int mode) {
     return fd < 0 ? -err : fd;
 }
 
-static int route_socket(void) {
-    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+static int netlink_socket(int protocol) {
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
     if (fd < 0) return -errno;
     int on = 1;
     /* extended acks carry the kernel's own words for a refusal; capped acks leave our request out of them */
@@ -55,8 +55,8 @@ static int route_socket(void) {
  * A socket belongs to the namespace it was made in, so the calling thread enters the pod's namespace for the
  * socket() call only and comes back. setns(CLONE_NEWNET) is per thread and allowed in a multi-threaded process.
  */
-JNIEXPORT jint JNICALL Java_io_weft_cni_netlink_Native_routeSocket(JNIEnv *env, jclass cls, jstring netns) {
-    if (netns == NULL) return route_socket();
+JNIEXPORT jint JNICALL Java_io_weft_cni_netlink_Native_socket(JNIEnv *env, jclass cls, jstring netns, jint protocol) {
+    if (netns == NULL) return netlink_socket(protocol);
     int target = open_path(env, netns, O_RDONLY, 0);
     if (target < 0) return target;
     int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -71,7 +71,7 @@ JNIEXPORT jint JNICALL Java_io_weft_cni_netlink_Native_routeSocket(JNIEnv *env, 
         close(self);
         return -err;
     }
-    int fd = route_socket();
+    int fd = netlink_socket(protocol);
     /* a thread left in the pod's namespace would make every later socket there: better no process at all */
     if (setns(self, CLONE_NEWNET) < 0) (*env)->FatalError(env, "weft: cannot return to the node's network namespace");
     close(self);
@@ -104,14 +104,17 @@ JNIEXPORT jint JNICALL Java_io_weft_cni_netlink_Native_send(JNIEnv *env, jclass 
     return n < 0 ? -err : (jint) n;
 }
 
-/* Blocks until the kernel answers; rtnetlink answers every request that asks for an ack. */
-JNIEXPORT jint JNICALL Java_io_weft_cni_netlink_Native_recv(JNIEnv *env, jclass cls, jint fd, jbyteArray buf) {
+/*
+ * Blocks until the kernel answers (every request that asks for an ack is answered), or with MSG_DONTWAIT drains
+ * what is queued: the kernel handles a request within the sender's sendto(), so its answers are all there by then.
+ */
+JNIEXPORT jint JNICALL Java_io_weft_cni_netlink_Native_recv(JNIEnv *env, jclass cls, jint fd, jbyteArray buf, jint flags) {
     jsize cap = (*env)->GetArrayLength(env, buf);
     if (cap > RECV_MAX) cap = RECV_MAX;
     jbyte *b = (*env)->GetPrimitiveArrayCritical(env, buf, NULL);
     if (b == NULL) return -ENOMEM;
     ssize_t n;
-    do n = recv(fd, b, (size_t) cap, 0); while (n < 0 && errno == EINTR);
+    do n = recv(fd, b, (size_t) cap, flags); while (n < 0 && errno == EINTR);
     int err = errno;
     (*env)->ReleasePrimitiveArrayCritical(env, buf, b, 0);
     return n < 0 ? -err : (jint) n;

@@ -11,7 +11,8 @@ import io.weft.agent.debug.DebugServer;
 import io.weft.agent.debug.LocalSocketListener;
 import io.weft.agent.debug.TlsListener;
 import io.weft.agent.http.HealthServer;
-import io.weft.agent.http.Metrics;
+import io.weft.agent.metrics.Metrics;
+import io.weft.agent.metrics.MetricsSource;
 import io.weft.agent.preflight.OneAgentPerNode;
 import io.weft.agent.preflight.Preflight;
 import io.weft.agent.reconcile.KernelWatch;
@@ -19,6 +20,8 @@ import io.weft.agent.reconcile.LocalBlackhole;
 import io.weft.agent.reconcile.Reconciler;
 import io.weft.agent.subnet.ChangeSignal;
 import io.weft.agent.subnet.DirWatch;
+import io.weft.agent.status.StatusHandler;
+import io.weft.agent.trace.TraceHandler;
 import io.weft.agent.subnet.Lease;
 import io.weft.agent.subnet.LeaseBook;
 import io.weft.agent.subnet.SubnetManager;
@@ -75,7 +78,7 @@ public final class Agent {
     public interface BackendFactory {
         /** @param network the cluster Network (the wireguard backend routes it through its device) */
         Backend create(Netns ns, BackendConf conf, Ipv4Cidr network, Underlay underlay, Ipv4Address publicIp,
-                       MacAddress previousMac, Metrics metrics);
+                       MacAddress previousMac);
     }
 
     private final Settings settings;
@@ -93,26 +96,27 @@ public final class Agent {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile Thread loopThread;
     private volatile Backend backend;
+    private final AgentStatus status;
 
     public Agent(Settings settings, SubnetManager manager, BackendFactory backends) {
         this.settings = settings;
         this.manager = manager;
         this.backends = backends;
+        this.status = new AgentStatus(ns, manager.toString());
     }
 
     public static Backend defaultBackend(Netns ns, BackendConf conf, Ipv4Cidr network, Underlay u, Ipv4Address publicIp,
-                                         MacAddress previousMac, Metrics metrics) {
+                                         MacAddress previousMac) {
         return switch (conf.type()) {
             case BackendConf.HOST_GW -> new HostGwBackend(u.iface(), publicIp, u.network(), u.mtu());
             case BackendConf.VXLAN -> {
                 if (conf.isUserspace()) {
-                    yield io.weft.agent.backend.userspace.UserspaceVxlanBackend.create(ns, conf, u, publicIp, previousMac,
-                            metrics);
+                    yield io.weft.agent.backend.userspace.UserspaceVxlanBackend.create(ns, conf, u, publicIp, previousMac);
                 }
                 yield new VxlanBackend(ns, conf, u.iface(), u.address(), publicIp, u.network(), u.mtu(), previousMac);
             }
             case BackendConf.WIREGUARD -> io.weft.agent.backend.wireguard.WireGuardBackend.create(ns, conf, u, publicIp,
-                    network, metrics);
+                    network);
             default -> throw new BackendException("unknown backend type " + conf.type());
         };
     }
@@ -120,9 +124,11 @@ public final class Agent {
     /** Runs until {@link #stop()}; returns normally on a clean stop, throws when the agent cannot start. */
     public void run() throws IOException, InterruptedException {
         loopThread = Thread.currentThread();
+        status.open();
         try {
             runInner();
         } finally {
+            status.close();
             stopped.countDown();
         }
     }
@@ -137,7 +143,9 @@ public final class Agent {
     private DebugServer openDebugApi() throws IOException {
         DebugServer debug = new DebugServer();
         debug.register(CaptureHandler.PATH, new CaptureHandler(() -> backend instanceof CaptureSource c && c.capturable() ? c : null));
-        metrics.addSection(debug::render);
+        debug.register(StatusHandler.PATH, new StatusHandler(status::snapshot));
+        debug.register(TraceHandler.PATH, new TraceHandler(ns, status::snapshot));
+        metrics.add(debug);
         DebugAccess access = settings.debug() == null ? DebugAccess.NONE : settings.debug();
         try {
             if (access.socket() != null) LocalSocketListener.open(access.socket(), debug);
@@ -166,6 +174,7 @@ public final class Agent {
 
         TrafficRules traffic = new TrafficRules(ns, conf.enableNFTables(), new TrafficRules.Options(settings.ipMasq(),
                 settings.iptablesForwardRules(), settings.ipMasqRandomFullyDisable(), settings.iptablesResync()));
+        status.started(conf, underlay, traffic);
         HealthServer http = null;
         if (settings.healthzPort() > 0) {
             http = new HealthServer(settings.healthzIp(), settings.healthzPort(),
@@ -174,8 +183,9 @@ public final class Agent {
         MacAddress previousMac = manager.entries().stream().map(LeaseBook.Entry::lastGood).filter(l -> l != null)
                 .filter(l -> l.attrs().publicIp().equals(publicIp)).map(l -> l.attrs().vtepMac())
                 .filter(m -> m != null).findFirst().orElse(null);
-        try (traffic; Backend backend = backends.create(ns, conf.backend(), conf.network(), underlay, publicIp, previousMac, metrics)) {
+        try (traffic; Backend backend = backends.create(ns, conf.backend(), conf.network(), underlay, publicIp, previousMac)) {
             this.backend = backend;
+            if (backend instanceof MetricsSource counters) metrics.add(counters);
             Lease lease = takeLease(backend);
             if (http != null) http.start();
             new Loop(conf, backend, lease, traffic).run();
@@ -192,8 +202,13 @@ public final class Agent {
     private Lease takeLease(Backend backend) throws IOException {
         Lease lease = null;
         try {
+            status.phase("preparing the " + backend.type() + " backend");
             LeaseRecord attrs = backend.prepare();
+            status.backend(backend, attrs);
+            status.phase("taking a lease from " + manager);
             lease = manager.acquire(attrs);
+            status.lease(lease);
+            status.phase("programming the peers");
             ownLease = lease;
             LOG.info("lease " + lease.subnet() + (attrs.vtepMac() != null ? " (VtepMAC " + attrs.vtepMac() + ")" : "")
                     + ", expires " + lease.expiration());
@@ -232,6 +247,7 @@ public final class Agent {
             this.lease = lease;
             this.traffic = traffic;
             this.reconciler = new Reconciler(ns, conf.network(), backend);
+            status.reconciler(reconciler);
             this.env = new SubnetEnvFile(settings.subnetFile(), new SubnetEnv(conf.network(), lease.subnet(), backend.mtu(),
                     settings.ipMasq()));
         }
@@ -252,6 +268,7 @@ public final class Agent {
                     if (failures == 0 && readiness.reasons().size() == 1 && !everReady) {
                         everReady = true;
                         readiness.set(Readiness.Area.STARTING, null);
+                        status.ready();
                         LOG.info("ready: " + metrics.remoteLeases.get() + " peers programmed");
                     }
                     metrics.ready.set(readiness.ready() ? 1 : 0);
@@ -276,7 +293,10 @@ public final class Agent {
                 List<Lease> leases = manager.leases();
                 boolean full = kernel.takeDirty() || now - nextFull >= 0;
                 if (full || !leases.equals(last)) {
-                    if (!leases.equals(last)) peerLog.log(lease.subnet(), leases);
+                    if (!leases.equals(last)) {
+                        peerLog.log(lease.subnet(), leases, status::departed);
+                        status.leases(leases);
+                    }
                     Reconciler.Result r = reconciler.reconcile(lease.subnet(), leases, full);
                     metrics.reconcileRounds.incrementAndGet();
                     metrics.entriesAdded.addAndGet(r.added());
@@ -298,6 +318,7 @@ public final class Agent {
                 last = null;
                 metrics.reconcileErrors.incrementAndGet();
                 readiness.set(Readiness.Area.KERNEL, "the last round failed: " + e.getMessage());
+                if (!everReady) status.phase("programming the peers failed, retrying: " + e.getMessage());
                 LOG.log(Level.FINE, "round failed", e);
                 retryAt = now + Math.min(settings.resync().toNanos(), 500_000_000L << Math.min(failures, 6));
             }
@@ -309,6 +330,7 @@ public final class Agent {
             try {
                 lease = manager.renew(lease);
                 ownLease = lease;
+                status.lease(lease);
                 metrics.leaseExpiryEpochSeconds.set(lease.expiration().getEpochSecond());
                 LOG.info("renewed lease " + lease.subnet() + " until " + lease.expiration());
                 renewProblem = null;

@@ -17,7 +17,7 @@ import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.socket.DatagramPacket;
 import io.weft.agent.http.HealthServer;
-import io.weft.agent.http.Metrics;
+import io.weft.agent.metrics.Metrics;
 import io.weft.agent.subnet.LocalDirSubnetManager;
 import io.weft.agent.subnet.etcd.EtcdClient;
 import io.weft.agent.subnet.kube.NodeAnnotations;

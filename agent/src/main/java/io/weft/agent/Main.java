@@ -33,7 +33,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "weftd", mixinStandardHelpOptions = true, version = "weftd 0.1.0",
         description = "weft node agent: leases this node's pod subnet and programs the VXLAN overlay.",
-        subcommands = {io.weft.agent.capture.CaptureCommand.class, AotTraining.class})
+        subcommands = {io.weft.agent.capture.CaptureCommand.class, io.weft.agent.status.StatusCommand.class,
+                io.weft.agent.trace.TraceCommand.class, AotTraining.class})
 public final class Main implements Callable<Integer> {
     private static final Logger LOG = Logger.getLogger(Main.class.getName());
     static final Path DEFAULT_NET_CONF = Path.of("/etc/kube-flannel/net-conf.json");

@@ -17,7 +17,8 @@ final class PeerLog {
     static final int DETAIL = 20;
     private Map<Ipv4Cidr, Lease> known = Map.of();
 
-    void log(Ipv4Cidr local, List<Lease> leases) {
+    /** @param departed told of each peer that left, with its last lease */
+    void log(Ipv4Cidr local, List<Lease> leases, java.util.function.BiConsumer<Ipv4Cidr, Lease> departed) {
         Map<Ipv4Cidr, Lease> now = new TreeMap<>();
         for (Lease l : leases) if (!l.subnet().equals(local)) now.put(l.subnet(), l);
         List<String> lines = new ArrayList<>();
@@ -40,6 +41,7 @@ final class PeerLog {
             if (!now.containsKey(gone)) {
                 left++;
                 lines.add("peer " + gone + " left (lease removed or expired)");
+                departed.accept(gone, known.get(gone));
             }
         }
         known = now;

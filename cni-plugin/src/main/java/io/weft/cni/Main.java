@@ -1,9 +1,15 @@
 package io.weft.cni;
 
-import io.weft.cni.netlink.NetlinkException;
-import io.weft.cni.spec.CniException;
+import io.weft.cni.bridge.Kernel;
+import io.weft.cni.command.Add;
+import io.weft.cni.command.Check;
+import io.weft.cni.command.Del;
+import io.weft.cni.command.Gc;
+import io.weft.cni.command.Status;
+import io.weft.cni.skel.CniEnv;
+import io.weft.cni.skel.Skel;
+import io.weft.cni.skel.Trace;
 import io.weft.cni.spec.CniVersion;
-import io.weft.core.iproute.IpException;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -34,12 +40,10 @@ public final class Main {
             stdin = "";
         }
         Trace.mark("env and stdin");
-        Outcome o = execute(env, stdin);
-        int code = o.exitCode();
-        String out = o.stdout();
+        Skel.Outcome o = execute(env, stdin, Kernel.REAL);
         Trace.mark("command");
-        if (out != null) {
-            stdout.print(out);
+        if (o.stdout() != null) {
+            stdout.print(o.stdout());
             stdout.print('\n');
         }
         stdout.flush();
@@ -47,41 +51,12 @@ public final class Main {
         System.err.flush();
         // halt, not exit: Runtime.exit looks up the System.Logger "java.lang.Runtime" first (JDK 21+), and finding
         // the logging backend runs a ServiceLoader over every jar of the class path, ~10 ms of a ~40 ms call.
-        // Nothing here needs shutdown hooks; the flock(1) holder sees its stdin close when this process is gone.
-        Runtime.getRuntime().halt(code);
+        // Nothing here needs shutdown hooks.
+        Runtime.getRuntime().halt(o.exitCode());
     }
 
-    /** What one call prints on stdout (null: nothing) and its exit status. */
-    public record Outcome(int exitCode, String stdout) {}
-
-    /** Runs one command; every failure becomes the CNI error object. */
-    public static Outcome execute(CniEnv env, String stdin) {
-        return execute(env, stdin, Kernel.REAL);
-    }
-
-    static Outcome execute(CniEnv env, String stdin, Kernel kernel) {
-        try {
-            return new Outcome(0, new Plugin(env, kernel).run(stdin));
-        } catch (CniException e) {
-            return new Outcome(1, e.toJson(versionOf(stdin)));
-        } catch (IpException | NetlinkException e) {
-            return new Outcome(1, new CniException(CniException.INTERNAL, e.getMessage()).toJson(versionOf(stdin)));
-        } catch (IOException e) {
-            return new Outcome(1, new CniException(CniException.IO_FAILURE, "I/O failure: " + e).toJson(versionOf(stdin)));
-        } catch (RuntimeException e) {
-            e.printStackTrace(System.err);
-            return new Outcome(1, new CniException(CniException.INTERNAL, "internal error: " + e).toJson(versionOf(stdin)));
-        }
-    }
-
-    /** The config's cniVersion for the error object, when the input has a usable one. */
-    private static String versionOf(String stdin) {
-        int i = stdin.indexOf("\"cniVersion\"");
-        if (i < 0) return null;
-        int q1 = stdin.indexOf('"', stdin.indexOf(':', i) + 1);
-        int q2 = q1 < 0 ? -1 : stdin.indexOf('"', q1 + 1);
-        if (q2 < 0) return null;
-        String v = stdin.substring(q1 + 1, q2);
-        return CniVersion.supported(v) ? v : null;
+    /** The commands wired to {@code kernel}, and one call through the skeleton. */
+    static Skel.Outcome execute(CniEnv env, String stdin, Kernel kernel) {
+        return Skel.run(env, stdin, new Skel.Commands(new Add(kernel), new Del(kernel), new Check(kernel), new Status(), new Gc(kernel)));
     }
 }

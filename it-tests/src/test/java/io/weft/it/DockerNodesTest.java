@@ -24,7 +24,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  * --kube-subnet-mgr against an API server on the same (internal) Docker network, pods made by the image's own CNI
  * plugin through the CNI calling convention. The agents reach the API server over TLS with a kubeconfig and a
  * token, as on a real cluster. Node 1 uses the kernel VXLAN datapath, node 2 weft's userspace one,
- * so the two also prove they talk to each other. The API server is fabric8's mock in CRUD mode, a stand-in: no
+ * so the two also prove they talk to each other: pings, and TCP both ways with a SHA-256 of the bytes compared, over
+ * Docker's veths with their default offloads (the kernel node hands over partial checksums and whole TSO
+ * superframes, which the userspace node must finish). The API server is fabric8's mock in CRUD mode, a stand-in: no
  * real kube-apiserver can be had here (ENVIRONMENT.md); it runs in a container of its own from the test classes.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -70,13 +72,23 @@ class DockerNodesTest {
         }
     }
 
+    /** Mounts of this JVM's JDK and class path, read-only, so that a container can run the test classes. */
+    static List<String> testClassMounts() {
+        String javaHome = System.getProperty("java.home");
+        List<String> m = new ArrayList<>(List.of("-v", javaHome + ":" + javaHome + ":ro"));
+        for (String e : TEST_CP) m.addAll(List.of("-v", e + ":" + e + ":ro"));
+        return m;
+    }
+
+    static final List<String> TEST_CP = List.of(System.getProperty("java.class.path").split(java.io.File.pathSeparator));
+
     /** The mock API server in a container on the nodes' network, run from this JVM's classpath and JDK (mounted). */
     static void startApiServer() throws IOException {
         String javaHome = System.getProperty("java.home");
         List<String> cmd = new ArrayList<>(List.of("docker", "run", "--rm", "-i", "--name", "weft-it-api", "--label", Docker.LABEL,
-                "--network", NET, "--network-alias", "api", "-v", javaHome + ":" + javaHome + ":ro"));
-        List<String> cp = List.of(System.getProperty("java.class.path").split(java.io.File.pathSeparator));
-        for (String e : cp) cmd.addAll(List.of("-v", e + ":" + e + ":ro"));
+                "--network", NET, "--network-alias", "api"));
+        cmd.addAll(testClassMounts());
+        List<String> cp = TEST_CP;
         cmd.addAll(List.of("--entrypoint", javaHome + "/bin/java", IMAGE, "-Xmx256m", "-cp", String.join(":", cp),
                 MockApiServer.class.getName(), "0.0.0.0", "6443", "https"));
         api = new ProcessBuilder(cmd).redirectError(work.resolve("api.err").toFile()).start();
@@ -120,10 +132,13 @@ class DockerNodesTest {
                     context: {cluster: it, user: weft}
                 current-context: it
                 """);
-        Docker.run("run", "-d", "--name", node(i), "--hostname", "node" + i, "--label", Docker.LABEL,
-                "--network", NET, "--cap-add", "NET_ADMIN", "--cap-add", "SYS_ADMIN", "--device", "/dev/net/tun",
-                "--sysctl", "net.ipv4.ip_forward=1", "-v", runFlannel + ":/run/flannel",
-                "--entrypoint", "sleep", IMAGE, "infinity");
+        // the test classes are mounted for the traffic tool that runs in the node's pods
+        List<String> node = new ArrayList<>(List.of("run", "-d", "--name", node(i), "--hostname", "node" + i,
+                "--label", Docker.LABEL, "--network", NET, "--cap-add", "NET_ADMIN", "--cap-add", "SYS_ADMIN",
+                "--device", "/dev/net/tun", "--sysctl", "net.ipv4.ip_forward=1", "-v", runFlannel + ":/run/flannel"));
+        node.addAll(testClassMounts());
+        node.addAll(List.of("--entrypoint", "sleep", IMAGE, "infinity"));
+        Docker.run(node.toArray(String[]::new));
         Docker.run("run", "-d", "--name", agent(i), "--label", Docker.LABEL, "--network", "container:" + node(i),
                 "--cap-drop", "ALL", "--cap-add", "NET_ADMIN", "--cap-add", "NET_RAW", "--device", "/dev/net/tun",
                 "-e", "NODE_NAME=node" + i, "-v", conf + ":/etc/kube-flannel/net-conf.json:ro", "-v", runFlannel + ":/run/flannel",
@@ -189,8 +204,86 @@ class DockerNodesTest {
         assertTrue(ping(2, pod1), "and back");
     }
 
+    /** TrafficTool (the agent tests' traffic generator) in node {@code i}'s pod, on the mounted JDK. */
+    static Process traffic(int i, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of("docker", "exec", node(i), "ip", "netns", "exec", "pod",
+                System.getProperty("java.home") + "/bin/java", "-XX:TieredStopAtLevel=1", "-cp", String.join(":", TEST_CP),
+                "io.weft.lab.traffic.TrafficTool"));
+        cmd.addAll(List.of(args));
+        return new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    }
+
+    /** The first line of {@code p}'s output starting with {@code prefix}; fails with all it printed otherwise. */
+    static String line(Process p, String prefix, long seconds) throws Exception {
+        StringBuilder all = new StringBuilder();
+        var reader = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+        var f = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                for (String l; (l = reader.readLine()) != null; ) {
+                    all.append(l).append('\n');
+                    if (l.startsWith(prefix)) return l;
+                }
+            } catch (IOException e) {
+                all.append(e);
+            }
+            return null;
+        });
+        String l;
+        try {
+            l = f.get(seconds, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            p.destroyForcibly();
+            l = null;
+        }
+        if (l == null) throw new AssertionError("no " + prefix + " line within " + seconds + " s:\n" + all);
+        return l;
+    }
+
+    /** 64 MiB over TCP from node {@code from}'s pod to node {@code to}'s, SHA-256 of what was sent vs received. */
+    static void tcp(int from, int to, String toIp, int port) throws Exception {
+        long bytes = 64L << 20;
+        Process sink = traffic(to, "tcp-sink", Integer.toString(port), Long.toString(bytes));
+        line(sink, "LISTENING", 60);
+        Process src = traffic(from, "tcp-source", toIp, Integer.toString(port), Long.toString(bytes));
+        String sent = line(src, "SENT", 180);
+        String got = line(sink, "RECEIVED", 60);
+        assertEquals(sent.substring("SENT ".length()), got.substring("RECEIVED ".length()),
+                "bytes and SHA-256 received on node" + to + " vs sent on node" + from);
+    }
+
+    /**
+     * 2000 UDP datagrams of {@code size} bytes from node {@code from}'s pod to node {@code to}'s, each with a CRC: at
+     * least 98 % arrive (UDP may lose a few to a full socket), none corrupted.
+     */
+    static void udp(int from, int to, String toIp, int port, int size) throws Exception {
+        Process sink = traffic(to, "udp-sink", Integer.toString(port), "2000", "3000");
+        line(sink, "LISTENING", 60);
+        Process src = traffic(from, "udp-source", toIp, Integer.toString(port), "2000", Integer.toString(size));
+        line(src, "SENT", 60);
+        String[] r = line(sink, "UDP", 60).split(" ");
+        int good = Integer.parseInt(r[1]);
+        assertEquals(0, Integer.parseInt(r[2]), "corrupted UDP datagrams node" + from + " -> node" + to);
+        assertTrue(good >= 1960, "UDP datagrams of " + size + " bytes delivered node" + from + " -> node" + to + ": " + good + "/2000");
+    }
+
     @Test
     @Order(2)
+    void tcpAndUdpCrossBetweenTheKernelAndTheUserspaceNodeBothWays() throws Exception {
+        udp(1, 2, pod2, 5301, 1200); // kernel VXLAN -> userspace: partial UDP checksums over Docker's veths
+        udp(2, 1, pod1, 5302, 1200);
+        udp(1, 2, pod2, 5303, 64);
+        udp(2, 1, pod1, 5304, 64);
+        tcp(1, 2, pod2, 5201); // kernel VXLAN -> userspace: partial checksums and superframes over Docker's veths
+        tcp(2, 1, pod1, 5202);
+        String metrics = Docker.tryRun("exec", node(2), "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/10267 && printf 'GET /metrics"
+                + " HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3").stdout();
+        Matcher m = Pattern.compile("weft_userspace_rx_partial_checksums_total\\{[^}]*} (\\d+)").matcher(metrics);
+        assertTrue(m.find() && Long.parseLong(m.group(1)) > 0, "the userspace node finished the kernel node's partial checksums:\n"
+                + metrics);
+    }
+
+    @Test
+    @Order(3)
     void aRestartedContainerKeepsItsSubnetAndTraffic() throws Exception {
         String before = Docker.sh(node(1), "ip -o link show flannel.1").stdout().split(":")[0];
         // pings every 100 ms across the restart: the kernel datapath must not drop one
@@ -210,7 +303,7 @@ class DockerNodesTest {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void aDeletedNodesRoutesGo() throws Exception {
         api("delete node2");
         await("node1 drops its route to node2's subnet", 30,

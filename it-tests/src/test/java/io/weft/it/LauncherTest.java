@@ -9,7 +9,10 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The built launcher, agent/target/weftd, as a user runs it: it uses the build's AOT cache, and runs without one. */
+/**
+ * The built launcher, agent/target/weftd, as a user runs it: without the build's AOT cache by default (memory), with it
+ * when WEFT_AOT_CACHE=on, and without it when it does not match the runtime.
+ */
 class LauncherTest {
     static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
     static final Path WEFTD = ROOT.resolve("agent/target/weftd");
@@ -26,11 +29,13 @@ class LauncherTest {
     }
 
     @Test
-    void theBuildsAotCacheIsUsed() throws Exception {
+    void theBuildsAotCacheIsUsedWhenTurnedOn() throws Exception {
         assertTrue(Files.isRegularFile(WEFTD.resolveSibling("weftd.aot")), "the build made agent/target/weftd.aot");
-        String out = run(Map.of("WEFT_JAVA_OPTS", "-Xlog:aot=info"), "--version");
+        String out = run(Map.of("WEFT_JAVA_OPTS", "-Xlog:aot=info", "WEFT_AOT_CACHE", "on"), "--version");
         assertTrue(out.contains("Opened AOT cache"), out);
         assertTrue(out.strip().endsWith("weftd 0.1.0"), out);
+        String off = run(Map.of("WEFT_JAVA_OPTS", "-Xlog:aot=info"), "--version");
+        assertTrue(!off.contains("Opened AOT cache"), "off by default: " + off);
     }
 
     @Test
@@ -40,7 +45,8 @@ class LauncherTest {
         try {
             Files.writeString(aotJava, "/nonexistent/bin/java\n");
             assertEquals("weftd 0.1.0", run(Map.of(), "--version").strip());
-            assertTrue(!run(Map.of("WEFT_JAVA_OPTS", "-Xlog:aot=info"), "--version").contains("Opened AOT cache"));
+            assertTrue(!run(Map.of("WEFT_JAVA_OPTS", "-Xlog:aot=info", "WEFT_AOT_CACHE", "on"), "--version")
+                    .contains("Opened AOT cache"));
         } finally {
             Files.writeString(aotJava, recorded);
         }

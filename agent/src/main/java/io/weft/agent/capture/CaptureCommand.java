@@ -2,7 +2,7 @@ package io.weft.agent.capture;
 
 import io.weft.agent.cli.DurationConverter;
 import io.weft.agent.debug.DebugClient;
-import io.weft.agent.tls.PemTls;
+import io.weft.agent.debug.AgentOptions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -29,19 +29,8 @@ public final class CaptureCommand implements Callable<Integer> {
             + "(kubectl exec ... weftd capture --out - > overlay.pcap) (default: ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--agent", defaultValue = "/run/weft/weftd.sock",
-            description = "The running weftd's debug API: its socket on this node (weftd's --debug-socket), or "
-                    + "https://HOST:PORT (its --debug-listen) with --cert, --key and --cacert (default: ${DEFAULT-VALUE}).")
-    String agent;
-
-    @Option(names = "--cert", description = "Client certificate (PEM) for an https:// agent, signed by its --debug-client-ca-file.")
-    Path cert;
-
-    @Option(names = "--key", description = "The client certificate's private key (PEM).")
-    Path key;
-
-    @Option(names = "--cacert", description = "CA (PEM) that signed the agent's --debug-tls-cert-file.")
-    Path cacert;
+    @picocli.CommandLine.Mixin
+    AgentOptions agentOptions = new AgentOptions();
 
     @Option(names = "--snaplen", defaultValue = "65535", description = "Bytes kept of each frame (default: ${DEFAULT-VALUE}).")
     int snaplen;
@@ -51,8 +40,7 @@ public final class CaptureCommand implements Callable<Integer> {
         long seconds = Math.max(1, duration.toSeconds());
         DebugClient client;
         try {
-            client = new DebugClient(agent, agent.startsWith("https://") && cert != null && key != null && cacert != null
-                    ? PemTls.client(cacert, cert, key, new PemTls.Flags("--cacert", "--cert", "--key")) : null);
+            client = agentOptions.client();
         } catch (IllegalArgumentException e) {
             System.err.println("weftd capture: " + e.getMessage());
             return 2;
@@ -61,9 +49,7 @@ public final class CaptureCommand implements Callable<Integer> {
         try {
             r = client.get(CaptureHandler.PATH + "?seconds=" + seconds + "&snaplen=" + snaplen, Duration.ofSeconds(5));
         } catch (IOException e) {
-            System.err.println("weftd capture: cannot reach the agent at " + agent + ": " + e.getMessage()
-                    + (agent.startsWith("https://") ? " (is weftd running with --debug-listen, and are --cert/--key signed by "
-                    + "its --debug-client-ca-file?)" : " (is weftd running on this node, and are you root?)"));
+            System.err.println("weftd capture: " + AgentOptions.unreachable(client.agent(), e));
             return 2;
         }
         if (r.status() != 200) {

@@ -1,5 +1,7 @@
 package io.weft.agent.debug;
 
+import io.weft.agent.metrics.MetricsSource;
+import io.weft.agent.metrics.MetricsWriter;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -25,7 +27,7 @@ import java.util.logging.Logger;
  * <p>Each connection carries one request (HTTP/1.1, GET only) and closes after the answer, so a handler may stream
  * for as long as it needs. The request head is bounded in size and time before any handler runs.
  */
-public final class DebugServer implements AutoCloseable {
+public final class DebugServer implements AutoCloseable, MetricsSource {
     private static final Logger LOG = Logger.getLogger(DebugServer.class.getName());
     static final int MAX_HEAD = 8192;
     static final int MAX_DRAIN = 65536;
@@ -145,14 +147,14 @@ public final class DebugServer implements AutoCloseable {
         }
     }
 
-    /** Prometheus text: {@code weft_debug_requests_total{listener,outcome}}. */
-    public void render(StringBuilder sb) {
-        sb.append("# HELP weft_debug_requests_total Requests to the debug API by listener and outcome "
-                + "(denied: no valid client certificate)\n# TYPE weft_debug_requests_total counter\n");
+    /** {@code weft_debug_requests_total{listener,outcome}}. */
+    @Override
+    public void writeMetrics(MetricsWriter w) {
+        w.counter("weft_debug_requests_total",
+                "Requests to the debug API by listener and outcome (denied: no valid client certificate)");
         for (Map.Entry<String, Long> e : outcomes().entrySet()) {
             String[] k = e.getKey().split("/", 2);
-            sb.append("weft_debug_requests_total{listener=\"").append(k[0]).append("\",outcome=\"").append(k[1])
-                    .append("\"} ").append(e.getValue()).append('\n');
+            w.sample("weft_debug_requests_total", e.getValue(), "listener", k[0], "outcome", k[1]);
         }
     }
 

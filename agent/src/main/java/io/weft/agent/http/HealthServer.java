@@ -2,6 +2,7 @@ package io.weft.agent.http;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.weft.agent.metrics.Metrics;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.BindException;

@@ -12,6 +12,7 @@ import io.weft.core.iproute.RouteEntry;
 import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.Ipv4Cidr;
 import io.weft.core.net.MacAddress;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -20,20 +21,15 @@ import java.util.Set;
 import java.util.logging.Logger;
 
 /**
- * Makes the kernel match the leases: computes the difference between what the backend wants and what is there,
- * and applies only that difference in one batch. On a healthy node the difference is empty, so restarting the
+ * Makes the kernel match the leases: reads what is there, computes the difference to what the backend wants,
+ * applies only that difference in one batch. On a healthy node the difference is empty, so restarting the
  * agent changes nothing. Entries are ours when they sit on the backend's devices and inside the cluster
  * Network; everything else on the host is left alone.
- *
- * <p>A full round reads the kernel's tables (and checks the device); any other round compares with what the last
- * round left in place, so a lease that changes among thousands costs its own entries and no table read. The agent
- * asks for a full round at start, periodically, and whenever the kernel watch reports that something of ours was
- * removed; a round whose batch fails makes the next one full.
  */
 public final class Reconciler {
     private static final Logger LOG = Logger.getLogger(Reconciler.class.getName());
 
-    /** What one round changed; {@code full}: it read the kernel. */
+    /** What one round changed. */
     public record Result(int added, int removed, boolean deviceRestored, boolean full) {
         public boolean changed() {
             return added + removed > 0 || deviceRestored;
@@ -44,7 +40,10 @@ public final class Reconciler {
     private final IpReader reader;
     private final Ipv4Cidr network;
     private final Backend backend;
-    private Applied applied; // what the last round left in place; null: read the kernel
+    private final java.time.Clock clock;
+    private DesiredState lastWanted = new DesiredState(Set.of(), Set.of(), Set.of()); // guarded by this
+    private final Map<Object, EntryState> seen = new HashMap<>(); // wanted entry -> last state seen, guarded by this
+    private Applied applied; // what the last round left in place; null: read the kernel; guarded by this
 
     /** The entries the last round left in place, keyed as they are compared. */
     private record Applied(Map<Ipv4Cidr, RouteEntry> routes, Map<String, NeighEntry> neighbours, Map<String, FdbEntry> fdb) {}
@@ -54,6 +53,7 @@ public final class Reconciler {
         this.reader = new IpReader(ns);
         this.network = network;
         this.backend = backend;
+        this.clock = java.time.Clock.systemUTC();
     }
 
     /** A full round: the kernel's tables are read. */
@@ -61,8 +61,11 @@ public final class Reconciler {
         return reconcile(localSubnet, leases, true);
     }
 
-    /** A round; {@code full} (or no round yet) reads the kernel and checks the device, else compares with the last. */
-    public Result reconcile(Ipv4Cidr localSubnet, List<Lease> leases, boolean full) {
+    /**
+     * A round; {@code full} (or no round yet) checks the device and reads the kernel's tables, else compares with
+     * what the last round left in place, so a lease that changes among thousands costs its own entries only.
+     */
+    public synchronized Result reconcile(Ipv4Cidr localSubnet, List<Lease> leases, boolean full) {
         full |= applied == null;
         boolean restored = false;
         if (full) {
@@ -71,23 +74,38 @@ public final class Reconciler {
         }
         List<Lease> remotes = leases.stream().filter(l -> !l.subnet().equals(localSubnet)).toList();
         DesiredState want = backend.desired(localSubnet, remotes);
-        Applied have = full ? read(want, localSubnet) : applied;
-        Map<Ipv4Cidr, RouteEntry> haveRoutes = new HashMap<>(have.routes);
-        Map<String, NeighEntry> haveNeigh = new HashMap<>(have.neighbours);
-        Map<String, FdbEntry> haveFdb = new HashMap<>(have.fdb);
+        Map<Ipv4Cidr, RouteEntry> haveRoutes = new HashMap<>();
+        Map<String, NeighEntry> haveNeigh = new HashMap<>();
+        Map<String, FdbEntry> haveFdb = new HashMap<>();
+        if (full) {
+            readKernel(localSubnet, want, backend.ownedDevices(), haveRoutes, haveNeigh, haveFdb);
+        } else {
+            haveRoutes.putAll(applied.routes());
+            haveNeigh.putAll(applied.neighbours());
+            haveFdb.putAll(applied.fdb());
+        }
+        lastWanted = want;
+        Instant now = clock.instant();
 
         IpBatch adds = new IpBatch();
         IpBatch bridgeAdds = new IpBatch();
         // FDB first, then neighbours, then routes: a route never points at a VTEP the kernel cannot reach yet.
         for (FdbEntry f : want.fdb()) {
-            if (!f.equals(haveFdb.remove(key(f.mac(), f.dev())))) bridgeAdds.add(f.replace());
+            FdbEntry h = haveFdb.remove(key(f.mac(), f.dev()));
+            if (!f.equals(h)) bridgeAdds.add(f.replace());
+            observe(f, f.equals(h), h, now, true);
         }
         for (NeighEntry n : want.neighbours()) {
-            if (!n.equals(haveNeigh.remove(key(n.ip(), n.dev())))) adds.add(n.replace());
+            NeighEntry h = haveNeigh.remove(key(n.ip(), n.dev()));
+            if (!n.equals(h)) adds.add(n.replace());
+            observe(n, n.equals(h), h, now, true);
         }
         for (RouteEntry r : want.routes()) {
-            if (!r.equals(haveRoutes.remove(r.dst()))) adds.add(r.replace());
+            RouteEntry h = haveRoutes.remove(r.dst());
+            if (!r.equals(h)) adds.add(r.replace());
+            observe(r, r.equals(h), h, now, true);
         }
+        seen.keySet().retainAll(wantedEntries(want));
         // What is left over belongs to leases that are gone: routes first, so nothing points at a removed neighbour.
         IpBatch removes = new IpBatch();
         haveRoutes.values().forEach(r -> removes.add(r.delete()));
@@ -112,29 +130,8 @@ public final class Reconciler {
     }
 
     /** The next round reads the kernel (its device was replaced, or a round failed). */
-    public void forget() {
+    public synchronized void forget() {
         applied = null;
-    }
-
-    /** Our entries as the kernel holds them now. */
-    private Applied read(DesiredState want, Ipv4Cidr localSubnet) {
-        Set<String> devices = backend.ownedDevices();
-        Map<Ipv4Cidr, RouteEntry> haveRoutes = new HashMap<>();
-        for (RouteEntry r : reader.routes()) {
-            if (devices.contains(r.dev()) && network.contains(r.dst()) && !r.dst().equals(localSubnet)
-                    && r.dst().prefix() > network.prefix()) {
-                haveRoutes.put(r.dst(), r);
-            }
-        }
-        Map<String, NeighEntry> haveNeigh = new HashMap<>();
-        Map<String, FdbEntry> haveFdb = new HashMap<>();
-        for (String dev : neighbourDevices(want, devices)) {
-            for (NeighEntry n : reader.permanentNeighbours(dev)) {
-                if (network.contains(n.ip())) haveNeigh.put(key(n.ip(), dev), n);
-            }
-            for (FdbEntry f : reader.vxlanFdb(dev)) haveFdb.put(key(f.mac(), dev), f);
-        }
-        return new Applied(haveRoutes, haveNeigh, haveFdb);
     }
 
     private static Applied keyed(DesiredState want) {
@@ -145,6 +142,71 @@ public final class Reconciler {
         Map<String, FdbEntry> fdb = new HashMap<>();
         want.fdb().forEach(f -> fdb.put(key(f.mac(), f.dev()), f));
         return new Applied(routes, neigh, fdb);
+    }
+
+    /**
+     * Every entry the last round wanted, as the kernel has it now, read without changing anything (for
+     * {@code weftd status}); {@code since} is when the agent first saw it in its present state.
+     */
+    public synchronized List<EntryState> inspect(Ipv4Cidr localSubnet) {
+        DesiredState want = lastWanted;
+        Map<Ipv4Cidr, RouteEntry> haveRoutes = new HashMap<>();
+        Map<String, NeighEntry> haveNeigh = new HashMap<>();
+        Map<String, FdbEntry> haveFdb = new HashMap<>();
+        readKernel(localSubnet, want, backend.ownedDevices(), haveRoutes, haveNeigh, haveFdb);
+        Instant now = clock.instant();
+        List<EntryState> out = new ArrayList<>();
+        for (RouteEntry r : want.routes()) {
+            RouteEntry h = haveRoutes.get(r.dst());
+            out.add(observe(r, r.equals(h), h, now, false));
+        }
+        for (NeighEntry n : want.neighbours()) {
+            NeighEntry h = haveNeigh.get(key(n.ip(), n.dev()));
+            out.add(observe(n, n.equals(h), h, now, false));
+        }
+        for (FdbEntry f : want.fdb()) {
+            FdbEntry h = haveFdb.get(key(f.mac(), f.dev()));
+            out.add(observe(f, f.equals(h), h, now, false));
+        }
+        return out;
+    }
+
+    /**
+     * Records what the kernel has for {@code wanted}; a state that differs from the last one seen starts a new
+     * "since". {@code repairing}: this round puts a missing entry back, so it is present from now on.
+     */
+    private EntryState observe(Object wanted, boolean present, Object have, Instant now, boolean repairing) {
+        boolean inPlace = present || repairing;
+        Object has = inPlace ? wanted : have;
+        EntryState before = seen.get(wanted);
+        EntryState s = before != null && before.present() == inPlace && java.util.Objects.equals(before.have(), has)
+                ? before : new EntryState(wanted, inPlace, has, now);
+        seen.put(wanted, s);
+        return s;
+    }
+
+    private static Set<Object> wantedEntries(DesiredState want) {
+        Set<Object> all = new java.util.HashSet<>(want.routes());
+        all.addAll(want.neighbours());
+        all.addAll(want.fdb());
+        return all;
+    }
+
+    /** The routes, permanent neighbours and FDB entries on our devices inside the network, keyed as they are compared. */
+    private void readKernel(Ipv4Cidr localSubnet, DesiredState want, Set<String> devices, Map<Ipv4Cidr, RouteEntry> routes,
+                            Map<String, NeighEntry> neigh, Map<String, FdbEntry> fdb) {
+        for (RouteEntry r : reader.routes()) {
+            if (devices.contains(r.dev()) && network.contains(r.dst()) && !r.dst().equals(localSubnet)
+                    && r.dst().prefix() > network.prefix()) {
+                routes.put(r.dst(), r);
+            }
+        }
+        for (String dev : neighbourDevices(want, devices)) {
+            for (NeighEntry n : reader.permanentNeighbours(dev)) {
+                if (network.contains(n.ip())) neigh.put(key(n.ip(), dev), n);
+            }
+            for (FdbEntry f : reader.vxlanFdb(dev)) fdb.put(key(f.mac(), dev), f);
+        }
     }
 
     private static Set<String> neighbourDevices(DesiredState want, Set<String> owned) {

@@ -78,6 +78,28 @@ final class IptablesManager implements TrafficManager {
     }
 
     @Override
+    public List<RuleState> inspect(Wanted w) {
+        boolean randomFully = !w.randomFullyDisable() && iptables.version().map(Iptables.Version::hasRandomFully).orElse(false);
+        return List.of(
+                inspectChain("nat", "POSTROUTING", MASQ_CHAIN, MASQ_JUMP, w.masq() ? masqRules(w.network(), w.subnet(), randomFully) : null),
+                inspectChain("filter", "FORWARD", FWD_CHAIN, FWD_JUMP, w.forward() ? forwardRules(w.network()) : null));
+    }
+
+    private RuleState inspectChain(String table, String hook, String chain, String jump, List<String> rules) {
+        String name = "iptables " + table + " " + chain + " (from " + hook + ")";
+        if (rules == null) return new RuleState(name, RuleState.OFF, "not wanted by this node's flags");
+        Map<String, List<String>> now = iptables.chains(table);
+        List<String> have = now.get(chain);
+        long jumps = now.getOrDefault(hook, List.of()).stream().filter(jump::equals).count();
+        if (have == null) return new RuleState(name, RuleState.MISSING, "chain " + chain + " is not in the " + table + " table");
+        if (!rendering.matches(rules, have)) {
+            return new RuleState(name, RuleState.CHANGED, "chain " + chain + " holds " + have.size() + " rules, not weft's " + rules.size());
+        }
+        if (jumps != 1) return new RuleState(name, jumps == 0 ? RuleState.MISSING : RuleState.CHANGED, hook + " jumps to " + chain + " " + jumps + " times");
+        return new RuleState(name, RuleState.PRESENT, rules.size() + " rules");
+    }
+
+    @Override
     public List<String> cleanUp() {
         List<String> removed = new ArrayList<>();
         if (ensureChain("nat", "POSTROUTING", MASQ_CHAIN, MASQ_JUMP, null)) removed.add(MASQ_CHAIN);

@@ -83,6 +83,23 @@ final class NftablesManager implements TrafficManager {
         return List.of("wrote table ip " + V4_TABLE + " " + want.keySet());
     }
 
+    @Override
+    public List<RuleState> inspect(Wanted w) {
+        Map<String, List<String>> want = wanted(w);
+        Map<String, List<String>> have = nft.listTable("ip", V4_TABLE).map(NftablesManager::parse).orElse(null);
+        List<RuleState> out = new ArrayList<>();
+        for (String chain : List.of(POSTRTG_CHAIN, FORWARD_CHAIN)) {
+            String name = "nftables ip " + V4_TABLE + " " + chain;
+            List<String> rules = want.get(chain);
+            if (rules == null) out.add(new RuleState(name, RuleState.OFF, "not wanted by this node's flags"));
+            else if (have == null) out.add(new RuleState(name, RuleState.MISSING, "table ip " + V4_TABLE + " does not exist"));
+            else if (!have.containsKey(chain)) out.add(new RuleState(name, RuleState.MISSING, "no chain " + chain));
+            else if (!rendering.matches(rules, have.get(chain))) out.add(new RuleState(name, RuleState.CHANGED, "its rules differ from weft's"));
+            else out.add(new RuleState(name, RuleState.PRESENT, (rules.size() - 1) + " rules"));
+        }
+        return out;
+    }
+
     private boolean matches(Map<String, List<String>> want, Map<String, List<String>> have) {
         if (!want.keySet().equals(have.keySet())) return false;
         for (var e : want.entrySet()) if (!rendering.matches(e.getValue(), have.get(e.getKey()))) return false;

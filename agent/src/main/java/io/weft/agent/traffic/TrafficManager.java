@@ -24,6 +24,12 @@ interface TrafficManager {
     /** Brings the rules this manager owns to exactly {@code w}; returns what it had to rewrite (empty: nothing). */
     List<String> ensure(Wanted w);
 
+    /**
+     * What the node has of the rules {@code w} asks for, read without changing anything: one state per chain this
+     * mode owns ({@code present}, {@code missing}, {@code changed}, {@code off} when not wanted).
+     */
+    List<RuleState> inspect(Wanted w);
+
     /** Removes every rule this manager owns (flannel's {@code CleanUp}); returns what it removed. */
     List<String> cleanUp();
 }

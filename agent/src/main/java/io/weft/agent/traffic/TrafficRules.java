@@ -33,6 +33,14 @@ public final class TrafficRules implements AutoCloseable {
         }
     }
 
+    /**
+     * The node's firewall as it bears on pod traffic, read without changing anything: weft's own rules, the iptables
+     * FORWARD policy (Docker sets DROP) with the packets it dropped, and rules of anyone that drop the VXLAN port.
+     */
+    public record Firewall(List<RuleState> rules, Iptables.Policy forwardPolicy, List<String> vxlanPortDrops) {}
+
+    private final Iptables iptables;
+    private final Nftables nftables;
     private final TrafficManager manager;
     private final TrafficManager other;
     private final Options options;
@@ -42,13 +50,15 @@ public final class TrafficRules implements AutoCloseable {
     private String lastFailure; // guarded by this
 
     /** Refuses, touching nothing, a mode whose tool this node lacks. */
-    public TrafficRules(Netns ns, boolean nftables, Options options) {
-        TrafficManager ipt = new IptablesManager(new Iptables(ns));
-        TrafficManager nft = new NftablesManager(new Nftables(ns));
-        this.manager = nftables ? nft : ipt;
-        this.other = nftables ? ipt : nft;
+    public TrafficRules(Netns ns, boolean nftablesMode, Options options) {
+        this.iptables = new Iptables(ns);
+        this.nftables = new Nftables(ns);
+        TrafficManager ipt = new IptablesManager(iptables);
+        TrafficManager nft = new NftablesManager(nftables);
+        this.manager = nftablesMode ? nft : ipt;
+        this.other = nftablesMode ? ipt : nft;
         this.options = options;
-        if (nftables && !nft.available()) {
+        if (nftablesMode && !nft.available()) {
             timer.shutdown();
             throw new IllegalArgumentException("EnableNFTables is true in the network config but nft is not installed"
                     + " on this node: install the nftables package, or set EnableNFTables to false");
@@ -98,6 +108,49 @@ public final class TrafficRules implements AutoCloseable {
             failed(manager.mode() + " rules could not be programmed (retrying every " + options.resync().toSeconds()
                     + "s): " + e.getMessage());
         }
+    }
+
+    /** Reads the firewall now (see {@link Firewall}); {@code vxlanPort} 0 when no UDP port carries the overlay. */
+    public Firewall inspect(int vxlanPort) {
+        TrafficManager.Wanted w;
+        synchronized (this) {
+            w = wanted;
+        }
+        List<RuleState> rules = new java.util.ArrayList<>();
+        if (w == null) {
+            rules.add(new RuleState(manager.mode() + " rules", RuleState.MISSING, "not programmed yet (the agent has no lease yet)"));
+        } else if (!manager.available()) {
+            rules.add(new RuleState(manager.mode() + " rules", w.masq() || w.forward() ? RuleState.MISSING : RuleState.OFF,
+                    manager.mode() + " is not installed on this node"));
+        } else {
+            rules.addAll(manager.inspect(w));
+        }
+        Iptables.Policy policy = null;
+        List<String> portDrops = new java.util.ArrayList<>();
+        if (iptables.installed()) {
+            Iptables.Counters filter = iptables.counters("filter");
+            policy = filter.policies().get("FORWARD");
+            if (vxlanPort > 0) {
+                for (Iptables.CountedRule r : filter.rules()) {
+                    if (r.drops() && mentionsPort(r.rule(), vxlanPort)) {
+                        portDrops.add("iptables -A " + r.chain() + " " + r.rule() + " (" + r.packets() + " packets)");
+                    }
+                }
+            }
+        }
+        if (vxlanPort > 0 && nftables.installed()) {
+            for (String line : nftables.ruleset().lines().map(String::strip).toList()) {
+                if ((line.contains(" drop") || line.contains(" reject")) && mentionsPort(line, vxlanPort)) {
+                    portDrops.add("nft: " + line);
+                }
+            }
+        }
+        return new Firewall(List.copyOf(rules), policy, List.copyOf(portDrops));
+    }
+
+    /** Whether a rule names {@code port} as a UDP port (--dport 8472, dport 8472, a multiport list with it). */
+    static boolean mentionsPort(String rule, int port) {
+        return java.util.regex.Pattern.compile("(dport|sport|dports|sports)( \\{)? [0-9,: ]*\\b" + port + "\\b").matcher(rule).find();
     }
 
     private void cleanUpOtherMode() {

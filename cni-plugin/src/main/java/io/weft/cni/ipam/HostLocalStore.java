@@ -1,6 +1,8 @@
 package io.weft.cni.ipam;
 
+import io.weft.core.net.IpAddress;
 import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.Ipv6Address;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -8,10 +10,9 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.TreeMap;
+import java.util.Comparator;
 
 /**
  * The reference host-local plugin's on-disk store, file for file, so weft and host-local can take over from
@@ -27,9 +28,11 @@ import java.util.TreeMap;
 public final class HostLocalStore {
     public static final String LINE_BREAK = "\r\n";
     private static final String LAST_RESERVED = "last_reserved_ip.";
+    /** The name an allocation's content is written under before it is linked to the address's name. */
+    static final String RESERVING = ".reserving-";
 
     /** One allocation file: the address and whom it belongs to (ifname null for the old one-line format). */
-    public record Allocation(Ipv4Address ip, String containerId, String ifname) {
+    public record Allocation(IpAddress ip, String containerId, String ifname) {
         public boolean belongsTo(String id, String ifn) {
             return containerId.equals(id.strip()) && (ifname == null || ifname.equals(ifn));
         }
@@ -55,60 +58,112 @@ public final class HostLocalStore {
         return Flock.exclusive(lockFile());
     }
 
-    /** The file host-local flocks; {@link #lock()} takes it, or a process run under {@link Flock#commandPrefix}. */
+    /** The file host-local flocks and {@link #lock()} takes. */
     public Path lockFile() {
         return dir.resolve("lock");
     }
 
-    /** Claims {@code ip}; false when the file already exists (someone else holds the address). */
-    public boolean reserve(Ipv4Address ip, String containerId, String ifname, int rangeId) throws IOException {
-        Path f = dir.resolve(ip.toString());
+    /**
+     * Claims {@code ip}; false when its file already exists (someone else holds the address). The content is
+     * written to {@code .reserving-<ip>} first and then hard-linked (link(2)) to the address's name, which fails if
+     * that name exists, as host-local's O_EXCL create does: the allocation file appears whole or not at all, so a
+     * plugin killed mid-reservation leaves no empty file that would hold the address for nobody, only a
+     * {@code .reserving-} file that no reader takes for an allocation and the next allocation removes.
+     */
+    public boolean reserve(IpAddress ip, String containerId, String ifname, int rangeId) throws IOException {
+        String name = ip.toString();
+        Path tmp = dir.resolve(RESERVING + name);
+        Files.write(tmp, (containerId.strip() + LINE_BREAK + ifname).getBytes(StandardCharsets.UTF_8));
         try {
-            Files.write(f, (containerId.strip() + LINE_BREAK + ifname).getBytes(StandardCharsets.UTF_8),
-                    StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            Files.createLink(dir.resolve(name), tmp);
         } catch (FileAlreadyExistsException e) {
             return false;
+        } finally {
+            Files.deleteIfExists(tmp);
         }
-        Files.writeString(dir.resolve(LAST_RESERVED + rangeId), ip.toString());
+        // Written in place, as host-local writes it: one cut short only makes the next search start at the range's
+        // beginning (host-local's and weft's reading of an empty or unreadable one).
+        Files.writeString(dir.resolve(LAST_RESERVED + rangeId), name);
         return true;
     }
 
-    public Ipv4Address lastReserved(int rangeId) throws IOException {
+    /** The range's last handed-out address; null if none (or a damaged entry: start from the range's beginning). */
+    public IpAddress lastReserved(int rangeId) throws IOException {
         try {
             String s = Files.readString(dir.resolve(LAST_RESERVED + rangeId)).strip();
-            return s.isEmpty() ? null : Ipv4Address.parse(s);
+            return s.isEmpty() ? null : IpAddress.parse(s);
         } catch (NoSuchFileException e) {
             return null;
         } catch (IllegalArgumentException e) {
-            return null; // an IPv6 or damaged entry: start from the range's beginning
+            return null;
         }
     }
 
-    /** Every IPv4 allocation file in the directory, in address order. */
+    /**
+     * Every allocation file in the directory, IPv4 before IPv6, each in address order. What a plugin killed while
+     * reserving left behind is removed on the way (the caller holds the lock, so nobody is reserving now): a
+     * {@code .reserving-} file, and an empty allocation file (host-local, and weft before it wrote through a link,
+     * create the file before writing it), whose address is free again.
+     */
     public List<Allocation> all() throws IOException {
-        TreeMap<Ipv4Address, Allocation> out = new TreeMap<>();
+        List<Allocation> out = new ArrayList<>();
         if (!Files.isDirectory(dir)) return List.of();
         byte[] buf = new byte[512];
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
             for (Path p : ds) {
                 String name = p.getFileName().toString();
-                long v = dottedQuad(name);
-                if (v < 0) continue;
-                Ipv4Address ip = new Ipv4Address((int) v);
+                IpAddress ip = addressNamed(name);
+                if (ip == null) {
+                    if (name.startsWith(RESERVING)) Files.deleteIfExists(p);
+                    continue;
+                }
                 String text = read(p, buf);
                 if (text == null) continue; // freed meanwhile
                 text = text.strip();
+                if (text.isEmpty()) {
+                    System.err.println("weft: freeing " + name + " in " + dir + ": its allocation file is empty (a plugin killed while reserving it)");
+                    Files.deleteIfExists(p);
+                    continue;
+                }
                 int br = text.indexOf(LINE_BREAK);
-                out.put(ip, br < 0 ? new Allocation(ip, text, null)
+                out.add(br < 0 ? new Allocation(ip, text, null)
                         : new Allocation(ip, text.substring(0, br).strip(), text.substring(br + LINE_BREAK.length()).strip()));
             }
         }
-        return new ArrayList<>(out.values());
+        out.sort(BY_ADDRESS);
+        return out;
+    }
+
+    private static final Comparator<Allocation> BY_ADDRESS = new Comparator<>() {
+        @Override
+        public int compare(Allocation a, Allocation b) {
+            if (a.ip() instanceof Ipv4Address x && b.ip() instanceof Ipv4Address y) return x.compareTo(y);
+            if (a.ip() instanceof Ipv6Address x && b.ip() instanceof Ipv6Address y) return x.compareTo(y);
+            return Integer.compare(a.ip().bits(), b.ip().bits());
+        }
+    };
+
+    /**
+     * The address an allocation file's name spells, or null for anything else (last_reserved_ip.0, lock). An
+     * IPv6 name counts only in the canonical spelling host-local writes: another spelling is not a file
+     * host-local would ever look for.
+     */
+    static IpAddress addressNamed(String name) {
+        if (name.indexOf(':') < 0) {
+            long v = dottedQuad(name);
+            return v < 0 ? null : new Ipv4Address((int) v);
+        }
+        try {
+            Ipv6Address a = Ipv6Address.parse(name);
+            return a.toString().equals(name) ? a : null;
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     /**
-     * The address a file name spells, as Ipv4Address.parse reads it (four decimal octets, ASCII digits, no
-     * leading zeros), or -1 for anything else (IPv6 allocations, last_reserved_ip.0, lock). A per-file
+     * The IPv4 address a file name spells, as Ipv4Address.parse reads it (four decimal octets, ASCII digits, no
+     * leading zeros), or -1 for anything else. A per-file
      * shortcut: an ADD reads every allocation file, and the general parser's split and stream cost ~50 us per
      * name in a JVM that interprets.
      */
@@ -178,7 +233,7 @@ public final class HostLocalStore {
         return mine;
     }
 
-    public void release(Ipv4Address ip) throws IOException {
+    public void release(IpAddress ip) throws IOException {
         Files.deleteIfExists(dir.resolve(ip.toString()));
     }
 }

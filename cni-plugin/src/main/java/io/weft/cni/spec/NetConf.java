@@ -33,7 +33,6 @@ public record NetConf(String cniVersion, String name, String type, String subnet
         if (version == null || version.isEmpty()) {
             throw new CniException(CniException.INVALID_CONFIG, "invalid network config: cniVersion is missing");
         }
-        CniVersion.requireSupported(version);
         String name = str(m, "name", null);
         if (name == null || name.isEmpty()) throw invalid("name is missing");
         if (!NET_NAME.matcher(name).matches() || name.equals(".") || name.equals("..")) {

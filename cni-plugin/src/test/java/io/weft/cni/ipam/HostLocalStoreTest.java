@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.weft.cni.spec.CniException;
+import io.weft.core.net.IpAddress;
 import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.Ipv4Cidr;
 import java.nio.file.Files;
@@ -30,7 +31,7 @@ class HostLocalStoreTest {
 
     Allocator allocator(HostLocalStore s, String subnet) {
         Ipv4Cidr c = Ipv4Cidr.parse(subnet);
-        return new Allocator(s, c, c.firstHost());
+        return new Allocator(s, c, c.firstHost(), 0);
     }
 
     @Test
@@ -70,6 +71,81 @@ class HostLocalStoreTest {
     }
 
     @Test
+    void aReservationLeavesTheAllocationWholeAndNothingElse() throws Exception {
+        HostLocalStore s = HostLocalStore.forNetwork(tmp.toString(), "net");
+        try (Flock l = s.lock()) {
+            assertEquals(ip("10.1.0.2"), allocator(s, "10.1.0.0/24").allocate("c1", "eth0"));
+        }
+        try (var names = Files.list(s.dir())) {
+            assertEquals(List.of("10.1.0.2", "last_reserved_ip.0", "lock"), names.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+        assertEquals("c1\r\neth0", Files.readString(s.dir().resolve("10.1.0.2")));
+    }
+
+    /**
+     * What a plugin killed while reserving leaves: weft's half (its content written, not yet linked to the address's
+     * name) is no allocation and goes with the next allocation; host-local's half (and weft's before it wrote
+     * through a link), an empty file under the address's name, frees the address on the next allocation.
+     */
+    @Test
+    void whatAKilledReservationLeftIsClearedByTheNextAllocation() throws Exception {
+        HostLocalStore s = HostLocalStore.forNetwork(tmp.toString(), "net");
+        Files.createDirectories(s.dir());
+        Files.writeString(s.dir().resolve(".reserving-10.1.0.2"), "killed\r\neth0");
+        Files.writeString(s.dir().resolve("10.1.0.3"), "");
+        Files.writeString(s.dir().resolve("10.1.0.4"), "c4\r\neth0");
+        try (Flock l = s.lock()) {
+            Allocator a = allocator(s, "10.1.0.0/24");
+            assertEquals(ip("10.1.0.2"), a.allocate("c2", "eth0"), "a half-written reservation holds no address");
+            assertEquals(ip("10.1.0.3"), a.allocate("c3", "eth0"), "an empty allocation file holds no address");
+            assertEquals(ip("10.1.0.5"), a.allocate("c5", "eth0"));
+        }
+        assertEquals("c3\r\neth0", Files.readString(s.dir().resolve("10.1.0.3")));
+        try (var names = Files.list(s.dir())) {
+            assertTrue(names.noneMatch(p -> p.getFileName().toString().startsWith(".")), "nothing half-done left");
+        }
+    }
+
+    /**
+     * An IPv6 range in host-local's layout: files named as Go prints the address, the range set's own
+     * last_reserved_ip.<id> (1 beside an IPv4 range 0, as flannel's delegate config orders them), the range from
+     * the network's first host to its last address, the gateway skipped.
+     */
+    @Test
+    void ipv6RangesLiveBesideIpv4OnesInHostLocalsLayout() throws Exception {
+        HostLocalStore s = HostLocalStore.forNetwork(tmp.toString(), "net");
+        Ipv4Cidr v4 = Ipv4Cidr.parse("10.1.0.0/24");
+        io.weft.core.net.Ipv6Cidr v6 = io.weft.core.net.Ipv6Cidr.parse("fd00:10:244:1::/64");
+        try (Flock l = s.lock()) {
+            assertEquals(ip("10.1.0.2"), new Allocator(s, v4, v4.firstHost(), 0).allocate("c1", "eth0"));
+            Allocator a6 = new Allocator(s, v6, v6.firstHost(), 1);
+            assertEquals(IpAddress.parse("fd00:10:244:1::2"), a6.allocate("c1", "eth0"), "the gateway ::1 skipped");
+            assertEquals(IpAddress.parse("fd00:10:244:1::3"), a6.allocate("c2", "eth0"));
+            CniException dup = assertThrows(CniException.class, () -> a6.allocate("c1", "eth0"));
+            assertTrue(dup.getMessage().contains("fd00:10:244:1::2 is already allocated"), dup.getMessage());
+        }
+        assertEquals("c1\r\neth0", Files.readString(s.dir().resolve("fd00:10:244:1::2")));
+        assertEquals("10.1.0.2", Files.readString(s.dir().resolve("last_reserved_ip.0")));
+        assertEquals("fd00:10:244:1::3", Files.readString(s.dir().resolve("last_reserved_ip.1")));
+        assertEquals(List.of("10.1.0.2", "fd00:10:244:1::2"), s.byId("c1", "eth0").stream().map(x -> x.ip().toString()).toList());
+        assertEquals(2, s.releaseById("c1", "eth0").size(), "both families freed at once");
+
+        // where the last one handed out was the range's very last address, the search wraps to its first
+        Files.writeString(s.dir().resolve("last_reserved_ip.1"), "fd00:10:244:1:ffff:ffff:ffff:ffff");
+        try (Flock l = s.lock()) {
+            assertEquals(IpAddress.parse("fd00:10:244:1::2"), new Allocator(s, v6, v6.firstHost(), 1).allocate("c3", "eth0"));
+        }
+        // a name host-local would never write (not Go's spelling of the address) is not an allocation
+        Files.writeString(s.dir().resolve("fd00:10:244:1:0:0:0:9"), "odd");
+        assertTrue(s.all().stream().noneMatch(x -> x.containerId().equals("odd")));
+        // a range with no address in it is exhausted, not endless
+        io.weft.core.net.Ipv6Cidr none = io.weft.core.net.Ipv6Cidr.parse("fd00:10:244:2::/128");
+        try (Flock l = s.lock()) {
+            assertThrows(CniException.class, () -> new Allocator(s, none, null, 2).allocate("c4", "eth0"));
+        }
+    }
+
+    @Test
     void oldOneLineFilesBelongToTheirContainer() throws Exception {
         HostLocalStore s = HostLocalStore.forNetwork(tmp.toString(), "net");
         Files.createDirectories(s.dir());
@@ -86,9 +162,9 @@ class HostLocalStoreTest {
     @Test
     void theFlockKeepsConcurrentAllocatorsApart() throws Exception {
         HostLocalStore s = HostLocalStore.forNetwork(tmp.toString(), "net");
-        Set<Ipv4Address> got = new HashSet<>();
+        Set<IpAddress> got = new HashSet<>();
         try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
-            List<Future<Ipv4Address>> fs = new ArrayList<>();
+            List<Future<IpAddress>> fs = new ArrayList<>();
             for (int i = 0; i < 64; i++) {
                 int k = i;
                 fs.add(pool.submit(() -> {
@@ -99,7 +175,7 @@ class HostLocalStoreTest {
                     }
                 }));
             }
-            for (Future<Ipv4Address> f : fs) got.add(f.get());
+            for (Future<IpAddress> f : fs) got.add(f.get());
         }
         assertEquals(64, got.size());
     }

@@ -92,15 +92,6 @@ public final class IpJson {
         return out;
     }
 
-    /** The answer of {@code ip -j route get}: its first route's device and preferred source. */
-    public static RouteLookup routeLookup(String json) {
-        for (JsonNode r : array(json)) {
-            String src = r.path("prefsrc").asText(null);
-            return new RouteLookup(r.path("dev").asText(null), src == null ? null : Ipv4Address.parse(src));
-        }
-        throw new IllegalArgumentException("ip route get answered no route");
-    }
-
     /** Permanent IPv4 neighbours only: the entries weft owns; learned ones come and go with ARP. */
     public static List<NeighEntry> permanentNeighbours(String json, String dev) {
         List<NeighEntry> out = new ArrayList<>();
@@ -125,5 +116,51 @@ public final class IpJson {
             out.add(new FdbEntry(MacAddress.parse(mac), n.path("ifname").asText(dev), Ipv4Address.parse(dst)));
         }
         return out;
+    }
+
+    /** The first answer of {@code ip -j route get}; null when there is none. */
+    public static RouteLookup routeLookup(String json, Ipv4Address dst) {
+        for (JsonNode r : array(json)) {
+            String gw = r.path("gateway").asText(null);
+            String src = r.path("prefsrc").asText(null);
+            return new RouteLookup(dst, r.path("type").asText("unicast"), gw == null ? null : Ipv4Address.parse(gw),
+                    r.path("dev").asText(null), src == null ? null : Ipv4Address.parse(src), null);
+        }
+        return null;
+    }
+
+    /** IPv4 neighbour entries of any state ({@code ip -j neigh show}), with or without a link-layer address. */
+    public static List<NeighState> neighbours(String json, String dev) {
+        List<NeighState> out = new ArrayList<>();
+        for (JsonNode n : array(json)) {
+            String dst = n.path("dst").asText("");
+            if (dst.isEmpty() || dst.contains(":")) continue;
+            String mac = n.path("lladdr").asText(null);
+            List<String> state = new ArrayList<>();
+            for (JsonNode s : n.path("state")) state.add(s.asText());
+            out.add(new NeighState(Ipv4Address.parse(dst), mac == null ? null : MacAddress.parse(mac),
+                    n.path("dev").asText(dev), List.copyOf(state)));
+        }
+        return out;
+    }
+
+    /** The bridge port a MAC was learned on ({@code bridge -j fdb get MAC br BRIDGE}); null when not known. */
+    public static String bridgePort(String json, String bridge) {
+        for (JsonNode n : array(json)) {
+            String port = n.path("ifname").asText(null);
+            if (port != null && !port.equals(bridge)) return port;
+        }
+        return null;
+    }
+
+    /** The name the peer namespace of a veth has ({@code link_netnsid} looked up in {@code ip -j netns list-id}). */
+    static String netnsName(String linkJson, String listIdJson) {
+        int id = -1;
+        for (JsonNode l : array(linkJson)) id = l.path("link_netnsid").asInt(-1);
+        if (id < 0) return null;
+        for (JsonNode n : array(listIdJson)) {
+            if (n.path("nsid").asInt(-2) == id) return n.path("name").asText(null);
+        }
+        return null;
     }
 }

@@ -1,5 +1,8 @@
 package io.weft.core.iproute;
 
+import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.MacAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -50,9 +53,11 @@ public final class IpReader {
         return IpJson.blackholeRoutes(ip("-j", "-4", "route", "show", "table", "main", "type", "blackhole"));
     }
 
-    /** The route the kernel would take to {@code to} ({@code ip route get}); nothing is sent. */
-    public RouteLookup routeGet(io.weft.core.net.Ipv4Address to) {
-        return IpJson.routeLookup(ip("-j", "-4", "route", "get", to.toString()));
+    /** The route this host would take to {@code to}; IllegalArgumentException when it has none. */
+    public RouteLookup routeGet(Ipv4Address to) {
+        RouteLookup r = routeGet(to, null, null);
+        if (r.error() != null) throw new IllegalArgumentException("no route to " + to + ": " + r.error());
+        return r;
     }
 
     public List<NeighEntry> permanentNeighbours(String dev) {
@@ -62,5 +67,58 @@ public final class IpReader {
     public List<FdbEntry> vxlanFdb(String dev) {
         String out = IpRunner.run(ns.command("bridge", List.of("-j", "fdb", "show", "dev", dev)), null).orThrow().stdout();
         return IpJson.vxlanFdb(out, dev);
+    }
+
+    /**
+     * Where the kernel sends a packet for {@code dst} from {@code from}: arriving on {@code iif} (forwarded, as a
+     * pod's packet through cni0 is) or, with {@code iif} null, sent by this host.
+     */
+    public RouteLookup routeGet(Ipv4Address dst, Ipv4Address from, String iif) {
+        List<String> args = new ArrayList<>(List.of("-j", "-d", "route", "get", dst.toString()));
+        if (from != null) args.addAll(List.of("from", from.toString()));
+        if (iif != null) args.addAll(List.of("iif", iif));
+        IpRunner.Result r = IpRunner.run(ns.command("ip", args), null);
+        if (r.exitCode() != 0) {
+            String why = r.stderr().strip().replaceFirst("^RTNETLINK answers: ", "");
+            return RouteLookup.failed(dst, why.isEmpty() ? "no route (exit " + r.exitCode() + ")" : why);
+        }
+        RouteLookup l = IpJson.routeLookup(r.stdout(), dst);
+        return l != null ? l : RouteLookup.failed(dst, "no route");
+    }
+
+    /** The neighbour entry for {@code ip} on {@code dev} in whatever state it is; empty when there is none. */
+    public Optional<NeighState> neighbour(Ipv4Address ip, String dev) {
+        IpRunner.Result r = IpRunner.run(ns.command("ip", List.of("-j", "-4", "neigh", "show", ip.toString(), "dev", dev)), null);
+        if (r.exitCode() != 0) {
+            if (r.stderr().contains("Cannot find device")) return Optional.empty();
+            r.orThrow();
+        }
+        return IpJson.neighbours(r.stdout(), dev).stream().filter(n -> n.ip().equals(ip)).findFirst();
+    }
+
+    /** The VXLAN FDB entry for {@code mac} on {@code dev} ({@code bridge fdb get ... self}); empty when there is none. */
+    public Optional<FdbEntry> fdbGet(MacAddress mac, String dev) {
+        IpRunner.Result r = IpRunner.run(ns.command("bridge", List.of("-j", "fdb", "get", mac.toString(), "dev", dev, "self")), null);
+        if (r.exitCode() != 0) return Optional.empty(); // "Fdb entry not found", or no such device
+        return IpJson.vxlanFdb(r.stdout(), dev).stream().findFirst();
+    }
+
+    /** The port of {@code bridge} that {@code mac} was learned on; empty when the bridge does not know it. */
+    public Optional<String> bridgePort(MacAddress mac, String bridge) {
+        IpRunner.Result r = IpRunner.run(ns.command("bridge", List.of("-j", "fdb", "get", mac.toString(), "br", bridge)), null);
+        if (r.exitCode() != 0) return Optional.empty();
+        return Optional.ofNullable(IpJson.bridgePort(r.stdout(), bridge));
+    }
+
+    /**
+     * The name of the namespace the other end of the veth {@code dev} lives in, when it has one under /var/run/netns
+     * (where CNI runtimes and {@code ip netns add} put pods' namespaces); empty otherwise.
+     */
+    public Optional<String> peerNetns(String dev) {
+        IpRunner.Result link = IpRunner.run(ns.command("ip", List.of("-j", "link", "show", "dev", dev)), null);
+        if (link.exitCode() != 0) return Optional.empty();
+        IpRunner.Result ids = IpRunner.run(ns.command("ip", List.of("-j", "netns", "list-id")), null);
+        if (ids.exitCode() != 0) return Optional.empty();
+        return Optional.ofNullable(IpJson.netnsName(link.stdout(), ids.stdout()));
     }
 }

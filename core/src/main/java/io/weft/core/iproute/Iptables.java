@@ -103,6 +103,55 @@ public final class Iptables {
         return chains;
     }
 
+    /** A built-in chain's policy and how many packets and bytes fell through to it. */
+    public record Policy(String chain, String target, long packets, long bytes) {}
+
+    /** A rule as {@code iptables-save -c} prints it (without the leading {@code -A CHAIN}), with its counters. */
+    public record CountedRule(String chain, String rule, long packets, long bytes) {
+        /** Whether the rule throws the packets it matches away. */
+        public boolean drops() {
+            return rule.endsWith("-j DROP") || rule.contains("-j REJECT");
+        }
+    }
+
+    /** One table's policies and rules with their counters, in iptables-save's order. */
+    public record Counters(Map<String, Policy> policies, List<CountedRule> rules) {}
+
+    /** The table with its counters ({@code iptables-save -c}); empty when the kernel has no such table. */
+    public Counters counters(String table) {
+        List<String> cmd = ns.exec(List.of("iptables-save", "-c", "-t", table));
+        IpRunner.Result r = IpRunner.run(cmd, null);
+        if (r.exitCode() != 0) {
+            if (r.stderr().contains("does not exist")) return new Counters(Map.of(), List.of());
+            throw new IpException(cmd, r.exitCode(), r.stderr(), null);
+        }
+        return parseCounters(r.stdout());
+    }
+
+    private static final Pattern COUNTS = Pattern.compile("\\[(\\d+):(\\d+)]");
+
+    static Counters parseCounters(String save) {
+        Map<String, Policy> policies = new LinkedHashMap<>();
+        List<CountedRule> rules = new ArrayList<>();
+        for (String line : save.lines().toList()) {
+            if (line.startsWith(":")) {
+                String[] p = line.substring(1).split(" ", 3);
+                if (p.length < 2 || "-".equals(p[1])) continue;
+                Matcher m = COUNTS.matcher(p.length > 2 ? p[2] : "");
+                boolean c = m.find();
+                policies.put(p[0], new Policy(p[0], p[1], c ? Long.parseLong(m.group(1)) : 0, c ? Long.parseLong(m.group(2)) : 0));
+            } else if (line.startsWith("[")) {
+                Matcher m = COUNTS.matcher(line);
+                if (!m.lookingAt()) continue;
+                String rest = line.substring(m.end()).strip();
+                if (!rest.startsWith("-A ")) continue;
+                String[] p = rest.substring(3).split(" ", 2);
+                rules.add(new CountedRule(p[0], p.length > 1 ? p[1] : "", Long.parseLong(m.group(1)), Long.parseLong(m.group(2))));
+            }
+        }
+        return new Counters(Map.copyOf(policies), List.copyOf(rules));
+    }
+
     /**
      * Applies {@code lines} (iptables-restore commands such as {@code -A FORWARD ...}, {@code :CHAIN - [0:0]},
      * {@code -X CHAIN}) to {@code table} in one transaction, leaving every chain they do not name as it is.

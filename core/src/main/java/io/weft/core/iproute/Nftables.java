@@ -38,6 +38,11 @@ public final class Nftables {
         throw new IpException(cmd, r.exitCode(), r.stderr(), null);
     }
 
+    /** The whole ruleset as {@code nft list ruleset} prints it (every table, anyone's). */
+    public String ruleset() {
+        return IpRunner.run(ns.exec(List.of("nft", "list", "ruleset")), null).orThrow().stdout();
+    }
+
     /** Runs {@code script} (nft commands, one a line) as one transaction. */
     public void apply(String script) {
         IpRunner.run(ns.exec(List.of("nft", "-f", "-")), script).orThrow();

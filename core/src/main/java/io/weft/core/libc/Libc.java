@@ -53,6 +53,7 @@ public final class Libc {
     public static final int AF_UNIX = 1;
     public static final int SOCK_STREAM = 1;
     public static final int SOCK_CLOEXEC = 02000000;
+    public static final int EIO = 5;
     public static final int EINVAL = 22;
     public static final short POLLIN = 1;
 

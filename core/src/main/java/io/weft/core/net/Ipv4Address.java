@@ -5,7 +5,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 
 /** An IPv4 address held as an unsigned 32-bit value, so that subnet math is plain arithmetic. */
-public record Ipv4Address(int value) implements Comparable<Ipv4Address> {
+public record Ipv4Address(int value) implements IpAddress, Comparable<Ipv4Address> {
 
     public static Ipv4Address parse(String text) {
         if (text == null) throw new IllegalArgumentException("missing IPv4 address");
@@ -32,6 +32,19 @@ public record Ipv4Address(int value) implements Comparable<Ipv4Address> {
         return new Ipv4Address(((b[0] & 0xff) << 24) | ((b[1] & 0xff) << 16) | ((b[2] & 0xff) << 8) | (b[3] & 0xff));
     }
 
+    @Override
+    public int bits() {
+        return 32;
+    }
+
+    @Override
+    public long offsetFrom(IpAddress base) {
+        if (!(base instanceof Ipv4Address b)) return -1;
+        long d = unsigned() - b.unsigned();
+        return d < 0 ? -1 : d;
+    }
+
+    @Override
     public Ipv4Address plus(long n) {
         return new Ipv4Address((int) (unsigned() + n));
     }
@@ -40,6 +53,7 @@ public record Ipv4Address(int value) implements Comparable<Ipv4Address> {
         return Integer.toUnsignedLong(value);
     }
 
+    @Override
     public byte[] toBytes() {
         return new byte[] {(byte) (value >>> 24), (byte) (value >>> 16), (byte) (value >>> 8), (byte) value};
     }

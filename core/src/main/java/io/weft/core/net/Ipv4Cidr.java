@@ -5,7 +5,7 @@ package io.weft.core.net;
  * {@link #parse} refuses host bits so that a typo such as 10.244.1.5/24 is caught where it is written;
  * {@link #parseLenient} masks them, for places (kernel output) where an interface address is expected.
  */
-public record Ipv4Cidr(Ipv4Address network, int prefix) implements Comparable<Ipv4Cidr> {
+public record Ipv4Cidr(Ipv4Address network, int prefix) implements IpCidr, Comparable<Ipv4Cidr> {
 
     public Ipv4Cidr {
         if (prefix < 0 || prefix > 32) throw new IllegalArgumentException("prefix length out of range: " + prefix);
@@ -57,17 +57,24 @@ public record Ipv4Cidr(Ipv4Address network, int prefix) implements Comparable<Ip
         return 1L << (32 - prefix);
     }
 
+    @Override
     public Ipv4Address last() {
         return network.plus(size() - 1);
     }
 
     /** The first usable host address: the gateway on a bridge, FLANNEL_SUBNET's address. */
+    @Override
     public Ipv4Address firstHost() {
         return prefix >= 31 ? network : network.plus(1);
     }
 
     public boolean contains(Ipv4Address a) {
         return (a.value() & mask(prefix)) == network.value();
+    }
+
+    @Override
+    public boolean contains(IpAddress a) {
+        return a instanceof Ipv4Address v && contains(v);
     }
 
     public boolean contains(Ipv4Cidr other) {

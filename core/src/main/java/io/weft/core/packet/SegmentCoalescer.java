@@ -10,16 +10,28 @@ import io.netty.buffer.ByteBuf;
 
 /**
  * Receive-side coalescing (what GRO does in the kernel), for a TAP (Ethernet frames, {@code l2Len} 14) or a TUN (IP
- * packets, {@code l2Len} 0): consecutive in-order TCP/IPv4 segments of one flow, received in one batch, are joined
- * into one superpacket and written once behind a virtio-net header saying "TCPv4 GSO, gso_size = the segment size,
- * checksum partial". The kernel then carries one large packet to the pod instead of dozens, and re-segments only if
- * it must.
+ * packets, {@code l2Len} 0): consecutive TCP segments, or UDP datagrams, of one flow, received in one batch, are
+ * joined into one superpacket and written once behind a virtio-net header saying "TCPv4 GSO" (or "UDP L4 GSO"),
+ * gso_size = the first one's payload, checksum partial. The kernel then carries one large packet to the pod instead
+ * of dozens, and cuts it back where it must (for UDP at the receiving socket, into the very datagrams that were
+ * sent): one device write instead of dozens, which is also what bounds small packets.
  *
- * <p>Rules, as conservative as Linux's tcp_gro_receive: IPv4 without options or fragments, TCP with only ACK (and
- * PSH on the last segment), same link-layer addresses, IP addresses, ports, ACK, window, TOS, TTL and option bytes,
- * the next expected sequence number, every segment but the last exactly the first one's size, a valid TCP checksum
- * on each, at most 64 segments and 64 KiB. Anything else flushes what is held and is written on its own. One
- * thread (the event loop) uses an instance.
+ * <p>Rules, as conservative as Linux's tcp_gro_receive and udp_gro_receive (and wireguard-go's
+ * {@code tun/offload_linux.go}): IPv4 without options or fragments; the same link-layer header, TOS, DF, TTL,
+ * addresses and ports; every piece but the last exactly the first one's size; at most 64 pieces and 64 KiB. TCP
+ * also: only ACK (and PSH on the last segment), the same ACK, window and option bytes, the next expected sequence
+ * number. Anything else flushes what is held and is written on its own.
+ *
+ * <p>Checksums, two ways ({@link Checks}). A superpacket's checksum is made anew, which would hide a piece that came
+ * corrupted, so every piece's checksum is known good first: either this class verifies each TCP segment's
+ * ({@link Checks#VERIFY}, the userspace WireGuard's TUN: packets as they were sealed, a held single packet goes as
+ * it came), or the caller has already told right from wrong and from <em>partial</em> with {@link InnerChecksum}
+ * ({@link Checks#CALLER}, the userspace VXLAN datapath's TAP: a kernel peer on a veth sends partial ones), and then
+ * whatever is held goes with NEEDS_CSUM, a single frame too, so that a partial checksum gets finished.
+ *
+ * <p>UDP superpackets need a kernel whose virtio-net header takes GSO_UDP_L4 from userspace (Linux 6.2, the release
+ * that brought TUN_F_USO4); the caller turns them on only where it is ({@code udp}). One thread (the event loop)
+ * uses an instance.
  *
  * @param <T> what the caller tags a held packet with (its peer's counters), handed back if writing it fails
  */
@@ -30,10 +42,18 @@ public final class SegmentCoalescer<T> {
         boolean write(long address, int length);
     }
 
-    /** Told when writing a packet failed, with the tag of its first segment. */
+    /** Told when writing a packet failed, with the tag of its first piece. */
     @FunctionalInterface
     public interface Failure<T> {
         void writeFailed(T tag);
+    }
+
+    /** Who vouches for each piece's transport checksum, see the class comment. */
+    public enum Checks {
+        /** This class verifies each TCP segment's checksum; only TCP is joined. */
+        VERIFY,
+        /** The caller offers only pieces whose checksum it found right or partial ({@link InnerChecksum#deliverable}). */
+        CALLER
     }
 
     private static final int HDR = VirtioNetHdr.LENGTH;
@@ -42,11 +62,14 @@ public final class SegmentCoalescer<T> {
 
     private final int l2;
     private final int ipOff;
-    private final int tcpOff;
+    private final int l4Off;
+    private final boolean verify;
+    private final boolean udp;
     private final ByteBuf buf;
     private final long address;
     private final Sink sink;
     private final Failure<T> failure;
+    private int proto; // of what is held
     private int len; // packet bytes held, after the virtio header
     private int count;
     private int hdrLen;
@@ -56,22 +79,31 @@ public final class SegmentCoalescer<T> {
     private long superframes;
     private long coalesced;
 
+    /** TCP only, each segment's checksum verified here: {@link Checks#VERIFY}. */
+    public SegmentCoalescer(int l2Len, ByteBuf directBuffer, Sink sink, Failure<T> failure) {
+        this(l2Len, directBuffer, sink, failure, Checks.VERIFY, false);
+    }
+
     /**
      * @param l2Len        bytes before the IP header: 14 (Ethernet, a TAP) or 0 (a TUN)
      * @param directBuffer where packets are held: a direct buffer of at least 64 KiB + the virtio-net header
+     * @param udp          UDP datagrams are joined too (only with {@link Checks#CALLER}: this class verifies TCP only)
      */
-    public SegmentCoalescer(int l2Len, ByteBuf directBuffer, Sink sink, Failure<T> failure) {
+    public SegmentCoalescer(int l2Len, ByteBuf directBuffer, Sink sink, Failure<T> failure, Checks checks, boolean udp) {
         if (l2Len != 0 && l2Len != EthernetFrame.HEADER_LENGTH) throw new IllegalArgumentException("l2Len 0 or 14");
+        if (udp && checks == Checks.VERIFY) throw new IllegalArgumentException("UDP only with checksums the caller checked");
         this.l2 = l2Len;
         this.ipOff = l2Len;
-        this.tcpOff = l2Len + 20;
+        this.l4Off = l2Len + 20;
+        this.verify = checks == Checks.VERIFY;
+        this.udp = udp;
         this.buf = directBuffer;
         this.address = DirectBufferMemory.address(directBuffer, 0, directBuffer.capacity());
         this.sink = sink;
         this.failure = failure;
     }
 
-    /** Superpackets written with more than one segment, and the segments that went into them. */
+    /** Superpackets written with more than one piece, and the pieces that went into them. */
     public long superframes() {
         return superframes;
     }
@@ -87,85 +119,108 @@ public final class SegmentCoalescer<T> {
     public boolean offer(ByteBuf c, int off, int frameLen, T t) {
         // Parsed by address after one bounds check of the whole packet; a buffer without a native address is not coalesced.
         long a = DirectBufferMemory.addressable(c) ? DirectBufferMemory.address(c, off, frameLen) : 0;
-        int h = a == 0 ? -1 : eligibleHeaderLength(a, frameLen);
-        if (h < 0) {
+        int p = a == 0 ? -1 : protocol(a, frameLen);
+        int h = p == Ipv4Packet.PROTO_TCP ? tcpHeaderLength(a, frameLen)
+                : p == Ipv4Packet.PROTO_UDP && udp ? l4Off + 8 : -1;
+        if (h < 0 || h >= frameLen) {
             flush();
             return false;
         }
         int payload = frameLen - h;
-        int flags = u8(a + tcpOff + 13);
-        if (count > 0 && matches(a, h, payload)) {
+        boolean tcp = p == Ipv4Packet.PROTO_TCP;
+        boolean psh = tcp && (u8(a + l4Off + 13) & 0x08) != 0;
+        if (count > 0 && p == proto && matches(a, h, payload)) {
             DirectBufferMemory.copy(c, off + h, buf, HDR + len, payload);
             len += payload;
-            nextSeq = (nextSeq + payload) & 0xffffffffL;
             count++;
-            if ((flags & 0x08) != 0) buf.setByte(HDR + tcpOff + 13, buf.getUnsignedByte(HDR + tcpOff + 13) | 0x08);
-            if (payload < mss || (flags & 0x08) != 0 || count >= MAX_SEGMENTS) flush();
+            if (tcp) {
+                nextSeq = (nextSeq + payload) & 0xffffffffL;
+                if (psh) buf.setByte(HDR + l4Off + 13, buf.getUnsignedByte(HDR + l4Off + 13) | 0x08);
+            }
+            if (payload < mss || psh || count >= MAX_SEGMENTS) flush();
             return true;
         }
         flush();
         if (frameLen > buf.capacity() - HDR) return false;
         DirectBufferMemory.copy(c, off, buf, HDR, frameLen);
+        proto = p;
         len = frameLen;
         count = 1;
         hdrLen = h;
         mss = payload;
-        nextSeq = (u32(a + tcpOff + 4) + payload) & 0xffffffffL;
+        if (tcp) nextSeq = (u32(a + l4Off + 4) + payload) & 0xffffffffL;
         tag = t;
-        if ((flags & 0x08) != 0) flush();
+        if (psh) flush();
         return true;
     }
 
-    /** Whether the segment whose {@code h} header bytes are at address {@code a} continues the held run. */
-    private boolean matches(long a, int h, int payload) {
-        if (h != hdrLen || payload > mss || len + payload > MAX_BYTES) return false;
-        if (u32(a + tcpOff + 4) != nextSeq) return false;
-        long b = address + HDR; // the held packet's header, inside buf
-        if (l2 > 0 && (raw64(a) != raw64(b) || raw32(a + 8) != raw32(b + 8))) return false; // the MAC addresses
-        // IP TOS, TTL+proto, addresses
-        if (u8(a + ipOff + 1) != u8(b + ipOff + 1) || u16(a + ipOff + 8) != u16(b + ipOff + 8)) return false;
-        if (raw64(a + ipOff + 12) != raw64(b + ipOff + 12)) return false;
-        // ports, ack, window; then the option bytes
-        if (raw32(a + tcpOff) != raw32(b + tcpOff) || raw32(a + tcpOff + 8) != raw32(b + tcpOff + 8)) return false;
-        if (u16(a + tcpOff + 14) != u16(b + tcpOff + 14)) return false;
-        return DirectBufferMemory.equal(a + tcpOff + 20, b + tcpOff + 20, h - tcpOff - 20);
+    /** The transport protocol if the packet is unfragmented IPv4 without options that fills it, else -1. */
+    private int protocol(long a, int frameLen) {
+        if (frameLen < l4Off + 8) return -1;
+        if (l2 > 0 && u16(a + 12) != EthernetFrame.TYPE_IPV4) return -1;
+        long ip = a + ipOff;
+        if (u8(ip) != 0x45 || (u16(ip + 6) & 0x3fff) != 0 || u16(ip + 2) != frameLen - ipOff) return -1; // options, a fragment, padded
+        return u8(ip + 9);
     }
 
     /**
-     * Header length (link layer included) if the packet of {@code frameLen} bytes at address {@code a} is a
-     * coalescable TCP/IPv4 data segment with a valid checksum, else -1.
+     * Header length (link layer included) if the packet is a coalescable TCP data segment (only ACK, optionally
+     * PSH) whose checksum is right where this class verifies it, else -1.
      */
-    private int eligibleHeaderLength(long a, int frameLen) {
-        if (frameLen < tcpOff + 20) return -1;
-        if (l2 > 0 && u16(a + 12) != EthernetFrame.TYPE_IPV4) return -1;
-        long ip = a + ipOff;
-        if (u8(ip) != 0x45 || u8(ip + 9) != Ipv4Packet.PROTO_TCP) return -1;
-        if ((u16(ip + 6) & 0x3fff) != 0 || u16(ip + 2) != frameLen - ipOff) return -1; // a fragment, or padded
-        long tcp = a + tcpOff;
+    private int tcpHeaderLength(long a, int frameLen) {
+        if (frameLen < l4Off + 20) return -1;
+        long tcp = a + l4Off;
         int doff = (u8(tcp + 12) >>> 4) * 4;
-        int h = tcpOff + doff;
-        if (doff < 20 || h >= frameLen) return -1;
         int flags = u8(tcp + 13);
-        if ((flags & ~0x18) != 0 || (flags & 0x10) == 0) return -1; // only ACK, optionally PSH
-        int l4 = frameLen - tcpOff;
-        if (Checksum.fold(Checksum.sumAt(tcp, l4, Ipv4Packet.pseudoHeaderSumAt(ip, l4))) != 0) return -1;
-        return h;
+        if (doff < 20 || (flags & ~0x18) != 0 || (flags & 0x10) == 0) return -1;
+        if (verify) {
+            int l4 = frameLen - l4Off;
+            if (Checksum.fold(Checksum.sumAt(tcp, l4, Ipv4Packet.pseudoHeaderSumAt(a + ipOff, l4))) != 0) return -1;
+        }
+        return l4Off + doff;
     }
 
-    /** Writes what is held: as it came for one segment, as a TCPv4 GSO superpacket for more. */
+    /** Whether the piece whose {@code h} header bytes are at address {@code a} continues the held run. */
+    private boolean matches(long a, int h, int payload) {
+        if (h != hdrLen || payload > mss || len + payload > MAX_BYTES) return false;
+        long b = address + HDR; // the held packet's header, inside buf
+        if (l2 > 0 && (raw64(a) != raw64(b) || raw32(a + 8) != raw32(b + 8))) return false; // the MAC addresses
+        long ip = a + ipOff;
+        long hip = b + ipOff;
+        // IP TOS, DF, TTL+proto, addresses; ports
+        if (u8(ip + 1) != u8(hip + 1) || u8(ip + 6) != u8(hip + 6) || u16(ip + 8) != u16(hip + 8)) return false;
+        if (raw64(ip + 12) != raw64(hip + 12) || raw32(a + l4Off) != raw32(b + l4Off)) return false;
+        if (proto != Ipv4Packet.PROTO_TCP) return true;
+        // sequence, ack, window; then the option bytes
+        if (u32(a + l4Off + 4) != nextSeq) return false;
+        if (raw32(a + l4Off + 8) != raw32(b + l4Off + 8) || u16(a + l4Off + 14) != u16(b + l4Off + 14)) return false;
+        return DirectBufferMemory.equal(a + l4Off + 20, b + l4Off + 20, h - l4Off - 20);
+    }
+
+    /**
+     * Writes what is held. More than one piece go as a GSO superpacket of the first one's payload size, checksum
+     * partial: the field holds the pseudo-header sum and the kernel finishes it (or each piece's, when it cuts the
+     * superpacket). One piece goes as it came where this class verified it, else marked partial the same way.
+     */
     public void flush() {
         if (count == 0) return;
-        if (count == 1) {
+        boolean tcp = proto == Ipv4Packet.PROTO_TCP;
+        if (count == 1 && verify) {
             VirtioNetHdr.writeNone(buf, 0);
         } else {
-            Ipv4Packet.setTotalLength(buf, HDR + ipOff, len - ipOff);
-            Ipv4Packet.updateChecksum(buf, HDR + ipOff);
-            int l4 = len - tcpOff;
-            // checksum partial: the field holds the pseudo-header sum, the kernel completes it (or each segment's)
-            buf.setShort(HDR + tcpOff + 16, Checksum.foldNoComplement(Ipv4Packet.pseudoHeaderSum(buf, HDR + ipOff, l4)));
-            VirtioNetHdr.write(buf, 0, VirtioNetHdr.F_NEEDS_CSUM, VirtioNetHdr.GSO_TCPV4, hdrLen, mss, tcpOff, 16);
-            superframes++;
-            coalesced += count;
+            int l4 = len - l4Off;
+            int gso = VirtioNetHdr.GSO_NONE;
+            if (count > 1) {
+                Ipv4Packet.setTotalLength(buf, HDR + ipOff, len - ipOff);
+                Ipv4Packet.updateChecksum(buf, HDR + ipOff);
+                if (!tcp) buf.setShort(HDR + l4Off + 4, l4); // the UDP length of the whole; the kernel sets each piece's
+                gso = tcp ? VirtioNetHdr.GSO_TCPV4 : VirtioNetHdr.GSO_UDP_L4;
+                superframes++;
+                coalesced += count;
+            }
+            int field = tcp ? 16 : 6;
+            buf.setShort(HDR + l4Off + field, Checksum.foldNoComplement(Ipv4Packet.pseudoHeaderSum(buf, HDR + ipOff, l4)));
+            VirtioNetHdr.write(buf, 0, VirtioNetHdr.F_NEEDS_CSUM, gso, hdrLen, count > 1 ? mss : 0, l4Off, field);
         }
         T t = tag;
         int n = len;

@@ -31,6 +31,9 @@ public abstract sealed class TunTapDevice implements AutoCloseable permits TapDe
     public static final int TUN_F_TSO4 = 0x02;
     public static final int TUN_F_TSO6 = 0x04;
     public static final int TUN_F_TSO_ECN = 0x08;
+    /** UDP segmentation offload (Linux 6.2, with GSO_UDP_L4 in the virtio-net header both ways). */
+    public static final int TUN_F_USO4 = 0x20;
+    public static final int TUN_F_USO6 = 0x40;
     public static final int VNET_HDR_LEN = 10;
 
     private final String name;
@@ -84,17 +87,18 @@ public abstract sealed class TunTapDevice implements AutoCloseable permits TapDe
 
     /**
      * Says which offloads weft can take from the kernel (TUN_F_* flags; 0 = none: every frame arrives whole
-     * and checksummed). Returns false, leaving offloads off, if the kernel refuses them.
+     * and checksummed). Returns 0, or the errno with which the kernel refused them (offloads then stay off), so
+     * that a caller can say why a feature is off.
      */
-    public boolean setOffload(int flags) {
+    public int setOffload(int flags) {
         Libc.Result r = Libc.ioctl(fd, TUNSETOFFLOAD, flags);
         if (r.failed()) {
             Libc.ioctl(fd, TUNSETOFFLOAD, 0L);
             offloads = 0;
-            return false;
+            return r.errno();
         }
         offloads = flags;
-        return true;
+        return 0;
     }
 
     public int offloads() {

@@ -3,10 +3,12 @@ package io.weft.core.config;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.weft.core.net.Ipv4Cidr;
+import io.weft.core.net.Ipv6Cidr;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -102,6 +104,15 @@ class SubnetEnvTest {
                 () -> SubnetEnv.parse(FLANNEL_WRITTEN.replace("10.244.1.1/24", "10.244.1.1"), "f"));
         assertEquals("FLANNEL_SUBNET", sub.field());
 
+        ConfigException outside = assertThrows(ConfigException.class,
+                () -> SubnetEnv.parse(FLANNEL_WRITTEN.replace("10.244.1.1/24", "10.9.1.1/24"), "/run/flannel/subnet.env"));
+        assertEquals("FLANNEL_SUBNET", outside.field());
+        assertEquals("FLANNEL_SUBNET: /run/flannel/subnet.env: 10.9.1.1/24 is not inside FLANNEL_NETWORK 10.244.0.0/16", outside.getMessage(),
+                "the field, the file and both networks named");
+        ConfigException wider = assertThrows(ConfigException.class,
+                () -> SubnetEnv.parse(FLANNEL_WRITTEN.replace("10.244.1.1/24", "10.244.1.1/8"), "f"));
+        assertEquals("FLANNEL_SUBNET", wider.field(), "a subnet wider than the network is not inside it either");
+
         ConfigException masq = assertThrows(ConfigException.class,
                 () -> SubnetEnv.parse(FLANNEL_WRITTEN.replace("IPMASQ=true", "IPMASQ=yes"), "f"));
         assertEquals("FLANNEL_IPMASQ", masq.field());
@@ -109,6 +120,47 @@ class SubnetEnvTest {
         ConfigException line = assertThrows(ConfigException.class,
                 () -> SubnetEnv.parse(FLANNEL_WRITTEN + "garbage\n", "/x/subnet.env"));
         assertTrue(line.getMessage().contains("/x/subnet.env") && line.getMessage().contains("garbage"), line.getMessage());
+    }
+
+    /** flannel's pkg/subnet WriteSubnetFile: each enabled family's pair, IPv4 first, then MTU and masquerade. */
+    @Test
+    void dualStackAndIpv6OnlyFilesAreFlannels() {
+        String dual = """
+                FLANNEL_NETWORK=10.244.0.0/16
+                FLANNEL_SUBNET=10.244.1.1/24
+                FLANNEL_IPV6_NETWORK=fd00:10:244::/56
+                FLANNEL_IPV6_SUBNET=fd00:10:244:1::1/64
+                FLANNEL_MTU=1450
+                FLANNEL_IPMASQ=true
+                """;
+        SubnetEnv d = SubnetEnv.parse(dual, "f");
+        assertEquals(Ipv6Cidr.parse("fd00:10:244::/56"), d.ipv6Network());
+        assertEquals(Ipv6Cidr.parse("fd00:10:244:1::/64"), d.ipv6Subnet(), "the subnet, not its first address");
+        assertEquals(ENV.subnet(), d.subnet());
+        assertEquals(dual, d.render());
+        String v6only = """
+                FLANNEL_IPV6_NETWORK=fd00:10:244::/56
+                FLANNEL_IPV6_SUBNET=fd00:10:244:1::1/64
+                FLANNEL_MTU=1450
+                FLANNEL_IPMASQ=false
+                """;
+        SubnetEnv s = SubnetEnv.parse(v6only, "f");
+        assertNull(s.network());
+        assertNull(s.subnet());
+        assertEquals(v6only, s.render());
+        assertNull(ENV.ipv6Subnet(), "an IPv4 file has no IPv6 pair");
+
+        for (String[] bad : new String[][] {
+                {"FLANNEL_IPV6_SUBNET=fd00:10:244:1::1/64\nFLANNEL_MTU=1450\n", "FLANNEL_IPV6_NETWORK", "has no FLANNEL_IPV6_NETWORK"},
+                {"FLANNEL_IPV6_NETWORK=fd00:10:244::/56\nFLANNEL_IPV6_SUBNET=fd00:99::1/64\nFLANNEL_MTU=1450\n", "FLANNEL_IPV6_SUBNET",
+                        "fd00:99::1/64 is not inside FLANNEL_IPV6_NETWORK fd00:10:244::/56"},
+                {"FLANNEL_IPV6_NETWORK=10.244.0.0/16\nFLANNEL_IPV6_SUBNET=fd00::1/64\nFLANNEL_MTU=1450\n", "FLANNEL_IPV6_NETWORK", "not an IPv6"},
+                {"FLANNEL_NETWORK=fd00::/56\nFLANNEL_SUBNET=10.244.1.1/24\nFLANNEL_MTU=1450\n", "FLANNEL_NETWORK", "not an IPv4"},
+                {"FLANNEL_MTU=1450\n", "FLANNEL_NETWORK", "has no FLANNEL_NETWORK (nor FLANNEL_IPV6_NETWORK)"}}) {
+            ConfigException e = assertThrows(ConfigException.class, () -> SubnetEnv.parse(bad[0], "f"), bad[0]);
+            assertEquals(bad[1], e.field(), bad[0]);
+            assertTrue(e.getMessage().contains(bad[2]), e.getMessage());
+        }
     }
 
     @Test

@@ -144,4 +144,50 @@ class IpJsonTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> IpJson.routes("[{\"dst\":", null));
         assertTrue(e.getMessage().contains("iproute2 JSON"), e.getMessage());
     }
+
+    /** {@code ip -j -d route get 10.244.2.7 from 10.244.1.5 iif cni0} on a flannel node (iproute2 6.1). */
+    @Test
+    void routeLookupOfAForwardedPodPacket() {
+        RouteLookup l = IpJson.routeLookup("[{\"type\":\"unicast\",\"dst\":\"10.244.2.7\",\"from\":\"10.244.1.5\","
+                + "\"gateway\":\"10.244.2.0\",\"dev\":\"flannel.1\",\"table\":\"main\",\"flags\":[],\"cache\":[],"
+                + "\"iif\":\"cni0\"}]", a("10.244.2.7"));
+        assertEquals(new RouteLookup(a("10.244.2.7"), "unicast", a("10.244.2.0"), "flannel.1", null, null), l);
+        assertTrue(l.found());
+        RouteLookup direct = IpJson.routeLookup("[{\"dst\":\"10.244.1.7\",\"from\":\"10.244.2.5\",\"dev\":\"cni0\","
+                + "\"flags\":[],\"cache\":[],\"iif\":\"flannel.1\"}]", a("10.244.1.7"));
+        assertEquals("10.244.1.7 dev cni0", direct.toString());
+        assertNull(IpJson.routeLookup("", a("10.244.1.7")));
+    }
+
+    /** {@code ip -j neigh show IP dev DEV}: a resolved pod, weft's permanent VTEP entry, an unresolved address. */
+    @Test
+    void neighboursInEveryState() {
+        List<NeighState> n = IpJson.neighbours("[{\"dst\":\"10.244.1.5\",\"lladdr\":\"5e:a6:8f:e8:bd:97\",\"state\":[\"REACHABLE\"]},"
+                + "{\"dst\":\"10.244.2.0\",\"lladdr\":\"02:00:00:00:00:02\",\"state\":[\"PERMANENT\"]},"
+                + "{\"dst\":\"10.244.1.9\",\"state\":[\"FAILED\"]},{\"dst\":\"fe80::1\",\"state\":[\"STALE\"]}]", "cni0");
+        assertEquals(3, n.size());
+        assertTrue(n.get(0).resolved());
+        assertEquals(m("5e:a6:8f:e8:bd:97"), n.get(0).mac());
+        assertTrue(n.get(1).permanent());
+        assertNull(n.get(2).mac());
+        assertTrue(!n.get(2).resolved());
+        assertEquals("cni0", n.get(2).dev());
+    }
+
+    /** {@code bridge -j fdb get MAC br cni0}: the port the pod's MAC was learned on. */
+    @Test
+    void bridgePortOfAPodMac() {
+        assertEquals("vethpa", IpJson.bridgePort("[{\"mac\":\"5e:a6:8f:e8:bd:97\",\"ifname\":\"vethpa\",\"flags\":[],"
+                + "\"master\":\"cni0\",\"state\":\"\"}]", "cni0"));
+        assertNull(IpJson.bridgePort("[{\"mac\":\"33:33:00:00:00:01\",\"ifname\":\"cni0\",\"flags\":[\"self\"]}]", "cni0"));
+    }
+
+    /** A veth's {@code link_netnsid} named through {@code ip -j netns list-id}. */
+    @Test
+    void peerNamespaceOfAVeth() {
+        String link = "[{\"ifindex\":3,\"link_index\":2,\"ifname\":\"vethpa\",\"master\":\"cni0\",\"link_netnsid\":0}]";
+        assertEquals("opx2", IpJson.netnsName(link, "[{\"nsid\":0,\"name\":\"opx2\"}]"));
+        assertNull(IpJson.netnsName(link, "[{\"nsid\":1,\"name\":\"other\"}]"));
+        assertNull(IpJson.netnsName("[{\"ifindex\":3,\"ifname\":\"cni0\"}]", "[{\"nsid\":0,\"name\":\"opx2\"}]"));
+    }
 }

@@ -61,7 +61,6 @@ public final class Chaos implements AutoCloseable {
         Path userspace = lab.workDir().resolve("net-conf-userspace.json");
         Files.writeString(userspace, String.format(NETWORK, ",\"Datapath\":\"userspace\""));
         for (LabCluster.Node n : lab.nodes()) netConf.put(n.index(), userspace(n) ? userspace : lab.netConf());
-        if (options.userspaceNodes() > 0) lab.softwareChecksums();
         if (options.store().equals("etcd")) {
             String ip = lab.addUnderlayService().toString();
             etcd = LabEtcd.start(lab.underlayNetns(), ip, 2379, 2380);

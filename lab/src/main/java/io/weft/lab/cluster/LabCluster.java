@@ -99,11 +99,6 @@ public final class LabCluster implements AutoCloseable {
         return ns;
     }
 
-    /** See {@link NetnsLab#softwareChecksums()}: for a userspace VXLAN node on a veth underlay. */
-    public void softwareChecksums() {
-        ns.softwareChecksums();
-    }
-
     /**
      * Agents use the Kubernetes subnet manager against {@code url} instead of the lease directory; node i is the
      * Node object "node&lt;i&gt;" (NODE_NAME, as the DaemonSet sets it).
@@ -134,7 +129,11 @@ public final class LabCluster implements AutoCloseable {
         return "node" + n.index();
     }
 
-    /** The agents' --resync-interval (1s unless set; null: weftd's default, as production runs it). */
+    /**
+     * How often agents check the kernel against the leases (1s by default, so tests see repairs at once; null:
+     * weftd's own default, as production runs it). Agents also repair a hand-deleted entry at once from the kernel's
+     * notifications, whatever this interval.
+     */
     public void resyncInterval(String interval) {
         this.resync = interval;
     }

@@ -1,5 +1,6 @@
 package io.weft.lab.demo;
 
+import io.weft.agent.debug.TestPki;
 import io.weft.core.config.SubnetEnv;
 import io.weft.core.iproute.IpReader;
 import io.weft.core.iproute.IpRunner;
@@ -91,8 +92,13 @@ public final class DemoCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         step(1, "creating " + nodeCount + " nodes (network namespaces " + PREFIX + "-n1.." + PREFIX + "-n" + nodeCount
                 + " on an underlay bridge, 172.31.0.0/24)");
-        try (LabCluster lab = new LabCluster(NetnsLab.named(PREFIX), nodeCount, netConf)) {
-            if (backend.equals("userspace")) lab.softwareChecksums();
+        try (LabCluster lab = new LabCluster(NetnsLab.named(PREFIX), nodeCount, netConf);
+             TestPki pki = new TestPki()) {
+            // each agent serves its debug API to holders of the demo CA's certificates, so that the closing trace
+            // asks both nodes, as an operator's would
+            lab.agentArgs(List.of("--debug-listen", "0.0.0.0:10268", "--debug-tls-cert-file", pki.file("server.pem").toString(),
+                    "--debug-tls-key-file", pki.file("server.key").toString(), "--debug-client-ca-file",
+                    pki.file("ca.pem").toString()));
             Thread hook = new Thread(() -> {
                 System.err.println("\ninterrupted: removing the demo cluster");
                 lab.close();
@@ -101,7 +107,7 @@ public final class DemoCommand implements Callable<Integer> {
             LabEtcd etcd = null;
             try {
                 if (store.equals("etcd")) etcd = startEtcd(lab, netConf);
-                return run(lab, t0);
+                return run(lab, pki, t0);
             } finally {
                 if (etcd != null) etcd.close();
                 try {
@@ -109,12 +115,12 @@ public final class DemoCommand implements Callable<Integer> {
                 } catch (IllegalStateException e) {
                     // already shutting down: the hook does the cleanup
                 }
-                step(7, "removing the cluster (namespaces, devices, agents)");
+                step(8, "removing the cluster (namespaces, devices, agents)");
             }
         }
     }
 
-    private int run(LabCluster lab, long t0) throws Exception {
+    private int run(LabCluster lab, TestPki pki, long t0) throws Exception {
         step(2, "starting weftd on every node (backend " + backend + ", leases in "
                 + (store.equals("etcd") ? "etcd" : lab.leaseDir().toString()) + ")");
         for (LabCluster.Node n : lab.nodes()) lab.startAgent(n);
@@ -182,6 +188,20 @@ public final class DemoCommand implements Callable<Integer> {
                 System.out.println("  " + e.getMessage());
             }
         }
+        LabCluster.Pod from = pods.getFirst();
+        LabCluster.Pod to = pods.stream().filter(p -> p.node() != from.node()).findFirst().orElseThrow();
+        step(7, "tracing one cross-node ping hop by hop, on both nodes: weftd trace " + from.ip() + " " + to.ip()
+                + " (on n" + from.node().index() + ")");
+        System.out.println();
+        List<String> trace = List.of("trace", from.ip().toString(), to.ip().toString(), "--agent",
+                lab.debugSocket(from.node()).toString(), "--cert", pki.file("client.pem").toString(), "--key",
+                pki.file("client.key").toString(), "--cacert", pki.file("ca.pem").toString());
+        Process p = new ProcessBuilder(lab.weftdCommand(from.node(), "cli.jsa", trace)).redirectErrorStream(true).start();
+        try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                java.nio.charset.StandardCharsets.UTF_8))) {
+            out.lines().forEach(l -> System.out.println("  " + l));
+        }
+        p.waitFor();
         System.out.printf("%n  done in %.1f s%n", (System.nanoTime() - t0) / 1e9);
         return ok == pairs.size() ? 0 : 2;
     }
@@ -207,7 +227,7 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     private static void step(int i, String what) {
-        System.out.println("[" + i + "/7] " + what);
+        System.out.println("[" + i + "/8] " + what);
         System.out.flush();
     }
 }

@@ -136,24 +136,15 @@ public final class NetnsLab implements AutoCloseable {
     }
 
     /**
-     * Turns off TX checksum offload on every node's eth0. A veth hands a packet with a half-done checksum to its
-     * peer as it is, which a real wire never does; a userspace VXLAN node reading the underlay with a plain UDP
-     * socket would then see inner packets with unfinished checksums.
+     * Makes the underlay behave like a real NIC: transmit checksumming off on both ends of every node's veth (a wire
+     * carries complete checksums only; a veth with its default offloads hands its peer half-done ones as skb
+     * metadata) and GRO on each node's eth0 (a veth hands a forwarded packet to GRO only when the sending end has no
+     * TSO, which needs transmit checksumming). Without this the veths stay as Docker, kind and netns give them.
      */
-    public void softwareChecksums() {
-        requireTool("ethtool", "the underlay veths need tx checksum offload off");
-        for (String node : nodes) exec(node, "ethtool", "-K", "eth0", "tx", "off");
-    }
-
-    /**
-     * The underlay receives with GRO, as a real NIC does: GRO on each node's eth0 and transmit checksumming off on
-     * the bridge's ports too (a veth hands a forwarded packet to GRO only when the sending end has no TSO, which
-     * needs transmit checksumming).
-     */
-    public void underlayGro() {
-        requireTool("ethtool", "the underlay veths need GRO on");
+    public void nicLike() {
+        requireTool("ethtool", "the NIC-like underlay needs it");
         for (int i = 1; i <= nodes.size(); i++) {
-            exec(nodes.get(i - 1), "ethtool", "-K", "eth0", "gro", "on");
+            exec(nodes.get(i - 1), "ethtool", "-K", "eth0", "tx", "off", "gro", "on");
             exec(underlay(), "ethtool", "-K", "p" + i, "tx", "off");
         }
     }

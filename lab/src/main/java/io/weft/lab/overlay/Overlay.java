@@ -33,9 +33,10 @@ import java.util.regex.Pattern;
  * either the kernel's VXLAN device (programmed by hand as flannel does) or weft's userspace datapath running
  * as a child JVM inside the node's namespace.
  *
- * <p>The underlay veths have transmit checksum offload turned off: a veth would otherwise carry the inner
- * packet's partial checksum across the "wire" as metadata, which no real wire can, and a userspace receiver
- * (reading plain bytes from a socket) would see a half-computed checksum.
+ * <p>Two underlays, as users have them: veths with their default offloads (what Docker, kind and network
+ * namespaces give: a kernel VXLAN node hands the veth partial checksums and whole TSO superframes, which reach a
+ * userspace node as they are), or one that behaves like a real NIC (transmit checksumming off, GRO on receive:
+ * complete checksums, datagram trains).
  */
 public final class Overlay implements AutoCloseable {
     public static final int VNI = 1;
@@ -51,17 +52,17 @@ public final class Overlay implements AutoCloseable {
     }
 
     /**
-     * @param underlayGro the underlay receives with GRO, as a real NIC does: GRO on each node's eth0 and transmit
-     *                    checksumming off on the bridge's ports too (a veth hands a forwarded packet to GRO only
-     *                    when the sending end has no TSO, which needs transmit checksumming)
+     * @param nicLike the underlay behaves like a real NIC: transmit checksumming off on both ends of every underlay
+     *                veth (a wire carries complete checksums only) and GRO on each node's eth0 (a veth hands a
+     *                forwarded packet to GRO only when the sending end has no TSO, which needs transmit
+     *                checksumming). False: veths as they come, no ethtool at all.
      */
-    public Overlay(String tag, int n, boolean underlayGro) throws IOException {
+    public Overlay(String tag, int n, boolean nicLike) throws IOException {
         lab = new NetnsLab(tag);
         dir = Files.createTempDirectory("weft-" + tag);
         try {
             nodes = lab.nodes(n);
-            lab.softwareChecksums();
-            if (underlayGro) lab.underlayGro();
+            if (nicLike) lab.nicLike();
             for (int i = 1; i <= n; i++) {
                 pods.add(lab.pod(node(i), "p" + i, "veth" + i, Ipv4Address.parse("10.244." + i + ".1"), 24, podIp(i), 0));
             }

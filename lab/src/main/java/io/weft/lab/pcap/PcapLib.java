@@ -1,6 +1,5 @@
 package io.weft.lab.pcap;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -11,14 +10,7 @@ public final class PcapLib {
     private PcapLib() {}
 
     public static void configure() {
-        if (System.getProperty("org.pcap4j.core.pcapLibName") != null) return;
-        for (String p : new String[] {"/usr/lib/x86_64-linux-gnu/libpcap.so", "/usr/lib/x86_64-linux-gnu/libpcap.so.0.8",
-                "/usr/lib/aarch64-linux-gnu/libpcap.so.0.8", "/usr/lib/libpcap.so.1"}) {
-            if (Files.exists(Path.of(p))) {
-                System.setProperty("org.pcap4j.core.pcapLibName", p);
-                return;
-            }
-        }
+        io.weft.agent.trace.HopCapture.useDebiansLibpcap();
     }
 
     /** ICMP echo requests and replies (IPv4 over Ethernet) in a pcap file, read with libpcap: {requests, replies}. */

@@ -77,12 +77,13 @@ public final class UserspaceNode {
         if (publicIp == null || subnet == null) throw new IllegalArgumentException("--public-ip and --subnet are required");
         BackendConf conf = new BackendConf(BackendConf.VXLAN, vni, port, false, 0, BackendConf.USERSPACE);
         // Built the way weftd builds it: /metrics on 127.0.0.1:<http-port>, the debug API (capture) on the socket.
-        io.weft.agent.http.Metrics metrics = new io.weft.agent.http.Metrics();
+        io.weft.agent.metrics.Metrics metrics = new io.weft.agent.metrics.Metrics();
         io.weft.agent.http.HealthServer http = httpPort > 0
                 ? new io.weft.agent.http.HealthServer("127.0.0.1", httpPort, () -> true, () -> true, metrics) : null;
         UserspaceVxlanBackend backend = UserspaceVxlanBackend.create(Netns.CURRENT, conf,
                 new io.weft.agent.underlay.Underlay("eth0", publicIp, new Ipv4Cidr(publicIp, 32), underlayMtu), publicIp, mac,
-                metrics, offload, gso);
+                offload, gso);
+        metrics.add(backend);
         if (http != null) http.start();
         io.weft.agent.debug.DebugServer debug = new io.weft.agent.debug.DebugServer();
         debug.register(io.weft.agent.capture.CaptureHandler.PATH, new io.weft.agent.capture.CaptureHandler(() -> backend));

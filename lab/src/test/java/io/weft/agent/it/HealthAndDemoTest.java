@@ -38,6 +38,8 @@ class HealthAndDemoTest {
     void theDemoPingsEveryPairAndLeavesNothingBehind() {
         String out = demo("--nodes", "2", "--pods", "2", "--no-iperf");
         assertTrue(out.contains("8/8 cross-node pod pairs reachable"), out);
+        assertTrue(out.contains("══ VXLAN UDP 8472 ══>"), "the closing trace draws the path:\n" + out);
+        assertTrue(out.contains("verdict    healthy"), "the closing trace asked both nodes and found the pair healthy:\n" + out);
     }
 
     @Test
@@ -64,7 +66,7 @@ class HealthAndDemoTest {
         }
         String out = buf.toString(StandardCharsets.UTF_8);
         assertEquals(0, code, out);
-        assertTrue(out.contains("[7/7] removing the cluster"), out);
+        assertTrue(out.contains("[8/8] removing the cluster"), out);
         assertEquals(List.of(), NetnsLab.leftovers("wdemo"), "no namespaces left");
         return out;
     }

@@ -169,7 +169,6 @@ class UnwritableStoreTest {
         lab = new LabCluster("wt-rou", 2, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}");
         Path userspace = lab.workDir().resolve("userspace.json");
         Files.writeString(userspace, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\",\"Datapath\":\"userspace\"}}");
-        lab.softwareChecksums(); // the userspace node's TAP on a veth underlay, as UserspaceAgentTest
         LabCluster.Node u = lab.node(1);
         lab.startAgent(u, userspace);
         lab.startAgent(lab.node(2));

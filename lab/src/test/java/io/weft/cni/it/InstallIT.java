@@ -43,6 +43,10 @@ class InstallIT {
         assertTrue(Files.isRegularFile(bin.resolve("weft-runtime/lib/weft-cni-plugin.jar")));
         assertTrue(Files.isRegularFile(bin.resolve("weft-runtime/lib/libweftcni.so")), "the JNI library: ADD and DEL without processes");
         assertTrue(Files.isExecutable(bin.resolve("weft-runtime/jre/bin/java")), "a node needs no JDK of its own");
+        try (var s = Files.list(bin.resolve("weft-runtime/lib"))) {
+            assertEquals(List.of("libweftcni.so", "weft-cni-plugin.jar", "weft-core.jar"), s.map(p -> p.getFileName().toString()).sorted().toList(),
+                    "the plugin's runtime ships no Netty and no jackson");
+        }
         try (var s = Files.list(bin)) {
             assertEquals(List.of("weft", "weft-runtime"), s.map(p -> p.getFileName().toString())
                     .filter(n -> !n.startsWith(".")).sorted().toList());

@@ -54,89 +54,53 @@ class PodsIT {
     }
 
     /**
-     * The build made the JNI library (a C compiler is part of the test machine's setup), and with it an ADD and a
-     * DEL change the kernel through rtnetlink and lock through flock(2) without starting a process.
+     * No command starts a process: under strace, the only programs executed in a whole ADD (dual-stack and with
+     * ipMasq, so both families' addresses, routes, forwarding and nftables rules), CHECK, DEL, STATUS, GC and VERSION
+     * are the launcher and the JVM it execs. The build made the
+     * JNI library (a C compiler is a build requirement), also when the plugin is called by a relative path.
      */
     @Test
-    void byDefaultAddAndDelStartNoProcess() {
+    void noCommandStartsAProcess() throws Exception {
         Path lib = PluginRunner.WEFT.resolveSibling("weft-runtime").resolve("lib").resolve("libweftcni.so");
-        assertTrue(Files.isRegularFile(lib), lib + " is missing: the build found no C compiler (apt-get install gcc)");
-        try (Node n = new Node("cninl")) {
-            Map<String, String> traced = Map.of("WEFT_TRACE", "1");
+        assertTrue(Files.isRegularFile(lib), lib + " is missing");
+        assertEquals(0, NetnsLab.run("strace", "-V").exitCode(), "strace shows which programs a call runs: apt-get install strace");
+        try (Node n = new Node("cninp")) {
+            Files.writeString(n.subnetFile, DualStackIT.DUAL);
             String pod = n.pod("a");
-            PluginRunner.Out add = weft(n, "ADD", "nl", pod, traced);
-            add.ok();
-            assertTrue(add.stderr().contains("weft: flock(2) holds the lock") && add.stderr().contains("weft: host side ")
-                    && !add.stderr().contains("started"), "netlink ADD, no process:\n" + add.stderr());
-            PluginRunner.Out del = weft(n, "DEL", "nl", pod, traced);
-            del.ok();
-            assertTrue(del.stderr().contains("weft: flock(2) holds the lock") && !del.stderr().contains("started"),
-                    "netlink DEL, no process:\n" + del.stderr());
+            String conf = n.conf("1.1.0", ",\"ipMasq\":true");
+            Map<String, Object> r = traced(n, "ADD", pod, conf);
+            String withPrev = CommandsIT.withPrev(conf, r);
+            traced(n, "CHECK", pod, withPrev);
+            traced(n, "STATUS", null, conf);
+            traced(n, "GC", null, conf.substring(0, conf.length() - 1) + ",\"cni.dev/valid-attachments\":[{\"containerID\":\"np\",\"ifname\":\"eth0\"}]}");
+            traced(n, "DEL", pod, conf);
+            traced(n, "VERSION", null, conf);
             // called by a relative path (System.load takes absolute ones only: the launcher makes it absolute)
             Path relative = Path.of("").toAbsolutePath().relativize(PluginRunner.WEFT);
             assertFalse(relative.isAbsolute());
-            Map<String, String> env = new java.util.HashMap<>(PluginRunner.env("ADD", "rel", pod, "eth0"));
-            env.putAll(traced);
-            PluginRunner.Out rel = n.run.call(relative, env, n.conf("1.0.0"));
+            PluginRunner.Out rel = n.run.call(relative, PluginRunner.env("ADD", "rel", pod, "eth0"), n.conf("1.0.0"));
             rel.ok();
-            assertTrue(!rel.stderr().contains("cannot load") && !rel.stderr().contains("started"), "netlink by a relative path:\n" + rel.stderr());
-            weft(n, "DEL", "rel", pod, Map.of()).ok();
+            n.run.weft("DEL", "rel", pod, "eth0", n.conf("1.0.0")).ok();
         }
     }
 
-    /**
-     * Without the JNI library (a build without a C compiler; {@code -Dweft.cni.native=none} here) the same work
-     * is done by iproute2 processes, the host side's under flock(1): the same attachments, parallel calls exact.
-     */
-    @Test
-    void withoutTheJniLibraryIproute2DoesTheSameWork() throws Exception {
-        try (Node n = new Node("cninojni")) {
-            Map<String, String> noJni = Map.of("WEFT_JAVA_OPTS", "-Dweft.cni.native=none");
-            String trace = tracedProbe(n, noJni);
-            assertTrue(trace.contains("host side started"), "iproute2 was used:\n" + trace);
-            parallelAddsThenDels(n, 10, noJni);
+    /** One call under {@code strace -f -e trace=execve}, asserting that it runs the launcher and the JVM and nothing else. */
+    static Map<String, Object> traced(Node n, String command, String pod, String conf) throws Exception {
+        Path log = n.dir.resolve("execve-" + command);
+        List<String> cmd = List.of("ip", "netns", "exec", n.ns, "strace", "-f", "-qq", "-e", "trace=execve", "-o", log.toString(),
+                PluginRunner.WEFT.toString());
+        PluginRunner.Out o = PluginRunner.exec(cmd, PluginRunner.env(command, pod == null ? null : "np", pod, "eth0"), conf);
+        Map<String, Object> result = o.ok();
+        List<String> programs = new ArrayList<>();
+        for (String line : Files.readAllLines(log)) {
+            int at = line.indexOf("execve(\"");
+            if (at < 0 || !line.contains(") = 0")) continue;
+            programs.add(line.substring(at + 8, line.indexOf('"', at + 8)));
         }
-    }
-
-    /**
-     * A node without util-linux's flock(1) nor the JNI library: the IPAM lock is then taken inside the plugin with
-     * flock(2) through FFM and the host side runs unwrapped; parallel calls must stay exact the same way, and the
-     * lock must still be the one the reference host-local takes (its allocations interleaved with weft's below).
-     */
-    @Test
-    void withoutFlockToolParallelCallsStayExactAndHostLocalIsExcluded() throws Exception {
-        try (Node n = new Node("cninofl")) {
-            Map<String, String> noTool = Map.of("WEFT_JAVA_OPTS", "-Dweft.cni.native=none -Dweft.cni.flockTool=none");
-            String trace = tracedProbe(n, noTool);
-            assertTrue(trace.contains("flock(2) through FFM holds the lock") && !trace.contains("flock(1)"),
-                    "the in-process lock was used:\n" + trace);
-            parallelAddsThenDels(n, 10, noTool);
-            // the in-process lock and host-local's flock exclude each other: interleaved, no address twice
-            List<Future<String>> fs = new ArrayList<>();
-            try (ExecutorService pool = Executors.newFixedThreadPool(8)) {
-                for (int i = 0; i < 8; i++) {
-                    int k = i;
-                    String pod = n.pod("m" + i);
-                    fs.add(pool.submit(() -> k % 2 == 0
-                            ? ipOf(weft(n, "ADD", "mix-" + k, pod, noTool).ok())
-                            : ipOf(n.run.ref("host-local", "ADD", "mix-" + k, pod, "eth0", ReferenceInteropIT.hostLocalConf(n)).ok())));
-                }
-                Set<String> ips = new HashSet<>();
-                for (Future<String> f : fs) ips.add(f.get());
-                assertEquals(8, ips.size(), "weft (flock(2) in process) and host-local never hand out one address twice: " + ips);
-            }
-        }
-    }
-
-    /** ADDs a pod with WEFT_TRACE on and DELs it again: the ADD's trace. */
-    static String tracedProbe(Node n, Map<String, String> extraEnv) {
-        Map<String, String> traced = new java.util.HashMap<>(extraEnv);
-        traced.put("WEFT_TRACE", "1");
-        String probe = n.pod("probe");
-        PluginRunner.Out o = weft(n, "ADD", "probe", probe, traced);
-        o.ok();
-        weft(n, "DEL", "probe", probe, extraEnv).ok();
-        return o.stderr();
+        assertEquals(2, programs.size(), command + " runs the launcher and the JVM only: " + programs);
+        assertEquals(PluginRunner.WEFT.toString(), programs.get(0));
+        assertTrue(programs.get(1).endsWith("/bin/java"), programs.toString());
+        return result;
     }
 
     static PluginRunner.Out weft(Node n, String command, String id, String netns, Map<String, String> extraEnv) {
@@ -176,6 +140,61 @@ class PodsIT {
         assertEquals(List.of("last_reserved_ip.0", "lock"),
                 Files.list(n.ipamDir("weftnet")).map(p -> p.getFileName().toString()).sorted().toList());
         assertEquals("", n.sh("ip", "-o", "link", "show", "master", "cni0"), "no bridge port left");
+    }
+
+    /**
+     * ADDs killed (SIGKILL, as a runtime's timeout or an OOM kill does) at staggered moments, some while they hold
+     * the IPAM lock: never an empty allocation file, which would hold its address for nobody until a GC; what the
+     * killed calls did reserve is whole, so GC frees it, and the node keeps handing out addresses.
+     */
+    @Test
+    void addsKilledMidwayLeaveNoEmptyAllocation() throws Exception {
+        try (Node n = new Node("cnikill")) {
+            killAddsMidwayThenGc(n, 16, 1);
+        }
+    }
+
+    /**
+     * {@code count} ADDs killed with SIGKILL at staggered moments after a "warm" pod made the bridge, each followed by
+     * a look for an empty allocation file; then a GC keeping only "warm", which must free every other allocation
+     * (leaving warm's {@code families} addresses) and take every killed call's veth along, and one more ADD that
+     * must succeed.
+     */
+    static void killAddsMidwayThenGc(Node n, int count, int families) throws Exception {
+        n.run.weft("ADD", "warm", n.pod("warm"), "eth0", n.conf("1.1.0")).ok(); // the bridge exists: kills land later in ADD
+        for (int i = 0; i < count; i++) {
+            String pod = n.pod("k" + i);
+            List<String> cmd = List.of("ip", "netns", "exec", n.ns, PluginRunner.WEFT.toString());
+            ProcessBuilder pb = new ProcessBuilder(cmd);
+            pb.environment().keySet().removeIf(k -> k.startsWith("CNI_"));
+            pb.environment().putAll(PluginRunner.env("ADD", "kill-" + i, pod, "eth0"));
+            pb.redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD);
+            Process p = pb.start();
+            try (var in = p.getOutputStream()) {
+                in.write(n.conf("1.1.0").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+            Thread.sleep(20 + 10 * i); // from before the JVM is up to after the ADD is done
+            p.destroyForcibly().waitFor();
+            try (var files = Files.list(n.ipamDir("weftnet"))) {
+                for (Path f : files.filter(PodsIT::isAllocation).toList()) {
+                    assertTrue(Files.size(f) > 0, "an empty allocation file after kill " + i + ": " + f);
+                }
+            }
+        }
+        n.run.weft("GC", null, null, null, n.conf("1.1.0", ",\"cni.dev/valid-attachments\":[{\"containerID\":\"warm\",\"ifname\":\"eth0\"}]"))
+                .ok();
+        try (var files = Files.list(n.ipamDir("weftnet"))) {
+            assertEquals(families, files.filter(PodsIT::isAllocation).count(), "GC freed all but warm's");
+        }
+        assertEquals("", n.sh("ip", "-o", "link", "show", "master", "cni0").lines().filter(l -> !l.contains(
+                io.weft.cni.bridge.NodeLinks.vethName("warm", "eth0"))).reduce("", String::concat), "GC removed the killed calls' veths");
+        n.run.weft("ADD", "after", n.pod("after"), "eth0", n.conf("1.1.0")).ok();
+    }
+
+    /** An allocation file of host-local's directory: not {@code lock}, {@code last_reserved_ip.N} nor a {@code .reserving-} file. */
+    static boolean isAllocation(Path f) {
+        String s = f.getFileName().toString();
+        return !s.equals("lock") && !s.startsWith("last_reserved_ip.") && !s.startsWith(".");
     }
 
     @Test

@@ -61,6 +61,25 @@ class ReferenceInteropIT {
         }
     }
 
+    /**
+     * host-local creates an allocation file before writing it: killed in between, it leaves an empty file. weft's
+     * next ADD frees that address and takes it, in a file host-local then reads as weft's (it hands out the next
+     * address, and its DEL of weft's container frees it).
+     */
+    @Test
+    void anEmptyFileLeftByAKilledHostLocalIsReclaimedInTheFormatHostLocalReads() throws Exception {
+        try (Node n = new Node("cnihlempty")) {
+            String pod = n.pod("p");
+            Files.createDirectories(n.ipamDir("weftnet"));
+            Files.writeString(n.ipamDir("weftnet").resolve("10.244.1.2"), "");
+            assertEquals("10.244.1.2", PodsIT.ipOf(n.run.weft("ADD", "by-weft", pod, "eth0", n.conf("1.0.0")).ok()));
+            assertEquals("by-weft\r\neth0", Files.readString(n.ipamDir("weftnet").resolve("10.244.1.2")));
+            assertEquals("10.244.1.3", PodsIT.ipOf(n.run.ref("host-local", "ADD", "by-hl", pod, "eth1", hostLocalConf(n)).ok()));
+            n.run.ref("host-local", "DEL", "by-weft", pod, "eth0", hostLocalConf(n)).ok();
+            assertFalse(Files.exists(n.ipamDir("weftnet").resolve("10.244.1.2")), "host-local found weft's allocation by its owner");
+        }
+    }
+
     @Test
     void weftAndHostLocalInParallelShareTheLock() throws Exception {
         try (Node n = new Node("cnihlpar")) {

@@ -13,6 +13,11 @@ public enum DropReason {
     OVERSIZE("oversize"),
     /** Inner destination MAC is neither our VtepMAC nor broadcast/multicast. */
     NOT_OUR_MAC("not_our_mac"),
+    /**
+     * The inner TCP or UDP checksum is wrong, and not a partial one left for a device to finish (see
+     * {@code InnerChecksum}): the pod's kernel would drop it too.
+     */
+    BAD_CHECKSUM("bad_checksum"),
     /** Writing the decapsulated frame to the TAP failed. */
     TAP_WRITE("tap_write"),
     /** A frame from the TAP whose destination MAC has no FDB entry (no peer with that VtepMAC). */

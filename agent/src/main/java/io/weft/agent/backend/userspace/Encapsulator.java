@@ -11,6 +11,7 @@ import io.weft.core.packet.FlowHash;
 import io.weft.core.vxlan.TcpSegmenter;
 import io.weft.core.packet.VirtioNetHdr;
 import io.weft.core.vxlan.VxlanHeader;
+import java.net.InetSocketAddress;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -20,6 +21,12 @@ import java.util.function.Supplier;
  * into checksummed segments, each with its header, sent as UDP GSO runs (or one datagram each). The flow's hash
  * picks the send socket, so the outer source port follows the inner flow as the kernel's does. Runs on the
  * transmit event loop only; the datapath owns the sockets, flushing and flow control.
+ *
+ * <p>Plain frames are batched too: consecutive frames of one size for one peer on one socket (a flow of small
+ * UDP datagrams, a burst of ACKs) are laid out back to back and leave as one UDP GSO send at the end of the TAP
+ * read batch ({@link #flush}), or when a frame that does not fit the run comes. One pass through the kernel's UDP
+ * stack instead of one per frame; over a veth the run even reaches the peer whole, where UDP_GRO hands it over in
+ * one receive. Without UDP GSO each frame is its own datagram of a sendmmsg batch.
  */
 final class Encapsulator {
     /** The kernel refuses a UDP send over 64 KiB, so one GSO send carries at most this much. */
@@ -39,6 +46,10 @@ final class Encapsulator {
     private final BooleanSupplier gso;
     private final int queues;
     private final Sender sender;
+    /** Per send socket: the run of same-size plain frames not yet handed to it (null: none). */
+    private final ByteBuf[] run;
+    private final Peer[] runPeer;
+    private final int[] runStride;
 
     /**
      * @param sink   the capture in progress, if any
@@ -54,6 +65,9 @@ final class Encapsulator {
         this.gso = gso;
         this.queues = queues;
         this.sender = sender;
+        this.run = new ByteBuf[queues];
+        this.runPeer = new Peer[queues];
+        this.runStride = new int[queues];
     }
 
     /** Encapsulates one read from the TAP (virtio header + frame at index 0 of {@code in}). */
@@ -77,16 +91,35 @@ final class Encapsulator {
                 TcpSegmenter.completeChecksum(in, frameOff, frameLen, VirtioNetHdr.csumStart(in, 0),
                         VirtioNetHdr.csumOffset(in, 0));
             }
-            ByteBuf out = alloc.directBuffer(VxlanHeader.LENGTH + frameLen);
-            VxlanHeader.write(out, 0, vni);
-            DirectBufferMemory.copy(in, frameOff, out, VxlanHeader.LENGTH, frameLen);
-            out.writerIndex(VxlanHeader.LENGTH + frameLen);
+            int stride = VxlanHeader.LENGTH + frameLen;
+            ByteBuf out;
+            if (!gso.getAsBoolean()) {
+                out = alloc.directBuffer(stride);
+            } else {
+                ByteBuf r = run[q];
+                if (r != null && (runPeer[q] != peer || runStride[q] != stride || r.writableBytes() < stride
+                        || r.writerIndex() / stride >= GSO_MAX_SEGMENTS)) {
+                    flush(q);
+                    r = null;
+                }
+                if (r == null) {
+                    r = run[q] = alloc.directBuffer(Math.min(GSO_MAX_BYTES, GSO_MAX_SEGMENTS * stride) / stride * stride);
+                    runPeer[q] = peer;
+                    runStride[q] = stride;
+                }
+                out = r;
+            }
+            int o = out.writerIndex();
+            VxlanHeader.write(out, o, vni);
+            DirectBufferMemory.copy(in, frameOff, out, o + VxlanHeader.LENGTH, frameLen);
+            out.writerIndex(o + stride);
             FrameSink s = sink.get();
-            if (s != null) s.frame(true, out, VxlanHeader.LENGTH, frameLen);
-            sender.send(q, new DatagramPacket(out, peer.endpoint()));
+            if (s != null) s.frame(true, out, o + VxlanHeader.LENGTH, frameLen);
+            if (out != run[q]) sender.send(q, new DatagramPacket(out, peer.endpoint()));
             peer.counters().tx(1, frameLen);
             return;
         }
+        flush(q); // what the socket holds came first
         int mss = VirtioNetHdr.gsoSize(in, 0);
         int hdr = TcpSegmenter.headerLength(in, frameOff, frameLen);
         // A sane superframe only: a tiny gso_size would make thousands of segments out of one read.
@@ -120,5 +153,20 @@ final class Encapsulator {
         } finally {
             out.release();
         }
+    }
+
+    /** Hands every pending run to its socket: at the end of each TAP read batch, before the sockets are flushed. */
+    void flush() {
+        for (int q = 0; q < queues; q++) flush(q);
+    }
+
+    private void flush(int q) {
+        ByteBuf r = run[q];
+        if (r == null) return;
+        run[q] = null;
+        int stride = runStride[q];
+        InetSocketAddress to = runPeer[q].endpoint();
+        runPeer[q] = null;
+        sender.send(q, r.writerIndex() > stride ? new SegmentedDatagramPacket(r, stride, to) : new DatagramPacket(r, to));
     }
 }

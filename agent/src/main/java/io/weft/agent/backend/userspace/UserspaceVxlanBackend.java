@@ -5,6 +5,8 @@ import io.weft.agent.backend.BackendException;
 import io.weft.agent.backend.DesiredState;
 import io.weft.agent.capture.CaptureSource;
 import io.weft.agent.capture.FrameSink;
+import io.weft.agent.metrics.MetricsSource;
+import io.weft.agent.metrics.MetricsWriter;
 import io.weft.agent.subnet.Lease;
 import io.weft.core.config.BackendConf;
 import io.weft.core.iproute.Addr;
@@ -39,7 +41,7 @@ import java.util.logging.Logger;
  * <p>The TAP is not persistent, so when the agent exits the device and its routes go with it, and the next
  * run recreates them (nothing stale stays behind to blackhole traffic with no reader).
  */
-public final class UserspaceVxlanBackend implements Backend, CaptureSource {
+public final class UserspaceVxlanBackend implements Backend, CaptureSource, MetricsSource {
     private static final Logger LOG = Logger.getLogger(UserspaceVxlanBackend.class.getName());
     static final int TX_QUEUE_LEN = 8192;
 
@@ -83,25 +85,21 @@ public final class UserspaceVxlanBackend implements Backend, CaptureSource {
     }
 
     /**
-     * What weftd's {@code Agent.BackendFactory} calls for {@code "Datapath": "userspace"}: builds the backend and adds
-     * its counters to /metrics. TAP offloads and UDP GSO follow WEFT_USERSPACE_OFFLOAD and WEFT_USERSPACE_GSO.
+     * What weftd's {@code Agent.BackendFactory} calls for {@code "Datapath": "userspace"}. TAP offloads and UDP GSO
+     * follow WEFT_USERSPACE_OFFLOAD and WEFT_USERSPACE_GSO.
      */
     public static UserspaceVxlanBackend create(Netns ns, BackendConf conf, io.weft.agent.underlay.Underlay underlay,
-                                               Ipv4Address publicIp, MacAddress previousMac,
-                                               io.weft.agent.http.Metrics metrics) {
+                                               Ipv4Address publicIp, MacAddress previousMac) {
         boolean offload = !"0".equals(System.getenv().getOrDefault("WEFT_USERSPACE_OFFLOAD", "1"));
-        return create(ns, conf, underlay, publicIp, previousMac, metrics, offload,
+        return create(ns, conf, underlay, publicIp, previousMac, offload,
                 !"0".equals(System.getenv().getOrDefault("WEFT_USERSPACE_GSO", "1")));
     }
 
     /** As above, with TAP offloads and UDP GSO explicitly on or off (GSO off: the sendmmsg path of kernels without it). */
     public static UserspaceVxlanBackend create(Netns ns, BackendConf conf, io.weft.agent.underlay.Underlay underlay,
-                                               Ipv4Address publicIp, MacAddress previousMac,
-                                               io.weft.agent.http.Metrics metrics, boolean offload, boolean gso) {
-        UserspaceVxlanBackend b = new UserspaceVxlanBackend(conf, underlay.iface(), publicIp, underlay.mtu(), previousMac,
-                ns, offload, gso);
-        if (metrics != null) metrics.addSection(sb -> Metrics.render(sb, b.device, b.peers, b.datapath));
-        return b;
+                                               Ipv4Address publicIp, MacAddress previousMac, boolean offload,
+                                               boolean gso) {
+        return new UserspaceVxlanBackend(conf, underlay.iface(), publicIp, underlay.mtu(), previousMac, ns, offload, gso);
     }
 
     /** The capture in progress on the running datapath, if any. */
@@ -237,9 +235,16 @@ public final class UserspaceVxlanBackend implements Backend, CaptureSource {
         return true;
     }
 
-    /** Prometheus text for this datapath's counters. */
+    @Override
+    public void writeMetrics(MetricsWriter w) {
+        UserspaceMetrics.write(w, device, peers, datapath);
+    }
+
+    /** Prometheus text for this datapath's counters alone. */
     public String renderPrometheus() {
-        return Metrics.render(device, peers, datapath);
+        StringBuilder sb = new StringBuilder(1024);
+        writeMetrics(new MetricsWriter(sb));
+        return sb.toString();
     }
 
     private void closeDatapath() {

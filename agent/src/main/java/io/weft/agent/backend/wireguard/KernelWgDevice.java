@@ -1,6 +1,7 @@
 package io.weft.agent.backend.wireguard;
 
 import io.weft.agent.backend.BackendException;
+import io.weft.agent.metrics.MetricsWriter;
 import io.weft.core.iproute.IpBatch;
 import io.weft.core.iproute.IpException;
 import io.weft.core.iproute.IpReader;
@@ -134,20 +135,29 @@ final class KernelWgDevice implements WgDevice {
     }
 
     @Override
-    public void renderMetrics(StringBuilder sb) {
+    public List<WgTool.PeerState> peers() {
+        return wg.show(dev).map(WgTool.Device::peers).orElse(List.of());
+    }
+
+    @Override
+    public void writeMetrics(MetricsWriter w) {
         Optional<WgTool.Device> d = wg.show(dev);
         if (d.isEmpty()) return;
         Map<String, String> names = labels;
-        WgMetrics.header(sb, "weft_wireguard_rx_bytes_total", "counter", "Bytes received from a peer (as the device counts them)");
-        for (WgTool.PeerState p : d.get().peers()) WgMetrics.line(sb, "weft_wireguard_rx_bytes_total", dev, names.get(p.publicKey()), null, p.rxBytes());
-        WgMetrics.header(sb, "weft_wireguard_tx_bytes_total", "counter", "Bytes sent to a peer (as the device counts them)");
-        for (WgTool.PeerState p : d.get().peers()) WgMetrics.line(sb, "weft_wireguard_tx_bytes_total", dev, names.get(p.publicKey()), null, p.txBytes());
-        WgMetrics.header(sb, "weft_wireguard_last_handshake_timestamp_seconds", "gauge", "When the last handshake with a peer completed (0: never)");
+        w.counter("weft_wireguard_rx_bytes_total", "Bytes received from a peer (as the device counts them)");
         for (WgTool.PeerState p : d.get().peers()) {
-            WgMetrics.line(sb, "weft_wireguard_last_handshake_timestamp_seconds", dev, names.get(p.publicKey()), null,
-                    p.latestHandshakeEpochSeconds());
+            w.sample("weft_wireguard_rx_bytes_total", p.rxBytes(), "device", dev, "peer", names.get(p.publicKey()));
         }
-        WgMetrics.info(sb, dev, "datapath=" + runsOn);
+        w.counter("weft_wireguard_tx_bytes_total", "Bytes sent to a peer (as the device counts them)");
+        for (WgTool.PeerState p : d.get().peers()) {
+            w.sample("weft_wireguard_tx_bytes_total", p.txBytes(), "device", dev, "peer", names.get(p.publicKey()));
+        }
+        w.gauge("weft_wireguard_last_handshake_timestamp_seconds", "When the last handshake with a peer completed (0: never)");
+        for (WgTool.PeerState p : d.get().peers()) {
+            w.sample("weft_wireguard_last_handshake_timestamp_seconds", p.latestHandshakeEpochSeconds(), "device", dev,
+                    "peer", names.get(p.publicKey()));
+        }
+        WgDevice.writeInfo(w, dev, "datapath=" + runsOn);
     }
 
     @Override

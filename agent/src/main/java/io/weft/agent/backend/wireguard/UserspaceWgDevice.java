@@ -9,6 +9,7 @@ import io.weft.agent.backend.wireguard.tunnel.WgCounters;
 import io.weft.agent.backend.wireguard.tunnel.WgDatapath;
 import io.weft.agent.backend.wireguard.tunnel.WgDrop;
 import io.weft.agent.capture.FrameSink;
+import io.weft.agent.metrics.MetricsWriter;
 import io.weft.core.iproute.IpBatch;
 import io.weft.core.iproute.IpException;
 import io.weft.core.iproute.IpOp;
@@ -21,6 +22,7 @@ import io.weft.core.packet.EthernetFrame;
 import io.weft.core.tap.TunDevice;
 import java.io.IOException;
 import java.net.BindException;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -158,38 +160,64 @@ final class UserspaceWgDevice implements WgDevice {
     }
 
     @Override
-    public void renderMetrics(StringBuilder sb) {
+    public List<WgTool.PeerState> peers() {
+        WgDatapath dp = datapath;
+        if (dp == null) return List.of();
+        List<WgTool.PeerState> out = new ArrayList<>();
+        for (Peer p : dp.tunnel().peers()) {
+            InetSocketAddress e = p.endpoint();
+            WgCounters c = p.counters();
+            out.add(new WgTool.PeerState(p.publicKeyBase64(), "", e == null ? "" : e.getAddress().getHostAddress() + ":"
+                    + e.getPort(), p.allowed(), c.lastHandshakeMillis() / 1000, c.rxBytes(), c.txBytes(), 0));
+        }
+        return out;
+    }
+
+    @Override
+    public List<WgCounters> counters() {
+        WgDatapath dp = datapath;
+        if (dp == null) return List.of();
+        List<WgCounters> all = new ArrayList<>();
+        for (Peer p : dp.tunnel().peers()) all.add(p.counters());
+        all.add(dp.tunnel().unknownCounters());
+        return all;
+    }
+
+    @Override
+    public void writeMetrics(MetricsWriter w) {
         WgDatapath dp = datapath;
         if (dp == null) return;
         List<WgCounters> all = new ArrayList<>();
         for (Peer p : dp.tunnel().peers()) all.add(p.counters());
-        counters(sb, all, "weft_wireguard_rx_packets_total", "Packets received from a peer and written to the TUN", WgCounters::rxPackets);
-        counters(sb, all, "weft_wireguard_rx_bytes_total", "Inner packet bytes received from a peer", WgCounters::rxBytes);
-        counters(sb, all, "weft_wireguard_tx_packets_total", "Packets sent to a peer (after TSO segmentation)", WgCounters::txPackets);
-        counters(sb, all, "weft_wireguard_tx_bytes_total", "Inner packet bytes sent to a peer", WgCounters::txBytes);
-        counters(sb, all, "weft_wireguard_keepalives_received_total", "Keepalives received from a peer", WgCounters::keepalivesReceived);
-        counters(sb, all, "weft_wireguard_handshakes_total", "Handshakes completed with a peer", WgCounters::handshakes);
-        WgMetrics.header(sb, "weft_wireguard_last_handshake_timestamp_seconds", "gauge", "When the last handshake with a peer completed (0: never)");
-        for (WgCounters c : all) WgMetrics.line(sb, "weft_wireguard_last_handshake_timestamp_seconds", dev, c.peer(), null, c.lastHandshakeMillis() / 1000);
+        counters(w, all, "weft_wireguard_rx_packets_total", "Packets received from a peer and written to the TUN", WgCounters::rxPackets);
+        counters(w, all, "weft_wireguard_rx_bytes_total", "Inner packet bytes received from a peer", WgCounters::rxBytes);
+        counters(w, all, "weft_wireguard_tx_packets_total", "Packets sent to a peer (after TSO segmentation)", WgCounters::txPackets);
+        counters(w, all, "weft_wireguard_tx_bytes_total", "Inner packet bytes sent to a peer", WgCounters::txBytes);
+        counters(w, all, "weft_wireguard_keepalives_received_total", "Keepalives received from a peer", WgCounters::keepalivesReceived);
+        counters(w, all, "weft_wireguard_handshakes_total", "Handshakes completed with a peer", WgCounters::handshakes);
+        w.gauge("weft_wireguard_last_handshake_timestamp_seconds", "When the last handshake with a peer completed (0: never)");
+        for (WgCounters c : all) {
+            w.sample("weft_wireguard_last_handshake_timestamp_seconds", c.lastHandshakeMillis() / 1000, "device", dev, "peer", c.peer());
+        }
         all.add(dp.tunnel().unknownCounters());
-        WgMetrics.header(sb, "weft_wireguard_drops_total", "counter", "Packets dropped by the userspace WireGuard device, by peer (or unknown) and reason");
-        for (WgCounters c : all) for (WgDrop r : WgDrop.values()) WgMetrics.line(sb, "weft_wireguard_drops_total", dev, c.peer(), r.label(), c.drops(r));
-        WgMetrics.header(sb, "weft_wireguard_peers", "gauge", "Peers configured on the device");
-        WgMetrics.line(sb, "weft_wireguard_peers", dev, null, null, all.size() - 1);
+        w.counter("weft_wireguard_drops_total", "Packets dropped by the userspace WireGuard device, by peer (or unknown) and reason");
+        for (WgCounters c : all) {
+            for (WgDrop r : WgDrop.values()) {
+                w.sample("weft_wireguard_drops_total", c.drops(r), "device", dev, "peer", c.peer(), "reason", r.label());
+            }
+        }
+        w.gauge("weft_wireguard_peers", "Peers configured on the device", all.size() - 1, "device", dev);
         long[] co = dp.tunnel().receiver().coalesceStats();
-        WgMetrics.header(sb, "weft_wireguard_rx_superpackets_total", "counter", "TCP superpackets written to the TUN after receive coalescing");
-        WgMetrics.line(sb, "weft_wireguard_rx_superpackets_total", dev, null, null, co[0]);
-        WgMetrics.header(sb, "weft_wireguard_rx_coalesced_segments_total", "counter", "Received TCP segments joined into superpackets");
-        WgMetrics.line(sb, "weft_wireguard_rx_coalesced_segments_total", dev, null, null, co[1]);
-        WgMetrics.header(sb, "weft_wireguard_tx_backpressure_total", "counter", "Times the socket backed up and TUN reads paused");
-        WgMetrics.line(sb, "weft_wireguard_tx_backpressure_total", dev, null, null, dp.tunPauses());
-        WgMetrics.info(sb, dev, "datapath=userspace " + dp.features());
+        w.counter("weft_wireguard_rx_superpackets_total", "TCP superpackets written to the TUN after receive coalescing", co[0], "device", dev);
+        w.counter("weft_wireguard_rx_coalesced_segments_total", "Received TCP segments joined into superpackets", co[1], "device", dev);
+        w.counter("weft_wireguard_tx_backpressure_total", "Times the socket backed up and TUN reads paused", dp.tunPauses(), "device", dev);
+        WgDevice.writeInfo(w, dev, "datapath=userspace " + dp.features());
     }
 
-    private void counters(StringBuilder sb, List<WgCounters> all, String name, String help,
+    private void counters(MetricsWriter w, List<WgCounters> all, String name, String help,
                           java.util.function.ToLongFunction<WgCounters> f) {
-        WgMetrics.header(sb, name, "counter", help);
-        for (WgCounters c : all) WgMetrics.line(sb, name, dev, c.peer(), null, f.applyAsLong(c));
+        w.counter(name, help);
+        for (WgCounters c : all) w.sample(name, f.applyAsLong(c), "device", dev, "peer", c.peer());
     }
 
     @Override

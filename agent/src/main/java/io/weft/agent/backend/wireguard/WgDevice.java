@@ -1,5 +1,6 @@
 package io.weft.agent.backend.wireguard;
 
+import io.weft.agent.metrics.MetricsWriter;
 import io.weft.core.iproute.WgTool;
 import java.util.List;
 
@@ -26,8 +27,25 @@ interface WgDevice extends AutoCloseable {
     /** What runs the device, for logs: "kernel", "wireguard-go", "userspace (...)". */
     String describe();
 
+    /**
+     * The peers the device holds now, as {@code wg show} reads them (the pre-shared key only as a digest): what
+     * {@code weftd status} compares with the leases. Empty when the device does not answer.
+     */
+    List<WgTool.PeerState> peers();
+
+    /** weft's own device's counters, one per peer (labelled with its PublicIP) and the strangers' last; else empty. */
+    default List<io.weft.agent.backend.wireguard.tunnel.WgCounters> counters() {
+        return List.of();
+    }
+
     /** Prometheus text for the device's peers (no keys). */
-    void renderMetrics(StringBuilder sb);
+    void writeMetrics(MetricsWriter w);
+
+    /** What runs the device and which speed features are on, as one info sample. */
+    static void writeInfo(MetricsWriter w, String device, String features) {
+        w.gauge("weft_wireguard_info", "What runs the WireGuard device and which speed features are on", 1,
+                "device", device, "features", features);
+    }
 
     /** Releases the agent's resources; the kernel device and wireguard-go stay, weft's own TUN goes. */
     @Override

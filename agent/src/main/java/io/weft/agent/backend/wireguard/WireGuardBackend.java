@@ -1,12 +1,14 @@
 package io.weft.agent.backend.wireguard;
 
-import io.weft.agent.underlay.Underlay;
 import io.weft.agent.backend.Backend;
 import io.weft.agent.backend.DesiredState;
 import io.weft.agent.backend.wireguard.crypto.X25519;
 import io.weft.agent.capture.CaptureSource;
 import io.weft.agent.capture.FrameSink;
+import io.weft.agent.metrics.MetricsSource;
+import io.weft.agent.metrics.MetricsWriter;
 import io.weft.agent.subnet.Lease;
+import io.weft.agent.underlay.Underlay;
 import io.weft.core.config.BackendConf;
 import io.weft.core.config.WireGuardConf;
 import io.weft.core.iproute.Addr;
@@ -37,7 +39,7 @@ import java.util.logging.Logger;
  * key replaces the peer, a peer that leaves is removed. The device is the kernel's (or wireguard-go's), or weft's own
  * with {@code "Datapath": "userspace"}.
  */
-public final class WireGuardBackend implements Backend, CaptureSource {
+public final class WireGuardBackend implements Backend, CaptureSource, MetricsSource {
     private static final Logger LOG = Logger.getLogger(WireGuardBackend.class.getName());
     public static final String DEVICE = "flannel-wg";
     /** flannel's overhead (wireguard_network.go): IPv6 header 40 + UDP 8 + type/index/nonce 16 + tag 16. */
@@ -76,13 +78,10 @@ public final class WireGuardBackend implements Backend, CaptureSource {
         this.offload = offload;
     }
 
-    /** What weftd's backend factory calls: the backend, its counters on /metrics. */
-    public static WireGuardBackend create(Netns ns, BackendConf conf, Underlay u, Ipv4Address publicIp, Ipv4Cidr network,
-                                          io.weft.agent.http.Metrics metrics) {
+    /** What weftd's backend factory calls. */
+    public static WireGuardBackend create(Netns ns, BackendConf conf, Underlay u, Ipv4Address publicIp, Ipv4Cidr network) {
         boolean offload = !"0".equals(System.getenv().getOrDefault("WEFT_USERSPACE_OFFLOAD", "1"));
-        WireGuardBackend b = new WireGuardBackend(ns, conf, publicIp, network, u.mtu(), KeyFile.location(), offload);
-        if (metrics != null) metrics.addSection(b::renderMetrics);
-        return b;
+        return new WireGuardBackend(ns, conf, publicIp, network, u.mtu(), KeyFile.location(), offload);
     }
 
     @Override
@@ -201,9 +200,30 @@ public final class WireGuardBackend implements Backend, CaptureSource {
         return false;
     }
 
-    void renderMetrics(StringBuilder sb) {
+    /**
+     * The device as {@code weftd status} shows it.
+     *
+     * @param runsOn   what runs it ("kernel", "wireguard-go", "userspace (...)"), null before {@link #prepare()}
+     * @param working  whether it is there and answers
+     * @param peers    the peers it holds now
+     * @param counters weft's own device's counters, per peer and the strangers' last; empty on the kernel's
+     */
+    public record View(String runsOn, boolean working, int listenPort, String publicKey, List<WgTool.PeerState> peers,
+                       List<io.weft.agent.backend.wireguard.tunnel.WgCounters> counters) {}
+
+    public View view() {
+        WgDevice d;
+        synchronized (this) {
+            d = device;
+        }
+        if (d == null) return new View(null, false, wgConf.listenPort(), publicKey, List.of(), List.of());
+        return new View(d.describe(), d.healthy(), wgConf.listenPort(), publicKey, d.peers(), d.counters());
+    }
+
+    @Override
+    public void writeMetrics(MetricsWriter w) {
         WgDevice d = device;
-        if (d != null) d.renderMetrics(sb);
+        if (d != null) d.writeMetrics(w);
     }
 
     /** Only weft's own datapath can be captured from; the kernel's device answers 503 as a kernel VXLAN node does. */

@@ -35,9 +35,9 @@ class DecapFuzzTest {
         return peers;
     }
 
-    /** A datapath that is never started: only its receive pipeline is used, through receiveHandler(). */
-    static VxlanDatapath receiver(PeerTable peers) {
-        return new VxlanDatapath(null, VxlanDatapath.Options.defaults(1, 8472, Ipv4Address.parse("172.31.0.2"), OURS, MTU), peers);
+    /** The receive pipeline alone, as the datapath builds it (no coalescer, no capture), writing to {@code out}. */
+    static Decapsulator receiver(PeerTable peers, Decapsulator.FrameOutput out) {
+        return new Decapsulator(peers, 1, OURS.value(), MTU + EthernetFrame.HEADER_LENGTH, () -> null, out, null);
     }
 
     /** Drops of every reason together. */
@@ -52,15 +52,14 @@ class DecapFuzzTest {
         assertEquals(ResourceLeakDetector.Level.PARANOID, ResourceLeakDetector.getLevel(),
                 "surefire runs with -Dio.netty.leakDetection.level=PARANOID");
         PeerTable peers = onePeer();
-        VxlanDatapath dp = receiver(peers);
         List<int[]> delivered = new ArrayList<>();
-        EmbeddedChannel ch = new EmbeddedChannel(dp.receiveHandler((buf, off, len) -> {
+        EmbeddedChannel ch = new EmbeddedChannel(receiver(peers, (buf, off, len, csum, gso) -> {
             assertTrue(len >= EthernetFrame.HEADER_LENGTH && len <= MTU + 14, "delivered length " + len);
             long dst = EthernetFrame.dst(buf, off);
             assertTrue(dst == OURS.value() || EthernetFrame.isGroup(dst), "delivered to a foreign MAC");
             delivered.add(new int[] {off, len});
             return true;
-        }));
+        }).handler());
         InetSocketAddress us = new InetSocketAddress("172.31.0.2", 8472);
         InetSocketAddress peer = new InetSocketAddress("172.31.0.1", 40000);
         InetSocketAddress stranger = new InetSocketAddress("172.31.0.9", 40000);
@@ -108,13 +107,13 @@ class DecapFuzzTest {
     @Test
     void randomTrainsNeverThrowNorLeak() {
         PeerTable peers = onePeer();
-        VxlanDatapath dp = receiver(peers);
         int[] delivered = {0};
-        EmbeddedChannel ch = new EmbeddedChannel(dp.receiveHandler((buf, off, len) -> {
+        Decapsulator dp = receiver(peers, (buf, off, len, csum, gso) -> {
             assertTrue(len >= EthernetFrame.HEADER_LENGTH && len <= MTU + 14, "delivered length " + len);
             delivered[0]++;
             return true;
-        }));
+        });
+        EmbeddedChannel ch = new EmbeddedChannel(dp.handler());
         InetSocketAddress us = new InetSocketAddress("172.31.0.2", 8472);
         InetSocketAddress peer = new InetSocketAddress("172.31.0.1", 40000);
         SplittableRandom r = new SplittableRandom(11);

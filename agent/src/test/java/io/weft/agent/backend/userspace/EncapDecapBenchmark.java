@@ -35,37 +35,36 @@ public class EncapDecapBenchmark {
     ByteBuf segments;
     int hdr;
     int nseg;
-    VxlanDatapath dp;
+    Decapsulator dp;
     PeerCounters counters;
-    TcpCoalescer coalescer;
+    RxCoalescer coalescer;
     ByteBuf coalesceBuf;
 
     @Setup(Level.Trial)
     public void setup() {
         var alloc = PooledByteBufAllocator.DEFAULT;
-        ByteBuf f = TcpCoalescerTest.superframe(1450 - 52);
+        ByteBuf f = RxCoalescerTest.superframe(1450 - 52);
         f.setShort(0, (int) (OURS.value() >>> 32));
         f.setInt(2, (int) OURS.value());
         frame = alloc.directBuffer(f.readableBytes()).writeBytes(f, f.readerIndex(), f.readableBytes());
         datagram = alloc.directBuffer(8 + f.readableBytes());
         VxlanHeader.write(datagram, 0, 1);
         datagram.writerIndex(8).writeBytes(f);
-        ByteBuf s = TcpCoalescerTest.superframe(65000 - 66);
+        ByteBuf s = RxCoalescerTest.superframe(65000 - 66);
         superframe = alloc.directBuffer(s.readableBytes()).writeBytes(s);
         hdr = TcpSegmenter.headerLength(superframe, 0, superframe.readableBytes());
         segments = alloc.directBuffer(TcpSegmenter.outputSize(hdr, superframe.readableBytes(), 1398));
         nseg = TcpSegmenter.segment(superframe, 0, superframe.readableBytes(), hdr, 1398, segments, 1);
         PeerTable peers = new PeerTable(8472);
         peers.set(List.of(new PeerTable.Entry(MacAddress.parse("0a:00:00:00:00:01"), Ipv4Address.parse("172.31.0.1"))));
-        dp = new VxlanDatapath(null, VxlanDatapath.Options.defaults(1, 8472, Ipv4Address.parse("172.31.0.2"), OURS, 1450),
-                peers);
-        dp.receiveHandler((b, o, l) -> true);
+        dp = new Decapsulator(peers, 1, OURS.value(), 1450 + 14, () -> null, (b, o, l, c, g) -> true, null);
         counters = peers.snapshot().peers().getFirst().counters();
         if (dp.decap(counters, datagram, 0, datagram.readableBytes()) <= 0) {
-            throw new IllegalStateException("benchmark datagram is dropped: " + Metrics.render("b", peers, null));
+            throw new IllegalStateException("benchmark datagram is dropped: " + java.util.Arrays.stream(DropReason.values())
+                    .filter(r -> counters.drops(r) > 0).map(DropReason::label).toList());
         }
         coalesceBuf = alloc.directBuffer(10 + 65536);
-        coalescer = new TcpCoalescer(coalesceBuf, (a, l) -> true);
+        coalescer = new RxCoalescer(coalesceBuf, true, (a, l) -> true);
     }
 
     @TearDown(Level.Trial)

@@ -1,6 +1,7 @@
 package io.weft.agent.backend.userspace;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -30,7 +31,7 @@ class GroTrainSplitTest {
     @BeforeEach
     void pipeline() {
         peers = DecapFuzzTest.onePeer();
-        ch = new EmbeddedChannel(DecapFuzzTest.receiver(peers).receiveHandler((buf, off, len) -> delivered.add(len)));
+        ch = new EmbeddedChannel(DecapFuzzTest.receiver(peers, (buf, off, len, csum, gso) -> delivered.add(len)).handler());
     }
 
     PeerCounters counters() {
@@ -63,6 +64,31 @@ class GroTrainSplitTest {
         receive(b);
         assertEquals(List.of(MTU + 14, MTU + 14, 600), delivered);
         assertEquals(3, counters().rxPackets());
+    }
+
+    /**
+     * Ten 64-byte UDP datagrams make a train shorter than one full-MTU datagram (GRO on the underlay, or a peer's UDP
+     * GSO send over a veth): it is cut all the same. (Only trains longer than the MTU were cut once; the first datagram
+     * of a short one was delivered and the other nine lost.)
+     */
+    @Test
+    void aTrainShorterThanTheMtuIsCutToo() {
+        ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(4096);
+        for (int i = 0; i < 10; i++) datagram(b, 0x0800, 92, 106);
+        assertTrue(b.readableBytes() < MTU + 22);
+        receive(b);
+        assertEquals(java.util.Collections.nCopies(10, 106), delivered);
+        assertEquals(10, counters().rxPackets());
+    }
+
+    /** Ethernet padding after a short packet (at most 26 bytes) is no second datagram: one frame, nothing dropped. */
+    @Test
+    void aPaddedFrameIsNoTrain() {
+        ByteBuf b = PooledByteBufAllocator.DEFAULT.directBuffer(4096);
+        datagram(b, 0x0800, 20, 60); // a 20-byte IPv4 packet padded to the 60-byte Ethernet minimum
+        receive(b);
+        assertEquals(List.of(60), delivered);
+        assertEquals(0, DecapFuzzTest.drops(counters()));
     }
 
     @Test

@@ -13,7 +13,10 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Node 1 runs the Linux kernel's VXLAN device (flannel.1 as flannel makes it), node 2 runs weft's userspace
- * datapath with offloads (TSO in, UDP GSO out); pods behind each talk ICMP, TCP and UDP both ways.
+ * datapath with offloads (TSO in, UDP GSO out); pods behind each talk ICMP, TCP and UDP both ways, TCP with a
+ * SHA-256 of the bytes compared. Here on veths with their default offloads, as Docker, kind and network namespaces
+ * give them: the kernel node hands over partial inner checksums and whole TSO superframes, which the userspace node
+ * must finish ({@link KernelInteropNicTest}: the same on a NIC-like underlay).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(300)
@@ -21,9 +24,14 @@ class KernelInteropTest {
     static final long TCP_BYTES = 128L << 20;
     Overlay o;
 
+    /** Whether the underlay behaves like a real NIC; false: veths with their default offloads. */
+    boolean nicLike() {
+        return false;
+    }
+
     @BeforeAll
     void up() throws Exception {
-        o = new Overlay("wku", 2);
+        o = new Overlay(nicLike() ? "wkn" : "wku", 2, nicLike());
         o.kernelVtep(1, 2);
         o.userspaceVtep(2, true, 1);
     }
@@ -54,6 +62,13 @@ class KernelInteropTest {
         var m = java.util.regex.Pattern.compile("weft_userspace_rx_superframes_total\\{device=\"flannel.1\"} (\\d+)")
                 .matcher(o.metrics(2));
         assertTrue(m.find() && Long.parseLong(m.group(1)) > 0, "receive coalescing made superframes:\n" + o.metrics(2));
+        long partial = Long.parseLong(UdpGroTest.metric(o.metrics(2), "weft_userspace_rx_partial_checksums_total"));
+        // Over default veths the kernel node leaves its checksums partial (and this test is the one that proves weft
+        // finishes them): nearly every one of the ~90 000 segments. A NIC-like underlay completes them on the way; a
+        // complete checksum still equals the pseudo-header sum by chance, 1 in 65 536 (~1.4 expected here), and is
+        // counted as partial (finishing it changes nothing, see InnerChecksum).
+        assertTrue(nicLike() ? partial < 50 : partial > 1000, "partial checksums received: " + partial);
+        assertEquals(0, o.counter(2, "weft_userspace_drops_total", Overlay.publicIp(1).toString(), "bad_checksum"));
     }
 
     @Test

@@ -25,7 +25,6 @@ class UserspaceAgentTest {
     void kernelAndUserspaceAgentsFormOneCluster() throws Exception {
         try (LabCluster lab = new LabCluster("wt-ua", 2, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}")) {
             Path usConf = userspaceConf(lab);
-            lab.softwareChecksums();
             LabCluster.Node k = lab.node(1);
             LabCluster.Node u = lab.node(2);
             lab.startAgent(k);

@@ -74,6 +74,11 @@ public final class Peer {
         return endpoint;
     }
 
+    /** The inner source addresses this peer may use (its node's pod subnet). */
+    public List<Ipv4Cidr> allowed() {
+        return allowed;
+    }
+
     /** Our initiation's state, made on first use by the handshake thread (its DH precomputation needs that thread's tools). */
     Handshake handshake(NoiseTools t, LocalIdentity self) {
         if (handshake == null) handshake = new Handshake(t, self, publicKey, presharedKey);

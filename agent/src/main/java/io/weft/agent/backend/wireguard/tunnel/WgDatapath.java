@@ -10,7 +10,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
-import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -18,13 +17,11 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
-import io.netty.channel.epoll.EpollIoEvent;
-import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.SegmentedDatagramPacket;
+import io.weft.agent.backend.device.DeviceEpollHandle;
 import io.weft.agent.backend.wireguard.noise.LocalIdentity;
 import io.weft.core.libc.Libc;
 import io.weft.core.tap.TunDevice;
@@ -94,7 +91,7 @@ public final class WgDatapath implements TunnelIo, AutoCloseable {
     /** Binds the socket and starts moving packets. Throws {@link java.net.BindException} if the port is taken. */
     public synchronized void start() throws IOException, InterruptedException {
         if (!Epoll.isAvailable()) throw new IOException("Netty native epoll is not available: " + Epoll.unavailabilityCause());
-        offloadOn = opt.offload() && tun.setOffload(TunDevice.TUN_F_CSUM | TunDevice.TUN_F_TSO4 | TunDevice.TUN_F_TSO_ECN);
+        offloadOn = opt.offload() && tun.setOffload(TunDevice.TUN_F_CSUM | TunDevice.TUN_F_TSO4 | TunDevice.TUN_F_TSO_ECN) == 0;
         if (!opt.offload()) tun.setOffload(0);
         gso = offloadOn && EpollDatagramChannel.isSegmentedDatagramPacketSupported();
         group = new MultiThreadIoEventLoopGroup(1, r -> {
@@ -132,7 +129,7 @@ public final class WgDatapath implements TunnelIo, AutoCloseable {
         scratch = alloc.directBuffer(HDR + 65536 + 64);
         running = true;
         try {
-            tunRegistration = loop.register(new TunHandle()).sync().getNow();
+            tunRegistration = loop.register(new DeviceEpollHandle(tun, this::readTun, () -> { })).sync().getNow();
             loop.submit(() -> tunRegistration.submit(EpollIoOps.EPOLLIN)).sync();
             loop.scheduleAtFixedRate(tunnel::tick, 100, 100, TimeUnit.MILLISECONDS);
         } catch (Throwable e) {
@@ -202,38 +199,19 @@ public final class WgDatapath implements TunnelIo, AutoCloseable {
 
     // -------------------------------------------------------------------------------------------- loops
 
-    private final class TunHandle implements EpollIoHandle {
-        private final FileDescriptor fd = new FileDescriptor(tun.fd());
-
-        @Override
-        public FileDescriptor fd() {
-            return fd;
-        }
-
-        @Override
-        public void handle(IoRegistration registration, IoEvent event) {
-            if (event instanceof EpollIoEvent e && e.ops().contains(EpollIoOps.EPOLLERR)) {
-                LOG.warning(tun.name() + " went away (deleted?): not reading it until the agent reopens it");
-                registration.cancel();
-                return;
+    /** Reads a batch from the TUN (its descriptor is readable) and flushes the socket once. */
+    private void readTun() {
+        long address = DirectBufferMemory.address(scratch, 0, scratch.capacity());
+        for (int n = 0; n < READ_BATCH && running && !tunPaused; n++) {
+            int len = tun.read(address, scratch.capacity());
+            if (len < 0) break;
+            try {
+                tunnel.transmitter().fromTun(scratch, len);
+            } catch (RuntimeException ex) {
+                tunnel.unknown.drop(WgDrop.TX_ERROR);
             }
-            long address = DirectBufferMemory.address(scratch, 0, scratch.capacity());
-            for (int n = 0; n < READ_BATCH && running && !tunPaused; n++) {
-                int len = tun.read(address, scratch.capacity());
-                if (len < 0) break;
-                try {
-                    tunnel.transmitter().fromTun(scratch, len);
-                } catch (RuntimeException ex) {
-                    tunnel.unknown.drop(WgDrop.TX_ERROR);
-                }
-            }
-            socket.flush();
         }
-
-        @Override
-        public void close() {
-            // the TunDevice owns the descriptor
-        }
+        socket.flush();
     }
 
     private final class SocketHandler extends ChannelInboundHandlerAdapter {

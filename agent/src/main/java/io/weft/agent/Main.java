@@ -119,8 +119,9 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--debug-client-ca-file", description = "CA (PEM) whose client certificates may use --debug-listen.")
     Path debugClientCa;
 
-    @Option(names = "--resync-interval", defaultValue = "2s", converter = DurationConverter.class,
-            description = "How often the kernel is checked against the leases (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--resync-interval", defaultValue = "30s", converter = DurationConverter.class,
+            description = "How often the kernel's tables are read in full and checked against the leases; changes to the "
+                    + "leases and removals of the agent's entries are acted on at once either way (default: ${DEFAULT-VALUE}).")
     Duration resync;
 
     @Option(names = {"-v", "--v", "--verbose"}, arity = "0..1", fallbackValue = "1",
@@ -206,7 +207,7 @@ public final class Main implements Callable<Integer> {
             return 0;
         } catch (ConfigException e) {
             System.err.println("weftd: bad network config: " + e.getMessage());
-        } catch (BackendException | SubnetException | IllegalArgumentException e) {
+        } catch (BackendException | SubnetException | IllegalArgumentException | IllegalStateException e) {
             System.err.println("weftd: " + e.getMessage());
         } catch (IpException e) {
             System.err.println("weftd: kernel change failed: " + e.getMessage());
@@ -262,7 +263,7 @@ public final class Main implements Callable<Integer> {
             if (etcd.endpoints != null) LOG.warning("--etcd-endpoints ignored with --kube-subnet-mgr, as by flanneld");
             return kube.create(conf, env);
         }
-        if (leaseDir != null) return new LocalDirSubnetManager(leaseDir, conf);
+        if (leaseDir != null) return new LocalDirSubnetManager(leaseDir, conf, previousSubnet());
         return etcd.create(netConfigPath != null ? conf : null, previousSubnet(), env);
     }
 

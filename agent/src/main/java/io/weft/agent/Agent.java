@@ -2,9 +2,6 @@ package io.weft.agent;
 
 import io.weft.agent.underlay.Underlay;
 import io.weft.agent.backend.Backend;
-import io.weft.agent.backend.BackendException;
-import io.weft.agent.backend.hostgw.HostGwBackend;
-import io.weft.agent.backend.vxlan.VxlanBackend;
 import io.weft.agent.capture.CaptureHandler;
 import io.weft.agent.capture.CaptureSource;
 import io.weft.agent.debug.DebugServer;
@@ -103,22 +100,6 @@ public final class Agent {
         this.manager = manager;
         this.backends = backends;
         this.status = new AgentStatus(ns, manager.toString());
-    }
-
-    public static Backend defaultBackend(Netns ns, BackendConf conf, Ipv4Cidr network, Underlay u, Ipv4Address publicIp,
-                                         MacAddress previousMac) {
-        return switch (conf.type()) {
-            case BackendConf.HOST_GW -> new HostGwBackend(u.iface(), publicIp, u.network(), u.mtu());
-            case BackendConf.VXLAN -> {
-                if (conf.isUserspace()) {
-                    yield io.weft.agent.backend.userspace.UserspaceVxlanBackend.create(ns, conf, u, publicIp, previousMac);
-                }
-                yield new VxlanBackend(ns, conf, u.iface(), u.address(), publicIp, u.network(), u.mtu(), previousMac);
-            }
-            case BackendConf.WIREGUARD -> io.weft.agent.backend.wireguard.WireGuardBackend.create(ns, conf, u, publicIp,
-                    network);
-            default -> throw new BackendException("unknown backend type " + conf.type());
-        };
     }
 
     /** Runs until {@link #stop()}; returns normally on a clean stop, throws when the agent cannot start. */

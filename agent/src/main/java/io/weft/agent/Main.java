@@ -199,7 +199,7 @@ public final class Main implements Callable<Integer> {
             System.err.println("weftd: " + e.getMessage());
             return 1;
         }
-        Agent agent = new Agent(s, manager, Agent::defaultBackend);
+        Agent agent = new Agent(s, manager, Backends::create);
         Thread hook = new Thread(agent::stop, "weftd-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {

@@ -61,7 +61,7 @@ public final class Agent {
     public record Settings(Underlay.Choice iface, Ipv4Address publicIp, Path subnetFile, boolean ipMasq,
                            String healthzIp, int healthzPort, Duration resync, DebugAccess debug,
                            Duration iptablesResync, boolean iptablesForwardRules, boolean ipMasqRandomFullyDisable,
-                           Duration renewMargin, boolean blackholeRoute) {}
+                           Duration renewMargin, boolean blackholeRoute, boolean kernelWatch) {}
 
     /**
      * Where the debug API (capture, and what shows traffic) is served: the node's socket ({@code null}: none), and
@@ -221,6 +221,7 @@ public final class Agent {
         private Instant renewRetryAt = Instant.MIN;
         private String renewProblem;
         private DirWatch envWatch;
+        private boolean everReady;
 
         Loop(NetConf conf, Backend backend, Lease lease, TrafficRules traffic) {
             this.conf = conf;
@@ -235,7 +236,8 @@ public final class Agent {
 
         void run() throws InterruptedException {
             ChangeSignal wake = manager.changes();
-            try (KernelWatch kernel = new KernelWatch(ns, backend::ownedDevices, conf.network(), wake).start()) {
+            try (KernelWatch kernel = new KernelWatch(ns, backend::ownedDevices, conf.network(), wake)) {
+                if (settings.kernelWatch()) kernel.start();
                 while (running) {
                     lastLoopNanos = System.nanoTime();
                     renewIfDue();
@@ -264,8 +266,6 @@ public final class Agent {
                 if (envWatch != null) envWatch.close();
             }
         }
-
-        private boolean everReady;
 
         /** Reconciles when the leases changed or the kernel is due (or reported damage) for a full check. */
         private void round(KernelWatch kernel) {

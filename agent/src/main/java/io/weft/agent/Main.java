@@ -124,6 +124,11 @@ public final class Main implements Callable<Integer> {
                     + "leases and removals of the agent's entries are acted on at once either way (default: ${DEFAULT-VALUE}).")
     Duration resync;
 
+    @Option(names = "--kernel-watch", arity = "0..1", defaultValue = "true", fallbackValue = "true",
+            description = "Put the agent's routes, neighbours and FDB entries back as soon as something else removes them "
+                    + "(ip monitor); false: at the next --resync-interval only, as flanneld (default: ${DEFAULT-VALUE}).")
+    boolean kernelWatch;
+
     @Option(names = {"-v", "--v", "--verbose"}, arity = "0..1", fallbackValue = "1",
             description = "Log level as klog's -v=N: 0 info, 1 or more debug detail and stack traces.")
     int verbosity;
@@ -244,7 +249,7 @@ public final class Main implements Callable<Integer> {
         }
         return new Agent.Settings(new Underlay.Choice(ifaces, ifaceRegexes, ifaceCanReach), ip, subnetFile, ipMasq, healthzIp,
                 healthzPort, resync, debugAccess(), iptablesResync, iptablesForwardRules, ipMasqRandomFullyDisable,
-                Duration.ofMinutes(renewMarginMinutes), blackholeRoute);
+                Duration.ofMinutes(renewMarginMinutes), blackholeRoute, kernelWatch);
     }
 
     /**

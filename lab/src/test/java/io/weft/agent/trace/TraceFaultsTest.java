@@ -17,8 +17,8 @@ import org.junit.jupiter.api.Timeout;
  * {@code weftd trace} names it as the cause, and {@code weftd status} on the node at fault shows the same fault.
  * After each fault the test repairs it and checks the pair is healthy again, so one cluster serves them all.
  *
- * <p>The agents run with {@code --resync-interval 1h}: a running agent puts a deleted route, neighbour or FDB entry
- * back at its next resync (that is tested elsewhere), which here would remove the fault before trace and status look
+ * <p>The agents run with {@code --kernel-watch=false --resync-interval 1h}: a running agent puts a deleted route,
+ * neighbour or FDB entry back at once (kernel watch) or at its next resync (that is tested elsewhere), which here would remove the fault before trace and status look
  * at it. Catching the fault inside a short resync window instead would make the test depend on timing. Nothing else
  * wakes the agents here: no lease changes until the last fault, which removes one. They also run with
  * {@code --iptables-forward-rules=false}, as on a node whose operator turned flannel's forward rules off: otherwise

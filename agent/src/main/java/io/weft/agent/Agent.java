@@ -1,9 +1,7 @@
 package io.weft.agent;
 
+import io.weft.agent.underlay.Underlay;
 import io.weft.agent.backend.Backend;
-import io.weft.agent.backend.BackendException;
-import io.weft.agent.backend.hostgw.HostGwBackend;
-import io.weft.agent.backend.vxlan.VxlanBackend;
 import io.weft.agent.capture.CaptureHandler;
 import io.weft.agent.capture.CaptureSource;
 import io.weft.agent.debug.DebugServer;
@@ -12,14 +10,19 @@ import io.weft.agent.debug.TlsListener;
 import io.weft.agent.http.HealthServer;
 import io.weft.agent.metrics.Metrics;
 import io.weft.agent.metrics.MetricsSource;
+import io.weft.agent.preflight.OneAgentPerNode;
+import io.weft.agent.preflight.Preflight;
+import io.weft.agent.reconcile.KernelWatch;
 import io.weft.agent.reconcile.LocalBlackhole;
 import io.weft.agent.reconcile.Reconciler;
+import io.weft.agent.subnet.ChangeSignal;
+import io.weft.agent.subnet.DirWatch;
 import io.weft.agent.status.StatusHandler;
 import io.weft.agent.trace.TraceHandler;
 import io.weft.agent.subnet.Lease;
+import io.weft.agent.subnet.LeaseBook;
 import io.weft.agent.subnet.SubnetManager;
 import io.weft.agent.traffic.TrafficRules;
-import io.weft.agent.underlay.Underlay;
 import io.weft.core.config.BackendConf;
 import io.weft.core.config.NetConf;
 import io.weft.core.config.SubnetEnv;
@@ -58,7 +61,7 @@ public final class Agent {
     public record Settings(Underlay.Choice iface, Ipv4Address publicIp, Path subnetFile, boolean ipMasq,
                            String healthzIp, int healthzPort, Duration resync, DebugAccess debug,
                            Duration iptablesResync, boolean iptablesForwardRules, boolean ipMasqRandomFullyDisable,
-                           Duration renewMargin, boolean blackholeRoute) {}
+                           Duration renewMargin, boolean blackholeRoute, boolean kernelWatch) {}
 
     /**
      * Where the debug API (capture, and what shows traffic) is served: the node's socket ({@code null}: none), and
@@ -80,8 +83,12 @@ public final class Agent {
     private final Netns ns = Netns.CURRENT;
     private final Metrics metrics = new Metrics();
     private final BackendFactory backends;
+    private static final Duration RENEW_RETRY = Duration.ofSeconds(10);
+    /** The longest the loop sleeps, so /healthz (a loop seen within 60 s) holds with any --resync-interval. */
+    private static final Duration MAX_WAIT = Duration.ofSeconds(20);
+    private final Readiness readiness = new Readiness();
     private volatile boolean running = true;
-    private volatile boolean ready;
+    private volatile Lease ownLease;
     private volatile long lastLoopNanos = System.nanoTime();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile Thread loopThread;
@@ -93,22 +100,6 @@ public final class Agent {
         this.manager = manager;
         this.backends = backends;
         this.status = new AgentStatus(ns, manager.toString());
-    }
-
-    public static Backend defaultBackend(Netns ns, BackendConf conf, Ipv4Cidr network, Underlay u, Ipv4Address publicIp,
-                                         MacAddress previousMac) {
-        return switch (conf.type()) {
-            case BackendConf.HOST_GW -> new HostGwBackend(u.iface(), publicIp, u.network(), u.mtu());
-            case BackendConf.VXLAN -> {
-                if (conf.isUserspace()) {
-                    yield io.weft.agent.backend.userspace.UserspaceVxlanBackend.create(ns, conf, u, publicIp, previousMac);
-                }
-                yield new VxlanBackend(ns, conf, u.iface(), u.address(), publicIp, u.network(), u.mtu(), previousMac);
-            }
-            case BackendConf.WIREGUARD -> io.weft.agent.backend.wireguard.WireGuardBackend.create(ns, conf, u, publicIp,
-                    network);
-            default -> throw new BackendException("unknown backend type " + conf.type());
-        };
     }
 
     /** Runs until {@link #stop()}; returns normally on a clean stop, throws when the agent cannot start. */
@@ -124,8 +115,8 @@ public final class Agent {
     }
 
     private void runInner() throws IOException, InterruptedException {
-        // First, before anything on the node is touched: a second agent on this node stops here, at the socket.
-        try (DebugServer debug = openDebugApi()) {
+        // First, before anything on the node is touched: a second agent on this node stops here.
+        try (OneAgentPerNode node = OneAgentPerNode.acquire(); DebugServer debug = openDebugApi()) {
             runInner(debug);
         }
     }
@@ -157,6 +148,7 @@ public final class Agent {
         Ipv4Address givenIp = storedPublicIp().orElse(settings.publicIp());
         Underlay underlay = Underlay.select(reader, settings.iface(), givenIp);
         Ipv4Address publicIp = givenIp != null ? givenIp : underlay.address();
+        Preflight.check(conf, underlay, reader);
         LOG.info("weftd starting: network " + conf.network() + ", backend " + conf.backend().type()
                 + (conf.backend().isUserspace() ? " (userspace datapath)" : "") + ", iface " + underlay.iface()
                 + " " + underlay.address() + ", public IP " + publicIp + ", leases in " + manager);
@@ -167,79 +159,203 @@ public final class Agent {
         HealthServer http = null;
         if (settings.healthzPort() > 0) {
             http = new HealthServer(settings.healthzIp(), settings.healthzPort(),
-                    () -> System.nanoTime() - lastLoopNanos < Duration.ofSeconds(60).toNanos(), () -> ready, metrics);
+                    () -> System.nanoTime() - lastLoopNanos < Duration.ofSeconds(60).toNanos(), readiness::reasons, metrics);
         }
-        MacAddress previousMac = manager.leases().stream()
+        MacAddress previousMac = manager.entries().stream().map(LeaseBook.Entry::lastGood).filter(l -> l != null)
                 .filter(l -> l.attrs().publicIp().equals(publicIp)).map(l -> l.attrs().vtepMac())
                 .filter(m -> m != null).findFirst().orElse(null);
         try (traffic; Backend backend = backends.create(ns, conf.backend(), conf.network(), underlay, publicIp, previousMac)) {
             this.backend = backend;
             if (backend instanceof MetricsSource counters) metrics.add(counters);
-            status.phase("preparing the " + conf.backend().type() + " backend");
+            Lease lease = takeLease(backend);
+            if (http != null) http.start();
+            new Loop(conf, backend, lease, traffic).run();
+            LOG.info("stopping; the datapath stays in place");
+        } finally {
+            if (http != null) http.close();
+        }
+    }
+
+    /**
+     * Prepares the backend and takes the lease; a start that fails here leaves the node as it found it: a device
+     * this start made goes, a lease it took is given back.
+     */
+    private Lease takeLease(Backend backend) throws IOException {
+        Lease lease = null;
+        try {
+            status.phase("preparing the " + backend.type() + " backend");
             LeaseRecord attrs = backend.prepare();
             status.backend(backend, attrs);
             status.phase("taking a lease from " + manager);
-            Lease lease = manager.acquire(attrs);
+            lease = manager.acquire(attrs);
             status.lease(lease);
             status.phase("programming the peers");
+            ownLease = lease;
             LOG.info("lease " + lease.subnet() + (attrs.vtepMac() != null ? " (VtepMAC " + attrs.vtepMac() + ")" : "")
                     + ", expires " + lease.expiration());
             metrics.leaseExpiryEpochSeconds.set(lease.expiration().getEpochSecond());
             backend.activate(lease.subnet());
-            if (http != null) http.start();
+            return lease;
+        } catch (IOException | RuntimeException e) {
+            if (lease != null) manager.release(lease);
+            backend.abandon();
+            throw e;
+        }
+    }
 
-            Reconciler reconciler = new Reconciler(ns, conf.network(), backend);
+    /** The loop of a started agent: one round whenever something changed, the kernel in full now and then. */
+    private final class Loop {
+        private final NetConf conf;
+        private final Backend backend;
+        private final TrafficRules traffic;
+        private final Reconciler reconciler;
+        private final LocalBlackhole blackhole = new LocalBlackhole(ns);
+        private final SubnetEnvFile env;
+        private final PeerLog peerLog = new PeerLog();
+        private Lease lease;
+        private List<Lease> last;
+        private long nextFull;
+        private long nextBlackhole;
+        private long retryAt;
+        private long failures;
+        private Instant renewRetryAt = Instant.MIN;
+        private String renewProblem;
+        private DirWatch envWatch;
+        private boolean everReady;
+
+        Loop(NetConf conf, Backend backend, Lease lease, TrafficRules traffic) {
+            this.conf = conf;
+            this.backend = backend;
+            this.lease = lease;
+            this.traffic = traffic;
+            this.reconciler = new Reconciler(ns, conf.network(), backend);
             status.reconciler(reconciler);
-            LocalBlackhole blackhole = new LocalBlackhole(ns);
-            SubnetEnv env = new SubnetEnv(conf.network(), lease.subnet(), backend.mtu(), settings.ipMasq());
-            boolean envWritten = false;
-            while (running) {
-                lastLoopNanos = System.nanoTime();
-                try {
-                    if (Instant.now().isAfter(lease.expiration().minus(settings.renewMargin()))) {
-                        lease = manager.renew(lease);
-                        metrics.leaseExpiryEpochSeconds.set(lease.expiration().getEpochSecond());
-                        status.lease(lease);
-                        LOG.info("renewed lease " + lease.subnet() + " until " + lease.expiration());
+            this.env = new SubnetEnvFile(settings.subnetFile(), new SubnetEnv(conf.network(), lease.subnet(), backend.mtu(),
+                    settings.ipMasq()));
+        }
+
+        void run() throws InterruptedException {
+            ChangeSignal wake = manager.changes();
+            try (KernelWatch kernel = new KernelWatch(ns, backend::ownedDevices, conf.network(), wake)) {
+                if (settings.kernelWatch()) kernel.start();
+                while (running) {
+                    lastLoopNanos = System.nanoTime();
+                    renewIfDue();
+                    if (System.nanoTime() - retryAt >= 0) round(kernel);
+                    traffic.ensure(conf.network(), lease.subnet());
+                    if (failures == 0) {
+                        readiness.set(Readiness.Area.SUBNET_ENV, env.ensure());
+                        watchSubnetEnv(wake);
                     }
-                    List<Lease> leases = manager.leases();
-                    logPeerChanges(lease.subnet(), leases);
-                    status.leases(leases);
-                    Reconciler.Result r = reconciler.reconcile(lease.subnet(), leases);
+                    readiness.set(Readiness.Area.LEASE, leaseProblem());
+                    if (failures == 0 && readiness.reasons().size() == 1 && !everReady) {
+                        everReady = true;
+                        readiness.set(Readiness.Area.STARTING, null);
+                        status.ready();
+                        LOG.info("ready: " + metrics.remoteLeases.get() + " peers programmed");
+                    }
+                    metrics.ready.set(readiness.ready() ? 1 : 0);
+                    try {
+                        wake.await(waitMillis());
+                    } catch (InterruptedException e) {
+                        if (!running) break;
+                        throw e;
+                    }
+                }
+            } finally {
+                if (envWatch != null) envWatch.close();
+            }
+        }
+
+        /** Reconciles when the leases changed or the kernel is due (or reported damage) for a full check. */
+        private void round(KernelWatch kernel) {
+            long now = System.nanoTime();
+            try {
+                List<Lease> leases = manager.leases();
+                boolean full = kernel.takeDirty() || now - nextFull >= 0;
+                if (full || !leases.equals(last)) {
+                    if (!leases.equals(last)) {
+                        peerLog.log(lease.subnet(), leases, status::departed);
+                        status.leases(leases);
+                    }
+                    Reconciler.Result r = reconciler.reconcile(lease.subnet(), leases, full);
                     metrics.reconcileRounds.incrementAndGet();
                     metrics.entriesAdded.addAndGet(r.added());
                     metrics.entriesRemoved.addAndGet(r.removed());
                     if (r.deviceRestored()) metrics.deviceRestores.incrementAndGet();
-                    metrics.remoteLeases.set(leases.stream().filter(l -> !l.subnet().equals(env.subnet())).count());
-                    if (settings.blackholeRoute()) blackhole.ensure(lease.subnet());
-                    traffic.ensure(conf.network(), lease.subnet());
-                    if (!envWritten) {
-                        env.writeAtomically(settings.subnetFile());
-                        envWritten = true;
-                        LOG.info("wrote " + settings.subnetFile() + ": FLANNEL_SUBNET=" + env.subnet().firstHost() + "/"
-                                + env.subnet().prefix() + " FLANNEL_MTU=" + env.mtu());
-                    }
-                    if (!ready) {
-                        ready = true;
-                        status.ready();
-                        metrics.ready.set(1);
-                        LOG.info("ready: " + metrics.remoteLeases.get() + " peers programmed");
-                    }
-                } catch (RuntimeException | IOException e) {
-                    metrics.reconcileErrors.incrementAndGet();
-                    if (!ready) status.phase("programming the peers failed, retrying: " + e.getMessage());
-                    LOG.log(Level.WARNING, "reconcile failed, retrying: " + e.getMessage(), e);
+                    metrics.remoteLeases.set(leases.stream().filter(l -> !l.subnet().equals(lease.subnet())).count());
+                    last = leases;
+                    if (full) nextFull = now + settings.resync().toNanos();
                 }
-                try {
-                    manager.awaitChange(settings.resync().toMillis());
-                } catch (InterruptedException e) {
-                    if (!running) break;
-                    throw e;
+                if (settings.blackholeRoute() && now - nextBlackhole >= 0) {
+                    blackhole.ensure(lease.subnet());
+                    nextBlackhole = now + settings.iptablesResync().toNanos();
                 }
+                failures = 0;
+                readiness.set(Readiness.Area.KERNEL, null);
+            } catch (RuntimeException | IOException e) {
+                failures++;
+                reconciler.forget();
+                last = null;
+                metrics.reconcileErrors.incrementAndGet();
+                readiness.set(Readiness.Area.KERNEL, "the last round failed: " + e.getMessage());
+                if (!everReady) status.phase("programming the peers failed, retrying: " + e.getMessage());
+                LOG.log(Level.FINE, "round failed", e);
+                retryAt = now + Math.min(settings.resync().toNanos(), 500_000_000L << Math.min(failures, 6));
             }
-            LOG.info("stopping; the datapath stays in place");
-        } finally {
-            if (http != null) http.close();
+        }
+
+        private void renewIfDue() {
+            Instant now = Instant.now();
+            if (now.isBefore(lease.expiration().minus(settings.renewMargin())) || now.isBefore(renewRetryAt)) return;
+            try {
+                lease = manager.renew(lease);
+                ownLease = lease;
+                status.lease(lease);
+                metrics.leaseExpiryEpochSeconds.set(lease.expiration().getEpochSecond());
+                LOG.info("renewed lease " + lease.subnet() + " until " + lease.expiration());
+                renewProblem = null;
+            } catch (RuntimeException | IOException e) {
+                renewRetryAt = now.plus(RENEW_RETRY);
+                if (!String.valueOf(e.getMessage()).equals(renewProblem)) {
+                    LOG.warning("cannot renew lease " + lease.subnet() + " (it expires " + lease.expiration() + "; retrying every "
+                            + RENEW_RETRY.toSeconds() + " s): " + e.getMessage());
+                }
+                renewProblem = String.valueOf(e.getMessage());
+            }
+        }
+
+        /** Why this node's lease does not serve it (expired unrenewed, its record unwritable), or null. */
+        private String leaseProblem() {
+            if (!Instant.now().isBefore(lease.expiration())) {
+                return "this node's lease " + lease.subnet() + " expired at " + lease.expiration() + " and cannot be renewed: "
+                        + renewProblem;
+            }
+            String p = manager.problem();
+            return p == null ? null : "this node's lease record in " + manager + " is not what it published: " + p;
+        }
+
+        /** subnet.env's directory, watched once the file is written, so that a deleted file is back at once. */
+        private void watchSubnetEnv(ChangeSignal wake) {
+            if (envWatch != null || !java.nio.file.Files.exists(env.file())) return;
+            try {
+                String name = env.file().getFileName().toString();
+                envWatch = DirWatch.start(env.file().toAbsolutePath().getParent(), wake, name::equals);
+            } catch (IOException e) {
+                LOG.fine("cannot watch " + env.file() + ": " + e.getMessage() + "; it is checked every round");
+            }
+        }
+
+        private long waitMillis() {
+            long now = System.nanoTime();
+            long until = Math.min(nextFull, failures > 0 ? retryAt : Long.MAX_VALUE);
+            if (settings.blackholeRoute()) until = Math.min(until, nextBlackhole);
+            // a renewal that is due (or refused and retried) wakes the loop on time, not up to MAX_WAIT later
+            Instant renewAt = lease.expiration().minus(settings.renewMargin());
+            if (renewRetryAt.isAfter(renewAt)) renewAt = renewAt.isBefore(Instant.now()) ? renewRetryAt : renewAt;
+            until = Math.min(until, now + Math.max(0, Duration.between(Instant.now(), renewAt).toNanos()));
+            long ms = Math.max(1, (until - now) / 1_000_000);
+            return Math.min(ms, MAX_WAIT.toMillis());
         }
     }
 
@@ -256,29 +372,10 @@ public final class Agent {
         }
     }
 
-    private java.util.Map<io.weft.core.net.Ipv4Cidr, Lease> knownPeers = java.util.Map.of();
-
-    /** One line per node that joins or leaves, in words an operator reads. */
-    private void logPeerChanges(io.weft.core.net.Ipv4Cidr local, List<Lease> leases) {
-        java.util.Map<io.weft.core.net.Ipv4Cidr, Lease> now = new java.util.TreeMap<>();
-        for (Lease l : leases) if (!l.subnet().equals(local)) now.put(l.subnet(), l);
-        for (Lease l : now.values()) {
-            Lease before = knownPeers.get(l.subnet());
-            if (before == null) {
-                LOG.info("peer " + l.subnet() + " at " + l.attrs().publicIp() + " (" + l.attrs().backendType()
-                        + (l.attrs().vtepMac() != null ? ", VtepMAC " + l.attrs().vtepMac() : "") + ")");
-            } else if (!before.attrs().equals(l.attrs())) {
-                LOG.info("peer " + l.subnet() + " changed: now at " + l.attrs().publicIp()
-                        + (l.attrs().vtepMac() != null ? ", VtepMAC " + l.attrs().vtepMac() : ""));
-            }
-        }
-        for (io.weft.core.net.Ipv4Cidr gone : knownPeers.keySet()) {
-            if (!now.containsKey(gone)) {
-                LOG.info("peer " + gone + " left (lease removed or expired)");
-                status.departed(gone, knownPeers.get(gone));
-            }
-        }
-        knownPeers = now;
+    /** What the agent holds now: its lease, what it knows of every subnet, why it is not ready. */
+    public AgentState state() {
+        return new AgentState(ownLease, manager.toString(), manager.problem(), manager.connection(), manager.entries(),
+                readiness.reasons());
     }
 
     public Metrics metrics() {
@@ -286,7 +383,7 @@ public final class Agent {
     }
 
     public boolean isReady() {
-        return ready;
+        return readiness.ready();
     }
 
     /** Asks the loop to end and waits for it; nothing in the kernel is removed. */

@@ -119,9 +119,15 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--debug-client-ca-file", description = "CA (PEM) whose client certificates may use --debug-listen.")
     Path debugClientCa;
 
-    @Option(names = "--resync-interval", defaultValue = "2s", converter = DurationConverter.class,
-            description = "How often the kernel is checked against the leases (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--resync-interval", defaultValue = "30s", converter = DurationConverter.class,
+            description = "How often the kernel's tables are read in full and checked against the leases; changes to the "
+                    + "leases and removals of the agent's entries are acted on at once either way (default: ${DEFAULT-VALUE}).")
     Duration resync;
+
+    @Option(names = "--kernel-watch", arity = "0..1", defaultValue = "true", fallbackValue = "true",
+            description = "Put the agent's routes, neighbours and FDB entries back as soon as something else removes them "
+                    + "(ip monitor); false: at the next --resync-interval only, as flanneld (default: ${DEFAULT-VALUE}).")
+    boolean kernelWatch;
 
     @Option(names = {"-v", "--v", "--verbose"}, arity = "0..1", fallbackValue = "1",
             description = "Log level as klog's -v=N: 0 info, 1 or more debug detail and stack traces.")
@@ -198,7 +204,7 @@ public final class Main implements Callable<Integer> {
             System.err.println("weftd: " + e.getMessage());
             return 1;
         }
-        Agent agent = new Agent(s, manager, Agent::defaultBackend);
+        Agent agent = new Agent(s, manager, Backends::create);
         Thread hook = new Thread(agent::stop, "weftd-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
@@ -206,7 +212,7 @@ public final class Main implements Callable<Integer> {
             return 0;
         } catch (ConfigException e) {
             System.err.println("weftd: bad network config: " + e.getMessage());
-        } catch (BackendException | SubnetException | IllegalArgumentException e) {
+        } catch (BackendException | SubnetException | IllegalArgumentException | IllegalStateException e) {
             System.err.println("weftd: " + e.getMessage());
         } catch (IpException e) {
             System.err.println("weftd: kernel change failed: " + e.getMessage());
@@ -243,7 +249,7 @@ public final class Main implements Callable<Integer> {
         }
         return new Agent.Settings(new Underlay.Choice(ifaces, ifaceRegexes, ifaceCanReach), ip, subnetFile, ipMasq, healthzIp,
                 healthzPort, resync, debugAccess(), iptablesResync, iptablesForwardRules, ipMasqRandomFullyDisable,
-                Duration.ofMinutes(renewMarginMinutes), blackholeRoute);
+                Duration.ofMinutes(renewMarginMinutes), blackholeRoute, kernelWatch);
     }
 
     /**
@@ -262,7 +268,7 @@ public final class Main implements Callable<Integer> {
             if (etcd.endpoints != null) LOG.warning("--etcd-endpoints ignored with --kube-subnet-mgr, as by flanneld");
             return kube.create(conf, env);
         }
-        if (leaseDir != null) return new LocalDirSubnetManager(leaseDir, conf);
+        if (leaseDir != null) return new LocalDirSubnetManager(leaseDir, conf, previousSubnet());
         return etcd.create(netConfigPath != null ? conf : null, previousSubnet(), env);
     }
 

@@ -61,6 +61,8 @@ class MainArgsTest {
                 c("-ip-masq=1", none, m -> m.ipMasq, true),
                 c("-ip-masq -ip-masq=false", none, m -> m.ipMasq, false),
                 c("-iptables-forward-rules=false", none, m -> m.iptablesForwardRules, false),
+                c("", none, m -> m.kernelWatch, true),
+                c("--kernel-watch=false", none, m -> m.kernelWatch, false),
                 c("--set-node-network-unavailable=F", none, m -> m.kube.setNodeNetworkUnavailable, false),
                 c("-ip-masq-fully-random-disable -ip-blackhole-route", none, m -> List.of(m.ipMasqRandomFullyDisable, m.blackholeRoute),
                         List.of(true, true)),

@@ -39,6 +39,12 @@ public interface Backend extends AutoCloseable {
     /** Checks the device is still there and as configured; recreates it if someone deleted it. Returns true if it acted. */
     boolean ensureDevice(Ipv4Cidr localSubnet);
 
+    /**
+     * Removes what {@link #prepare()} created on this node (a device it made; one it adopted stays), when the start
+     * fails before the node carries traffic: a failed first start leaves the node as it found it.
+     */
+    default void abandon() {}
+
     /** Leaves the kernel datapath in place: only the agent's own resources are released. */
     @Override
     void close();

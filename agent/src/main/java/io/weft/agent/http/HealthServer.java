@@ -9,16 +9,24 @@ import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
+import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
- * /healthz (the agent's loop is alive), /readyz (routes programmed, subnet.env written) and /metrics: what probes and
+ * /healthz (the agent's loop is alive), /readyz (routes programmed, subnet.env written, lease held; else why not) and /metrics: what probes and
  * scrapers need, nothing that shows traffic, so it may listen on every address ({@code --healthz-ip 0.0.0.0}).
  */
 public final class HealthServer implements AutoCloseable {
     private final HttpServer server;
 
     public HealthServer(String ip, int port, BooleanSupplier healthy, BooleanSupplier ready, Metrics metrics) throws IOException {
+        this(ip, port, healthy, () -> ready.getAsBoolean() ? List.of() : List.of("routes or subnet.env not in place yet"), metrics);
+    }
+
+    /** @param notReady why the node is not ready (empty: it is); /readyz answers 503 with these reasons, one a line */
+    public HealthServer(String ip, int port, BooleanSupplier healthy, Supplier<List<String>> notReady, Metrics metrics)
+            throws IOException {
         try {
             server = HttpServer.create(new InetSocketAddress(ip, port), 16);
         } catch (BindException e) {
@@ -26,8 +34,11 @@ public final class HealthServer implements AutoCloseable {
         }
         server.createContext("/healthz", ex -> reply(ex, healthy.getAsBoolean() ? 200 : 503,
                 healthy.getAsBoolean() ? "ok\n" : "agent loop stalled\n", "text/plain"));
-        server.createContext("/readyz", ex -> reply(ex, ready.getAsBoolean() ? 200 : 503,
-                ready.getAsBoolean() ? "ready\n" : "not ready: routes or subnet.env not in place yet\n", "text/plain"));
+        server.createContext("/readyz", ex -> {
+            List<String> why = notReady.get();
+            reply(ex, why.isEmpty() ? 200 : 503, why.isEmpty() ? "ready\n" : "not ready: " + String.join("\nnot ready: ", why) + "\n",
+                    "text/plain");
+        });
         server.createContext("/metrics", ex -> reply(ex, 200, metrics.render(), "text/plain; version=0.0.4"));
         // Anything that shows traffic lives on the debug API (the node's socket, or TLS with client certificates),
         // never here: this port is open to the network for probes and scrapes.

@@ -30,7 +30,7 @@ public final class Reconciler {
     private static final Logger LOG = Logger.getLogger(Reconciler.class.getName());
 
     /** What one round changed. */
-    public record Result(int added, int removed, boolean deviceRestored) {
+    public record Result(int added, int removed, boolean deviceRestored, boolean full) {
         public boolean changed() {
             return added + removed > 0 || deviceRestored;
         }
@@ -43,6 +43,10 @@ public final class Reconciler {
     private final java.time.Clock clock;
     private DesiredState lastWanted = new DesiredState(Set.of(), Set.of(), Set.of()); // guarded by this
     private final Map<Object, EntryState> seen = new HashMap<>(); // wanted entry -> last state seen, guarded by this
+    private Applied applied; // what the last round left in place; null: read the kernel; guarded by this
+
+    /** The entries the last round left in place, keyed as they are compared. */
+    private record Applied(Map<Ipv4Cidr, RouteEntry> routes, Map<String, NeighEntry> neighbours, Map<String, FdbEntry> fdb) {}
 
     public Reconciler(Netns ns, Ipv4Cidr network, Backend backend) {
         this.ns = ns;
@@ -52,16 +56,34 @@ public final class Reconciler {
         this.clock = java.time.Clock.systemUTC();
     }
 
-    public synchronized Result reconcile(Ipv4Cidr localSubnet, List<Lease> leases) {
-        boolean restored = backend.ensureDevice(localSubnet);
+    /** A full round: the kernel's tables are read. */
+    public Result reconcile(Ipv4Cidr localSubnet, List<Lease> leases) {
+        return reconcile(localSubnet, leases, true);
+    }
+
+    /**
+     * A round; {@code full} (or no round yet) checks the device and reads the kernel's tables, else compares with
+     * what the last round left in place, so a lease that changes among thousands costs its own entries only.
+     */
+    public synchronized Result reconcile(Ipv4Cidr localSubnet, List<Lease> leases, boolean full) {
+        full |= applied == null;
+        boolean restored = false;
+        if (full) {
+            restored = backend.ensureDevice(localSubnet);
+            backend.activate(localSubnet);
+        }
         List<Lease> remotes = leases.stream().filter(l -> !l.subnet().equals(localSubnet)).toList();
         DesiredState want = backend.desired(localSubnet, remotes);
-        Set<String> devices = backend.ownedDevices();
-
         Map<Ipv4Cidr, RouteEntry> haveRoutes = new HashMap<>();
         Map<String, NeighEntry> haveNeigh = new HashMap<>();
         Map<String, FdbEntry> haveFdb = new HashMap<>();
-        readKernel(localSubnet, want, devices, haveRoutes, haveNeigh, haveFdb);
+        if (full) {
+            readKernel(localSubnet, want, backend.ownedDevices(), haveRoutes, haveNeigh, haveFdb);
+        } else {
+            haveRoutes.putAll(applied.routes());
+            haveNeigh.putAll(applied.neighbours());
+            haveFdb.putAll(applied.fdb());
+        }
         lastWanted = want;
         Instant now = clock.instant();
 
@@ -99,10 +121,27 @@ public final class Reconciler {
             if (removed > 0) summary.add("-" + removed);
             LOG.info("reconcile: " + String.join(" ", summary) + " entries for " + remotes.size() + " remote leases"
                     + (added + removed <= 6 ? " " + describe(bridgeAdds, adds, removes, bridgeRemoves) : ""));
+            applied = null; // until the batch has gone through
             new IpBatch().addAll(bridgeAdds.ops()).addAll(adds.ops()).addAll(removes.ops()).addAll(bridgeRemoves.ops())
                     .apply(ns);
         }
-        return new Result(added, removed, restored);
+        applied = keyed(want);
+        return new Result(added, removed, restored, full);
+    }
+
+    /** The next round reads the kernel (its device was replaced, or a round failed). */
+    public synchronized void forget() {
+        applied = null;
+    }
+
+    private static Applied keyed(DesiredState want) {
+        Map<Ipv4Cidr, RouteEntry> routes = new HashMap<>();
+        want.routes().forEach(r -> routes.put(r.dst(), r));
+        Map<String, NeighEntry> neigh = new HashMap<>();
+        want.neighbours().forEach(n -> neigh.put(key(n.ip(), n.dev()), n));
+        Map<String, FdbEntry> fdb = new HashMap<>();
+        want.fdb().forEach(f -> fdb.put(key(f.mac(), f.dev()), f));
+        return new Applied(routes, neigh, fdb);
     }
 
     /**

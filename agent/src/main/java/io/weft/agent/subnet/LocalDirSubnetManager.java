@@ -31,6 +31,10 @@ import java.util.logging.Logger;
  * holds flannel's lease JSON, and the file's modification time plus the TTL is its expiry (renewing rewrites
  * the file). Allocation happens under an exclusive lock on {@code <dir>/lock}, so two agents starting at once
  * never take the same subnet. The cluster config is the one given, or {@code <dir>/config}.
+ *
+ * <p>After the first listing only the files inotify names as changed are read again ({@link DirWatch}), into a
+ * {@link LeaseBook}; a restarted node finds its lease by its PublicIP, or by the subnet its subnet.env names when its
+ * own file is unreadable. A directory that refuses writes (read-only, full) keeps a valid lease in use as it is.
  */
 public final class LocalDirSubnetManager implements SubnetManager {
     private static final Logger LOG = Logger.getLogger(LocalDirSubnetManager.class.getName());
@@ -39,19 +43,37 @@ public final class LocalDirSubnetManager implements SubnetManager {
     private final Path dir;
     private final Path subnets;
     private final NetConf given;
+    private final Ipv4Cidr previous;
     private final Clock clock;
-    private String lastSignature = "";
+    private final ChangeSignal changed = new ChangeSignal();
+    private final LeaseBook book;
+    private final OwnLease own;
+    private final java.util.Set<String> ignoredNames = new java.util.HashSet<>();
+    private DirWatch watch; // guarded by this
 
     public LocalDirSubnetManager(Path dir, NetConf given) throws IOException {
-        this(dir, given, Clock.systemUTC());
+        this(dir, given, null, Clock.systemUTC());
     }
 
-    public LocalDirSubnetManager(Path dir, NetConf given, Clock clock) throws IOException {
+    /** @param previous the subnet this node's subnet.env names, taken again when its own lease file is unreadable */
+    public LocalDirSubnetManager(Path dir, NetConf given, Ipv4Cidr previous) throws IOException {
+        this(dir, given, previous, Clock.systemUTC());
+    }
+
+    public LocalDirSubnetManager(Path dir, NetConf given, Ipv4Cidr previous, Clock clock) throws IOException {
         this.dir = dir;
         this.subnets = dir.resolve("subnets");
         this.given = given;
+        this.previous = previous;
         this.clock = clock;
-        Files.createDirectories(subnets);
+        this.book = new LeaseBook(toString(), clock, changed);
+        this.own = new OwnLease(book, clock, (s, a, gone) -> write(s, a));
+        try {
+            Files.createDirectories(subnets);
+        } catch (IOException e) {
+            throw new SubnetException("cannot use lease directory " + dir + ": " + reason(e) + "; create " + subnets
+                    + " and make it writable for weftd");
+        }
     }
 
     @Override
@@ -63,147 +85,225 @@ public final class LocalDirSubnetManager implements SubnetManager {
     public Lease acquire(LeaseRecord attrs) throws IOException {
         NetConf conf = config();
         SubnetPool pool = new SubnetPool(conf);
-        try (FileChannel ch = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-             FileLock ignored = ch.lock()) {
-            List<Lease> all = readAll(true);
-            List<Ipv4Cidr> taken = new ArrayList<>(all.stream().map(Lease::subnet).toList());
-            // A lease file we cannot read still belongs to someone: never hand its subnet out again.
-            taken.addAll(unreadable());
-            Optional<Lease> mine = all.stream()
-                    .filter(l -> l.attrs().publicIp().equals(attrs.publicIp()))
+        try (FileChannel ch = lockFile(); FileLock ignored = ch == null ? null : ch.lock()) {
+            List<Read> all = readAll();
+            for (Read r : List.copyOf(all)) {
+                if (!r.expired) continue;
+                LOG.info("lease " + r.subnet + " expired; removing it");
+                Files.deleteIfExists(subnets.resolve(r.subnet.toKey()));
+                all.remove(r);
+            }
+            Optional<Read> mine = all.stream().filter(r -> r.lease != null && r.lease.attrs().publicIp().equals(attrs.publicIp()))
                     .findFirst();
-            if (mine.isPresent() && pool.contains(mine.get().subnet())) {
-                LOG.info("reusing lease " + mine.get().subnet() + " held by " + attrs.publicIp());
-                return write(mine.get().subnet(), attrs);
+            if (mine.isEmpty() && previous != null) {
+                // this node's own file is unreadable, or gone: subnet.env still names the subnet it had
+                mine = all.stream().filter(r -> r.subnet.equals(previous) && r.lease == null).findFirst();
+                if (mine.isEmpty() && all.stream().noneMatch(r -> r.subnet.equals(previous)) && pool.contains(previous)) {
+                    mine = Optional.of(new Read(previous, null, "gone", false));
+                }
+                mine.ifPresent(r -> LOG.info("taking " + previous + " again, as subnet.env names it (its lease "
+                        + (r.problem.equals("gone") ? "file is gone" : "is unreadable: " + r.problem) + ")"));
+            }
+            if (mine.isPresent() && pool.contains(mine.get().subnet)) {
+                own.held(keepOrWrite(mine.get(), attrs), false);
+                startWatch();
+                return own.lease();
             }
             if (mine.isPresent()) {
-                LOG.warning("lease " + mine.get().subnet() + " is outside the configured pool " + conf.subnetMin()
+                LOG.warning("lease " + mine.get().subnet + " is outside the configured pool " + conf.subnetMin()
                         + ".." + conf.subnetMax() + "; releasing it");
-                Files.deleteIfExists(subnets.resolve(mine.get().subnet().toKey()));
+                Files.deleteIfExists(subnets.resolve(mine.get().subnet.toKey()));
                 all.remove(mine.get());
             }
-            taken.remove(mine.map(Lease::subnet).orElse(null));
+            // a lease file we cannot read still belongs to someone: its subnet is never handed out again
+            List<Ipv4Cidr> taken = all.stream().map(Read::subnet).toList();
             Ipv4Cidr free = pool.firstFree(taken).orElseThrow(() -> SubnetException.poolExhausted(conf, pool));
+            own.held(write(free, attrs), true);
             LOG.info("acquired new lease " + free + " for " + attrs.publicIp());
-            return write(free, attrs);
+            startWatch();
+            return own.lease();
+        }
+    }
+
+    /**
+     * This node's lease, written with {@code attrs}; when the directory refuses the write, the lease as it is, if it
+     * is readable and unexpired: the node keeps forwarding and renews when the directory lets it.
+     */
+    private Lease keepOrWrite(Read mine, LeaseRecord attrs) {
+        try {
+            Lease l = write(mine.subnet, attrs);
+            LOG.info("reusing lease " + mine.subnet + " held by " + attrs.publicIp());
+            return l;
+        } catch (SubnetException e) {
+            if (mine.lease == null || !mine.lease.expiration().isAfter(clock.instant())) throw e;
+            LOG.warning(e.getMessage() + "; keeping lease " + mine.subnet + " as it is until " + mine.lease.expiration()
+                    + " and renewing when the directory lets it");
+            return new Lease(mine.subnet, attrs, mine.lease.expiration());
+        }
+    }
+
+    /** The allocation lock; null when the directory cannot hold one (read-only): reading needs no lock. */
+    private FileChannel lockFile() throws IOException {
+        try {
+            return FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        } catch (java.nio.file.FileSystemException e) {
+            LOG.fine("no allocation lock in " + dir + ": " + reason(e));
+            return null;
         }
     }
 
     @Override
-    public Lease renew(Lease lease) throws IOException {
-        return write(lease.subnet(), lease.attrs());
+    public Lease renew(Lease lease) {
+        Lease l = write(lease.subnet(), lease.attrs());
+        own.held(l, false);
+        return l;
+    }
+
+    @Override
+    public void release(Lease lease) {
+        try {
+            Path p = subnets.resolve(lease.subnet().toKey());
+            if (Files.exists(p) && LeaseRecord.parse(Files.readString(p)).equals(lease.attrs())) Files.delete(p);
+        } catch (IOException | IllegalArgumentException e) {
+            LOG.warning("could not release lease " + lease.subnet() + " in " + this + ": " + e.getMessage());
+        }
     }
 
     @Override
     public List<Lease> leases() throws IOException {
-        return readAll(false);
+        DirWatch w = startWatch();
+        if (w.takeRescan()) {
+            List<Read> all = readAll();
+            for (Read r : all) record(r);
+            book.retainOnly(all.stream().map(Read::subnet).toList());
+        } else {
+            for (String name : w.takeChanged()) {
+                if (name.startsWith(".")) continue; // a lease being written
+                Ipv4Cidr subnet = subnetOf(subnets.resolve(name));
+                if (subnet == null) continue;
+                Read r = read(subnets.resolve(name), subnet);
+                if (r == null) book.remove(subnet);
+                else record(r);
+            }
+        }
+        return own.withOwn(book.leases());
+    }
+
+    private void record(Read r) {
+        if (r.expired) book.remove(r.subnet);
+        else if (r.lease != null) book.put(r.lease);
+        else book.unreadable(r.subnet, r.problem);
+    }
+
+    @Override
+    public List<LeaseBook.Entry> entries() {
+        return book.entries();
+    }
+
+    @Override
+    public ChangeSignal changes() {
+        return changed;
     }
 
     @Override
     public void awaitChange(long timeoutMillis) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
-        while (System.nanoTime() < deadline) {
-            String sig = signature();
-            if (!sig.equals(lastSignature)) {
-                lastSignature = sig;
-                return;
-            }
-            Thread.sleep(Math.min(250, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
-        }
+        startWatch();
+        changed.await(timeoutMillis);
     }
 
-    private String signature() throws IOException {
-        StringBuilder sb = new StringBuilder();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(subnets)) {
-            List<Path> files = new ArrayList<>();
-            ds.forEach(files::add);
-            files.sort(Comparator.naturalOrder());
-            for (Path p : files) {
-                try {
-                    sb.append(p.getFileName()).append('@').append(Files.getLastModifiedTime(p).toMillis())
-                            .append('/').append(Files.size(p)).append(';');
-                } catch (NoSuchFileException e) {
-                    // removed while listing: the next round sees it gone
-                }
-            }
-        }
-        return sb.toString();
+    @Override
+    public String problem() {
+        return own.problem();
     }
 
-    private Lease write(Ipv4Cidr subnet, LeaseRecord attrs) throws IOException {
+    private synchronized DirWatch startWatch() throws IOException {
+        if (watch == null) watch = DirWatch.start(subnets, changed, name -> !name.startsWith(".")); // not a lease being written
+        return watch;
+    }
+
+    private Lease write(Ipv4Cidr subnet, LeaseRecord attrs) {
         Path target = subnets.resolve(subnet.toKey());
-        Path tmp = Files.createTempFile(subnets, ".lease", ".tmp");
+        Path tmp = null;
         try {
+            tmp = Files.createTempFile(subnets, ".lease", ".tmp");
             Files.writeString(tmp, attrs.toJson(), StandardCharsets.UTF_8);
             Instant now = clock.instant();
             Files.setLastModifiedTime(tmp, FileTime.from(now));
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return new Lease(subnet, attrs, now.plus(TTL));
+        } catch (IOException e) {
+            // the temporary file's name helps no one: name the directory, the cause and the remedy
+            throw new SubnetException("cannot write lease " + subnet + " in " + this + ": " + reason(e)
+                    + "; make the directory writable for weftd (and give its file system free space)", e);
         } finally {
-            Files.deleteIfExists(tmp);
-        }
-    }
-
-    private List<Ipv4Cidr> unreadable() throws IOException {
-        List<Ipv4Cidr> out = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(subnets)) {
-            for (Path p : ds) {
-                String name = p.getFileName().toString();
-                if (name.startsWith(".")) continue;
+            if (tmp != null) {
                 try {
-                    Ipv4Cidr.parseKey(name);
-                    LeaseRecord.parse(Files.readString(p));
-                } catch (IllegalArgumentException e) {
-                    try {
-                        out.add(Ipv4Cidr.parseKey(name));
-                    } catch (IllegalArgumentException notALease) {
-                        // not a lease file at all
-                    }
-                } catch (NoSuchFileException e) {
-                    // gone meanwhile
+                    Files.deleteIfExists(tmp);
+                } catch (IOException e) {
+                    // nothing was written, or the directory refuses even that
                 }
             }
         }
+    }
+
+    static String reason(IOException e) {
+        if (e instanceof java.nio.file.AccessDeniedException) return "permission denied";
+        if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) return f.getReason();
+        return Objects.toString(e.getMessage(), e.getClass().getSimpleName());
+    }
+
+    /** One lease file as read: its lease, or the problem reading it (lease null); {@code expired} by its time. */
+    private record Read(Ipv4Cidr subnet, Lease lease, String problem, boolean expired) {}
+
+    private List<Read> readAll() throws IOException {
+        List<Read> out = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(subnets)) {
+            for (Path p : ds) {
+                if (p.getFileName().toString().startsWith(".")) continue;
+                Ipv4Cidr subnet = subnetOf(p);
+                if (subnet == null) continue;
+                Read r = read(p, subnet);
+                if (r != null) out.add(r);
+            }
+        }
+        out.sort(Comparator.comparing(Read::subnet));
         return out;
     }
 
-    private List<Lease> readAll(boolean removeExpired) throws IOException {
-        List<Lease> out = new ArrayList<>();
-        Instant now = clock.instant();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(subnets)) {
-            for (Path p : ds) {
-                String name = p.getFileName().toString();
-                if (name.startsWith(".")) continue;
-                Ipv4Cidr subnet;
-                try {
-                    subnet = Ipv4Cidr.parseKey(name);
-                } catch (IllegalArgumentException e) {
-                    LOG.warning("ignoring " + p + ": not a subnet lease name (" + e.getMessage() + ")");
-                    continue;
-                }
-                try {
-                    Instant expiry = Files.getLastModifiedTime(p).toInstant().plus(TTL);
-                    if (expiry.isBefore(now)) {
-                        if (removeExpired) {
-                            LOG.info("lease " + subnet + " expired at " + expiry + "; removing it");
-                            Files.deleteIfExists(p);
-                        }
-                        continue;
-                    }
-                    out.add(new Lease(subnet, LeaseRecord.parse(Files.readString(p)), expiry));
-                } catch (NoSuchFileException e) {
-                    // released while we listed
-                } catch (IllegalArgumentException e) {
-                    LOG.warning("ignoring lease " + subnet + " in " + p + ": " + e.getMessage());
-                }
+    private Ipv4Cidr subnetOf(Path p) {
+        try {
+            return Ipv4Cidr.parseKey(p.getFileName().toString());
+        } catch (IllegalArgumentException e) {
+            if (ignoredNames.add(p.getFileName().toString())) {
+                LOG.warning("ignoring " + p + ": not a subnet lease name (" + e.getMessage() + ")");
             }
+            return null;
         }
-        out.sort(Comparator.comparing(Lease::subnet));
-        return out;
+    }
+
+    /** The file's lease or problem; null when it is gone. */
+    private Read read(Path p, Ipv4Cidr subnet) {
+        try {
+            Instant expiry = Files.getLastModifiedTime(p).toInstant().plus(TTL);
+            boolean expired = expiry.isBefore(clock.instant());
+            try {
+                return new Read(subnet, new Lease(subnet, LeaseRecord.parse(Files.readString(p)), expiry), null, expired);
+            } catch (IllegalArgumentException | java.nio.charset.CharacterCodingException e) {
+                String problem = Files.size(p) == 0 ? "the file is empty" : e.getMessage();
+                return new Read(subnet, null, problem, expired);
+            }
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException e) {
+            return new Read(subnet, null, "cannot read it: " + reason(e), false);
+        }
     }
 
     @Override
-    public void close() {}
+    public synchronized void close() {
+        if (watch != null) watch.close();
+        watch = null;
+    }
 
     @Override
     public String toString() {

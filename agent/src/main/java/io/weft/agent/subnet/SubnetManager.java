@@ -22,17 +22,53 @@ public interface SubnetManager extends AutoCloseable {
      */
     Lease acquire(LeaseRecord attrs) throws IOException;
 
-    /** Extends the lease's expiry and republishes its attributes. */
+    /**
+     * Extends the lease's expiry and republishes its attributes.
+     *
+     * @throws SubnetException naming the store and what to do when it refuses the write; the lease held stays valid
+     *                         until its expiry
+     */
     Lease renew(Lease lease) throws IOException;
 
-    /** Every unexpired lease, this node's included. */
+    /**
+     * Every unexpired lease, this node's included, as the store's watch last reported them: a round of the agent
+     * reads nothing from the store. A peer whose record turned unreadable is there with its last good record until
+     * that would have expired ({@link LeaseBook}); this node's record, gone or changed in the store, is written again.
+     */
     List<Lease> leases() throws IOException;
+
+    /** What the agent knows of each subnet, unreadable and kept records included (for status pages). */
+    List<LeaseBook.Entry> entries();
+
+    /**
+     * Signalled whenever the leases may have changed; the agent's loop waits on it, and whatever else should wake
+     * the loop (the kernel watch, subnet.env) signals it too.
+     */
+    ChangeSignal changes();
 
     /**
      * Blocks until the set of leases may have changed or {@code timeoutMillis} passes; a spurious
      * return is allowed, callers re-read {@link #leases()}.
      */
-    void awaitChange(long timeoutMillis) throws IOException, InterruptedException;
+    default void awaitChange(long timeoutMillis) throws IOException, InterruptedException {
+        changes().await(timeoutMillis);
+    }
+
+    /**
+     * Gives up a lease this start took, when the start fails before the node carries traffic, so that a failed
+     * first start leaves no lease behind. A lease the node held before this start is never released.
+     */
+    default void release(Lease lease) {}
+
+    /** Why this node's own record in the store cannot be written as it should be (refused, taken), or null. */
+    default String problem() {
+        return null;
+    }
+
+    /** Why the store's watch is down right now (every route stays meanwhile), or null while it is up. */
+    default String connection() {
+        return null;
+    }
 
     /**
      * The public IP the store holds for this node, which overrides --public-ip (flannel's GetStoredPublicIP: the

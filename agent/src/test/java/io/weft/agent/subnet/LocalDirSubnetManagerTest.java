@@ -57,7 +57,7 @@ class LocalDirSubnetManagerTest {
         Lease a = m.acquire(node(1));
         Files.setLastModifiedTime(dir.resolve("subnets").resolve(a.subnet().toKey()),
                 FileTime.from(Instant.now().minus(LocalDirSubnetManager.TTL).minusSeconds(5)));
-        assertEquals(List.of(), m.leases());
+        assertEquals(List.of(), manager("{\"Network\":\"10.244.0.0/16\"}").leases(), "a peer no longer lists it");
         assertEquals(a.subnet(), m.acquire(node(2)).subnet(), "the expired subnet is handed out again");
     }
 
@@ -96,5 +96,63 @@ class LocalDirSubnetManagerTest {
         m.awaitChange(5000);
         assertTrue(System.nanoTime() - t0 < 4_000_000_000L, "woke before the timeout");
         assertEquals(1, m.leases().size());
+    }
+
+    /** Waits until the manager's leases satisfy {@code ok}: the directory's watch reports a change a moment later. */
+    static List<Lease> awaitLeases(LocalDirSubnetManager m, java.util.function.Predicate<List<Lease>> ok) throws Exception {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        List<Lease> l = m.leases();
+        while (!ok.test(l) && System.nanoTime() < deadline) {
+            m.awaitChange(200);
+            l = m.leases();
+        }
+        return l;
+    }
+
+    @Test
+    void aPeerWhoseFileIsCutShortKeepsItsLastGoodRecord() throws Exception {
+        var peer = manager("{\"Network\":\"10.244.0.0/16\"}");
+        Lease p = peer.acquire(node(2));
+        var m = manager("{\"Network\":\"10.244.0.0/16\"}");
+        Lease mine = m.acquire(node(1));
+        assertEquals(2, m.leases().size());
+        Path file = dir.resolve("subnets").resolve(p.subnet().toKey());
+        String good = Files.readString(file);
+        Files.writeString(file, good.substring(0, good.length() / 2));
+        List<Lease> seen = awaitLeases(m, l -> m.entries().stream().anyMatch(LeaseBook.Entry::kept));
+        assertEquals(java.util.Set.of(mine.subnet(), p.subnet()), seen.stream().map(Lease::subnet).collect(java.util.stream.Collectors.toSet()),
+                "the peer stays, on its last good record");
+        assertEquals(p.attrs(), seen.stream().filter(l -> l.subnet().equals(p.subnet())).findFirst().orElseThrow().attrs());
+    }
+
+    @Test
+    void anOwnerWritesItsCorruptedRecordAgain() throws Exception {
+        var m = manager("{\"Network\":\"10.244.0.0/16\"}");
+        Lease mine = m.acquire(node(1));
+        Path file = dir.resolve("subnets").resolve(mine.subnet().toKey());
+        Files.writeString(file, "{\"PublicIP\":");
+        awaitLeases(m, l -> {
+            try {
+                return LeaseRecord.parse(Files.readString(file)).equals(node(1));
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        assertEquals(node(1), LeaseRecord.parse(Files.readString(file)), "written again by its owner");
+    }
+
+    @Test
+    void aRestartOverItsOwnUnreadableFileKeepsTheSubnetSubnetEnvNames() throws Exception {
+        var first = manager("{\"Network\":\"10.244.0.0/16\"}");
+        first.acquire(node(9)); // 10.244.1.0/24: someone else's
+        Lease mine = first.acquire(node(1));
+        Path file = dir.resolve("subnets").resolve(mine.subnet().toKey());
+        Files.writeString(file, "");
+        var restarted = new LocalDirSubnetManager(dir, NetConfParser.parse("{\"Network\":\"10.244.0.0/16\"}"), mine.subnet());
+        assertEquals(mine.subnet(), restarted.acquire(node(1)).subnet());
+        assertEquals(node(1), LeaseRecord.parse(Files.readString(file)));
+        var noEnv = manager("{\"Network\":\"10.244.0.0/16\"}");
+        Files.writeString(file, "");
+        assertNotEquals(mine.subnet(), noEnv.acquire(node(1)).subnet(), "without subnet.env the unreadable subnet stays taken");
     }
 }

@@ -38,6 +38,8 @@ public final class Libc {
     private static final MethodHandle POLL = h("poll", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
     private static final MethodHandle SETSOCKOPT = h("setsockopt",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE);
+    private static final MethodHandle SOCKET = h("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE);
+    private static final MethodHandle BIND = h("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE);
     private static final MethodHandle STRERROR = h("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
 
     public static final int O_RDWR = 2;
@@ -47,6 +49,10 @@ public final class Libc {
     public static final int EBUSY = 16;
     public static final int EPERM = 1;
     public static final int ENOENT = 2;
+    public static final int EADDRINUSE = 98;
+    public static final int AF_UNIX = 1;
+    public static final int SOCK_STREAM = 1;
+    public static final int SOCK_CLOEXEC = 02000000;
     public static final int EIO = 5;
     public static final int EINVAL = 22;
     public static final short POLLIN = 1;
@@ -105,6 +111,36 @@ public final class Libc {
             MemorySegment st = a.allocate(STATE);
             MemorySegment v = a.allocateFrom(JAVA_INT, value);
             int r = (int) SETSOCKOPT.invokeExact(st, fd, level, name, v, 4);
+            return new Result(r, (int) ERRNO.get(st, 0L));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static Result socket(int domain, int type, int protocol) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(STATE);
+            int r = (int) SOCKET.invokeExact(st, domain, type, protocol);
+            return new Result(r, (int) ERRNO.get(st, 0L));
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * bind(2) of a unix socket to {@code name} in the abstract namespace (a sockaddr_un whose path starts with a NUL
+     * byte), which the JDK's UnixDomainSocketAddress cannot express: such a name belongs to the network namespace,
+     * not to any file system, and goes when the last descriptor bound to it closes, also when its process is killed.
+     */
+    public static Result bindAbstract(int fd, String name) {
+        byte[] n = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        if (n.length > 107) throw new IllegalArgumentException("abstract socket name too long: " + name);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment st = a.allocate(STATE);
+            MemorySegment addr = a.allocate(110);
+            addr.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 0, (short) AF_UNIX);
+            MemorySegment.copy(n, 0, addr, java.lang.foreign.ValueLayout.JAVA_BYTE, 3, n.length); // sun_path[0] stays 0
+            int r = (int) BIND.invokeExact(st, fd, addr, 3 + n.length);
             return new Result(r, (int) ERRNO.get(st, 0L));
         } catch (Throwable t) {
             throw rethrow(t);

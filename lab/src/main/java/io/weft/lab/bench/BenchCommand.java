@@ -4,19 +4,13 @@ import io.weft.core.config.SubnetEnv;
 import io.weft.core.iproute.Addr;
 import io.weft.core.iproute.FdbEntry;
 import io.weft.core.iproute.IpBatch;
-import io.weft.core.iproute.IpReader;
 import io.weft.core.iproute.Link;
 import io.weft.core.iproute.NeighEntry;
 import io.weft.core.iproute.RouteEntry;
-import io.weft.core.lease.LeaseRecord;
-import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.Ipv4Cidr;
 import io.weft.core.net.MacAddress;
 import io.weft.lab.cluster.LabCluster;
 import io.weft.lab.netns.NetnsLab;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,8 +21,8 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code weft-lab bench}: the numbers in the README. Throughput and RTT pod to pod across two namespace nodes
- * through weft's kernel VXLAN backend, the same devices made by hand, and host-gw, in one run; and how fast
- * one agent programs (and removes) a thousand peers.
+ * through weft's kernel VXLAN backend, the same devices made by hand, and host-gw, in one run; and, for each lease
+ * store, how fast one agent programs and removes thousands of peers and what it costs at idle ({@link ScaleBench}).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure pod-to-pod throughput/RTT (weft vxlan vs hand-made vxlan vs host-gw) and convergence.")
@@ -38,8 +32,12 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "5", description = "iperf3 duration per run (default: ${DEFAULT-VALUE}).")
     int seconds;
 
-    @Option(names = "--peers", defaultValue = "1000", description = "Remote leases for the convergence run (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--peers", defaultValue = "5000", description = "Remote leases for the convergence run (default: ${DEFAULT-VALUE}).")
     int peers;
+
+    @Option(names = "--stores", split = ",", defaultValue = "dir,etcd,kube",
+            description = "Lease stores for the convergence run: dir, etcd, kube (default: ${DEFAULT-VALUE}).")
+    List<String> stores;
 
     @Option(names = "--only", description = "throughput or convergence (default: both).")
     String only;
@@ -144,42 +142,17 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private void convergence() throws Exception {
-        System.out.println("measuring convergence: " + peers + " remote leases appear, then go ...");
-        try (LabCluster lab = new LabCluster(NetnsLab.named(PREFIX), 1, "{\"Network\":\"10.0.0.0/8\",\"Backend\":{\"Type\":\"vxlan\"}}")) {
-            LabCluster.Node n = lab.node(1);
-            lab.startAgent(n);
-            SubnetEnv env = lab.awaitSubnetEnv(n, Duration.ofSeconds(60));
-            Path subnets = lab.leaseDir().resolve("subnets");
-            Path staging = Files.createDirectories(lab.workDir().resolve("staging"));
-            List<Path> staged = new ArrayList<>();
-            for (int i = 0; i < peers; i++) {
-                Ipv4Cidr s = new Ipv4Cidr(Ipv4Address.parse("10.0.0.0").plus((long) (i + 10) << 8), 24);
-                if (s.equals(env.subnet())) continue;
-                LeaseRecord rec = LeaseRecord.vxlan(Ipv4Address.parse("172.30.0.0").plus(i + 1), 1, MacAddress.localFromSeed(50_000 + i));
-                Path f = staging.resolve(s.toKey());
-                Files.writeString(f, rec.toJson());
-                staged.add(f);
-            }
-            IpReader r = new IpReader(n.ns());
-            long t0 = System.nanoTime();
-            for (Path f : staged) Files.move(f, subnets.resolve(f.getFileName()), StandardCopyOption.ATOMIC_MOVE);
-            int want = staged.size();
-            while (count(r) < 3 * want) Thread.sleep(20);
-            double up = (System.nanoTime() - t0) / 1e9;
-            long t1 = System.nanoTime();
-            for (Path f : staged) Files.delete(subnets.resolve(f.getFileName()));
-            while (count(r) > 0) Thread.sleep(20);
-            double down = (System.nanoTime() - t1) / 1e9;
-            System.out.println();
-            System.out.printf(Locale.ROOT, "  %d leases appear -> %d routes+neighbours+FDB entries in place: %.2f s%n", want, 3 * want, up);
-            System.out.printf(Locale.ROOT, "  %d leases removed -> table clean:                              %.2f s%n", want, down);
-            System.out.println("  (includes the agent's lease-directory poll, up to 0.25 s)");
-            System.out.println();
+        System.out.println("measuring convergence and idle cost with " + peers + " peers, per lease store ...");
+        ScaleBench bench = new ScaleBench(PREFIX, peers);
+        List<ScaleBench.Row> rows = new ArrayList<>();
+        for (String s : stores) {
+            rows.add(bench.run(switch (s) {
+                case "dir" -> "lease directory";
+                case "etcd" -> "etcd";
+                case "kube" -> "stand-in API server";
+                default -> throw new IllegalArgumentException("--stores: " + s + " is not dir, etcd or kube");
+            }));
         }
-    }
-
-    private static int count(IpReader r) {
-        return (int) r.routes().stream().filter(e -> "flannel.1".equals(e.dev())).count()
-                + r.permanentNeighbours("flannel.1").size() + r.vxlanFdb("flannel.1").size();
+        ScaleBench.print(rows);
     }
 }

@@ -59,7 +59,7 @@ public final class LabCluster implements AutoCloseable {
     private final Map<Integer, Process> agents = new ConcurrentHashMap<>();
     private final List<Pod> pods = new ArrayList<>();
     private List<String> extraAgentArgs = List.of();
-    private String resync = "1s";
+    private String resync = "1s"; // tests check the kernel every second; null: weftd's own default
     private java.util.function.Function<Node, Map<String, String>> agentEnv = n -> Map.of();
     private String kubeApiUrl; // null: agents share the lease directory
     private String etcdUrl; // agents keep leases in etcd there, config included
@@ -130,8 +130,9 @@ public final class LabCluster implements AutoCloseable {
     }
 
     /**
-     * How often agents check the kernel against the leases (1s by default, so tests see repairs at once); a fault
-     * test that deletes kernel entries by hand sets it long, so the fault stays while it looks at it.
+     * How often agents check the kernel against the leases (1s by default, so tests see repairs at once; null:
+     * weftd's own default, as production runs it). Agents also repair a hand-deleted entry at once from the kernel's
+     * notifications, whatever this interval.
      */
     public void resyncInterval(String interval) {
         this.resync = interval;
@@ -186,8 +187,10 @@ public final class LabCluster implements AutoCloseable {
         } else {
             args.addAll(List.of("--lease-dir", leaseDir.toString()));
         }
-        if (etcdUrl == null) args.addAll(List.of("--net-config-path", netConfFile.toString()));
-        args.addAll(List.of("--subnet-file", n.subnetFile().toString(), "--resync-interval", resync));
+        // with etcd the config is etcd's, as flanneld reads it, unless a node is given a file of its own
+        if (etcdUrl == null || !netConfFile.equals(netConf)) args.addAll(List.of("--net-config-path", netConfFile.toString()));
+        args.addAll(List.of("--subnet-file", n.subnetFile().toString()));
+        if (resync != null) args.addAll(List.of("--resync-interval", resync));
         args.addAll(extraAgentArgs);
         // A class-data archive per node: a restarted agent then starts as a production one does from the launcher's
         // AOT cache, instead of paying a cold start that production does not pay (~0.4 s of a restart here).
@@ -236,6 +239,42 @@ public final class LabCluster implements AutoCloseable {
         return p.exitValue();
     }
 
+    /** SIGKILL, as a crash or the OOM killer ends an agent; returns its exit code. */
+    public int killAgent(Node n) throws InterruptedException {
+        Process p = agents.remove(n.index());
+        if (p == null) return -1;
+        p.destroyForcibly();
+        p.waitFor();
+        return p.exitValue();
+    }
+
+    /**
+     * The routes, permanent neighbours and FDB entries on the node's flannel.1, counted from iproute2's plain output
+     * (cheap enough to poll with thousands of entries).
+     */
+    public static int overlayCount(Node n) {
+        return lines(List.of("ip", "-n", n.netns(), "-4", "-o", "route", "show", "dev", "flannel.1"), null)
+                + lines(List.of("ip", "-n", n.netns(), "-4", "neigh", "show", "dev", "flannel.1", "nud", "permanent"), null)
+                + lines(List.of("bridge", "-n", n.netns(), "fdb", "show", "dev", "flannel.1"), " dst ");
+    }
+
+    private static int lines(List<String> cmd, String containing) {
+        return (int) io.weft.core.iproute.IpRunner.run(cmd, null).stdout().lines()
+                .filter(l -> !l.isBlank() && (containing == null || l.contains(containing))).count();
+    }
+
+    /** Whether the node's agent answers 200 on /readyz at {@code port}. */
+    public static boolean ready(Node n, int port) {
+        return get(n, port, "/readyz").startsWith("HTTP/1.1 200");
+    }
+
+    /** An HTTP GET to 127.0.0.1:{@code port} inside the node's namespace (bash's /dev/tcp: no curl needed); the raw reply. */
+    public static String get(Node n, int port, String path) {
+        return io.weft.core.iproute.IpRunner.run(List.of("ip", "netns", "exec", n.netns(), "bash", "-c",
+                "exec 3<>/dev/tcp/127.0.0.1/" + port + " && printf 'GET " + path + " HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3"),
+                null).stdout();
+    }
+
     public Process agent(Node n) {
         return agents.get(n.index());
     }
@@ -256,6 +295,11 @@ public final class LabCluster implements AutoCloseable {
 
     /** Waits until every node has a route to every other node's subnet. */
     public void awaitConverged(Duration timeout) throws IOException, InterruptedException {
+        awaitConverged(timeout, nodes);
+    }
+
+    /** Waits until each of {@code nodes} has a route to every other one's subnet. */
+    public void awaitConverged(Duration timeout, List<Node> nodes) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         List<Ipv4Cidr> subnets = new ArrayList<>();
         for (Node n : nodes) subnets.add(awaitSubnetEnv(n, timeout).subnet());

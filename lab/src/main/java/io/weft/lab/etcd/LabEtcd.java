@@ -15,14 +15,17 @@ import java.util.List;
  * loudly where etcd is not installed.
  */
 public final class LabEtcd implements AutoCloseable {
-    private final Process process;
+    private volatile Process process;
     private final Path dataDir;
     private final URI url;
+    private final List<String> command;
+    private final List<String> health;
 
-    private LabEtcd(Process process, Path dataDir, URI url) {
-        this.process = process;
+    private LabEtcd(Path dataDir, URI url, List<String> command, List<String> health) {
         this.dataDir = dataDir;
         this.url = url;
+        this.command = List.copyOf(command);
+        this.health = List.copyOf(health);
     }
 
     /** On loopback, in this namespace. */
@@ -63,25 +66,46 @@ public final class LabEtcd implements AutoCloseable {
                     "--trusted-ca-file", tls.ca().toString(), "--client-cert-auth"));
             ctlTls = List.of("--cacert", tls.ca().toString(), "--cert", tls.clientCert().toString(), "--key", tls.clientKey().toString());
         }
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(data.resolve("etcd.log").toFile()).start();
-        LabEtcd s = new LabEtcd(p, data, URI.create(client));
+        List<String> health = new ArrayList<>();
+        if (netns != null) health.addAll(List.of("ip", "netns", "exec", netns));
+        health.addAll(List.of("etcdctl", "--endpoints", client));
+        health.addAll(ctlTls);
+        health.addAll(List.of("endpoint", "health"));
+        LabEtcd s = new LabEtcd(data, URI.create(client), cmd, health);
+        try {
+            s.resume();
+        } catch (IOException | RuntimeException | InterruptedException e) {
+            s.close();
+            throw e;
+        }
+        return s;
+    }
+
+    /** Starts etcd (again, on the data it had) and waits until it answers. */
+    public void resume() throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("etcd.log").toFile())).start();
+        process = p;
         long deadline = System.nanoTime() + 30_000_000_000L;
         while (true) {
-            List<String> health = new ArrayList<>();
-            if (netns != null) health.addAll(List.of("ip", "netns", "exec", netns));
-            health.addAll(List.of("etcdctl", "--endpoints", client));
-            health.addAll(ctlTls);
-            health.addAll(List.of("endpoint", "health"));
             var r = new ProcessBuilder(health).redirectErrorStream(true).start();
             r.getInputStream().readAllBytes();
-            if (r.waitFor() == 0) return s;
+            if (r.waitFor() == 0) return;
             if (!p.isAlive() || System.nanoTime() > deadline) {
-                String log = Files.exists(data.resolve("etcd.log")) ? Files.readString(data.resolve("etcd.log")) : "";
-                s.close();
+                String log = Files.exists(dataDir.resolve("etcd.log")) ? Files.readString(dataDir.resolve("etcd.log")) : "";
                 throw new IllegalStateException("etcd did not start:\n" + log);
             }
             Thread.sleep(100);
         }
+    }
+
+    /** Stops etcd as an outage would (its data stays, {@link #resume()} brings it back); {@code kill}: SIGKILL. */
+    public void pause(boolean kill) throws InterruptedException {
+        Process p = process;
+        if (p == null) return;
+        if (kill) p.destroyForcibly();
+        else p.destroy();
+        if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) p.destroyForcibly().waitFor();
     }
 
     public URI url() {
@@ -110,11 +134,14 @@ public final class LabEtcd implements AutoCloseable {
 
     @Override
     public void close() {
-        process.destroy();
-        try {
-            if (!process.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)) process.destroyForcibly().waitFor();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        Process p = process;
+        if (p != null) {
+            p.destroy();
+            try {
+                if (!p.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)) p.destroyForcibly().waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         try (var s = Files.walk(dataDir)) {
             s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());

@@ -1,6 +1,10 @@
 package io.weft.lab.kube;
 
+import io.fabric8.kubernetes.api.model.Node;
 import io.fabric8.kubernetes.api.model.NodeBuilder;
+import io.fabric8.kubernetes.api.model.NodeList;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.weft.lab.peers.FakePeers;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
@@ -19,15 +23,28 @@ import java.util.Map;
  * own process inside a test namespace so that agents in node namespaces reach it over the underlay. It plays
  * kube-controller-manager too, through commands on stdin, one per line, each answered with one line:
  * {@code node <name> <podCIDR>} registers a node, {@code delete <name>} removes it, {@code annotations <name>}
- * prints its annotations as JSON. Arguments: address, port, and {@code https} to serve TLS (a self-signed
- * certificate, as a kubeconfig with {@code insecure-skip-tls-verify} accepts).
+ * prints its annotations as JSON, {@code annotate <name> <key> <value>} sets one (as an operator's kubectl would),
+ * {@code peers <count> <first>} registers {@code count} nodes peer-&lt;first&gt;... as if their agents had published
+ * vxlan leases ({@link FakePeers}, for the benchmarks), {@code unpeers <count> <first>} deletes them, and {@code save} writes every Node
+ * to the state file. Arguments: address, port, then {@code https} to serve TLS (a self-signed certificate, as a
+ * kubeconfig with {@code insecure-skip-tls-verify} accepts) and {@code state=FILE}: Nodes saved there by an earlier
+ * run are loaded at start, so a stopped and restarted stand-in keeps them as a real API server (backed by etcd) would.
  */
 public final class MockApiServer {
     public static void main(String[] args) throws Exception {
+        java.util.List<String> rest = java.util.Arrays.asList(args).subList(2, args.length);
+        java.nio.file.Path state = rest.stream().filter(a -> a.startsWith("state=")).map(a -> java.nio.file.Path.of(a.substring(6)))
+                .findFirst().orElse(null);
         KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                new ApiServerStandIn(null), args.length > 2 && args[2].equals("https"));
+                new ApiServerStandIn(null), rest.contains("https"));
         server.init(InetAddress.getByName(args[0]), Integer.parseInt(args[1]));
         KubernetesClient client = server.createClient();
+        if (state != null && java.nio.file.Files.exists(state)) {
+            for (Node n : Serialization.unmarshal(java.nio.file.Files.readString(state), NodeList.class).getItems()) {
+                n.getMetadata().setResourceVersion(null);
+                client.nodes().resource(n).create();
+            }
+        }
         System.out.println("READY " + server.url("/"));
         System.out.flush();
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
@@ -44,18 +61,55 @@ public final class MockApiServer {
                         client.nodes().withName(w[1]).delete();
                         System.out.println("OK");
                     }
+                    case "annotate" -> {
+                        String value = line.strip().split("\\s+", 4)[3];
+                        client.nodes().withName(w[1]).edit(n -> {
+                            if (n.getMetadata().getAnnotations() == null) n.getMetadata().setAnnotations(new HashMap<>());
+                            n.getMetadata().getAnnotations().put(w[2], value);
+                            return n;
+                        });
+                        System.out.println("OK");
+                    }
+                    case "peers" -> {
+                        int count = Integer.parseInt(w[1]);
+                        int first = Integer.parseInt(w[2]);
+                        for (int i = first; i < first + count; i++) client.nodes().resource(peer(i)).create();
+                        System.out.println("OK");
+                    }
+                    case "unpeers" -> {
+                        int count = Integer.parseInt(w[1]);
+                        int first = Integer.parseInt(w[2]);
+                        for (int i = first; i < first + count; i++) client.nodes().withName("peer-" + i).delete();
+                        System.out.println("OK");
+                    }
+                    case "save" -> {
+                        NodeList all = client.nodes().list();
+                        java.nio.file.Files.writeString(state, Serialization.asJson(all));
+                        System.out.println("OK " + all.getItems().size());
+                    }
                     case "annotations" -> {
                         Map<String, String> a = client.nodes().withName(w[1]).get().getMetadata().getAnnotations();
                         System.out.println("OK " + new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(a));
                     }
                     default -> System.out.println("ERR unknown command " + w[0]);
                 }
-            } catch (RuntimeException e) {
-                System.out.println("ERR " + e.getMessage().replace('\n', ' '));
+            } catch (RuntimeException | java.io.IOException e) {
+                System.out.println("ERR " + String.valueOf(e.getMessage()).replace('\n', ' '));
             }
             System.out.flush();
         }
         System.exit(0); // stdin closed: the test is done
+    }
+
+    /** {@link FakePeers} peer {@code i} as a Node whose agent has published its vxlan lease, as flannel writes it. */
+    static Node peer(int i) {
+        Map<String, String> a = new java.util.LinkedHashMap<>();
+        a.put("flannel.alpha.coreos.com/backend-data", "{\"VNI\":1,\"VtepMAC\":\"" + FakePeers.vtepMac(i) + "\"}");
+        a.put("flannel.alpha.coreos.com/backend-type", "vxlan");
+        a.put("flannel.alpha.coreos.com/kube-subnet-manager", "true");
+        a.put("flannel.alpha.coreos.com/public-ip", FakePeers.publicIp(i).toString());
+        return new NodeBuilder().withNewMetadata().withName("peer-" + i).withAnnotations(a).endMetadata()
+                .withNewSpec().withPodCIDR(FakePeers.subnet(i).toString()).endSpec().build();
     }
 
     /** The test's end of the command protocol, over a started server process's stdin and stdout. */

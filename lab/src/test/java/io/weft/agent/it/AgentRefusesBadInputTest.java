@@ -107,4 +107,75 @@ class AgentRefusesBadInputTest {
         assertEquals(List.of(), new IpReader(lab.node(4).ns()).routes().stream()
                 .filter(e -> e.dst().network().toString().startsWith("10.250.")).toList());
     }
+
+    /** The node as a start could have changed it: its device, its lease files, subnet.env, its firewall chains. */
+    private static String footprint(LabCluster lab, LabCluster.Node n) throws Exception {
+        String leases;
+        try (var files = Files.list(lab.leaseDir().resolve("subnets"))) {
+            leases = files.map(p -> p.getFileName().toString()).sorted().toList().toString();
+        } catch (java.nio.file.NoSuchFileException e) {
+            leases = "[]";
+        }
+        return "flannel.1=" + new IpReader(n.ns()).link("flannel.1").isPresent() + " leases=" + leases + " subnet.env="
+                + Files.exists(n.subnetFile()) + " FLANNEL-FWD=" + NetnsLab.run("ip", "netns", "exec", n.netns(), "iptables",
+                "-S", "FLANNEL-FWD").stdout().contains("-N FLANNEL-FWD");
+    }
+
+    private String lastLine(LabCluster.Node n) {
+        List<String> lines = lab.log(n).strip().lines().toList();
+        return lines.get(lines.size() - 1);
+    }
+
+    @Test
+    void aNetworkOverlappingTheUnderlayOrARouteIsRefusedAndTheNodeStaysAsItWas() throws Exception {
+        NetnsLab.requireRoot();
+        lab = new LabCluster("wt-ovl", 1, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}");
+        LabCluster.Node n1 = lab.node(1);
+        String before = footprint(lab, n1);
+        Path bad = lab.workDir().resolve("bad.json");
+        // the underlay is 172.31.0.0/24: pods in 172.16.0.0/12 would hide every other node
+        Files.writeString(bad, "{\"Network\":\"172.16.0.0/12\",\"Backend\":{\"Type\":\"vxlan\"}}");
+        assertEquals(1, runToExit(n1, bad));
+        assertEquals("weftd: bad network config: Network: 172.16.0.0/12 overlaps the underlay: eth0 has 172.31.0.1/24; pick a "
+                + "Network that no node address uses", lastLine(n1));
+        // a network the node routes to through a router
+        NetnsLab.sh("ip", "-n", n1.netns(), "route", "add", "10.99.0.0/16", "via", "172.31.0.254");
+        Files.writeString(bad, "{\"Network\":\"10.96.0.0/12\",\"Backend\":{\"Type\":\"vxlan\"}}");
+        assertEquals(1, runToExit(n1, bad));
+        assertTrue(lastLine(n1).startsWith("weftd: bad network config: Network: 10.96.0.0/12 overlaps this node's route to "
+                + "10.99.0.0/16 via 172.31.0.254 dev eth0"), lastLine(n1));
+        assertEquals(before, footprint(lab, n1), "node untouched");
+    }
+
+    @Test
+    void aBackendMtuAboveTheUnderlaysIsRefusedAtStart() throws Exception {
+        NetnsLab.requireRoot();
+        lab = new LabCluster("wt-bmtu", 1, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\",\"MTU\":9000}}");
+        LabCluster.Node n1 = lab.node(1);
+        String before = footprint(lab, n1);
+        assertEquals(1, runToExit(n1, lab.netConf()));
+        assertEquals("weftd: bad network config: Backend.MTU: 9000 is more than eth0 carries (its MTU is 1500): Backend.MTU is "
+                + "the underlay's MTU, as in flannel; give at most 1500, or leave it out to use eth0's", lastLine(n1));
+        assertEquals(before, footprint(lab, n1), "no flannel.1, no lease, no subnet.env, no rules");
+    }
+
+    @Test
+    void aSecondAgentOnTheNodeIsRefusedWhateverItsDebugSocket() throws Exception {
+        NetnsLab.requireRoot();
+        lab = new LabCluster("wt-two", 1, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}");
+        LabCluster.Node n1 = lab.node(1);
+        lab.startAgent(n1);
+        lab.awaitSubnetEnv(n1, Duration.ofSeconds(60));
+        for (List<String> socket : List.of(List.of("--debug-socket", ""), List.of("--debug-socket", n1.dir().resolve("other.sock").toString()))) {
+            List<String> cmd = new java.util.ArrayList<>(lab.agentCommand(n1));
+            cmd.addAll(socket); // the last --debug-socket counts
+            Process second = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            String out = new String(second.getInputStream().readAllBytes());
+            assertTrue(second.waitFor(30, TimeUnit.SECONDS));
+            assertEquals(1, second.exitValue(), out);
+            assertEquals("weftd: another weftd is already running on this node (it holds @weftd in this network namespace): "
+                    + "stop it first; two agents would fight over one device, its routes and the node's lease", out.strip());
+        }
+        assertTrue(lab.agent(n1).isAlive(), "the first agent runs on");
+    }
 }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.weft.lab.demo.DemoCommand;
 import io.weft.lab.cluster.LabCluster;
-import io.weft.core.iproute.IpRunner;
 import io.weft.lab.netns.NetnsLab;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -17,13 +16,6 @@ import picocli.CommandLine;
 
 class HealthAndDemoTest {
 
-    /** An HTTP GET from inside a namespace, with bash's /dev/tcp so the test needs no curl. */
-    static String get(String netns, int port, String path) {
-        return IpRunner.run(List.of("ip", "netns", "exec", netns, "bash", "-c",
-                "exec 3<>/dev/tcp/127.0.0.1/" + port + " && printf 'GET " + path + " HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3"), null)
-                .stdout();
-    }
-
     @Test
     void healthReadyAndMetricsAreServed() throws Exception {
         NetnsLab.requireRoot();
@@ -31,10 +23,11 @@ class HealthAndDemoTest {
             lab.agentArgs(List.of("--healthz-ip", "127.0.0.1", "--healthz-port", "9797"));
             for (LabCluster.Node n : lab.nodes()) lab.startAgent(n);
             lab.awaitConverged(Duration.ofSeconds(60));
-            String ns = lab.node(1).netns();
-            Probe.await("/readyz to answer 200", Duration.ofSeconds(10), () -> get(ns, 9797, "/readyz").startsWith("HTTP/1.1 200"));
-            assertTrue(get(ns, 9797, "/healthz").startsWith("HTTP/1.1 200"), get(ns, 9797, "/healthz"));
-            String metrics = get(ns, 9797, "/metrics");
+            LabCluster.Node ns = lab.node(1);
+            Probe.await("/readyz to answer 200", Duration.ofSeconds(10),
+                    () -> LabCluster.get(ns, 9797, "/readyz").startsWith("HTTP/1.1 200"));
+            assertTrue(LabCluster.get(ns, 9797, "/healthz").startsWith("HTTP/1.1 200"), LabCluster.get(ns, 9797, "/healthz"));
+            String metrics = LabCluster.get(ns, 9797, "/metrics");
             assertTrue(metrics.contains("\nweft_ready 1\n"), metrics);
             assertTrue(metrics.contains("\nweft_remote_leases 1\n"), metrics);
             assertTrue(metrics.contains("# TYPE weft_reconcile_rounds_total counter"), metrics);

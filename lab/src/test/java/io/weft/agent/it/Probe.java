@@ -4,7 +4,6 @@ import io.weft.lab.cluster.LabCluster;
 import io.weft.core.iproute.IpRunner;
 import java.time.Duration;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 
 /** Small helpers the cluster tests share: ping from a pod, wait for a condition. */
 final class Probe {
@@ -19,11 +18,27 @@ final class Probe {
         return ping(from, to, 2).exitCode() == 0;
     }
 
-    static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+    /** A condition to wait for; one that throws does not hold yet. */
+    interface Condition {
+        boolean holds() throws Exception;
+    }
+
+    static void await(String what, Duration timeout, Condition condition) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
+        while (!holds(condition)) {
             if (System.nanoTime() > deadline) throw new AssertionError("timed out after " + timeout + " waiting for " + what);
             Thread.sleep(100);
+        }
+    }
+
+    private static boolean holds(Condition c) {
+        try {
+            return c.holds();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (Exception e) {
+            return false;
         }
     }
 }

@@ -64,7 +64,7 @@ class SecretsTest {
                 Process agent = pb.start();
                 try {
                     lab.awaitSubnetEnv(n, Duration.ofSeconds(60));
-                    String metrics = HealthAndDemoTest.get(n.netns(), 9797, "/metrics");
+                    String metrics = LabCluster.get(n, 9797, "/metrics");
                     assertTrue(metrics.contains("weft_ready"), metrics);
                     assertFalse(metrics.contains(PASSWORD));
                 } finally {

@@ -25,12 +25,17 @@ class TraceBadInputTest {
 
             oneLine(t.trace(1, a, "10.244.2.300"), "weftd trace: DST 10.244.2.300 is not an IPv4 address");
             oneLine(t.trace(1, a, "10.9.9.9"), "weftd trace: 10.9.9.9 is outside the pod network 10.244.0.0/16: give two pod addresses");
-            oneLine(t.trace(1, "10.244.1.77", b), "weftd trace: no pod has 10.244.1.77 on this node (10.244.1.0/24): nothing"
-                    + " answers ARP for it on cni0");
-            oneLine(t.trace(1, a, "10.244.2.77"), "weftd trace: the node of 10.244.2.77 says: no pod has 10.244.2.77 on this"
-                    + " node (10.244.2.0/24): nothing answers ARP for it on cni0");
-            oneLine(t.trace(1, "10.244.5.5", "10.244.6.6"), "weftd trace: neither 10.244.5.5 nor 10.244.6.6 is on this node"
-                    + " (10.244.1.0/24): ask the node of one of them");
+            // the nodes' subnets are whatever their leases gave them: the pods' addresses say which
+            String net1 = a.substring(0, a.lastIndexOf('.'));
+            String net2 = b.substring(0, b.lastIndexOf('.'));
+            oneLine(t.trace(1, net1 + ".77", b), "weftd trace: no pod has " + net1 + ".77 on this node (" + net1
+                    + ".0/24): nothing answers ARP for it on cni0");
+            oneLine(t.trace(1, a, net2 + ".77"), "weftd trace: the node of " + net2 + ".77 says: no pod has " + net2
+                    + ".77 on this node (" + net2 + ".0/24): nothing answers ARP for it on cni0");
+            String elsewhere1 = unused(net1, net2, 250) + ".5";
+            String elsewhere2 = unused(net1, net2, 251) + ".6";
+            oneLine(t.trace(1, elsewhere1, elsewhere2), "weftd trace: neither " + elsewhere1 + " nor " + elsewhere2
+                    + " is on this node (" + net1 + ".0/24): ask the node of one of them");
 
             String gone = t.lab.workDir().resolve("no-such.sock").toString();
             oneLine(t.weftd(1, List.of("status", "--agent", gone)), "weftd status: no weftd is running on this node: there"
@@ -49,6 +54,14 @@ class TraceBadInputTest {
             assertEquals(0, refused.exit(), "every reply came back: healthy as far as this node sees\n" + refused);
             assertEquals(4, refused.json().path("source").path("hops").size(), refused.toString());
             assertTrue(refused.json().path("destination").isNull(), refused.toString());
+        }
+    }
+
+    /** A /24 of the pod network that neither node holds, near {@code third}. */
+    private static String unused(String net1, String net2, int third) {
+        for (int i = third; ; i = (i + 2) % 256) {
+            String n = "10.244." + i;
+            if (!n.equals(net1) && !n.equals(net2)) return n;
         }
     }
 

@@ -47,7 +47,8 @@ final class TraceLab implements AutoCloseable {
 
     /**
      * @param resync the agents' --resync-interval: long ("1h") where a test deletes kernel entries by hand, so that
-     *               the agent does not put them back while trace and status look at the fault
+     *               the agent does not put them back while trace and status look at the fault (its kernel watch is
+     *               then off too)
      */
     TraceLab(String tag, String netConf, String resync, List<String> moreAgentArgs) throws Exception {
         pki = new TestPki();
@@ -62,6 +63,7 @@ final class TraceLab implements AutoCloseable {
                     "--debug-tls-cert-file", pki.file("server.pem").toString(),
                     "--debug-tls-key-file", pki.file("server.key").toString(),
                     "--debug-client-ca-file", pki.file("ca.pem").toString()));
+            if (resync.endsWith("h")) args.add("--kernel-watch=false");
             args.addAll(moreAgentArgs);
             l.agentArgs(args);
             for (LabCluster.Node n : l.nodes()) l.startAgent(n);

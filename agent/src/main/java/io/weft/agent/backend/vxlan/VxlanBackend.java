@@ -36,6 +36,7 @@ public final class VxlanBackend implements Backend {
     private final int mtu;
     private MacAddress preferredMac;
     private MacAddress mac;
+    private boolean created; // prepare() made the device (it was not there)
     private final Set<String> warned = new HashSet<>();
 
     /**
@@ -67,6 +68,7 @@ public final class VxlanBackend implements Backend {
 
     @Override
     public LeaseRecord prepare() {
+        created = device.current().isEmpty();
         mac = device.ensure(preferredMac);
         preferredMac = mac;
         return LeaseRecord.vxlan(publicIp, conf.vni(), mac);
@@ -138,6 +140,15 @@ public final class VxlanBackend implements Backend {
         device.ensure(mac);
         device.ensureAddress(localSubnet);
         return true;
+    }
+
+    @Override
+    public void abandon() {
+        if (!created) return;
+        created = false;
+        if (device.current().isEmpty()) return; // the failed step took it with it
+        LOG.info("removing " + device.name + ", which this failed start created");
+        device.delete();
     }
 
     @Override

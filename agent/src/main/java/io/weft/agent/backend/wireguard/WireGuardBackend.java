@@ -55,6 +55,7 @@ public final class WireGuardBackend implements Backend, CaptureSource, MetricsSo
     private final byte[] presharedKey;
     private final boolean offload;
     private WgDevice device;
+    private boolean created; // prepare() made the device (it was not there)
     private String publicKey;
     private Ipv4Cidr activeSubnet;
     private final Set<String> warned = new HashSet<>();
@@ -98,12 +99,13 @@ public final class WireGuardBackend implements Backend, CaptureSource, MetricsSo
             WgDevice d = conf.isUserspace()
                     ? new UserspaceWgDevice(ns, DEVICE, wgConf.listenPort(), mtu(), offload)
                     : new KernelWgDevice(ns, DEVICE, wgConf.listenPort());
+            created = new IpReader(ns).link(DEVICE).isEmpty();
             d.open();
+            device = d; // from here on abandon() can undo it
             byte[] privateKey = KeyFile.loadOrCreate(keyFile);
             publicKey = Base64.getEncoder().encodeToString(new X25519().publicKey(clamped(privateKey)));
             d.configure(privateKey, keyFile);
             java.util.Arrays.fill(privateKey, (byte) 0);
-            device = d;
             IpBatch.run(ns, Link.mtu(DEVICE, mtu()));
             LOG.info("wireguard backend: " + DEVICE + " (" + device.describe() + "), listen port " + wgConf.listenPort()
                     + ", MTU " + mtu() + ", public key " + publicKey + (presharedKey != null ? ", with a PSK" : ""));
@@ -249,5 +251,16 @@ public final class WireGuardBackend implements Backend, CaptureSource, MetricsSo
     public synchronized void close() {
         if (device != null) device.close();
         device = null;
+    }
+
+    /** A failed start removes the device it made (the kernel's, or wireguard-go's TUN, which ends wireguard-go). */
+    @Override
+    public synchronized void abandon() {
+        close();
+        if (!created) return;
+        created = false;
+        if (new IpReader(ns).link(DEVICE).isEmpty()) return; // weft's own TUN went with close()
+        LOG.info("removing " + DEVICE + ", which this failed start created");
+        IpBatch.run(ns, Link.delete(DEVICE));
     }
 }

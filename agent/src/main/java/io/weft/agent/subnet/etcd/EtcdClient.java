@@ -134,6 +134,11 @@ public final class EtcdClient implements AutoCloseable {
         return id;
     }
 
+    /** The seconds {@code lease} has left; 0 or less when it is gone. */
+    public long timeToLive(long lease) throws IOException {
+        return call("/v3/lease/timetolive", JSON.createObjectNode().put("ID", Long.toString(lease))).path("TTL").asLong(-1);
+    }
+
     /** Ends a lease at once (its keys go with it); one that is already gone is no error. */
     public void revoke(long lease) throws IOException {
         try {
@@ -184,6 +189,12 @@ public final class EtcdClient implements AutoCloseable {
      */
     public void watchPrefix(String prefix, long fromRevision, java.util.function.Consumer<List<WatchEvent>> onEvents)
             throws IOException, InterruptedException {
+        watchPrefix(prefix, fromRevision, onEvents, () -> {});
+    }
+
+    /** As above; {@code onOpen} runs once etcd has accepted the watch, before any event. */
+    public void watchPrefix(String prefix, long fromRevision, java.util.function.Consumer<List<WatchEvent>> onEvents,
+                            Runnable onOpen) throws IOException, InterruptedException {
         ObjectNode create = JSON.createObjectNode();
         create.putObject("create_request").put("key", b64(prefix)).put("range_end", b64(prefixEnd(prefix)))
                 .put("start_revision", Long.toString(fromRevision));
@@ -193,6 +204,7 @@ public final class EtcdClient implements AutoCloseable {
         if (token != null) rb.header("Authorization", token);
         HttpResponse<Stream<String>> resp = http.send(rb.build(), HttpResponse.BodyHandlers.ofLines());
         if (resp.statusCode() != 200) throw new IOException("etcd watch: HTTP " + resp.statusCode());
+        onOpen.run();
         try (Stream<String> lines = resp.body()) {
             java.util.Iterator<String> it = lines.iterator();
             while (it.hasNext()) {

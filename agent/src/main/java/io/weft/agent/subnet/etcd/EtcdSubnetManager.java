@@ -2,8 +2,12 @@ package io.weft.agent.subnet.etcd;
 
 import io.weft.agent.subnet.ChangeSignal;
 import io.weft.agent.subnet.Lease;
+import io.weft.agent.subnet.LeaseBook;
+import io.weft.agent.subnet.OwnLease;
 import io.weft.agent.subnet.SubnetException;
 import io.weft.agent.subnet.SubnetManager;
+import io.weft.agent.subnet.etcd.EtcdLeases.Stored;
+import io.weft.agent.subnet.etcd.EtcdLeases.Listing;
 import io.weft.core.config.ConfigException;
 import io.weft.core.config.NetConf;
 import io.weft.core.config.NetConfParser;
@@ -15,10 +19,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.logging.Logger;
 
@@ -50,11 +51,10 @@ public final class EtcdSubnetManager implements SubnetManager {
     private final Clock clock;
     private final java.util.random.RandomGenerator random = new java.security.SecureRandom();
     private final ChangeSignal changed = new ChangeSignal();
-    private final Map<String, String> reported = new HashMap<>(); // key -> last problem logged
-    private volatile Thread watcher;
-    private volatile Lease mine; // this node's, once acquired
-    private volatile boolean reserved; // mine is a reservation: a key without TTL
-    private volatile boolean closed;
+    private final LeaseBook book;
+    private final OwnLease own;
+    private final EtcdLeases store;
+    private volatile boolean reserved; // this node's lease is a reservation: a key without TTL
 
     public EtcdSubnetManager(EtcdClient etcd, String prefix, NetConf given) {
         this(etcd, prefix, given, null);
@@ -75,6 +75,9 @@ public final class EtcdSubnetManager implements SubnetManager {
         this.given = given;
         this.previous = previous;
         this.clock = clock;
+        this.book = new LeaseBook(toString(), clock, changed);
+        this.own = new OwnLease(book, clock, this::rewrite);
+        this.store = new EtcdLeases(etcd, subnetsPrefix(), book, clock);
     }
 
     private String subnetsPrefix() {
@@ -103,39 +106,50 @@ public final class EtcdSubnetManager implements SubnetManager {
         NetConf conf = config();
         SubnetPool pool = new SubnetPool(conf);
         for (int attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
-            List<Stored> all = readAll();
-            Optional<Stored> held = all.stream().filter(s -> s.record != null && s.record.publicIp().equals(attrs.publicIp())).findFirst();
+            Listing all = call(store::list);
+            Optional<Stored> held = all.stored().stream().filter(s -> s.record() != null && s.record().publicIp().equals(attrs.publicIp())).findFirst();
+            if (held.isEmpty()) held = unreadablePrevious(pool, all.stored());
             if (held.isPresent()) {
                 Stored h = held.get();
-                if (!pool.contains(h.subnet)) {
-                    LOG.info("lease " + h.subnet + " of " + attrs.publicIp() + " does not fit the network config (SubnetLen "
+                if (!pool.contains(h.subnet())) {
+                    LOG.info("lease " + h.subnet() + " of " + attrs.publicIp() + " does not fit the network config (SubnetLen "
                             + conf.subnetLen() + ", " + conf.subnetMin() + " to " + conf.subnetMax() + "); deleting it");
                     call(() -> {
-                        etcd.delete(h.kv.key());
+                        etcd.delete(h.kv().key());
                         return null;
                     });
                     continue;
                 }
-                boolean reservation = h.kv.lease() == 0;
+                boolean reservation = h.kv().lease() == 0;
                 // Only while it is still ours: a concurrent agent with the same PublicIP would be a misconfiguration,
                 // and this keeps the two from overwriting each other unseen.
-                if (put(lease -> etcd.replaceIfUnchanged(h.kv.key(), h.kv.modRevision(), attrs.toJson(), lease), reservation)) {
-                    LOG.info("reusing " + (reservation ? "reserved subnet " : "lease ") + h.subnet + " held by " + attrs.publicIp());
-                    startWatch();
-                    return hold(h.subnet, attrs, reservation);
+                boolean written;
+                try {
+                    written = put(h.subnet(), lease -> etcd.replaceIfUnchanged(h.kv().key(), h.kv().modRevision(), attrs.toJson(), lease), reservation);
+                } catch (SubnetException e) {
+                    Lease kept = keepUnwritten(h, attrs, e);
+                    store.start();
+                    return kept;
+                }
+                if (written) {
+                    LOG.info("reusing " + (reservation ? "reserved subnet " : "lease ") + h.subnet() + " held by " + attrs.publicIp());
+                    Lease l = hold(h.subnet(), attrs, reservation, false);
+                    store.start();
+                    return l;
                 }
                 continue;
             }
-            Ipv4Cidr pick = previousIfFree(pool, all);
+            Ipv4Cidr pick = previousIfFree(pool, all.stored());
             if (pick == null) {
-                pick = pool.randomFree(all.stream().map(Stored::subnet).toList(), random)
+                pick = pool.randomFree(all.stored().stream().map(Stored::subnet).toList(), random)
                         .orElseThrow(() -> SubnetException.poolExhausted(conf, pool));
             }
             Ipv4Cidr free = pick;
-            if (put(lease -> etcd.createIfAbsent(subnetsPrefix() + free.toKey(), attrs.toJson(), lease), false)) {
+            if (put(free, lease -> etcd.createIfAbsent(subnetsPrefix() + free.toKey(), attrs.toJson(), lease), false)) {
                 LOG.info("acquired new lease " + free + " for " + attrs.publicIp());
-                startWatch();
-                return hold(free, attrs, false);
+                Lease l = hold(free, attrs, false, true);
+                store.start();
+                return l;
             }
             LOG.fine(free + " was taken meanwhile; trying another free subnet");
         }
@@ -143,9 +157,45 @@ public final class EtcdSubnetManager implements SubnetManager {
                 + "was taken meanwhile by another node");
     }
 
+    /**
+     * etcd refused to write this node's lease at start (a read-only user, a full database): a restarted node keeps
+     * the lease it holds, if it is readable, until etcd's lease on it runs out, and renews when etcd lets it.
+     */
+    private Lease keepUnwritten(Stored h, LeaseRecord attrs, SubnetException refused) {
+        if (h.record() == null) throw refused;
+        Duration left = h.kv().lease() == 0 ? RESERVED : timeToLive(h.kv().lease());
+        if (left.isZero()) throw refused;
+        LOG.warning(refused.getMessage() + "; keeping lease " + h.subnet() + " as it is (" + left.toSeconds()
+                + " s left) and renewing when etcd lets it");
+        reserved = h.kv().lease() == 0;
+        Lease l = new Lease(h.subnet(), attrs, clock.instant().plus(left));
+        own.held(l, false);
+        return l;
+    }
+
+    private Duration timeToLive(long lease) {
+        try {
+            return Duration.ofSeconds(Math.max(0, etcd.timeToLive(lease)));
+        } catch (IOException e) {
+            return Duration.ZERO;
+        }
+    }
+
+    /**
+     * This node's own key when it is unreadable: the subnet its subnet.env names, whose key holds no record anyone can
+     * read, is this node's (flannel's main.go keeps a node on the subnet of its subnet.env the same way).
+     */
+    private Optional<Stored> unreadablePrevious(SubnetPool pool, List<Stored> all) {
+        if (previous == null || !pool.contains(previous)) return Optional.empty();
+        Optional<Stored> s = all.stream().filter(x -> x.subnet().equals(previous) && x.record() == null).findFirst();
+        s.ifPresent(x -> LOG.info("lease " + previous + " in etcd is unreadable and subnet.env names it: this node's; "
+                + "writing it again"));
+        return s;
+    }
+
     /** subnet.env's subnet when no key holds exactly it and it fits the config, as flannel's tryAcquireLease takes it. */
     private Ipv4Cidr previousIfFree(SubnetPool pool, List<Stored> all) {
-        if (previous == null || all.stream().anyMatch(s -> s.subnet.equals(previous))) return null;
+        if (previous == null || all.stream().anyMatch(s -> s.subnet().equals(previous))) return null;
         if (!pool.contains(previous)) {
             LOG.warning("subnet.env's subnet " + previous + " does not fit the network config; taking another");
             return null;
@@ -163,12 +213,19 @@ public final class EtcdSubnetManager implements SubnetManager {
      * does not take revokes that lease at once, as flannel's registry createSubnet does, instead of leaving it
      * behind for a day.
      */
-    private boolean put(LeasedWrite write, boolean reservation) {
-        long lease = reservation ? 0 : freshLease();
+    private boolean put(Ipv4Cidr subnet, LeasedWrite write, boolean reservation) {
+        long lease = 0;
         boolean done = false;
         try {
-            done = call(() -> write.write(lease));
+            lease = reservation ? 0 : freshLease();
+            long id = lease;
+            done = call(() -> write.write(id));
             return done;
+        } catch (SubnetException e) {
+            if (!(e.getCause() instanceof EtcdClient.EtcdException)) throw e; // unreachable: said as it is
+            throw new SubnetException("etcd refused to write lease " + subnet + " (" + e.getMessage() + "); give weftd's etcd "
+                    + "user write access to " + subnetsPrefix() + " (etcdctl role grant-permission ROLE --prefix=true "
+                    + "readwrite " + subnetsPrefix() + ")", e);
         } finally {
             if (!done && lease != 0) {
                 try {
@@ -182,13 +239,27 @@ public final class EtcdSubnetManager implements SubnetManager {
 
     /** A new 24 h etcd lease under the same key and record, as flanneld renews; a reservation stays without TTL. */
     @Override
-    public Lease renew(Lease lease) throws IOException {
+    public Lease renew(Lease lease) {
+        Lease mine = own.lease();
         boolean reservation = reserved && mine != null && mine.subnet().equals(lease.subnet());
-        put(id -> {
+        put(lease.subnet(), id -> {
             etcd.put(subnetsPrefix() + lease.subnet().toKey(), lease.attrs().toJson(), id);
             return true;
         }, reservation);
-        return hold(lease.subnet(), lease.attrs(), reservation);
+        return hold(lease.subnet(), lease.attrs(), reservation, false);
+    }
+
+    /** This node's key is gone or not its record: stored again (created only if absent, so a taker keeps it). */
+    private Lease rewrite(Ipv4Cidr subnet, LeaseRecord attrs, boolean gone) {
+        String key = subnetsPrefix() + subnet.toKey();
+        boolean reservation = reserved;
+        boolean ok = put(subnet, lease -> {
+            if (gone) return etcd.createIfAbsent(key, attrs.toJson(), lease);
+            etcd.put(key, attrs.toJson(), lease);
+            return true;
+        }, reservation);
+        if (!ok) throw new SubnetException("another node took subnet " + subnet + " meanwhile");
+        return hold(subnet, attrs, reservation, own.isNew());
     }
 
     /** A new etcd lease of {@link #TTL} for this node's key. */
@@ -197,122 +268,54 @@ public final class EtcdSubnetManager implements SubnetManager {
     }
 
     /** Records {@code subnet} as this node's, held for {@link #TTL} from now (a reservation: for good). */
-    private Lease hold(Ipv4Cidr subnet, LeaseRecord attrs, boolean reservation) {
+    private Lease hold(Ipv4Cidr subnet, LeaseRecord attrs, boolean reservation, boolean isNew) {
         reserved = reservation;
-        return mine = new Lease(subnet, attrs, clock.instant().plus(reservation ? RESERVED : TTL));
+        Lease l = new Lease(subnet, attrs, clock.instant().plus(reservation ? RESERVED : TTL));
+        own.held(l, isNew);
+        return l;
+    }
+
+    @Override
+    public void release(Lease lease) {
+        try {
+            String key = subnetsPrefix() + lease.subnet().toKey();
+            List<EtcdClient.Kv> kvs = etcd.get(key).kvs();
+            if (!kvs.isEmpty() && lease.attrs().toJson().equals(kvs.get(0).value())) etcd.delete(key);
+        } catch (IOException e) {
+            LOG.warning("could not release lease " + lease.subnet() + " in " + this + ": " + e.getMessage());
+        }
     }
 
     @Override
     public List<Lease> leases() throws IOException {
-        startWatch();
-        List<Lease> out = new ArrayList<>();
-        Instant expiry = clock.instant().plus(TTL); // etcd removes an expired key itself; this is an upper bound
-        List<Stored> all = readAll();
-        Lease own = mine;
-        if (own != null && all.stream().noneMatch(s -> s.subnet.equals(own.subnet()))) {
-            all = restore(own, all);
-        }
-        for (Stored s : all) if (s.record != null) out.add(new Lease(s.subnet, s.record, expiry));
-        out.sort(Comparator.comparing(Lease::subnet));
-        return out;
-    }
-
-    /**
-     * This node's key is gone (its etcd lease ran out while etcd was unreachable, or someone deleted it): the other
-     * nodes would drop their routes to us, so take it again, unless another node took the subnet meanwhile.
-     */
-    private List<Stored> restore(Lease own, List<Stored> all) throws IOException {
-        String key = subnetsPrefix() + own.subnet().toKey();
-        if (put(lease -> etcd.createIfAbsent(key, own.attrs().toJson(), lease), false)) {
-            LOG.warning("this node's lease " + own.subnet() + " had gone from etcd; stored it again");
-            hold(own.subnet(), own.attrs(), false);
-            return readAll();
-        }
-        LOG.severe("this node's lease " + own.subnet() + " had gone from etcd and another node took the subnet; "
-                + "restart weftd on this node to get a new one (its pods' addresses change)");
-        return all;
-    }
-
-    /** A key under subnets/, its subnet, and its record (null if unreadable: its subnet is still taken). */
-    private record Stored(EtcdClient.Kv kv, Ipv4Cidr subnet, LeaseRecord record) {}
-
-    private List<Stored> readAll() throws IOException {
-        List<Stored> out = new ArrayList<>();
-        for (EtcdClient.Kv kv : call(() -> etcd.getPrefix(subnetsPrefix())).kvs()) {
-            String name = kv.key().substring(subnetsPrefix().length());
-            Ipv4Cidr subnet;
-            try {
-                subnet = Ipv4Cidr.parseKey(name);
-            } catch (IllegalArgumentException e) {
-                report(kv.key(), "not a subnet lease name (" + e.getMessage() + ")");
-                continue;
-            }
-            LeaseRecord record = null;
-            try {
-                record = LeaseRecord.parse(kv.value());
-                reported.remove(kv.key());
-            } catch (IllegalArgumentException e) {
-                report(kv.key(), e.getMessage() + "; its subnet stays taken");
-            }
-            out.add(new Stored(kv, subnet, record));
-        }
-        return out;
-    }
-
-    private void report(String key, String problem) {
-        if (!problem.equals(reported.put(key, problem))) LOG.warning("ignoring " + key + " in etcd: " + problem);
-    }
-
-    /** One watch thread per manager, re-established after etcd restarts or the connection drops. */
-    private void startWatch() {
-        startWatch(0);
-    }
-
-    /** The watch, from {@code fromRevision} (0: from a fresh listing); tests start one at a compacted revision. */
-    synchronized void startWatch(long fromRevision) {
-        if (watcher != null || closed) return;
-        Thread t = new Thread(() -> watchLoop(fromRevision), "weft-etcd-watch");
-        t.setDaemon(true);
-        watcher = t;
-        t.start();
-    }
-
-    private void watchLoop(long fromRevision) {
-        long backoff = 500;
-        long from = fromRevision;
-        while (!closed) {
-            try {
-                if (from == 0) {
-                    from = etcd.getPrefix(subnetsPrefix()).revision() + 1;
-                    changed.signal(); // whatever happened while not watching
-                }
-                etcd.watchPrefix(subnetsPrefix(), from, events -> changed.signal());
-                from = 0;
-                backoff = 500;
-            } catch (InterruptedException e) {
-                return;
-            } catch (EtcdClient.CompactedException e) {
-                // flannel's registry watchSubnets: "etcd index outside history window", then leasesWatchReset
-                LOG.warning("etcd watch: " + e.getMessage() + "; listing the leases again and watching from there");
-                from = 0;
-                continue;
-            } catch (IOException | RuntimeException e) {
-                if (closed) return;
-                from = 0;
-                LOG.fine("etcd watch ended (" + e.getMessage() + "); the resync interval covers the gap");
-            }
-            try {
-                Thread.sleep(backoff);
-            } catch (InterruptedException e) {
-                return;
-            }
-            backoff = Math.min(backoff * 2, 10_000);
-        }
+        store.start();
+        return own.withOwn(book.leases());
     }
 
     @Override
-    public void awaitChange(long timeoutMillis) throws InterruptedException {
-        changed.await(timeoutMillis);
+    public List<LeaseBook.Entry> entries() {
+        return book.entries();
+    }
+
+    @Override
+    public ChangeSignal changes() {
+        return changed;
+    }
+
+    @Override
+    public String problem() {
+        return own.problem();
+    }
+
+    @Override
+    public String connection() {
+        return store.problem();
+    }
+
+
+    /** The watch from {@code fromRevision} without a first listing (a test starts one at a compacted revision). */
+    void startWatch(long fromRevision) {
+        store.start(fromRevision);
     }
 
     private interface EtcdCall<T> {
@@ -335,9 +338,7 @@ public final class EtcdSubnetManager implements SubnetManager {
 
     @Override
     public void close() {
-        closed = true;
-        Thread t = watcher;
-        if (t != null) t.interrupt();
+        store.close();
         etcd.close();
     }
 }

@@ -11,6 +11,8 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.weft.agent.subnet.ChangeSignal;
 import io.weft.agent.subnet.Lease;
+import io.weft.agent.subnet.LeaseBook;
+import io.weft.agent.subnet.OwnLease;
 import io.weft.agent.subnet.SubnetException;
 import io.weft.agent.subnet.SubnetManager;
 import io.weft.core.config.NetConf;
@@ -19,10 +21,7 @@ import io.weft.core.net.Ipv4Cidr;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.logging.Logger;
@@ -50,9 +49,11 @@ public final class KubeSubnetManager implements SubnetManager {
     private final Clock clock;
     private final boolean setNodeNetworkUnavailable;
     private final ChangeSignal changed = new ChangeSignal();
-    private final Map<String, String> reported = new HashMap<>(); // node -> last problem logged
+    private final Map<String, String> reported = new java.util.concurrent.ConcurrentHashMap<>(); // node -> problem logged
+    private final Map<String, Ipv4Cidr> nodeSubnets = new java.util.concurrent.ConcurrentHashMap<>(); // its last good one
+    private final LeaseBook book;
+    private final OwnLease own;
     private SharedIndexInformer<Node> informer;
-    private volatile LeaseRecord published; // what this node publishes, once acquired
 
     public KubeSubnetManager(KubernetesClient client, String nodeName, NetConf conf, NodeAnnotations keys) {
         this(client, nodeName, conf, keys, true, Clock.systemUTC());
@@ -80,6 +81,8 @@ public final class KubeSubnetManager implements SubnetManager {
         this.keys = keys;
         this.clock = clock;
         this.setNodeNetworkUnavailable = setNodeNetworkUnavailable;
+        this.book = new LeaseBook("node annotations", clock, changed);
+        this.own = new OwnLease(book, clock, (subnet, attrs, gone) -> republish(subnet, attrs));
     }
 
     /**
@@ -133,18 +136,31 @@ public final class KubeSubnetManager implements SubnetManager {
                     + conf.network() + " of net-conf.json (it must match kube-controller-manager's --cluster-cidr)");
         }
         publish(node, attrs);
-        published = attrs;
+        own.held(new Lease(subnet, published(node, attrs), clock.instant().plus(TERM)), false);
         if (setNodeNetworkUnavailable) markNetworkAvailable();
         startInformer();
         LOG.info("lease " + subnet + " is node " + nodeName + "'s spec.podCIDR; published in its " + keys.backendType()
                 + " annotations");
-        return new Lease(subnet, attrs, clock.instant().plus(TERM));
+        return own.lease();
+    }
+
+    /** What peers read from this node's annotations once {@code attrs} are published (public-ip-overwrite applied). */
+    private LeaseRecord published(Node node, LeaseRecord attrs) {
+        return keys.decode(wanted(node, attrs));
     }
 
     @Override
     public Lease renew(Lease lease) throws IOException {
-        publish(getOwnNode(), lease.attrs());
-        return new Lease(lease.subnet(), lease.attrs(), clock.instant().plus(TERM));
+        return republish(lease.subnet(), lease.attrs());
+    }
+
+    /** This node's annotations again, as they should be (own lease repair and renewal). */
+    private Lease republish(Ipv4Cidr subnet, LeaseRecord attrs) {
+        Node node = getOwnNode();
+        publish(node, attrs);
+        Lease l = new Lease(subnet, published(node, attrs), clock.instant().plus(TERM));
+        own.held(l, false);
+        return l;
     }
 
     private static Map<String, String> annotations(Node node) {
@@ -167,7 +183,7 @@ public final class KubeSubnetManager implements SubnetManager {
      * subresource, as flannel's AcquireLease does: the API server keeps metadata from a nodes/status patch, and so
      * the agent needs flannel's ClusterRole only (patch on nodes/status, which cannot change a node's spec).
      */
-    private void publish(Node node, LeaseRecord attrs) throws IOException {
+    private void publish(Node node, LeaseRecord attrs) {
         if (carries(node, attrs)) return;
         Map<String, String> want = wanted(node, attrs);
         if (!want.get(keys.publicIp()).equals(attrs.publicIp().toString())) {
@@ -209,7 +225,7 @@ public final class KubeSubnetManager implements SubnetManager {
         }
     }
 
-    private Node getOwnNode() throws IOException {
+    private Node getOwnNode() {
         Node node;
         try {
             node = client.nodes().withName(nodeName).get();
@@ -228,22 +244,26 @@ public final class KubeSubnetManager implements SubnetManager {
             informer = client.nodes().inform(new ResourceEventHandler<>() {
                 @Override
                 public void onAdd(Node n) {
-                    changed.signal();
+                    record(n);
                 }
 
                 @Override
                 public void onUpdate(Node before, Node after) {
-                    if (!leaseFields(before).equals(leaseFields(after))) changed.signal();
+                    if (!leaseFields(before).equals(leaseFields(after))) record(after);
                 }
 
                 @Override
                 public void onDelete(Node n, boolean finalStateUnknown) {
-                    changed.signal();
+                    Ipv4Cidr gone = nodeSubnets.remove(n.getMetadata().getName());
+                    if (gone != null) book.remove(gone);
+                    reported.remove(n.getMetadata().getName());
                 }
             }, 0);
         } catch (KubernetesClientException e) {
             throw apiError("LIST/WATCH nodes", e);
         }
+        // the informer's first list is in its store now; its add notifications follow on another thread
+        informer.getStore().list().forEach(this::record);
     }
 
     /** What of a Node makes up its lease; status heartbeats change every few seconds and must not wake the agent. */
@@ -263,52 +283,65 @@ public final class KubeSubnetManager implements SubnetManager {
     @Override
     public List<Lease> leases() throws IOException {
         startInformer();
-        List<Lease> out = new ArrayList<>();
-        Instant expiry = clock.instant().plus(TERM);
-        for (Node n : informer.getStore().list()) {
-            if (nodeName.equals(n.getMetadata().getName())) republishIfChanged(n);
-            Lease l = toLease(n, expiry);
-            if (l != null) out.add(l);
-        }
-        out.sort(Comparator.comparing(Lease::subnet));
-        return out;
+        return own.withOwn(book.leases());
+    }
+
+    @Override
+    public List<LeaseBook.Entry> entries() {
+        return book.entries();
+    }
+
+    @Override
+    public ChangeSignal changes() {
+        return changed;
+    }
+
+    @Override
+    public String problem() {
+        return own.problem();
+    }
+
+    @Override
+    public synchronized String connection() {
+        return informer == null || informer.isWatching() ? null : "not watching Nodes in the Kubernetes API (reconnecting)";
     }
 
     /**
-     * Someone edited or removed this node's annotations (a re-registered Node object starts without them): the
-     * other nodes would drop their routes to us, so publish again.
+     * A Node as the informer reports it, into the book. A known node whose annotations turn malformed or vanish
+     * keeps its last good record (its agent publishes them again); one never seen well is logged once per problem.
      */
-    private void republishIfChanged(Node own) throws IOException {
-        LeaseRecord attrs = published;
-        if (attrs == null || carries(own, attrs)) return;
-        LOG.warning("node " + nodeName + "'s " + keys.backendType() + " annotations were changed or removed; publishing them again");
-        publish(own, attrs);
-    }
-
-    /** A node's lease, or null (not yet published, or malformed: logged once per distinct problem). */
-    private Lease toLease(Node n, Instant expiry) {
+    private void record(Node n) {
         String name = n.getMetadata().getName();
         Map<String, String> a = n.getMetadata().getAnnotations();
-        if (!keys.present(a)) return null; // its agent has not published yet: not an error
+        Ipv4Cidr known = nodeSubnets.get(name);
         String problem;
+        Ipv4Cidr subnet = null;
         try {
-            Ipv4Cidr subnet = podCidr(n);
-            if (subnet == null) {
+            subnet = podCidr(n);
+            if (!keys.present(a)) {
+                if (known == null) return; // its agent has not published yet: not an error
+                problem = "its " + keys.kubeSubnetManager() + " annotation was removed";
+            } else if (subnet == null) {
                 problem = "has " + keys.backendType() + " but no spec.podCIDR";
             } else if (!conf.network().contains(subnet)) {
                 problem = "spec.podCIDR " + subnet + " is outside the Network " + conf.network();
             } else {
                 LeaseRecord r = keys.decode(a);
                 reported.remove(name);
-                return new Lease(subnet, r, expiry);
+                if (known != null && !known.equals(subnet)) book.remove(known);
+                nodeSubnets.put(name, subnet);
+                book.put(new Lease(subnet, r, clock.instant().plus(TERM)));
+                return;
             }
         } catch (IllegalArgumentException e) {
             problem = e.getMessage();
         }
-        if (!problem.equals(reported.put(name, problem))) {
+        Ipv4Cidr key = known != null ? known : subnet != null && conf.network().contains(subnet) ? subnet : null;
+        if (key != null) {
+            book.unreadable(key, "node " + name + ": " + problem);
+        } else if (!problem.equals(reported.put(name, problem))) {
             LOG.warning("ignoring node " + name + ": " + problem);
         }
-        return null;
     }
 
     /** spec.podCIDR, else the first IPv4 entry of spec.podCIDRs (dual-stack clusters), else null. */
@@ -326,11 +359,6 @@ public final class KubeSubnetManager implements SubnetManager {
             }
         }
         return null;
-    }
-
-    @Override
-    public void awaitChange(long timeoutMillis) throws InterruptedException {
-        changed.await(timeoutMillis);
     }
 
     private static SubnetException apiError(String what, KubernetesClientException e) {

@@ -109,6 +109,8 @@ class EtcdSubnetManagerTest {
         pool.shutdown();
         assertEquals(8, subnets.size(), "eight agents, eight subnets: " + subnets);
         assertEquals(8, admin.getPrefix(PREFIX + "/subnets/").kvs().size());
+        // registry.go createSubnet: the lease granted for a transaction that lost a race is revoked at once
+        assertEquals(8, etcdLeases().size(), "one etcd lease per key, none left by lost races");
     }
 
     @Test
@@ -163,7 +165,11 @@ class EtcdSubnetManagerTest {
         EtcdSubnetManager m = manager();
         Lease l = m.acquire(node(1));
         admin.delete(PREFIX + "/subnets/" + l.subnet().toKey());
-        assertEquals(List.of(l.subnet()), m.leases().stream().map(Lease::subnet).toList());
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (admin.get(PREFIX + "/subnets/" + l.subnet().toKey()).kvs().isEmpty() && System.nanoTime() < deadline) {
+            m.awaitChange(200); // the watch reports the deletion; the next round stores the lease again
+            assertEquals(List.of(l.subnet()), m.leases().stream().map(Lease::subnet).toList());
+        }
         List<EtcdClient.Kv> kvs = admin.get(PREFIX + "/subnets/" + l.subnet().toKey()).kvs();
         assertEquals(node(1), LeaseRecord.parse(kvs.get(0).value()), "back in etcd");
         assertNotEquals(0, kvs.get(0).lease(), "under a lease again");
@@ -240,18 +246,23 @@ class EtcdSubnetManagerTest {
     }
 
     @Test
-    void anEtcdLeaseGrantedForAFailedTransactionIsRevoked() throws Exception {
-        // registry.go createSubnet: when the transaction does not succeed, the lease granted for it is revoked
+    void anOwnSubnetTakenByAnotherNodeIsLeftToItAndNamed() throws Exception {
         admin.put(PREFIX + "/config", CONFIG, 0);
         EtcdSubnetManager m = manager();
         Lease l = m.acquire(node(1));
         String key = PREFIX + "/subnets/" + l.subnet().toKey();
         admin.delete(key);
         admin.put(key, node(9).toJson(), admin.grantLease(600)); // another node took the subnet meanwhile
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (m.entries().stream().noneMatch(e -> e.lastGood() != null && e.lastGood().attrs().equals(node(9)))
+                && System.nanoTime() < deadline) {
+            m.awaitChange(200);
+        }
         Set<String> before = etcdLeases();
-        m.leases(); // tries to store its own lease again: the key exists, so the transaction fails
+        m.leases();
         assertEquals(node(9), LeaseRecord.parse(admin.get(key).kvs().get(0).value()), "the other node's lease is untouched");
-        assertEquals(before, etcdLeases(), "no etcd lease left behind by the failed transaction");
+        assertEquals(before, etcdLeases(), "no etcd lease granted for nothing");
+        assertTrue(m.problem().startsWith("this node's subnet " + l.subnet() + " is now held by 192.168.1.9"), m.problem());
     }
 
     @Test

@@ -1,0 +1,184 @@
+package io.weft.lab.chaos;
+
+import io.weft.lab.cluster.LabCluster;
+import io.weft.lab.etcd.LabEtcd;
+import io.weft.lab.netns.NetnsLab;
+import io.weft.lab.traffic.Pinger;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * A three-node cluster in namespaces (the last {@code userspaceNodes} on the userspace datapath, the others on the
+ * kernel's), a pod on each, every cross-node pair pinging at 100 Hz, while {@link Faults} are injected one after the
+ * other in a random order (each fault once before any repeats) until {@code duration} has passed. Each fault's
+ * window runs from its injection until it is repaired plus a second; a run of lost replies counts against the
+ * window it begins in. The result: per fault, packets lost, the longest time a pair heard nothing, and the time to
+ * recover.
+ */
+public final class Chaos implements AutoCloseable {
+    static final int HEALTH = 9797;
+    static final double INTERVAL = 0.01;
+    static final String NETWORK = "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"%s}}";
+
+    /** How one kind of fault went, over all its injections. */
+    public record Row(String fault, int times, long lost, double longestGap, double recoverMax) {}
+
+    /** Settings: store "dir" or "etcd". */
+    public record Options(Duration duration, String store, int userspaceNodes, long seed, Duration etcdOutage, String prefix) {}
+
+    final Options options;
+    final LabCluster lab;
+    final Map<Integer, Path> netConf = new LinkedHashMap<>();
+    final List<Pinger> pingers = new ArrayList<>();
+    final Random random;
+    LabEtcd etcd;
+    Path tmpfs;
+    private final PrintStream out;
+
+    public Chaos(Options options, PrintStream out) throws Exception {
+        this.options = options;
+        this.out = out;
+        this.random = new Random(options.seed());
+        this.lab = new LabCluster(NetnsLab.named(options.prefix()), 3, String.format(NETWORK, ""));
+        boolean ok = false;
+        try {
+            setUp();
+            ok = true;
+        } finally {
+            if (!ok) close();
+        }
+    }
+
+    private void setUp() throws Exception {
+        Path userspace = lab.workDir().resolve("net-conf-userspace.json");
+        Files.writeString(userspace, String.format(NETWORK, ",\"Datapath\":\"userspace\""));
+        for (LabCluster.Node n : lab.nodes()) netConf.put(n.index(), userspace(n) ? userspace : lab.netConf());
+        if (options.store().equals("etcd")) {
+            String ip = lab.addUnderlayService().toString();
+            etcd = LabEtcd.start(lab.underlayNetns(), ip, 2379, 2380);
+            etcd.etcdctl(lab.underlayNetns(), "put", "/coreos.com/network/config", String.format(NETWORK, ""));
+            lab.useEtcd(etcd.url().toString());
+        } else {
+            // a small file system of its own, so that "fill the lease directory" fills it and nothing else
+            tmpfs = lab.leaseDir();
+            Files.createDirectories(tmpfs);
+            NetnsLab.sh("mount", "-t", "tmpfs", "-o", "size=1m", "weft-chaos", tmpfs.toString());
+        }
+        lab.agentArgs(List.of("--healthz-ip", "127.0.0.1", "--healthz-port", Integer.toString(HEALTH)));
+        lab.resyncInterval(null); // as production runs: the kernel watch, not a fast timer, repairs entries
+        for (LabCluster.Node n : lab.nodes()) start(n);
+        lab.awaitConverged(Duration.ofSeconds(60));
+        List<LabCluster.Pod> pods = new ArrayList<>();
+        for (LabCluster.Node n : lab.nodes()) pods.add(lab.addPod(n, "p"));
+        for (LabCluster.Pod a : pods) {
+            for (LabCluster.Pod b : pods) {
+                if (a == b) continue;
+                pingers.add(Pinger.start("n" + a.node().index() + "->n" + b.node().index(), a.netns(), b.ip().toString(), INTERVAL));
+            }
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (pingers.stream().anyMatch(p -> p.replies() < 10)) {
+            if (System.nanoTime() > deadline) throw new IllegalStateException("pods do not reach each other before any fault");
+            Thread.sleep(100);
+        }
+    }
+
+    boolean userspace(LabCluster.Node n) {
+        return n.index() > lab.nodes().size() - options.userspaceNodes();
+    }
+
+    void start(LabCluster.Node n) throws Exception {
+        lab.startAgent(n, netConf.get(n.index()));
+    }
+
+    /** Runs faults until the duration is over; returns one row per kind of fault. */
+    public List<Row> run() throws Exception {
+        Faults faults = new Faults(this);
+        List<Faults.Fault> all = faults.applicable();
+        List<Faults.Fault> order = new ArrayList<>();
+        record Window(String fault, double from, double to, double recover) {}
+        List<Window> windows = new ArrayList<>();
+        long end = System.nanoTime() + options.duration().toNanos();
+        while (System.nanoTime() < end) {
+            if (order.isEmpty()) {
+                order.addAll(all);
+                Collections.shuffle(order, random);
+            }
+            Faults.Fault f = order.removeFirst();
+            double t0 = now();
+            double recover = f.inject();
+            Thread.sleep(1000);
+            windows.add(new Window(f.name(), t0, now(), recover));
+            out.printf(java.util.Locale.ROOT, "  %6.1f s  %-34s recovered in %.2f s%n", t0 - windows.getFirst().from(), f.name(), recover);
+        }
+        Thread.sleep(2000); // a late loss still shows
+        double stop = now();
+        Map<String, Row> rows = new LinkedHashMap<>();
+        for (Faults.Fault f : all) rows.put(f.name(), new Row(f.name(), 0, 0, 0, 0));
+        for (Pinger p : pingers) {
+            for (Pinger.Gap g : p.gaps(stop, INTERVAL)) {
+                Window w = windows.stream().filter(x -> g.fromEpoch() >= x.from() - 0.1 && g.fromEpoch() < x.to()).findFirst().orElse(null);
+                String key = w == null ? "(outside any fault)" : w.fault();
+                Row r = rows.getOrDefault(key, new Row(key, 0, 0, 0, 0));
+                double gap = Double.isNaN(g.toEpoch()) ? stop - g.fromEpoch() : g.seconds();
+                rows.put(key, new Row(key, r.times(), r.lost() + g.lost(), Math.max(r.longestGap(), gap), r.recoverMax()));
+            }
+        }
+        for (Window w : windows) {
+            Row r = rows.get(w.fault());
+            rows.put(w.fault(), new Row(r.fault(), r.times() + 1, r.lost(), r.longestGap(), Math.max(r.recoverMax(), w.recover())));
+        }
+        List<Row> out = new ArrayList<>(rows.values());
+        out.removeIf(r -> r.times() == 0 && r.lost() == 0);
+        return out;
+    }
+
+    /** Packets every pinger sent so far (replies plus losses). */
+    long sent() {
+        double stop = now();
+        long n = 0;
+        for (Pinger p : pingers) n += p.replies() + p.gaps(stop, INTERVAL).stream().mapToLong(Pinger.Gap::lost).sum();
+        return n;
+    }
+
+    static double now() {
+        return System.currentTimeMillis() / 1000.0;
+    }
+
+    /** The table: a line per fault and the totals. */
+    public static void print(List<Row> rows, long sent, PrintStream out) {
+        out.println();
+        out.printf("  %-36s %6s %13s %12s %16s%n", "fault", "times", "packets lost", "longest gap", "time to recover");
+        long lost = 0;
+        double gap = 0;
+        int times = 0;
+        for (Row r : rows) {
+            out.printf(java.util.Locale.ROOT, "  %-36s %6d %13d %10.2f s %14.2f s%n", r.fault(), r.times(), r.lost(), r.longestGap(),
+                    r.recoverMax());
+            lost += r.lost();
+            gap = Math.max(gap, r.longestGap());
+            times += r.times();
+        }
+        out.printf(java.util.Locale.ROOT, "  %-36s %6d %13s %10.2f s%n", "total (" + sent + " pings sent)", times,
+                lost + " (" + String.format(java.util.Locale.ROOT, "%.3f", 100.0 * lost / Math.max(1, sent)) + "%)", gap);
+        out.println("  (6 pod pairs at 100 Hz; longest gap: the longest time one pair heard no reply; time to recover: from the");
+        out.println("  injection until the damage is repaired, the worst of its injections)");
+        out.println();
+    }
+
+    @Override
+    public void close() {
+        for (Pinger p : pingers) p.close();
+        lab.close();
+        if (etcd != null) etcd.close();
+        if (tmpfs != null) NetnsLab.run("umount", tmpfs.toString());
+    }
+}

@@ -83,11 +83,15 @@ final class TraceLab implements AutoCloseable {
         }
     }
 
-    /** {@code weftd trace SRC DST -o json} on node {@code i} with the operator's client certificate. */
+    /**
+     * {@code weftd trace SRC DST -o json} on node {@code i} with the operator's client certificate, capturing for 3 s
+     * (not the default 5 s: a probe crosses two netns nodes in milliseconds, and the suite runs dozens of traces).
+     */
     Run trace(int i, String src, String dst, String... more) throws Exception {
         List<String> args = new ArrayList<>(List.of("trace", src, dst, "-o", "json", "--agent",
                 lab.debugSocket(lab.node(i)).toString(), "--cert", pki.file("client.pem").toString(), "--key",
                 pki.file("client.key").toString(), "--cacert", pki.file("ca.pem").toString()));
+        if (!List.of(more).contains("--duration")) args.addAll(List.of("--duration", "3s"));
         args.addAll(List.of(more));
         return weftd(i, args);
     }

@@ -40,10 +40,14 @@ public final class MockApiServer {
         server.init(InetAddress.getByName(args[0]), Integer.parseInt(args[1]));
         KubernetesClient client = server.createClient();
         if (state != null && java.nio.file.Files.exists(state)) {
-            for (Node n : Serialization.unmarshal(java.nio.file.Files.readString(state), NodeList.class).getItems()) {
+            NodeList saved = Serialization.unmarshal(java.nio.file.Files.readString(state), NodeList.class);
+            long newest = version(saved.getMetadata() == null ? null : saved.getMetadata().getResourceVersion());
+            for (Node n : saved.getItems()) {
+                newest = Math.max(newest, version(n.getMetadata().getResourceVersion()));
                 n.getMetadata().setResourceVersion(null);
                 client.nodes().resource(n).create();
             }
+            advanceResourceVersion(client, newest);
         }
         System.out.println("READY " + server.url("/"));
         System.out.flush();
@@ -139,6 +143,30 @@ public final class MockApiServer {
         /** Closes the server's stdin, on which it exits. */
         public void close() {
             in.close();
+        }
+    }
+
+    /**
+     * A real API server's resourceVersions only grow (etcd's revision survives its restart), so a watch resumed from
+     * the last version a client saw gets what happens next. The mock's counter starts again at 1; it is moved past
+     * the saved versions by updating one ConfigMap until its version is newer.
+     */
+    private static void advanceResourceVersion(KubernetesClient client, long newest) {
+        var maps = client.configMaps().inNamespace("default");
+        io.fabric8.kubernetes.api.model.ConfigMap cm = maps.resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+                .withNewMetadata().withName("weft-lab-resource-version").endMetadata().build()).create();
+        for (int i = 0; version(cm.getMetadata().getResourceVersion()) <= newest; i++) {
+            String value = Integer.toString(i);
+            cm = maps.withName("weft-lab-resource-version").edit(c -> new io.fabric8.kubernetes.api.model.ConfigMapBuilder(c)
+                    .addToData("n", value).build());
+        }
+    }
+
+    private static long version(String resourceVersion) {
+        try {
+            return resourceVersion == null ? 0 : Long.parseLong(resourceVersion);
+        } catch (NumberFormatException e) {
+            return 0;
         }
     }
 }

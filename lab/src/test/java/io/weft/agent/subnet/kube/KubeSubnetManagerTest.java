@@ -163,8 +163,15 @@ class KubeSubnetManagerTest {
         awaitLeases(2);
         Lease b = manager.leases().stream().filter(l -> l.subnet().equals(Ipv4Cidr.parse("10.244.7.0/24"))).findFirst().orElseThrow();
         assertEquals(Ipv4Address.parse("192.168.1.12"), b.attrs().publicIp());
-        // a restart with the same overwrite writes nothing
+        // a restart with the same overwrite writes nothing: the first agent is gone and its last writes have landed
+        KubeSubnetManager first = manager;
+        first.close();
         String version = admin.nodes().withName("node-a").get().getMetadata().getResourceVersion();
+        for (String was = null; !version.equals(was); version = admin.nodes().withName("node-a").get().getMetadata()
+                .getResourceVersion()) {
+            was = version;
+            Thread.sleep(500);
+        }
         managerFor("node-a").acquire(MINE);
         assertEquals(version, admin.nodes().withName("node-a").get().getMetadata().getResourceVersion());
     }

@@ -137,7 +137,7 @@ public final class KubeSubnetManager implements SubnetManager {
         }
         publish(node, attrs);
         own.held(new Lease(subnet, published(node, attrs), clock.instant().plus(TERM)), false);
-        if (setNodeNetworkUnavailable) markNetworkAvailable();
+        if (setNodeNetworkUnavailable && !networkAvailable(node)) markNetworkAvailable();
         startInformer();
         LOG.info("lease " + subnet + " is node " + nodeName + "'s spec.podCIDR; published in its " + keys.backendType()
                 + " annotations");
@@ -223,6 +223,12 @@ public final class KubeSubnetManager implements SubnetManager {
         } catch (KubernetesClientException e) {
             LOG.warning("could not set node " + nodeName + " condition NetworkUnavailable=False: " + describe(e));
         }
+    }
+
+    /** Whether the node already says NetworkUnavailable=False, so that a restart does not write the Node at all. */
+    private static boolean networkAvailable(Node node) {
+        return node.getStatus() != null && node.getStatus().getConditions() != null && node.getStatus().getConditions()
+                .stream().anyMatch(c -> "NetworkUnavailable".equals(c.getType()) && "False".equals(c.getStatus()));
     }
 
     private Node getOwnNode() {

@@ -41,6 +41,8 @@ public final class KubeSubnetManager implements SubnetManager {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** A Node-backed lease never expires by time; the agent renews a day ahead of this, i.e. never in practice. */
     static final Duration TERM = Duration.ofDays(365 * 100);
+    /** How often the API server is asked whether it is there ({@link ApiOutageWatch}). */
+    static final Duration OUTAGE_CHECK = Duration.ofSeconds(10);
 
     private final KubernetesClient client;
     private final String nodeName;
@@ -54,6 +56,7 @@ public final class KubeSubnetManager implements SubnetManager {
     private final LeaseBook book;
     private final OwnLease own;
     private SharedIndexInformer<Node> informer;
+    private ApiOutageWatch outageWatch;
 
     public KubeSubnetManager(KubernetesClient client, String nodeName, NetConf conf, NodeAnnotations keys) {
         this(client, nodeName, conf, keys, true, Clock.systemUTC());
@@ -99,7 +102,7 @@ public final class KubeSubnetManager implements SubnetManager {
         try {
             p = client.pods().inNamespace(namespace).withName(pod).get();
         } catch (KubernetesClientException e) {
-            throw apiError("GET pod " + namespace + "/" + pod + " (for its spec.nodeName, as NODE_NAME is not set)", e);
+            throw ApiErrors.apiError("GET pod " + namespace + "/" + pod + " (for its spec.nodeName, as NODE_NAME is not set)", e);
         }
         if (p == null) throw new SubnetException("pod " + namespace + "/" + pod + " ($POD_NAMESPACE/$POD_NAME) does not exist");
         String n = p.getSpec() == null ? null : p.getSpec().getNodeName();
@@ -197,7 +200,7 @@ public final class KubeSubnetManager implements SubnetManager {
             // A merge patch: annotations are a map, merged key by key, so other annotations stay as they are.
             client.nodes().withName(nodeName).subresource("status").patch(PatchContext.of(PatchType.JSON_MERGE), patch.toString());
         } catch (KubernetesClientException e) {
-            throw apiError("PATCH node " + nodeName + "/status (annotations)", e);
+            throw ApiErrors.apiError("PATCH node " + nodeName + "/status (annotations)", e);
         }
     }
 
@@ -221,7 +224,7 @@ public final class KubeSubnetManager implements SubnetManager {
             // replace kubelet's conditions with this one.
             client.nodes().withName(nodeName).subresource("status").patch(PatchContext.of(PatchType.STRATEGIC_MERGE), patch.toString());
         } catch (KubernetesClientException e) {
-            LOG.warning("could not set node " + nodeName + " condition NetworkUnavailable=False: " + describe(e));
+            LOG.warning("could not set node " + nodeName + " condition NetworkUnavailable=False: " + ApiErrors.describe(e));
         }
     }
 
@@ -236,7 +239,7 @@ public final class KubeSubnetManager implements SubnetManager {
         try {
             node = client.nodes().withName(nodeName).get();
         } catch (KubernetesClientException e) {
-            throw apiError("GET node " + nodeName, e);
+            throw ApiErrors.apiError("GET node " + nodeName, e);
         }
         if (node == null) {
             throw new SubnetException("node " + nodeName + " does not exist in the Kubernetes API (is NODE_NAME this node's name?)");
@@ -244,7 +247,7 @@ public final class KubeSubnetManager implements SubnetManager {
         return node;
     }
 
-    private synchronized void startInformer() throws IOException {
+    private synchronized void startInformer() {
         if (informer != null) return;
         try {
             informer = client.nodes().inform(new ResourceEventHandler<>() {
@@ -260,16 +263,31 @@ public final class KubeSubnetManager implements SubnetManager {
 
                 @Override
                 public void onDelete(Node n, boolean finalStateUnknown) {
-                    Ipv4Cidr gone = nodeSubnets.remove(n.getMetadata().getName());
-                    if (gone != null) book.remove(gone);
-                    reported.remove(n.getMetadata().getName());
+                    forget(n.getMetadata().getName());
                 }
             }, 0);
         } catch (KubernetesClientException e) {
-            throw apiError("LIST/WATCH nodes", e);
+            throw ApiErrors.apiError("LIST/WATCH nodes", e);
         }
         // the informer's first list is in its store now; its add notifications follow on another thread
         informer.getStore().list().forEach(this::record);
+        if (outageWatch == null) outageWatch = new ApiOutageWatch(client, OUTAGE_CHECK, this::relist);
+    }
+
+    /** A fresh LIST and WATCH; a Node deleted meanwhile, which the new list no longer has, is forgotten. */
+    private synchronized void relist() {
+        if (informer == null) return; // not started yet, or closed
+        informer.close();
+        informer = null;
+        startInformer();
+        java.util.Set<String> listed = informer.getStore().list().stream().map(n -> n.getMetadata().getName()).collect(java.util.stream.Collectors.toSet());
+        nodeSubnets.keySet().stream().filter(name -> !listed.contains(name)).toList().forEach(this::forget);
+    }
+
+    private void forget(String node) {
+        Ipv4Cidr gone = nodeSubnets.remove(node);
+        if (gone != null) book.remove(gone);
+        reported.remove(node);
     }
 
     /** What of a Node makes up its lease; status heartbeats change every few seconds and must not wake the agent. */
@@ -367,20 +385,6 @@ public final class KubeSubnetManager implements SubnetManager {
         return null;
     }
 
-    private static SubnetException apiError(String what, KubernetesClientException e) {
-        return new SubnetException("Kubernetes API: " + what + ": " + describe(e), e);
-    }
-
-    private static String describe(KubernetesClientException e) {
-        if (e.getCode() == 403) {
-            return "forbidden (" + e.getStatus().getMessage() + "): the weft ClusterRole must allow get, list, watch on "
-                    + "nodes and patch on nodes/status (and get on pods when NODE_NAME is not set), as flannel's";
-        }
-        if (e.getCode() > 0) return e.getCode() + " " + (e.getStatus() != null ? e.getStatus().getMessage() : e.getMessage());
-        Throwable c = e.getCause();
-        return c != null ? "cannot reach the API server: " + c : e.getMessage();
-    }
-
     @Override
     public String toString() {
         return "the Kubernetes API (node " + nodeName + ", annotations " + keys.pattern() + ")";
@@ -388,6 +392,7 @@ public final class KubeSubnetManager implements SubnetManager {
 
     @Override
     public synchronized void close() {
+        if (outageWatch != null) outageWatch.close();
         if (informer != null) informer.close();
         informer = null;
         client.close();

@@ -195,7 +195,7 @@ public final class Agent {
             status.lease(lease);
             status.phase("programming the peers");
             ownLease = lease;
-            LOG.info("lease " + lease.subnet() + (attrs.vtepMac() != null ? " (VtepMAC " + attrs.vtepMac() + ")" : "")
+            LOG.info("lease " + lease.describe() + (attrs.vtepMac() != null ? " (VtepMAC " + attrs.vtepMac() + ")" : "")
                     + ", expires " + lease.expiration());
             metrics.leaseExpiryEpochSeconds.set(lease.expiration().getEpochSecond());
             backend.activate(lease.subnet());

@@ -1,12 +1,15 @@
 package io.weft.agent.underlay;
 
+import io.weft.core.config.NetConf;
 import io.weft.core.iproute.IfAddress;
+import io.weft.core.iproute.IfAddress6;
 import io.weft.core.iproute.IpReader;
 import io.weft.core.iproute.LinkInfo;
 import io.weft.core.iproute.RouteEntry;
 import io.weft.core.iproute.RouteLookup;
 import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.Ipv4Cidr;
+import io.weft.core.net.Ipv6Address;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.logging.Logger;
@@ -17,10 +20,36 @@ import java.util.regex.PatternSyntaxException;
  * The node's external interface and the address on it that VXLAN sends from, chosen as flanneld chooses them
  * (main.go and pkg/ipmatch/match.go LookupExtIface).
  *
- * @param network the interface's own network (used to tell which peers share our L2 segment)
+ * @param network    the interface's own network (used to tell which peers share our L2 segment)
+ * @param addressV6  the interface's IPv6 address VXLAN sends from (flannel's ExtV6Addr), null without IPv6
+ * @param publicIpv6 the IPv6 address other nodes reach this one at (--public-ipv6, else {@code addressV6}), null
+ *                   without IPv6
  */
-public record Underlay(String iface, Ipv4Address address, Ipv4Cidr network, int mtu) {
+public record Underlay(String iface, Ipv4Address address, Ipv4Cidr network, int mtu, Ipv6Address addressV6,
+                       Ipv6Address publicIpv6) {
     private static final Logger LOG = Logger.getLogger(Underlay.class.getName());
+
+    /** An IPv4-only underlay. */
+    public Underlay(String iface, Ipv4Address address, Ipv4Cidr network, int mtu) {
+        this(iface, address, network, mtu, null, null);
+    }
+
+    /**
+     * This underlay with its IPv6 side when {@code conf} turns IPv6 on: the interface's first usable IPv6 address
+     * (global before link-local, none deprecated: flannel's GetInterfaceIP6Addrs in LookupExtIface), and the public
+     * IPv6 address, {@code givenPublicIpv6} (--public-ipv6, or the node-public-ipv6 annotation) when set. An
+     * interface without IPv6 is refused in one line, unless --public-ipv6 names the address to use.
+     */
+    public Underlay withIpv6(NetConf conf, IpReader reader, Ipv6Address givenPublicIpv6) {
+        if (!conf.enableIPv6()) return this;
+        Ipv6Address own = reader.addresses6().stream().filter(a -> a.dev().equals(iface)).map(IfAddress6::address)
+                .findFirst().orElse(givenPublicIpv6);
+        if (own == null) {
+            throw new IllegalArgumentException(iface + " has no IPv6 address and EnableIPv6 is on: give " + iface
+                    + " a global IPv6 address, pick another interface (--iface), or pass --public-ipv6");
+        }
+        return new Underlay(iface, address, network, mtu, own, givenPublicIpv6 != null ? givenPublicIpv6 : own);
+    }
 
     /**
      * How the operator names the interface: {@code --iface} (names or addresses, the first that exists wins), then
@@ -117,6 +146,13 @@ public record Underlay(String iface, Ipv4Address address, Ipv4Cidr network, int 
     }
 
     private static Underlay byNameOrAddress(IpReader reader, List<IfAddress> all, String spec) {
+        if (spec.contains(":")) {
+            // an IPv6 address names the interface holding it, as flannel's GetInterfaceByIP6
+            Ipv6Address want = Ipv6Address.parse(spec);
+            IfAddress6 a = reader.addresses6().stream().filter(x -> x.address().equals(want)).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("no interface has that address"));
+            return of(reader, all, a.dev(), null);
+        }
         if (Character.isDigit(spec.charAt(0)) && spec.contains(".") && !spec.contains("/")) {
             Ipv4Address want = Ipv4Address.parse(spec);
             IfAddress a = all.stream().filter(x -> x.address().equals(want)).findFirst()

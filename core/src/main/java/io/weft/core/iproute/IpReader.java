@@ -43,6 +43,11 @@ public final class IpReader {
         return IpJson.addresses(ip("-j", "-4", "addr", "show"));
     }
 
+    /** Usable IPv6 addresses (global, then link-local; none deprecated), for the underlay's IPv6 address. */
+    public List<IfAddress6> addresses6() {
+        return IpJson.addresses6(ip("-j", "-6", "addr", "show"));
+    }
+
     /** IPv4 routes of the main table. */
     public List<RouteEntry> routes() {
         return IpJson.routes(ip("-j", "-4", "route", "show", "table", "main"), null);

@@ -190,4 +190,17 @@ class IpJsonTest {
         assertNull(IpJson.netnsName(link, "[{\"nsid\":1,\"name\":\"other\"}]"));
         assertNull(IpJson.netnsName("[{\"ifindex\":3,\"ifname\":\"cni0\"}]", "[{\"nsid\":0,\"name\":\"opx2\"}]"));
     }
+
+    /** flannel's GetInterfaceIP6Addrs: global and link-local, never host scope or deprecated, global first. */
+    @Test
+    void ipv6AddressesAreTheUsableOnesGlobalFirst() {
+        String json = "[{\"ifname\":\"lo\",\"addr_info\":[{\"family\":\"inet6\",\"local\":\"::1\",\"prefixlen\":128,"
+                + "\"scope\":\"host\"}]},{\"ifname\":\"eth0\",\"addr_info\":["
+                + "{\"family\":\"inet6\",\"local\":\"fe80::1\",\"prefixlen\":64,\"scope\":\"link\"},"
+                + "{\"family\":\"inet6\",\"local\":\"fd00::9\",\"prefixlen\":64,\"scope\":\"global\",\"deprecated\":true,"
+                + "\"preferred_life_time\":0},"
+                + "{\"family\":\"inet6\",\"local\":\"fd00::2\",\"prefixlen\":64,\"scope\":\"global\"}]}]";
+        List<IfAddress6> a = IpJson.addresses6(json);
+        assertEquals(List.of("fd00::2/64 dev eth0", "fe80::1/64 dev eth0"), a.stream().map(IfAddress6::toString).toList());
+    }
 }

@@ -85,12 +85,7 @@ class HostGwAndDirectRoutingV6Test {
         assertV6RoutesViaPeers("flannel-v6.1");
 
         LabCluster.Node n1 = lab.node(1);
-        String masq = "-A FLANNEL-POSTRTG -s fd00:10:244::/56 ! -d ff00::/8 -m comment --comment \"flanneld masq\" -j MASQUERADE --random-fully";
-        assertTrue(Firewall.run(n1.netns(), "ip6tables-save", "-t", "nat").contains(masq));
-        Firewall.run(n1.netns(), "ip6tables", "-w", "-t", "nat", "-F");
-        assertFalse(Firewall.run(n1.netns(), "ip6tables-save", "-t", "nat").contains(masq));
-        Probe.await("flannel's ip6tables masquerade rules back after a flush", Duration.ofSeconds(10),
-                () -> Firewall.run(n1.netns(), "ip6tables-save", "-t", "nat").contains(masq));
+        Firewall.assertIp6MasqueradeRestoredAfterFlush(n1, "fd00:10:244::/56");
         assertTrue(Firewall.run(n1.netns(), "iptables-save", "-t", "nat").contains("-A FLANNEL-POSTRTG -s 10.244.0.0/16 ! -d 224.0.0.0/4"),
                 "the IPv4 rules beside them");
     }

@@ -68,12 +68,7 @@ class Ipv6OnlyClusterTest {
         assertEquals(0, Probe.ping6(b, a, 2).exitCode());
 
         LabCluster.Node n1 = lab.node(1);
-        String masq = "-A FLANNEL-POSTRTG -s fd00:10:244::/56 ! -d ff00::/8 -m comment --comment \"flanneld masq\" -j MASQUERADE --random-fully";
-        assertTrue(Firewall.run(n1.netns(), "ip6tables-save", "-t", "nat").contains(masq));
-        Firewall.run(n1.netns(), "ip6tables", "-w", "-t", "nat", "-F");
-        assertFalse(Firewall.run(n1.netns(), "ip6tables-save", "-t", "nat").contains(masq));
-        Probe.await("flannel's ip6tables masquerade rules back after a flush", Duration.ofSeconds(10),
-                () -> Firewall.run(n1.netns(), "ip6tables-save", "-t", "nat").contains(masq));
+        Firewall.assertIp6MasqueradeRestoredAfterFlush(n1, "fd00:10:244::/56");
         assertFalse(Firewall.run(n1.netns(), "iptables-save").contains("FLANNEL"), "IPv4 rules left alone on an IPv6-only node");
     }
 

@@ -395,6 +395,17 @@ class EtcdSubnetManagerTest {
             assertEquals(Ipv6Address.parse("fd00:1::7"), peer.attrs().publicIpv6());
         }
 
+        /** flannel's tryAcquireLease takes subnet.env's subnets (main.go reads both) again when no key holds them. */
+        @Test
+        void subnetEnvsSubnetsAreTakenAgainWhenFree() throws Exception {
+            EtcdSubnetManager m = new EtcdSubnetManager(new EtcdClient(List.of(etcd.url())), PREFIX, null,
+                    Ipv4Cidr.parse("10.244.9.0/24"), Ipv6Cidr.parse("fd00:10:244:9::/64"));
+            managers.add(m);
+            Lease l = m.acquire(node(1));
+            assertEquals(Ipv4Cidr.parse("10.244.9.0/24"), l.subnet());
+            assertEquals(Ipv6Cidr.parse("fd00:10:244:9::/64"), l.ipv6Subnet());
+        }
+
         @Test
         void aRestartKeepsBothSubnetsAndPeersDoNotShareOne() throws Exception {
             Lease a = manager().acquire(node(1));

@@ -9,7 +9,8 @@ import io.weft.core.iproute.IpReader;
 import io.weft.core.iproute.NeighEntry;
 import io.weft.core.iproute.Netns;
 import io.weft.core.iproute.RouteEntry;
-import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.IpAddress;
+import io.weft.core.net.IpCidr;
 import io.weft.core.net.Ipv4Cidr;
 import io.weft.core.net.MacAddress;
 import java.time.Instant;
@@ -38,7 +39,7 @@ public final class Reconciler {
 
     private final Netns ns;
     private final IpReader reader;
-    private final Ipv4Cidr network;
+    private final List<IpCidr> networks; // the cluster networks, one per family the node carries
     private final Backend backend;
     private final java.time.Clock clock;
     private DesiredState lastWanted = new DesiredState(Set.of(), Set.of(), Set.of()); // guarded by this
@@ -46,39 +47,45 @@ public final class Reconciler {
     private Applied applied; // what the last round left in place; null: read the kernel; guarded by this
 
     /** The entries the last round left in place, keyed as they are compared. */
-    private record Applied(Map<Ipv4Cidr, RouteEntry> routes, Map<String, NeighEntry> neighbours, Map<String, FdbEntry> fdb) {}
+    private record Applied(Map<IpCidr, RouteEntry> routes, Map<String, NeighEntry> neighbours, Map<String, FdbEntry> fdb) {}
 
     public Reconciler(Netns ns, Ipv4Cidr network, Backend backend) {
+        this(ns, List.of(network), backend);
+    }
+
+    /** {@code networks}: the cluster's IPv4 and/or IPv6 Network; entries of a family not listed are left alone. */
+    public Reconciler(Netns ns, List<IpCidr> networks, Backend backend) {
         this.ns = ns;
         this.reader = new IpReader(ns);
-        this.network = network;
+        this.networks = List.copyOf(networks);
         this.backend = backend;
         this.clock = java.time.Clock.systemUTC();
     }
 
     /** A full round: the kernel's tables are read. */
     public Result reconcile(Ipv4Cidr localSubnet, List<Lease> leases) {
-        return reconcile(localSubnet, leases, true);
+        return reconcile(new Lease(localSubnet, null, null), leases, true);
     }
 
     /**
      * A round; {@code full} (or no round yet) checks the device and reads the kernel's tables, else compares with
      * what the last round left in place, so a lease that changes among thousands costs its own entries only.
      */
-    public synchronized Result reconcile(Ipv4Cidr localSubnet, List<Lease> leases, boolean full) {
+    public synchronized Result reconcile(Lease local, List<Lease> leases, boolean full) {
         full |= applied == null;
         boolean restored = false;
         if (full) {
-            restored = backend.ensureDevice(localSubnet);
-            backend.activate(localSubnet);
+            restored = backend.ensureDevice(local);
+            backend.activate(local);
         }
-        List<Lease> remotes = leases.stream().filter(l -> !l.subnet().equals(localSubnet)).toList();
-        DesiredState want = backend.desired(localSubnet, remotes);
-        Map<Ipv4Cidr, RouteEntry> haveRoutes = new HashMap<>();
+        Set<IpCidr> localSubnets = subnets(local);
+        List<Lease> remotes = leases.stream().filter(l -> !isLocal(l, localSubnets)).toList();
+        DesiredState want = backend.desired(local, remotes);
+        Map<IpCidr, RouteEntry> haveRoutes = new HashMap<>();
         Map<String, NeighEntry> haveNeigh = new HashMap<>();
         Map<String, FdbEntry> haveFdb = new HashMap<>();
         if (full) {
-            readKernel(localSubnet, want, backend.ownedDevices(), haveRoutes, haveNeigh, haveFdb);
+            readKernel(localSubnets, want, backend.ownedDevices(), haveRoutes, haveNeigh, haveFdb);
         } else {
             haveRoutes.putAll(applied.routes());
             haveNeigh.putAll(applied.neighbours());
@@ -135,7 +142,7 @@ public final class Reconciler {
     }
 
     private static Applied keyed(DesiredState want) {
-        Map<Ipv4Cidr, RouteEntry> routes = new HashMap<>();
+        Map<IpCidr, RouteEntry> routes = new HashMap<>();
         want.routes().forEach(r -> routes.put(r.dst(), r));
         Map<String, NeighEntry> neigh = new HashMap<>();
         want.neighbours().forEach(n -> neigh.put(key(n.ip(), n.dev()), n));
@@ -148,12 +155,12 @@ public final class Reconciler {
      * Every entry the last round wanted, as the kernel has it now, read without changing anything (for
      * {@code weftd status}); {@code since} is when the agent first saw it in its present state.
      */
-    public synchronized List<EntryState> inspect(Ipv4Cidr localSubnet) {
+    public synchronized List<EntryState> inspect(Lease local) {
         DesiredState want = lastWanted;
-        Map<Ipv4Cidr, RouteEntry> haveRoutes = new HashMap<>();
+        Map<IpCidr, RouteEntry> haveRoutes = new HashMap<>();
         Map<String, NeighEntry> haveNeigh = new HashMap<>();
         Map<String, FdbEntry> haveFdb = new HashMap<>();
-        readKernel(localSubnet, want, backend.ownedDevices(), haveRoutes, haveNeigh, haveFdb);
+        readKernel(subnets(local), want, backend.ownedDevices(), haveRoutes, haveNeigh, haveFdb);
         Instant now = clock.instant();
         List<EntryState> out = new ArrayList<>();
         for (RouteEntry r : want.routes()) {
@@ -193,20 +200,41 @@ public final class Reconciler {
     }
 
     /** The routes, permanent neighbours and FDB entries on our devices inside the network, keyed as they are compared. */
-    private void readKernel(Ipv4Cidr localSubnet, DesiredState want, Set<String> devices, Map<Ipv4Cidr, RouteEntry> routes,
+    private void readKernel(Set<IpCidr> localSubnets, DesiredState want, Set<String> devices, Map<IpCidr, RouteEntry> routes,
                             Map<String, NeighEntry> neigh, Map<String, FdbEntry> fdb) {
-        for (RouteEntry r : reader.routes()) {
-            if (devices.contains(r.dev()) && network.contains(r.dst()) && !r.dst().equals(localSubnet)
-                    && r.dst().prefix() > network.prefix()) {
-                routes.put(r.dst(), r);
+        for (IpCidr network : networks) {
+            for (RouteEntry r : network.bits() == 32 ? reader.routes() : reader.routes6()) {
+                if (devices.contains(r.dev()) && network.contains(r.dst().network()) && !localSubnets.contains(r.dst())
+                        && r.dst().prefix() > network.prefix()) {
+                    routes.put(r.dst(), r);
+                }
             }
         }
         for (String dev : neighbourDevices(want, devices)) {
             for (NeighEntry n : reader.permanentNeighbours(dev)) {
-                if (network.contains(n.ip())) neigh.put(key(n.ip(), dev), n);
+                if (inNetworks(n.ip())) neigh.put(key(n.ip(), dev), n);
             }
             for (FdbEntry f : reader.vxlanFdb(dev)) fdb.put(key(f.mac(), dev), f);
         }
+    }
+
+    /** The lease's subnets of the families it has. */
+    private static Set<IpCidr> subnets(Lease l) {
+        Set<IpCidr> s = new java.util.HashSet<>(2);
+        if (l.subnet() != null) s.add(l.subnet());
+        if (l.ipv6Subnet() != null) s.add(l.ipv6Subnet());
+        return s;
+    }
+
+    /** A lease holding one of this node's subnets is this node's own (its previous lease included). */
+    private static boolean isLocal(Lease l, Set<IpCidr> localSubnets) {
+        return (l.subnet() != null && localSubnets.contains(l.subnet()))
+                || (l.ipv6Subnet() != null && localSubnets.contains(l.ipv6Subnet()));
+    }
+
+    private boolean inNetworks(IpAddress a) {
+        for (IpCidr n : networks) if (n.contains(a)) return true;
+        return false;
     }
 
     private static Set<String> neighbourDevices(DesiredState want, Set<String> owned) {
@@ -214,7 +242,7 @@ public final class Reconciler {
         want.neighbours().forEach(n -> devs.add(n.dev()));
         want.fdb().forEach(f -> devs.add(f.dev()));
         // Devices we own that carry overlay entries: only VXLAN devices (named like flannel.N) do.
-        for (String d : owned) if (d.startsWith("flannel.")) devs.add(d);
+        for (String d : owned) if (d.startsWith("flannel.") || d.startsWith("flannel-v6.")) devs.add(d);
         return devs;
     }
 
@@ -224,7 +252,7 @@ public final class Reconciler {
         return String.join(" ", parts);
     }
 
-    private static String key(Ipv4Address ip, String dev) {
+    private static String key(IpAddress ip, String dev) {
         return ip + "%" + dev;
     }
 

@@ -23,7 +23,6 @@ import io.weft.core.iproute.NeighEntry;
 import io.weft.core.iproute.Netns;
 import io.weft.core.iproute.RouteEntry;
 import io.weft.core.lease.LeaseRecord;
-import io.weft.core.net.Ipv4Cidr;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -106,7 +105,7 @@ final class AgentStatus {
         leases = List.copyOf(all);
     }
 
-    void departed(Ipv4Cidr subnet, Lease last) {
+    void departed(io.weft.core.net.IpCidr subnet, Lease last) {
         synchronized (departed) {
             if (departed.size() == DEPARTED_KEPT) departed.removeFirst();
             departed.addLast(new NodeStatus.Departed(subnet.toString(),
@@ -126,10 +125,10 @@ final class AgentStatus {
         synchronized (departed) {
             gone = List.copyOf(departed);
         }
-        NodeStatus.Lease mine = own == null ? null : new NodeStatus.Lease(own.subnet().toString(),
-                String.valueOf(own.attrs().publicIp()), own.expiration().toString(), store);
-        boolean inStore = own == null || !r || leases.stream().anyMatch(l -> l.subnet().equals(own.subnet()));
-        return new NodeStatus(Instant.now().toString(), hostname(), r, why, c == null ? null : c.network().toString(),
+        NodeStatus.Lease mine = own == null ? null : new NodeStatus.Lease(own.primary().toString(),
+                own.attrs().holder(), own.expiration().toString(), store);
+        boolean inStore = own == null || !r || leases.stream().anyMatch(l -> l.primary().equals(own.primary()));
+        return new NodeStatus(Instant.now().toString(), hostname(), r, why, c == null ? null : String.valueOf(c.network() != null ? c.network() : c.ipv6Network()),
                 mine, b, peers, gone, fw, Problems.of(r, why, inStore ? null : mine, b, peers, fw), errors.lines());
     }
 
@@ -145,10 +144,10 @@ final class AgentStatus {
         int mtu = be == null ? 0 : be.mtu();
         if (BackendConf.HOST_GW.equals(bc.type())) {
             return new NodeStatus.Backend(bc.type(), "routes", u.iface(), underlayMtu > 0, 0, 0, mtu, null, u.iface(),
-                    u.address().toString(), underlayMtu, "routes via the peers' public IPs on " + u.iface(), null);
+                    underlayAddress(u), underlayMtu, "routes via the peers' public IPs on " + u.iface(), null);
         }
         if (be instanceof WireGuardBackend wg) return WireGuardStatus.backend(bc, u, underlayMtu, mtu, wg.view());
-        String device = "flannel." + bc.vni();
+        String device = (c.enableIPv4() ? "flannel." : "flannel-v6.") + bc.vni(); // an IPv6-only node has only the v6 device
         Optional<LinkInfo> link = reader.link(device);
         boolean present;
         String features;
@@ -166,8 +165,13 @@ final class AgentStatus {
                     + (be instanceof VxlanBackend && bc.directRouting() ? ", DirectRouting" : "");
         }
         return new NodeStatus.Backend(bc.type(), bc.isUserspace() ? BackendConf.USERSPACE : BackendConf.KERNEL, device,
-                present, bc.vni(), bc.port(), mtu, vtepMac, u.iface(), u.address().toString(), underlayMtu, features,
+                present, bc.vni(), bc.port(), mtu, vtepMac, u.iface(), underlayAddress(u), underlayMtu, features,
                 strangers);
+    }
+
+    /** The underlay's IPv4 address, its IPv6 one on an IPv6-only node. */
+    private static String underlayAddress(Underlay u) {
+        return String.valueOf(u.address() != null ? u.address() : u.addressV6());
     }
 
     private List<NodeStatus.Peer> peers(Lease own) {
@@ -184,14 +188,15 @@ final class AgentStatus {
         }
         List<NodeStatus.Peer> out = new ArrayList<>();
         for (Lease l : leases) {
-            if (l.subnet().equals(own.subnet())) continue;
+            if (l.primary().equals(own.primary())) continue;
             LeaseRecord a = l.attrs();
             String mac = a.vtepMac() == null ? null : a.vtepMac().toString();
             List<NodeStatus.Entry> mine = new ArrayList<>();
             for (EntryState e : entries) {
                 boolean belongs = switch (e.wanted()) {
-                    case RouteEntry re -> re.dst().equals(l.subnet());
-                    case NeighEntry ne -> l.subnet().contains(ne.ip());
+                    case RouteEntry re -> re.dst().equals(l.subnet()) || re.dst().equals(l.ipv6Subnet());
+                    case NeighEntry ne -> l.subnet() != null && l.subnet().contains(ne.ip())
+                            || l.ipv6Subnet() != null && l.ipv6Subnet().contains(ne.ip());
                     case FdbEntry fe -> a.vtepMac() != null && fe.mac().equals(a.vtepMac());
                     default -> false;
                 };
@@ -212,7 +217,7 @@ final class AgentStatus {
                 mine.addAll(WireGuardStatus.entries(l, wg));
                 seen = WireGuardStatus.counters(String.valueOf(a.publicIp()), wg);
             }
-            out.add(new NodeStatus.Peer(l.subnet().toString(), String.valueOf(a.publicIp()), a.backendType(), mac,
+            out.add(new NodeStatus.Peer(l.primary().toString(), a.holder(), a.backendType(), mac,
                     a.publicKey(), l.expiration().toString(), mine, seen));
         }
         return out;

@@ -1,7 +1,7 @@
 package io.weft.agent;
 
 import io.weft.agent.subnet.Lease;
-import io.weft.core.net.Ipv4Cidr;
+import io.weft.core.net.IpCidr;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -18,7 +18,7 @@ final class PeerLog {
     private Map<String, Lease> known = Map.of(); // by lease key, as flannel names leases
 
     /** @param departed told of each peer that left, with its last lease */
-    void log(Lease local, List<Lease> leases, java.util.function.BiConsumer<Ipv4Cidr, Lease> departed) {
+    void log(Lease local, List<Lease> leases, java.util.function.BiConsumer<IpCidr, Lease> departed) {
         Map<String, Lease> now = new TreeMap<>();
         for (Lease l : leases) if (!l.key().equals(local.key())) now.put(l.key(), l);
         List<String> lines = new ArrayList<>();
@@ -42,7 +42,7 @@ final class PeerLog {
                 left++;
                 Lease last = known.get(gone);
                 lines.add("peer " + last.describe() + " left (lease removed or expired)");
-                departed.accept(last.subnet(), last);
+                departed.accept(last.primary(), last);
             }
         }
         known = now;

@@ -81,7 +81,9 @@ public record NodeStatus(String time, String hostname, boolean ready, String not
     /** The peer whose subnet holds {@code ip} (dotted quad), or null. */
     public Peer peerFor(String ip) {
         io.weft.core.net.Ipv4Address a = io.weft.core.net.Ipv4Address.parse(ip);
-        for (Peer p : peers) if (io.weft.core.net.Ipv4Cidr.parse(p.subnet()).contains(a)) return p;
+        for (Peer p : peers) {
+            if (p.subnet().indexOf(':') < 0 && io.weft.core.net.Ipv4Cidr.parse(p.subnet()).contains(a)) return p; // an IPv6-only peer holds no IPv4
+        }
         return null;
     }
 }

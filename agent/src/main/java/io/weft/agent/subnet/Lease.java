@@ -1,9 +1,11 @@
 package io.weft.agent.subnet;
 
 import io.weft.core.lease.LeaseRecord;
+import io.weft.core.net.IpCidr;
 import io.weft.core.net.Ipv4Cidr;
 import io.weft.core.net.Ipv6Cidr;
 import java.time.Instant;
+import java.util.Comparator;
 
 /**
  * A node's hold on its subnets: the IPv4 subnet, what the node published with it, when it runs out, and the IPv6
@@ -11,6 +13,13 @@ import java.time.Instant;
  * IPv6 one on an IPv4-only cluster, the IPv4 one on an IPv6-only cluster.
  */
 public record Lease(Ipv4Cidr subnet, LeaseRecord attrs, Instant expiration, Ipv6Cidr ipv6Subnet) {
+
+    /** IPv4 subnets first, in address order, then IPv6 ones: the order of listings and status pages. */
+    public static final Comparator<IpCidr> ORDER = (a, b) -> {
+        if (a instanceof Ipv4Cidr x && b instanceof Ipv4Cidr y) return x.compareTo(y);
+        if (a instanceof Ipv6Cidr x && b instanceof Ipv6Cidr y) return x.compareTo(y);
+        return Integer.compare(a.bits(), b.bits());
+    };
 
     /** An IPv4-only lease. */
     public Lease(Ipv4Cidr subnet, LeaseRecord attrs, Instant expiration) {
@@ -20,6 +29,14 @@ public record Lease(Ipv4Cidr subnet, LeaseRecord attrs, Instant expiration, Ipv6
     /** This lease with other attributes and expiry, the same subnets. */
     public Lease with(LeaseRecord newAttrs, Instant newExpiration) {
         return new Lease(subnet, newAttrs, newExpiration, ipv6Subnet);
+    }
+
+    /**
+     * The subnet a store knows this lease by: the IPv4 one, or the IPv6 one on an IPv6-only cluster (where flannel's
+     * MakeSubnetKey names the IPv6 subnet alone).
+     */
+    public IpCidr primary() {
+        return subnet != null ? subnet : ipv6Subnet;
     }
 
     /**

@@ -1,6 +1,6 @@
 package io.weft.agent.subnet;
 
-import io.weft.core.net.Ipv4Cidr;
+import io.weft.core.net.IpCidr;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -25,10 +25,11 @@ public final class LeaseBook {
     private static final Logger LOG = Logger.getLogger(LeaseBook.class.getName());
 
     /**
-     * One subnet as the agent sees it: its last good lease (null if it was never readable), and the store's current
+     * One subnet as the agent sees it (the lease's {@link Lease#primary()} subnet: the IPv4 one, the IPv6 one on an
+     * IPv6-only cluster): its last good lease (null if it was never readable), and the store's current
      * problem with it (null while its record reads well) since when.
      */
-    public record Entry(Ipv4Cidr subnet, Lease lastGood, String problem, Instant problemSince) {
+    public record Entry(IpCidr subnet, Lease lastGood, String problem, Instant problemSince) {
         /** Whether the agent keeps the lease's routes on its last good record, the current one being unreadable. */
         public boolean kept() {
             return lastGood != null && problem != null;
@@ -38,7 +39,7 @@ public final class LeaseBook {
     private final String store;
     private final Clock clock;
     private final ChangeSignal changed;
-    private final Map<Ipv4Cidr, Entry> entries = new HashMap<>(); // guarded by this
+    private final Map<IpCidr, Entry> entries = new HashMap<>(); // guarded by this
     private long version; // guarded by this
 
     /** @param store the store, as log lines name it ("lease directory /x", "etcd at http://...") */
@@ -51,19 +52,19 @@ public final class LeaseBook {
     /** A record read well. */
     public void put(Lease lease) {
         synchronized (this) {
-            Entry before = entries.get(lease.subnet());
+            Entry before = entries.get(lease.primary());
             if (before != null && before.problem == null && lease.equals(before.lastGood)) return;
             if (before != null && before.problem != null) {
-                LOG.info("lease " + lease.subnet() + " in " + store + " reads well again (" + lease.attrs().publicIp() + ")");
+                LOG.info("lease " + lease.primary() + " in " + store + " reads well again (" + lease.attrs().holder() + ")");
             }
-            entries.put(lease.subnet(), new Entry(lease.subnet(), lease, null, null));
+            entries.put(lease.primary(), new Entry(lease.primary(), lease, null, null));
             version++;
         }
         changed.signal();
     }
 
     /** A record that cannot be read: the last good one stays until its expiry; the subnet stays taken either way. */
-    public void unreadable(Ipv4Cidr subnet, String problem) {
+    public void unreadable(IpCidr subnet, String problem) {
         synchronized (this) {
             Entry before = entries.get(subnet);
             if (before != null && problem.equals(before.problem)) return;
@@ -71,7 +72,7 @@ public final class LeaseBook {
             Instant since = before != null && before.problem != null ? before.problemSince : clock.instant();
             if (good != null && good.expiration().isAfter(clock.instant())) {
                 LOG.warning("lease " + subnet + " in " + store + " is unreadable (" + problem + "); keeping its last good "
-                        + "record (" + good.attrs().publicIp() + ") until " + good.expiration());
+                        + "record (" + good.attrs().holder() + ") until " + good.expiration());
             } else {
                 good = null;
                 LOG.warning("ignoring lease " + subnet + " in " + store + ": " + problem + "; its subnet stays taken");
@@ -83,7 +84,7 @@ public final class LeaseBook {
     }
 
     /** The subnet's record is gone from the store (released, expired, its Node deleted). */
-    public void remove(Ipv4Cidr subnet) {
+    public void remove(IpCidr subnet) {
         synchronized (this) {
             if (entries.remove(subnet) == null) return;
             version++;
@@ -92,9 +93,9 @@ public final class LeaseBook {
     }
 
     /** After a full listing: subnets the listing did not hold are gone. */
-    public void retainOnly(Collection<Ipv4Cidr> present) {
-        Set<Ipv4Cidr> keep = new HashSet<>(present);
-        List<Ipv4Cidr> gone;
+    public void retainOnly(Collection<IpCidr> present) {
+        Set<IpCidr> keep = new HashSet<>(present);
+        List<IpCidr> gone;
         synchronized (this) {
             gone = entries.keySet().stream().filter(s -> !keep.contains(s)).toList();
         }
@@ -108,7 +109,7 @@ public final class LeaseBook {
     public synchronized List<Lease> leases() {
         Instant now = clock.instant();
         List<Lease> out = new ArrayList<>(entries.size());
-        for (Map.Entry<Ipv4Cidr, Entry> e : entries.entrySet()) {
+        for (Map.Entry<IpCidr, Entry> e : entries.entrySet()) {
             Entry x = e.getValue();
             if (x.lastGood == null) continue;
             if (!x.lastGood.expiration().isAfter(now)) {
@@ -126,18 +127,18 @@ public final class LeaseBook {
     }
 
     /** Every subnet the store holds a record for, readable or not: none of them may be handed out. */
-    public synchronized Set<Ipv4Cidr> taken() {
+    public synchronized Set<IpCidr> taken() {
         return new HashSet<>(entries.keySet());
     }
 
-    public synchronized Optional<Entry> get(Ipv4Cidr subnet) {
+    public synchronized Optional<Entry> get(IpCidr subnet) {
         return Optional.ofNullable(entries.get(subnet));
     }
 
     /** Every entry, for status pages: healthy ones, kept ones, unreadable ones. */
     public synchronized List<Entry> entries() {
         List<Entry> out = new ArrayList<>(entries.values());
-        out.sort(java.util.Comparator.comparing(Entry::subnet));
+        out.sort(java.util.Comparator.comparing(Entry::subnet, Lease.ORDER));
         return out;
     }
 

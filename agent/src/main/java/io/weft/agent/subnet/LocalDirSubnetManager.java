@@ -5,6 +5,7 @@ import io.weft.core.config.NetConfParser;
 import io.weft.core.lease.LeaseRecord;
 import io.weft.core.lease.Ipv6SubnetPool;
 import io.weft.core.lease.SubnetPool;
+import io.weft.core.net.IpCidr;
 import io.weft.core.net.Ipv4Cidr;
 import io.weft.core.net.Ipv6Cidr;
 import java.io.IOException;
@@ -98,7 +99,6 @@ public final class LocalDirSubnetManager implements SubnetManager {
     @Override
     public Lease acquire(LeaseRecord attrs) throws IOException {
         NetConf conf = config();
-        SubnetPool pool = new SubnetPool(conf);
         try (FileChannel ch = lockFile(); FileLock ignored = ch == null ? null : ch.lock()) {
             List<Read> all = readAll();
             for (Read r : List.copyOf(all)) {
@@ -107,39 +107,52 @@ public final class LocalDirSubnetManager implements SubnetManager {
                 Files.deleteIfExists(subnets.resolve(r.name()));
                 all.remove(r);
             }
-            Optional<Read> mine = all.stream().filter(r -> r.lease != null && r.lease.attrs().publicIp().equals(attrs.publicIp()))
+            Optional<Read> mine = all.stream().filter(r -> r.lease != null && r.lease.attrs().holder().equals(attrs.holder()))
                     .findFirst();
-            if (mine.isEmpty() && previous != null) {
+            IpCidr prev = conf.enableIPv4() ? previous : previousV6; // an IPv6-only subnet.env names only the IPv6 one
+            if (mine.isEmpty() && prev != null) {
                 // this node's own file is unreadable, or gone: subnet.env still names the subnet it had
-                mine = all.stream().filter(r -> r.subnet.equals(previous) && r.lease == null).findFirst();
-                if (mine.isEmpty() && all.stream().noneMatch(r -> r.subnet.equals(previous)) && pool.contains(previous)) {
+                mine = all.stream().filter(r -> r.primary().equals(prev) && r.lease == null).findFirst();
+                if (mine.isEmpty() && all.stream().noneMatch(r -> r.primary().equals(prev)) && inPool(conf, prev)) {
                     boolean v6Free = previousV6 != null && all.stream().noneMatch(r -> previousV6.equals(r.ipv6Subnet));
                     mine = Optional.of(new Read(previous, v6Free ? previousV6 : null, null, "gone", false));
                 }
-                mine.ifPresent(r -> LOG.info("taking " + previous + " again, as subnet.env names it (its lease "
+                mine.ifPresent(r -> LOG.info("taking " + prev + " again, as subnet.env names it (its lease "
                         + (r.problem.equals("gone") ? "file is gone" : "is unreadable: " + r.problem) + ")"));
             }
-            if (mine.isPresent() && pool.contains(mine.get().subnet)) {
+            if (mine.isPresent() && inPool(conf, mine.get().primary())) {
                 Ipv6Cidr v6 = ipv6For(conf, mine.get(), all);
                 own.held(keepOrWrite(mine.get(), v6, attrs), false);
                 startWatch();
                 return own.lease();
             }
             if (mine.isPresent()) {
-                LOG.warning("lease " + mine.get().subnet + " is outside the configured pool " + conf.subnetMin()
-                        + ".." + conf.subnetMax() + "; releasing it");
+                LOG.warning("lease " + mine.get().name() + " is outside the configured pool " + (conf.enableIPv4()
+                        ? conf.subnetMin() + ".." + conf.subnetMax() : conf.ipv6SubnetMin() + ".." + conf.ipv6SubnetMax())
+                        + "; releasing it");
                 Files.deleteIfExists(subnets.resolve(mine.get().name()));
                 all.remove(mine.get());
             }
             // a lease file we cannot read still belongs to someone: its subnet is never handed out again
-            List<Ipv4Cidr> taken = all.stream().map(Read::subnet).toList();
-            Ipv4Cidr free = pool.firstFree(taken).orElseThrow(() -> SubnetException.poolExhausted(conf, pool));
+            Ipv4Cidr free = conf.enableIPv4() ? freeIpv4(conf, all) : null;
             Ipv6Cidr free6 = conf.enableIPv6() ? freeIpv6(conf, all) : null;
             own.held(write(free, free6, attrs), true);
-            LOG.info("acquired new lease " + Lease.key(free, free6) + " for " + attrs.publicIp());
+            LOG.info("acquired new lease " + Lease.key(free, free6) + " for " + attrs.holder());
             startWatch();
             return own.lease();
         }
+    }
+
+    /** Whether {@code subnet} (IPv4, or IPv6 on an IPv6-only cluster) lies in the configured pool of its family. */
+    private static boolean inPool(NetConf conf, IpCidr subnet) {
+        if (subnet instanceof Ipv4Cidr v4) return conf.enableIPv4() && new SubnetPool(conf).contains(v4);
+        return conf.enableIPv6() && new Ipv6SubnetPool(conf).contains((Ipv6Cidr) subnet);
+    }
+
+    private static Ipv4Cidr freeIpv4(NetConf conf, List<Read> all) {
+        SubnetPool pool = new SubnetPool(conf);
+        List<Ipv4Cidr> taken = all.stream().map(Read::subnet).filter(Objects::nonNull).toList();
+        return pool.firstFree(taken).orElseThrow(() -> SubnetException.poolExhausted(conf, pool));
     }
 
     /**
@@ -150,11 +163,11 @@ public final class LocalDirSubnetManager implements SubnetManager {
         try {
             Lease l = write(mine.subnet, v6, attrs);
             if (!l.key().equals(mine.name())) Files.deleteIfExists(subnets.resolve(mine.name())); // IPv6 turned on or off
-            LOG.info("reusing lease " + l.key() + " held by " + attrs.publicIp());
+            LOG.info("reusing lease " + l.key() + " held by " + attrs.holder());
             return l;
         } catch (SubnetException e) {
             if (mine.lease == null || !mine.lease.expiration().isAfter(clock.instant())) throw e;
-            LOG.warning(e.getMessage() + "; keeping lease " + mine.subnet + " as it is until " + mine.lease.expiration()
+            LOG.warning(e.getMessage() + "; keeping lease " + mine.name() + " as it is until " + mine.lease.expiration()
                     + " and renewing when the directory lets it");
             return new Lease(mine.subnet, attrs, mine.lease.expiration(), mine.ipv6Subnet);
         }
@@ -201,7 +214,7 @@ public final class LocalDirSubnetManager implements SubnetManager {
             Path p = subnets.resolve(lease.key());
             if (Files.exists(p) && LeaseRecord.parse(Files.readString(p)).equals(lease.attrs())) Files.delete(p);
         } catch (IOException | IllegalArgumentException e) {
-            LOG.warning("could not release lease " + lease.subnet() + " in " + this + ": " + e.getMessage());
+            LOG.warning("could not release lease " + lease.key() + " in " + this + ": " + e.getMessage());
         }
     }
 
@@ -211,7 +224,7 @@ public final class LocalDirSubnetManager implements SubnetManager {
         if (w.takeRescan()) {
             List<Read> all = readAll();
             for (Read r : all) record(r);
-            book.retainOnly(all.stream().map(Read::subnet).toList());
+            book.retainOnly(all.stream().map(Read::primary).toList());
         } else {
             for (String name : w.takeChanged()) {
                 if (name.startsWith(".")) continue; // a lease being written
@@ -220,7 +233,7 @@ public final class LocalDirSubnetManager implements SubnetManager {
                 Read r = read(subnets.resolve(name), key);
                 if (r == null) {
                     // renamed (IPv6 turned on or off): the subnet is gone only if no file holds it any more
-                    if (!anyFileHolds(key.subnet())) book.remove(key.subnet());
+                    if (!anyFileHolds(key.primary())) book.remove(key.primary());
                 } else {
                     record(r);
                 }
@@ -230,9 +243,9 @@ public final class LocalDirSubnetManager implements SubnetManager {
     }
 
     private void record(Read r) {
-        if (r.expired) book.remove(r.subnet);
+        if (r.expired) book.remove(r.primary());
         else if (r.lease != null) book.put(r.lease);
-        else book.unreadable(r.subnet, r.problem);
+        else book.unreadable(r.primary(), r.problem);
     }
 
     @Override
@@ -300,6 +313,10 @@ public final class LocalDirSubnetManager implements SubnetManager {
         String name() {
             return Lease.key(subnet, ipv6Subnet);
         }
+
+        IpCidr primary() {
+            return subnet != null ? subnet : ipv6Subnet;
+        }
     }
 
     private List<Read> readAll() throws IOException {
@@ -313,15 +330,15 @@ public final class LocalDirSubnetManager implements SubnetManager {
                 if (r != null) out.add(r);
             }
         }
-        out.sort(Comparator.comparing(Read::subnet));
+        out.sort(Comparator.comparing(Read::primary, Lease.ORDER));
         return out;
     }
 
-    private boolean anyFileHolds(Ipv4Cidr subnet) throws IOException {
+    private boolean anyFileHolds(IpCidr subnet) throws IOException {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(subnets, "[!.]*")) {
             for (Path p : ds) {
                 SubnetKey key = subnetOf(p);
-                if (key != null && subnet.equals(key.subnet())) return true;
+                if (key != null && subnet.equals(key.primary())) return true;
             }
         }
         return false;
@@ -331,9 +348,7 @@ public final class LocalDirSubnetManager implements SubnetManager {
     private SubnetKey subnetOf(Path p) {
         String name = p.getFileName().toString();
         try {
-            SubnetKey key = SubnetKey.parse(name);
-            if (key.subnet() == null) throw new IllegalArgumentException("an IPv6-only lease, which this store does not hold yet");
-            return key;
+            return SubnetKey.parse(name);
         } catch (IllegalArgumentException e) {
             if (ignoredNames.add(p.getFileName().toString())) {
                 LOG.warning("ignoring " + p + ": not a subnet lease name (" + e.getMessage() + ")");

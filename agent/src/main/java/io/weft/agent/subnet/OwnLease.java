@@ -63,14 +63,14 @@ public final class OwnLease {
         if (m == null) return leases;
         repair(m);
         List<Lease> out = new ArrayList<>(leases.size() + 1);
-        for (Lease l : leases) if (!l.subnet().equals(m.subnet())) out.add(l);
+        for (Lease l : leases) if (!l.primary().equals(m.primary())) out.add(l);
         out.add(mine);
-        out.sort(Comparator.comparing(Lease::subnet));
+        out.sort(Comparator.comparing(Lease::primary, Lease.ORDER));
         return out;
     }
 
     private void repair(Lease m) {
-        LeaseBook.Entry e = book.get(m.subnet()).orElse(null);
+        LeaseBook.Entry e = book.get(m.primary()).orElse(null);
         String state;
         if (e == null) {
             state = "gone";
@@ -80,8 +80,8 @@ public final class OwnLease {
             attempted = null;
             problem = null;
             return;
-        } else if (!e.lastGood().attrs().publicIp().equals(m.attrs().publicIp())) {
-            String p = "this node's subnet " + m.subnet() + " is now held by " + e.lastGood().attrs().publicIp() + " in "
+        } else if (!e.lastGood().attrs().holder().equals(m.attrs().holder())) {
+            String p = "this node's subnet " + m.describe() + " is now held by " + e.lastGood().attrs().holder() + " in "
                     + book + "; restart weftd on this node to take another (its pods' addresses change)";
             if (!p.equals(problem)) LOG.severe(p);
             problem = p;
@@ -96,10 +96,10 @@ public final class OwnLease {
         try {
             Lease l = writer.write(m, e == null);
             mine = l.with(l.attrs(), l.expiration().isAfter(m.expiration()) ? l.expiration() : m.expiration());
-            LOG.warning("this node's lease " + m.subnet() + " in " + book + " was " + state + "; wrote it again");
+            LOG.warning("this node's lease " + m.describe() + " in " + book + " was " + state + "; wrote it again");
             problem = null;
         } catch (SubnetException ex) {
-            if (!ex.getMessage().equals(problem)) LOG.warning("this node's lease " + m.subnet() + " is " + state + " in "
+            if (!ex.getMessage().equals(problem)) LOG.warning("this node's lease " + m.describe() + " is " + state + " in "
                     + book + " and cannot be written again (retrying every " + RETRY.toSeconds() + " s): " + ex.getMessage());
             problem = ex.getMessage();
         }

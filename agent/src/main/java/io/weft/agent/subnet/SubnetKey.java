@@ -1,5 +1,6 @@
 package io.weft.agent.subnet;
 
+import io.weft.core.net.IpCidr;
 import io.weft.core.net.Ipv4Cidr;
 import io.weft.core.net.Ipv6Cidr;
 
@@ -16,6 +17,11 @@ public record SubnetKey(Ipv4Cidr subnet, Ipv6Cidr ipv6Subnet) {
 
     public SubnetKey {
         if (subnet == null && ipv6Subnet == null) throw new IllegalArgumentException("a subnet key names at least one subnet");
+    }
+
+    /** The subnet the key is known by, as {@link Lease#primary()}: the IPv4 one, else the IPv6 one. */
+    public IpCidr primary() {
+        return subnet != null ? subnet : ipv6Subnet;
     }
 
     /** Parses a key as flannel's ParseSubnetKey reads it; a name that is no key is refused with why. */

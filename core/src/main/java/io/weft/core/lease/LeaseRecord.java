@@ -111,6 +111,11 @@ public record LeaseRecord(Ipv4Address publicIp, String backendType, JsonNode bac
         return publicIpv6 != null;
     }
 
+    /** The node's address for log lines and ownership checks: PublicIP, or PublicIPv6 on an IPv6-only lease. */
+    public String holder() {
+        return NO_IPV4.equals(publicIp) && publicIpv6 != null ? publicIpv6.toString() : publicIp.toString();
+    }
+
     private static MacAddress mac(JsonNode data) {
         JsonNode n = data.get("VtepMAC");
         if (n == null || !n.isTextual()) return null;

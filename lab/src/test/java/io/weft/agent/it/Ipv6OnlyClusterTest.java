@@ -13,21 +13,19 @@ import io.weft.core.iproute.RouteEntry;
 import io.weft.core.net.Ipv6Cidr;
 import io.weft.lab.cluster.LabCluster;
 import io.weft.lab.netns.NetnsLab;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
  * An IPv6-only cluster ({@code EnableIPv4: false}) of weftd agents on an underlay without IPv4: flannel-v6.1 alone
- * carries the pods, flannel's ip6tables masquerade rules come back after a flush, the IPv4 tables are left alone.
- * The kernel side runs IPv6-only (Ipv6OnlyVxlanKernelTest drives it without the agent); the agent does not start
- * one yet, because the lease stores do not hold IPv6-only leases (LeaseBook is keyed by the IPv4 subnet, and
- * preflight refuses EnableIPv4 false naming it). Needs root; fails without.
+ * carries the pods, flannel's ip6tables masquerade rules come back after a flush, the IPv4 tables are left alone; the
+ * lease directory holds each node's lease under its IPv6 subnet alone and a restarted agent keeps its subnet.
+ * Needs root; fails without.
  */
-@Disabled("the lease stores do not hold IPv6-only leases yet (branch v6lease): weftd refuses EnableIPv4 false at start")
 class Ipv6OnlyClusterTest {
     LabCluster lab;
 
@@ -70,6 +68,20 @@ class Ipv6OnlyClusterTest {
         LabCluster.Node n1 = lab.node(1);
         Firewall.assertIp6MasqueradeRestoredAfterFlush(n1, "fd00:10:244::/56");
         assertFalse(Firewall.run(n1.netns(), "iptables-save").contains("FLANNEL"), "IPv4 rules left alone on an IPv6-only node");
+
+        // each lease file is named by its IPv6 subnet alone, and holds PublicIP 0.0.0.0 with PublicIPv6
+        Ipv6Cidr s1 = SubnetEnv.read(n1.subnetFile()).ipv6Subnet();
+        String lease = Files.readString(lab.leaseDir().resolve("subnets").resolve(s1.toKey()));
+        assertTrue(lease.contains("\"PublicIP\":\"0.0.0.0\"") && lease.contains("\"PublicIPv6\":\"" + n1.ipv6() + "\""), lease);
+
+        // a restart keeps the node's subnet, and the pods keep reaching each other
+        int before = new IpReader(n1.ns()).link("flannel-v6.1").orElseThrow().index();
+        lab.stopAgent(n1);
+        lab.startAgent(n1);
+        lab.awaitConverged(Duration.ofSeconds(60));
+        assertEquals(s1, lab.awaitSubnetEnv(n1, Duration.ofSeconds(30)).ipv6Subnet(), "a restart keeps the IPv6 subnet");
+        assertEquals(before, new IpReader(n1.ns()).link("flannel-v6.1").orElseThrow().index(), "flannel-v6.1 kept");
+        assertEquals(0, Probe.ping6(a, b, 2).exitCode());
     }
 
 }

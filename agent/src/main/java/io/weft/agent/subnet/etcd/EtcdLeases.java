@@ -27,7 +27,12 @@ final class EtcdLeases implements AutoCloseable {
      * A key under subnets/, its subnets (the IPv6 one of a dual-stack key, flannel's "10.244.1.0-24&fd00::-64", else
      * null), and its record (null if unreadable: its subnets are still taken).
      */
-    record Stored(EtcdClient.Kv kv, Ipv4Cidr subnet, Ipv6Cidr ipv6Subnet, LeaseRecord record, String problem) {}
+    record Stored(EtcdClient.Kv kv, Ipv4Cidr subnet, Ipv6Cidr ipv6Subnet, LeaseRecord record, String problem) {
+        /** The subnet the book knows the key by: the IPv4 one, the IPv6 one on an IPv6-only key. */
+        io.weft.core.net.IpCidr primary() {
+            return subnet != null ? subnet : ipv6Subnet;
+        }
+    }
 
     /** Every key under subnets/, and the store's revision at the time. */
     record Listing(List<Stored> stored, long revision) {}
@@ -74,11 +79,10 @@ final class EtcdLeases implements AutoCloseable {
         }
     }
 
-    /** A key flannel's ParseSubnetKey reads (an IPv4 subnet, maybe with an IPv6 one), or null. */
+    /** A key flannel's ParseSubnetKey reads (an IPv4 subnet, maybe with an IPv6 one), an IPv6-only one, or null. */
     private static SubnetKey key(String name) {
         try {
-            SubnetKey k = SubnetKey.parse(name);
-            return k.subnet() == null ? null : k; // flannel's etcd store has no IPv6-only key
+            return SubnetKey.parse(name); // an IPv6-only key names its IPv6 subnet alone
         } catch (IllegalArgumentException e) {
             return null;
         }
@@ -88,12 +92,12 @@ final class EtcdLeases implements AutoCloseable {
     private void record(Stored s) {
         // etcd removes a key whose lease ran out, and the watch says so; until then a day is the upper bound
         if (s.record != null) book.put(new Lease(s.subnet, s.record, clock.instant().plus(EtcdSubnetManager.TTL), s.ipv6Subnet));
-        else book.unreadable(s.subnet, s.problem);
+        else book.unreadable(s.primary(), s.problem);
     }
 
     private void apply(Listing l) {
         l.stored.forEach(this::record);
-        book.retainOnly(l.stored.stream().map(Stored::subnet).toList());
+        book.retainOnly(l.stored.stream().map(Stored::primary).toList());
     }
 
     private void apply(List<EtcdClient.WatchEvent> events) {
@@ -102,7 +106,7 @@ final class EtcdLeases implements AutoCloseable {
             if (!e.key().startsWith(prefix)) continue;
             if (e.deleted()) {
                 SubnetKey k = key(e.key().substring(prefix.length()));
-                if (k != null) book.remove(k.subnet()); // else its put was ignored too
+                if (k != null) book.remove(k.primary()); // else its put was ignored too
             } else {
                 Stored s = parse(new EtcdClient.Kv(e.key(), e.value(), e.modRevision(), 0));
                 if (s != null) record(s);

@@ -113,17 +113,18 @@ public final class EtcdSubnetManager implements SubnetManager {
     @Override
     public Lease acquire(LeaseRecord attrs) throws IOException {
         NetConf conf = config();
-        SubnetPool pool = new SubnetPool(conf);
+        SubnetPool pool = conf.enableIPv4() ? new SubnetPool(conf) : null; // none on an IPv6-only cluster
         Ipv4Cidr keepV4 = null;
         for (int attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
             Listing all = call(store::list);
-            Optional<Stored> held = all.stored().stream().filter(s -> s.record() != null && s.record().publicIp().equals(attrs.publicIp())).findFirst();
-            if (held.isEmpty()) held = unreadablePrevious(pool, all.stored());
+            Optional<Stored> held = all.stored().stream().filter(s -> s.record() != null && s.record().holder().equals(attrs.holder())).findFirst();
+            if (held.isEmpty()) held = unreadablePrevious(conf, all.stored());
             if (held.isPresent()) {
                 Stored h = held.get();
-                if (!pool.contains(h.subnet()) || !ipv6Fits(conf, h.ipv6Subnet())) {
-                    LOG.info("lease " + Lease.key(h.subnet(), h.ipv6Subnet()) + " of " + attrs.publicIp() + " does not fit the"
-                            + " network config (SubnetLen " + conf.subnetLen() + ", " + conf.subnetMin() + " to " + conf.subnetMax()
+                if (!ipv4Fits(pool, h.subnet()) || !ipv6Fits(conf, h.ipv6Subnet())) {
+                    LOG.info("lease " + Lease.key(h.subnet(), h.ipv6Subnet()) + " of " + attrs.holder() + " does not fit the"
+                            + " network config (" + (pool == null ? "no IPv4" : "SubnetLen " + conf.subnetLen() + ", "
+                            + conf.subnetMin() + " to " + conf.subnetMax())
                             + (conf.enableIPv6() ? "; IPv6 " + conf.ipv6SubnetMin() + " to " + conf.ipv6SubnetMax() : "; no IPv6")
                             + "); deleting it");
                     call(() -> {
@@ -131,7 +132,7 @@ public final class EtcdSubnetManager implements SubnetManager {
                         return null;
                     });
                     // IPv6 turned on or off: the IPv4 subnet, and so the pods' IPv4 addresses, stay when they can
-                    if (pool.contains(h.subnet())) keepV4 = h.subnet();
+                    if (pool != null && h.subnet() != null && pool.contains(h.subnet())) keepV4 = h.subnet();
                     continue;
                 }
                 boolean reservation = h.kv().lease() == 0;
@@ -146,33 +147,44 @@ public final class EtcdSubnetManager implements SubnetManager {
                     return kept;
                 }
                 if (written) {
-                    LOG.info("reusing " + (reservation ? "reserved subnet " : "lease ") + h.subnet() + " held by " + attrs.publicIp());
+                    LOG.info("reusing " + (reservation ? "reserved subnet " : "lease ") + Lease.key(h.subnet(), h.ipv6Subnet())
+                            + " held by " + attrs.holder());
                     Lease l = hold(h.subnet(), h.ipv6Subnet(), attrs, reservation, false);
                     store.start();
                     return l;
                 }
                 continue;
             }
-            Ipv4Cidr v4 = keepV4;
-            Ipv4Cidr pick = v4 != null && all.stored().stream().noneMatch(x -> x.subnet().overlaps(v4)) ? v4 : null;
-            if (pick == null) pick = previousIfFree(pool, all.stored());
-            if (pick == null) {
-                pick = pool.randomFree(all.stored().stream().map(Stored::subnet).toList(), random)
-                        .orElseThrow(() -> SubnetException.poolExhausted(conf, pool));
-            }
-            Ipv4Cidr free = pick;
+            Ipv4Cidr free = pool == null ? null : freeIpv4(conf, pool, keepV4, all.stored());
             Ipv6Cidr free6 = conf.enableIPv6() ? freeIpv6(conf, all.stored()) : null;
             String key = Lease.key(free, free6);
             if (put(key, lease -> etcd.createIfAbsent(subnetsPrefix() + key, attrs.toJson(), lease), false)) {
-                LOG.info("acquired new lease " + key + " for " + attrs.publicIp());
+                LOG.info("acquired new lease " + key + " for " + attrs.holder());
                 Lease l = hold(free, free6, attrs, false, true);
                 store.start();
                 return l;
             }
-            LOG.fine(free + " was taken meanwhile; trying another free subnet");
+            LOG.fine(key + " was taken meanwhile; trying another free subnet");
         }
         throw new SubnetException("could not take a subnet in etcd after " + CREATE_ATTEMPTS + " attempts: every free one "
                 + "was taken meanwhile by another node");
+    }
+
+    /**
+     * The IPv4 subnet for a new lease: the one this node kept while IPv6 was turned on or off, else subnet.env's, else
+     * one picked as flannel's allocateSubnet picks (at random among the first free).
+     */
+    private Ipv4Cidr freeIpv4(NetConf conf, SubnetPool pool, Ipv4Cidr keep, List<Stored> all) {
+        List<Ipv4Cidr> taken = all.stream().map(Stored::subnet).filter(java.util.Objects::nonNull).toList();
+        if (keep != null && taken.stream().noneMatch(x -> x.overlaps(keep))) return keep;
+        Ipv4Cidr prev = previousIfFree(pool, all);
+        if (prev != null) return prev;
+        return pool.randomFree(taken, random).orElseThrow(() -> SubnetException.poolExhausted(conf, pool));
+    }
+
+    /** flannel's isSubnetConfigCompat, and no IPv4 subnet on an IPv6-only cluster ({@code pool} null). */
+    private static boolean ipv4Fits(SubnetPool pool, Ipv4Cidr v4) {
+        return pool == null ? v4 == null : v4 != null && pool.contains(v4);
     }
 
     /** flannel's isIPv6SubnetConfigCompat: an IPv6 subnet in the IPv6 pool with IPv6 on, none with it off. */
@@ -202,7 +214,7 @@ public final class EtcdSubnetManager implements SubnetManager {
         if (h.record() == null) throw refused;
         Duration left = h.kv().lease() == 0 ? RESERVED : timeToLive(h.kv().lease());
         if (left.isZero()) throw refused;
-        LOG.warning(refused.getMessage() + "; keeping lease " + h.subnet() + " as it is (" + left.toSeconds()
+        LOG.warning(refused.getMessage() + "; keeping lease " + Lease.key(h.subnet(), h.ipv6Subnet()) + " as it is (" + left.toSeconds()
                 + " s left) and renewing when etcd lets it");
         reserved = h.kv().lease() == 0;
         Lease l = new Lease(h.subnet(), attrs, clock.instant().plus(left), h.ipv6Subnet());
@@ -222,17 +234,21 @@ public final class EtcdSubnetManager implements SubnetManager {
      * This node's own key when it is unreadable: the subnet its subnet.env names, whose key holds no record anyone can
      * read, is this node's (flannel's main.go keeps a node on the subnet of its subnet.env the same way).
      */
-    private Optional<Stored> unreadablePrevious(SubnetPool pool, List<Stored> all) {
-        if (previous == null || !pool.contains(previous)) return Optional.empty();
-        Optional<Stored> s = all.stream().filter(x -> x.subnet().equals(previous) && x.record() == null).findFirst();
-        s.ifPresent(x -> LOG.info("lease " + previous + " in etcd is unreadable and subnet.env names it: this node's; "
+    private Optional<Stored> unreadablePrevious(NetConf conf, List<Stored> all) {
+        // an IPv6-only node's subnet.env names only its IPv6 subnet, which is then its key
+        io.weft.core.net.IpCidr prev = conf.enableIPv4() ? previous : previousV6;
+        if (prev == null || (conf.enableIPv4() ? !new SubnetPool(conf).contains(previous) : !ipv6Fits(conf, previousV6))) {
+            return Optional.empty();
+        }
+        Optional<Stored> s = all.stream().filter(x -> x.primary().equals(prev) && x.record() == null).findFirst();
+        s.ifPresent(x -> LOG.info("lease " + prev + " in etcd is unreadable and subnet.env names it: this node's; "
                 + "writing it again"));
         return s;
     }
 
     /** subnet.env's subnet when no key holds exactly it and it fits the config, as flannel's tryAcquireLease takes it. */
     private Ipv4Cidr previousIfFree(SubnetPool pool, List<Stored> all) {
-        if (previous == null || all.stream().anyMatch(s -> s.subnet().equals(previous))) return null;
+        if (previous == null || all.stream().anyMatch(s -> previous.equals(s.subnet()))) return null;
         if (!pool.contains(previous)) {
             LOG.warning("subnet.env's subnet " + previous + " does not fit the network config; taking another");
             return null;
@@ -278,7 +294,7 @@ public final class EtcdSubnetManager implements SubnetManager {
     @Override
     public Lease renew(Lease lease) {
         Lease mine = own.lease();
-        boolean reservation = reserved && mine != null && mine.subnet().equals(lease.subnet());
+        boolean reservation = reserved && mine != null && mine.primary().equals(lease.primary());
         put(lease.key(), id -> {
             etcd.put(subnetsPrefix() + lease.key(), lease.attrs().toJson(), id);
             return true;
@@ -320,7 +336,7 @@ public final class EtcdSubnetManager implements SubnetManager {
             List<EtcdClient.Kv> kvs = etcd.get(key).kvs();
             if (!kvs.isEmpty() && lease.attrs().toJson().equals(kvs.get(0).value())) etcd.delete(key);
         } catch (IOException e) {
-            LOG.warning("could not release lease " + lease.subnet() + " in " + this + ": " + e.getMessage());
+            LOG.warning("could not release lease " + lease.key() + " in " + this + ": " + e.getMessage());
         }
     }
 

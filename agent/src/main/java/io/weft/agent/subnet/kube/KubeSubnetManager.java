@@ -17,6 +17,7 @@ import io.weft.agent.subnet.SubnetException;
 import io.weft.agent.subnet.SubnetManager;
 import io.weft.core.config.NetConf;
 import io.weft.core.lease.LeaseRecord;
+import io.weft.core.net.IpCidr;
 import io.weft.core.net.Ipv4Cidr;
 import io.weft.core.net.Ipv6Cidr;
 import java.io.IOException;
@@ -53,7 +54,7 @@ public final class KubeSubnetManager implements SubnetManager {
     private final boolean setNodeNetworkUnavailable;
     private final ChangeSignal changed = new ChangeSignal();
     private final Map<String, String> reported = new java.util.concurrent.ConcurrentHashMap<>(); // node -> problem logged
-    private final Map<String, Ipv4Cidr> nodeSubnets = new java.util.concurrent.ConcurrentHashMap<>(); // its last good one
+    private final Map<String, IpCidr> nodeSubnets = new java.util.concurrent.ConcurrentHashMap<>(); // its last good one
     private final LeaseBook book;
     private final OwnLease own;
     private SharedIndexInformer<Node> informer;
@@ -140,12 +141,12 @@ public final class KubeSubnetManager implements SubnetManager {
     @Override
     public Lease acquire(LeaseRecord attrs) throws IOException {
         Node node = getOwnNode();
-        Ipv4Cidr subnet = PodCidrs.ipv4(node);
-        if (subnet == null) {
+        Ipv4Cidr subnet = conf.enableIPv4() ? PodCidrs.ipv4(node) : null; // an IPv6-only node has only an IPv6 entry
+        if (subnet == null && conf.enableIPv4()) {
             throw new SubnetException("node " + nodeName + " has no spec.podCIDR: the cluster must hand out node subnets "
                     + "(kube-controller-manager --allocate-node-cidrs=true --cluster-cidr=" + conf.network() + ")");
         }
-        if (!conf.network().contains(subnet)) {
+        if (subnet != null && !conf.network().contains(subnet)) {
             throw new SubnetException("node " + nodeName + " spec.podCIDR " + subnet + " is outside the Network "
                     + conf.network() + " of net-conf.json (it must match kube-controller-manager's --cluster-cidr)");
         }
@@ -161,7 +162,7 @@ public final class KubeSubnetManager implements SubnetManager {
 
     /** What peers read from this node's annotations once {@code attrs} are published (public-ip-overwrite applied). */
     private LeaseRecord published(Node node, LeaseRecord attrs) {
-        return keys.decode(wanted(node, attrs), conf.enableIPv6());
+        return keys.decode(wanted(node, attrs), conf.enableIPv4(), conf.enableIPv6());
     }
 
     @Override
@@ -270,7 +271,7 @@ public final class KubeSubnetManager implements SubnetManager {
 
                 @Override
                 public void onUpdate(Node before, Node after) {
-                    if (!leaseFields(before).equals(leaseFields(after))) record(after);
+                    if (!PodCidrs.leaseFields(before, keys).equals(PodCidrs.leaseFields(after, keys))) record(after);
                 }
 
                 @Override
@@ -297,22 +298,9 @@ public final class KubeSubnetManager implements SubnetManager {
     }
 
     private void forget(String node) {
-        Ipv4Cidr gone = nodeSubnets.remove(node);
+        IpCidr gone = nodeSubnets.remove(node);
         if (gone != null) book.remove(gone);
         reported.remove(node);
-    }
-
-    /** What of a Node makes up its lease; status heartbeats change every few seconds and must not wake the agent. */
-    private String leaseFields(Node n) {
-        Map<String, String> a = n.getMetadata().getAnnotations();
-        StringBuilder sb = new StringBuilder(String.valueOf(n.getSpec() == null ? null : n.getSpec().getPodCIDR()));
-        if (n.getSpec() != null && n.getSpec().getPodCIDRs() != null) sb.append(n.getSpec().getPodCIDRs());
-        if (a != null) {
-            for (String k : keys.leaseKeys()) {
-                sb.append('|').append(a.get(k));
-            }
-        }
-        return sb.toString();
     }
 
     @Override
@@ -348,35 +336,42 @@ public final class KubeSubnetManager implements SubnetManager {
     private void record(Node n) {
         String name = n.getMetadata().getName();
         Map<String, String> a = n.getMetadata().getAnnotations();
-        Ipv4Cidr known = nodeSubnets.get(name);
+        IpCidr known = nodeSubnets.get(name);
         String problem;
-        Ipv4Cidr subnet = null;
+        IpCidr candidate = null; // the subnet the node's problem is filed under, when it is in the network
         try {
-            subnet = PodCidrs.ipv4(n);
+            Ipv4Cidr subnet = conf.enableIPv4() ? PodCidrs.ipv4(n) : null;
+            if (subnet != null && conf.network().contains(subnet)) candidate = subnet;
+            if (!conf.enableIPv4() && PodCidrs.ipv6(n) instanceof Ipv6Cidr c && conf.ipv6Network().contains(c)) candidate = c;
             if (!keys.present(a)) {
                 if (known == null) return; // its agent has not published yet: not an error
                 problem = "its " + keys.kubeSubnetManager() + " annotation was removed";
-            } else if (subnet == null) {
+            } else if (subnet == null && conf.enableIPv4()) {
                 problem = "has " + keys.backendType() + " but no spec.podCIDR";
-            } else if (!conf.network().contains(subnet)) {
+            } else if (subnet != null && !conf.network().contains(subnet)) {
                 problem = "spec.podCIDR " + subnet + " is outside the Network " + conf.network();
             } else {
-                LeaseRecord r = keys.decode(a, conf.enableIPv6());
+                LeaseRecord r = keys.decode(a, conf.enableIPv4(), conf.enableIPv6());
                 Ipv6Cidr subnet6 = r.hasIpv6() ? PodCidrs.ipv6(n) : null;
                 if (r.hasIpv6() && (subnet6 == null || !conf.ipv6Network().contains(subnet6))) {
                     throw new IllegalArgumentException(subnet6 == null ? "has " + keys.publicIpv6() + " but no IPv6 entry in"
                             + " spec.podCIDRs" : "spec.podCIDRs entry " + subnet6 + " is outside the IPv6Network " + conf.ipv6Network());
                 }
+                if (subnet == null && subnet6 == null) {
+                    throw new IllegalArgumentException("has " + keys.backendType() + " but no " + keys.publicIpv6()
+                            + " on an IPv6-only cluster");
+                }
+                IpCidr primary = subnet != null ? subnet : subnet6;
                 reported.remove(name);
-                if (known != null && !known.equals(subnet)) book.remove(known);
-                nodeSubnets.put(name, subnet);
+                if (known != null && !known.equals(primary)) book.remove(known);
+                nodeSubnets.put(name, primary);
                 book.put(new Lease(subnet, r, clock.instant().plus(TERM), subnet6));
                 return;
             }
         } catch (IllegalArgumentException e) {
             problem = e.getMessage();
         }
-        Ipv4Cidr key = known != null ? known : subnet != null && conf.network().contains(subnet) ? subnet : null;
+        IpCidr key = known != null ? known : candidate;
         if (key != null) {
             book.unreadable(key, "node " + name + ": " + problem);
         } else if (!problem.equals(reported.put(name, problem))) {

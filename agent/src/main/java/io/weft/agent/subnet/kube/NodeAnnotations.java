@@ -170,7 +170,17 @@ public final class NodeAnnotations {
      * drops the whole node), so that a node still without IPv6 keeps its IPv4 routes while a cluster turns IPv6 on.
      */
     public LeaseRecord decode(Map<String, String> annotations, boolean ipv6) {
-        LeaseRecord v4 = decodeIpv4(annotations);
+        return decode(annotations, true, ipv6);
+    }
+
+    /**
+     * As {@link #decode(Map, boolean)}; without {@code ipv4} (an IPv6-only cluster) the node publishes no public-ip
+     * nor backend-data, as flannel's AcquireLease writes an IPv6-only lease, and public-ipv6 is required.
+     */
+    public LeaseRecord decode(Map<String, String> annotations, boolean ipv4, boolean ipv6) {
+        LeaseRecord v4 = ipv4 ? decodeIpv4(annotations)
+                : new LeaseRecord(LeaseRecord.NO_IPV4, require(annotations, backendType()), NullNode.getInstance());
+        if (!ipv4) require(annotations, publicIpv6());
         String ip6Text = ipv6 && annotations != null ? annotations.get(publicIpv6()) : null;
         if (ip6Text == null || ip6Text.isBlank()) return v4;
         Ipv6Address ip6;

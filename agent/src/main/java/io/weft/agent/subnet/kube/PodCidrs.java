@@ -53,12 +53,25 @@ final class PodCidrs {
         if (subnet6 == null) {
             throw new SubnetException("node " + nodeName + " has no IPv6 entry in spec.podCIDRs, and EnableIPv6 is on: the"
                     + " cluster must hand out dual-stack node subnets (kube-controller-manager --allocate-node-cidrs=true"
-                    + " --cluster-cidr=" + conf.network() + "," + conf.ipv6Network() + ")");
+                    + " --cluster-cidr=" + (conf.network() == null ? "" : conf.network() + ",") + conf.ipv6Network() + ")");
         }
         if (!conf.ipv6Network().contains(subnet6)) {
             throw new SubnetException("node " + nodeName + " spec.podCIDRs entry " + subnet6 + " is outside the IPv6Network "
                     + conf.ipv6Network() + " of net-conf.json (it must match kube-controller-manager's --cluster-cidr)");
         }
         return subnet6;
+    }
+
+    /** What of a Node makes up its lease; status heartbeats change every few seconds and must not wake the agent. */
+    static String leaseFields(Node n, NodeAnnotations keys) {
+        java.util.Map<String, String> a = n.getMetadata().getAnnotations();
+        StringBuilder sb = new StringBuilder(String.valueOf(n.getSpec() == null ? null : n.getSpec().getPodCIDR()));
+        if (n.getSpec() != null && n.getSpec().getPodCIDRs() != null) sb.append(n.getSpec().getPodCIDRs());
+        if (a != null) {
+            for (String k : keys.leaseKeys()) {
+                sb.append('|').append(a.get(k));
+            }
+        }
+        return sb.toString();
     }
 }

@@ -445,4 +445,58 @@ class EtcdSubnetManagerTest {
             assertEquals(node(2), kept.attrs(), "issue 15: the last good record, its IPv6 side included");
         }
     }
+
+    /**
+     * IPv6-only leases ({@code EnableIPv4: false}) in a real etcd (Debian's etcd-server on loopback): flannel's
+     * MakeSubnetKey (pkg/subnet/subnet.go) has no IPv6-only form, so weft keys such a lease by its IPv6 subnet alone
+     * ("fd00:10:244:1::-64"); the value is json.Marshal of flannel's LeaseAttrs for an IPv6-only vxlan node
+     * (pkg/backend/vxlan newSubnetAttrs: PublicIP 0.0.0.0, BackendV6Data only).
+     */
+    @Nested
+    class Ipv6Only {
+        static final String V6 = "{\"EnableIPv4\":false,\"EnableIPv6\":true,\"IPv6Network\":\"fd00:10:244::/56\","
+                + "\"Backend\":{\"Type\":\"vxlan\"}}";
+
+        @BeforeEach
+        void config() throws Exception {
+            admin.put(PREFIX + "/config", V6, 0);
+        }
+
+        static LeaseRecord node(int i) {
+            return LeaseRecord.vxlan(null, null, Ipv6Address.parse("fd00:1::" + i), MacAddress.parse("0a:00:00:00:06:0" + i), 1);
+        }
+
+        @Test
+        void anIpv6OnlyLeaseIsKeyedByItsIpv6SubnetAlone() throws Exception {
+            Lease l = manager().acquire(node(1));
+            assertNull(l.subnet());
+            assertTrue(new Ipv6Cidr(Ipv6Address.parse("fd00:10:244::"), 56).contains(l.ipv6Subnet()));
+            List<EtcdClient.Kv> kvs = admin.get(PREFIX + "/subnets/" + l.ipv6Subnet().network() + "-64").kvs();
+            assertEquals(1, kvs.size());
+            assertEquals("{\"PublicIP\":\"0.0.0.0\",\"PublicIPv6\":\"fd00:1::1\",\"BackendType\":\"vxlan\","
+                    + "\"BackendV6Data\":{\"VNI\":1,\"VtepMAC\":\"0a:00:00:00:06:01\"}}", kvs.get(0).value());
+            assertNotEquals(0, kvs.get(0).lease());
+        }
+
+        @Test
+        void aRestartKeepsTheSubnetAndPeersSeeEachOther() throws Exception {
+            EtcdSubnetManager m = manager();
+            Lease a = m.acquire(node(1));
+            Lease b = manager().acquire(node(2));
+            assertNotEquals(a.ipv6Subnet(), b.ipv6Subnet(), "PublicIP is 0.0.0.0 on both: the node is its PublicIPv6");
+            assertEquals(b.ipv6Subnet(), manager().acquire(node(2)).ipv6Subnet());
+            assertEquals(2, admin.getPrefix(PREFIX + "/subnets/").kvs().size());
+            for (int i = 0; i < 100 && m.leases().size() < 2; i++) m.awaitChange(200);
+            Lease peer = m.leases().stream().filter(x -> b.ipv6Subnet().equals(x.ipv6Subnet())).findFirst().orElseThrow();
+            assertEquals(node(2), peer.attrs());
+        }
+
+        @Test
+        void subnetEnvsIpv6SubnetIsTakenAgainWhenFree() throws Exception {
+            EtcdSubnetManager m = new EtcdSubnetManager(new EtcdClient(List.of(etcd.url())), PREFIX, null,
+                    null, Ipv6Cidr.parse("fd00:10:244:9::/64"));
+            managers.add(m);
+            assertEquals(Ipv6Cidr.parse("fd00:10:244:9::/64"), m.acquire(node(1)).ipv6Subnet());
+        }
+    }
 }

@@ -431,5 +431,54 @@ class KubeSubnetManagerTest {
             assertNull(peer.ipv6Subnet());
             assertFalse(peer.attrs().hasIpv6(), "flannel's nodeToLease reads the IPv6 side only with EnableIPv6");
         }
+
+        static final NetConf V6_ONLY = NetConfParser.parse("{\"EnableIPv4\":false,\"EnableIPv6\":true,"
+                + "\"IPv6Network\":\"fd00:10:244::/56\",\"Backend\":{\"Type\":\"vxlan\"}}");
+        static final LeaseRecord MINE_V6 = LeaseRecord.vxlan(null, null, Ipv6Address.parse("fd00:1::11"),
+                MacAddress.parse("0a:00:00:00:06:0b"), 1);
+
+        /**
+         * IPv6-only ({@code EnableIPv4: false}): a node whose spec.podCIDRs has only an IPv6 entry; published as
+         * flannel's AcquireLease (pkg/subnet/kube/kube.go) publishes an IPv6-only vxlan lease (backend-v6-data and
+         * public-ipv6, no backend-data nor public-ip), and a flannel IPv6-only peer read as its nodeToLease reads it.
+         */
+        @Test
+        void ipv6OnlyNodesTakeTheirIpv6PodCidrAndSeeEachOther() throws Exception {
+            node("node-a", Map.of(), "fd00:10:244:3::/64");
+            node("node-f", Map.of(P + "backend-type", "vxlan", P + "kube-subnet-manager", "true",
+                    P + "backend-v6-data", "{\"VNI\":1,\"VtepMAC\":\"0a:00:00:00:06:0f\"}", P + "public-ipv6", "fd00:1::15"),
+                    "fd00:10:244:5::/64");
+            KubeSubnetManager m = managerFor("node-a", V6_ONLY);
+            Lease l = m.acquire(MINE_V6);
+            assertNull(l.subnet());
+            assertEquals(Ipv6Cidr.parse("fd00:10:244:3::/64"), l.ipv6Subnet());
+            Map<String, String> a = annotations("node-a");
+            assertEquals("{\"VNI\":1,\"VtepMAC\":\"0a:00:00:00:06:0b\"}", a.get(P + "backend-v6-data"));
+            assertEquals("fd00:1::11", a.get(P + "public-ipv6"));
+            assertFalse(a.containsKey(P + "backend-data"));
+            assertFalse(a.containsKey(P + "public-ip"));
+            Lease peer = null;
+            for (int i = 0; i < 50 && peer == null; i++) {
+                peer = m.leases().stream().filter(x -> Ipv6Cidr.parse("fd00:10:244:5::/64").equals(x.ipv6Subnet()))
+                        .findFirst().orElse(null);
+                if (peer == null) m.awaitChange(200);
+            }
+            assertNull(peer.subnet());
+            assertEquals(Ipv6Address.parse("fd00:1::15"), peer.attrs().publicIpv6());
+            assertEquals(MacAddress.parse("0a:00:00:00:06:0f"), peer.attrs().vtepMacV6());
+            assertEquals(2, m.leases().size(), m.leases().toString());
+            // a restart keeps the subnet and writes nothing
+            String version = admin.nodes().withName("node-a").get().getMetadata().getResourceVersion();
+            assertEquals(l.ipv6Subnet(), managerFor("node-a", V6_ONLY).acquire(MINE_V6).ipv6Subnet());
+            assertEquals(version, admin.nodes().withName("node-a").get().getMetadata().getResourceVersion(), "no write on restart");
+        }
+
+        @Test
+        void anIpv6OnlyNodeWithoutAnIpv6PodCidrIsRefusedWithTheFix() {
+            node("node-a", Map.of(), "10.244.3.0/24");
+            SubnetException e = assertThrows(SubnetException.class, () -> managerFor("node-a", V6_ONLY).acquire(MINE_V6));
+            assertTrue(e.getMessage().startsWith("node node-a has no IPv6 entry in spec.podCIDRs"), e.getMessage());
+            assertTrue(e.getMessage().contains("--cluster-cidr=fd00:10:244::/56)"), e.getMessage());
+        }
     }
 }

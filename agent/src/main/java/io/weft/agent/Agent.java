@@ -152,7 +152,7 @@ public final class Agent {
         Preflight.check(conf, underlay, reader);
         LOG.info("weftd starting: network " + conf.networks() + ", backend " + conf.backend().type()
                 + (conf.backend().isUserspace() ? " (userspace datapath)" : "") + ", iface " + underlay.iface()
-                + " " + underlay.address() + ", public IP " + publicIp + (publicIpv6 == null ? ""
+                + " " + (underlay.address() != null ? underlay.address() : underlay.addressV6()) + ", public IP " + publicIp + (publicIpv6 == null ? ""
                 : ", public IPv6 " + publicIpv6) + ", leases in " + manager);
 
         TrafficRules traffic = new TrafficRules(ns, conf.enableNFTables(), new TrafficRules.Options(settings.ipMasq(),

@@ -36,7 +36,7 @@ public record Lease(Ipv4Cidr subnet, LeaseRecord attrs, Instant expiration, Ipv6
      * MakeSubnetKey names the IPv6 subnet alone).
      */
     public IpCidr primary() {
-        return subnet != null ? subnet : ipv6Subnet;
+        return SubnetKey.primary(subnet, ipv6Subnet);
     }
 
     /**

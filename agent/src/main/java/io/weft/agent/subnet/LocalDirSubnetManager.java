@@ -315,7 +315,7 @@ public final class LocalDirSubnetManager implements SubnetManager {
         }
 
         IpCidr primary() {
-            return subnet != null ? subnet : ipv6Subnet;
+            return SubnetKey.primary(subnet, ipv6Subnet);
         }
     }
 

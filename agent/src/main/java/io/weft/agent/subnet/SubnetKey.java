@@ -21,6 +21,11 @@ public record SubnetKey(Ipv4Cidr subnet, Ipv6Cidr ipv6Subnet) {
 
     /** The subnet the key is known by, as {@link Lease#primary()}: the IPv4 one, else the IPv6 one. */
     public IpCidr primary() {
+        return primary(subnet, ipv6Subnet);
+    }
+
+    /** The subnet a lease of these subnets is known by in the stores: the IPv4 one, the IPv6 one when IPv4 is off. */
+    public static IpCidr primary(Ipv4Cidr subnet, Ipv6Cidr ipv6Subnet) {
         return subnet != null ? subnet : ipv6Subnet;
     }
 

@@ -210,7 +210,7 @@ public final class UserspaceVxlanBackend implements Backend, CaptureSource, Metr
             LeaseRecord r = l.attrs();
             if (!BackendConf.VXLAN.equals(r.backendType())) continue;
             MacAddress mac = r.vtepMac();
-            if (mac == null || r.publicIp() == null || l.subnet().equals(localSubnet)) continue;
+            if (mac == null || r.publicIp() == null || l.subnet() == null || l.subnet().equals(localSubnet)) continue;
             routes.add(RouteEntry.onlink(l.subnet(), l.subnet().network(), device));
             neigh.add(new NeighEntry(l.subnet().network(), mac, device));
             fdb.add(new PeerTable.Entry(mac, r.publicIp()));

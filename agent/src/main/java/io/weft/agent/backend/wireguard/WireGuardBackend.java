@@ -140,7 +140,7 @@ public final class WireGuardBackend implements Backend, CaptureSource, MetricsSo
         List<WgTool.PeerSpec> peers = new ArrayList<>();
         for (Lease l : remotes) {
             LeaseRecord r = l.attrs();
-            if (l.subnet().equals(localSubnet)) continue;
+            if (l.subnet() == null || l.subnet().equals(localSubnet)) continue; // an IPv6-only lease: nothing to carry
             if (!BackendConf.WIREGUARD.equals(r.backendType()) || r.publicKey() == null) {
                 if (warned.add(l.subnet().toString())) {
                     LOG.warning("skipping lease " + l.subnet() + ": backend type \"" + r.backendType() + "\""

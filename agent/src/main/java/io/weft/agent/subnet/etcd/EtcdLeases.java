@@ -30,7 +30,7 @@ final class EtcdLeases implements AutoCloseable {
     record Stored(EtcdClient.Kv kv, Ipv4Cidr subnet, Ipv6Cidr ipv6Subnet, LeaseRecord record, String problem) {
         /** The subnet the book knows the key by: the IPv4 one, the IPv6 one on an IPv6-only key. */
         io.weft.core.net.IpCidr primary() {
-            return subnet != null ? subnet : ipv6Subnet;
+            return SubnetKey.primary(subnet, ipv6Subnet);
         }
     }
 

@@ -38,7 +38,7 @@ final class Decapsulator {
     interface FrameOutput {
         /**
          * @param csum    0, or where a checksum to finish lies ({@link TapPort#csum})
-         * @param gsoSize 0, or the segment size of a TCPv4 superframe (the kernel cuts it where it must)
+         * @param gsoSize 0, or the segment size of a TCP superframe over IPv4 or IPv6 (the kernel cuts it where it must)
          */
         boolean write(ByteBuf buf, int offset, int length, int csum, int gsoSize);
     }
@@ -231,7 +231,7 @@ final class Decapsulator {
     }
 
     /**
-     * The segment size for a TCP/IPv4 frame longer than the overlay MTU: a kernel peer's GSO superframe, or 0 when
+     * The segment size for a TCP frame (over IPv4 or IPv6) longer than the overlay MTU: a kernel peer's GSO superframe, or 0 when
      * it is none. A kernel VXLAN node on a veth underlay (Docker, kind, netns) hands the veth its TSO superframes
      * whole, and the veth carries them to this socket whole: one datagram of up to 64 KiB holding one TCP packet
      * with a partial checksum (a GSO skb's always is; it cannot come off a real wire, where frames are at most the

@@ -9,6 +9,8 @@ import io.weft.core.packet.DirectBufferMemory;
 import io.weft.core.packet.EthernetFrame;
 import io.weft.core.packet.InnerChecksum;
 import io.weft.core.vxlan.VxlanHeader;
+import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
@@ -128,9 +130,12 @@ final class Decapsulator {
 
     private void onDatagram(DatagramPacket p) {
         InetSocketAddress sender = p.sender();
-        // Inet4Address.hashCode() is its 32-bit address: no byte[] per packet.
-        Peer peer = sender == null ? null : peers.snapshot().byIp(sender.getAddress().hashCode());
-        if (peer == null || !(sender.getAddress() instanceof java.net.Inet4Address)) {
+        InetAddress from = sender == null ? null : sender.getAddress();
+        // Inet4Address.hashCode() is its 32-bit address: no byte[] per packet. An IPv6 sender (the flannel-v6 VTEP's
+        // socket) is looked up by its InetAddress, whose hash and equality read its bytes in place.
+        Peer peer = from instanceof Inet4Address ? peers.snapshot().byIp(from.hashCode())
+                : from != null ? peers.snapshot().byIp6(from) : null;
+        if (peer == null) {
             peers.unknown().drop(DropReason.UNKNOWN_SOURCE);
             return;
         }

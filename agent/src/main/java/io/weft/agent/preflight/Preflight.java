@@ -47,8 +47,8 @@ public final class Preflight {
             }
         }
         for (RouteEntry r : routes) {
-            if (r.dst().prefix() == 0 || (r.dev() != null && r.dev().startsWith("flannel"))) continue;
-            if (net.contains(r.dst()) && !podSide(conf, r.dst())) {
+            if (!(r.dst() instanceof Ipv4Cidr dst) || dst.prefix() == 0 || (r.dev() != null && r.dev().startsWith("flannel"))) continue;
+            if (net.contains(dst) && !podSide(conf, dst)) {
                 throw new ConfigException("Network", net + " overlaps this node's route to " + r + "; pick a Network that "
                         + "none of the node's routes lead into");
             }

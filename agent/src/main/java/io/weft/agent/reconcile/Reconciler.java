@@ -9,7 +9,8 @@ import io.weft.core.iproute.IpReader;
 import io.weft.core.iproute.NeighEntry;
 import io.weft.core.iproute.Netns;
 import io.weft.core.iproute.RouteEntry;
-import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.IpAddress;
+import io.weft.core.net.IpCidr;
 import io.weft.core.net.Ipv4Cidr;
 import io.weft.core.net.MacAddress;
 import java.time.Instant;
@@ -38,7 +39,7 @@ public final class Reconciler {
 
     private final Netns ns;
     private final IpReader reader;
-    private final Ipv4Cidr network;
+    private final List<IpCidr> networks; // the cluster networks, one per family the node carries
     private final Backend backend;
     private final java.time.Clock clock;
     private DesiredState lastWanted = new DesiredState(Set.of(), Set.of(), Set.of()); // guarded by this
@@ -46,12 +47,17 @@ public final class Reconciler {
     private Applied applied; // what the last round left in place; null: read the kernel; guarded by this
 
     /** The entries the last round left in place, keyed as they are compared. */
-    private record Applied(Map<Ipv4Cidr, RouteEntry> routes, Map<String, NeighEntry> neighbours, Map<String, FdbEntry> fdb) {}
+    private record Applied(Map<IpCidr, RouteEntry> routes, Map<String, NeighEntry> neighbours, Map<String, FdbEntry> fdb) {}
 
     public Reconciler(Netns ns, Ipv4Cidr network, Backend backend) {
+        this(ns, List.of(network), backend);
+    }
+
+    /** {@code networks}: the cluster's IPv4 and/or IPv6 Network; entries of a family not listed are left alone. */
+    public Reconciler(Netns ns, List<IpCidr> networks, Backend backend) {
         this.ns = ns;
         this.reader = new IpReader(ns);
-        this.network = network;
+        this.networks = List.copyOf(networks);
         this.backend = backend;
         this.clock = java.time.Clock.systemUTC();
     }
@@ -74,11 +80,11 @@ public final class Reconciler {
         }
         List<Lease> remotes = leases.stream().filter(l -> !l.subnet().equals(localSubnet)).toList();
         DesiredState want = backend.desired(localSubnet, remotes);
-        Map<Ipv4Cidr, RouteEntry> haveRoutes = new HashMap<>();
+        Map<IpCidr, RouteEntry> haveRoutes = new HashMap<>();
         Map<String, NeighEntry> haveNeigh = new HashMap<>();
         Map<String, FdbEntry> haveFdb = new HashMap<>();
         if (full) {
-            readKernel(localSubnet, want, backend.ownedDevices(), haveRoutes, haveNeigh, haveFdb);
+            readKernel(Set.of(localSubnet), want, backend.ownedDevices(), haveRoutes, haveNeigh, haveFdb);
         } else {
             haveRoutes.putAll(applied.routes());
             haveNeigh.putAll(applied.neighbours());
@@ -135,7 +141,7 @@ public final class Reconciler {
     }
 
     private static Applied keyed(DesiredState want) {
-        Map<Ipv4Cidr, RouteEntry> routes = new HashMap<>();
+        Map<IpCidr, RouteEntry> routes = new HashMap<>();
         want.routes().forEach(r -> routes.put(r.dst(), r));
         Map<String, NeighEntry> neigh = new HashMap<>();
         want.neighbours().forEach(n -> neigh.put(key(n.ip(), n.dev()), n));
@@ -150,10 +156,10 @@ public final class Reconciler {
      */
     public synchronized List<EntryState> inspect(Ipv4Cidr localSubnet) {
         DesiredState want = lastWanted;
-        Map<Ipv4Cidr, RouteEntry> haveRoutes = new HashMap<>();
+        Map<IpCidr, RouteEntry> haveRoutes = new HashMap<>();
         Map<String, NeighEntry> haveNeigh = new HashMap<>();
         Map<String, FdbEntry> haveFdb = new HashMap<>();
-        readKernel(localSubnet, want, backend.ownedDevices(), haveRoutes, haveNeigh, haveFdb);
+        readKernel(Set.of(localSubnet), want, backend.ownedDevices(), haveRoutes, haveNeigh, haveFdb);
         Instant now = clock.instant();
         List<EntryState> out = new ArrayList<>();
         for (RouteEntry r : want.routes()) {
@@ -193,20 +199,27 @@ public final class Reconciler {
     }
 
     /** The routes, permanent neighbours and FDB entries on our devices inside the network, keyed as they are compared. */
-    private void readKernel(Ipv4Cidr localSubnet, DesiredState want, Set<String> devices, Map<Ipv4Cidr, RouteEntry> routes,
+    private void readKernel(Set<IpCidr> localSubnets, DesiredState want, Set<String> devices, Map<IpCidr, RouteEntry> routes,
                             Map<String, NeighEntry> neigh, Map<String, FdbEntry> fdb) {
-        for (RouteEntry r : reader.routes()) {
-            if (devices.contains(r.dev()) && network.contains(r.dst()) && !r.dst().equals(localSubnet)
-                    && r.dst().prefix() > network.prefix()) {
-                routes.put(r.dst(), r);
+        for (IpCidr network : networks) {
+            for (RouteEntry r : network.bits() == 32 ? reader.routes() : reader.routes6()) {
+                if (devices.contains(r.dev()) && network.contains(r.dst().network()) && !localSubnets.contains(r.dst())
+                        && r.dst().prefix() > network.prefix()) {
+                    routes.put(r.dst(), r);
+                }
             }
         }
         for (String dev : neighbourDevices(want, devices)) {
             for (NeighEntry n : reader.permanentNeighbours(dev)) {
-                if (network.contains(n.ip())) neigh.put(key(n.ip(), dev), n);
+                if (inNetworks(n.ip())) neigh.put(key(n.ip(), dev), n);
             }
             for (FdbEntry f : reader.vxlanFdb(dev)) fdb.put(key(f.mac(), dev), f);
         }
+    }
+
+    private boolean inNetworks(IpAddress a) {
+        for (IpCidr n : networks) if (n.contains(a)) return true;
+        return false;
     }
 
     private static Set<String> neighbourDevices(DesiredState want, Set<String> owned) {
@@ -214,7 +227,7 @@ public final class Reconciler {
         want.neighbours().forEach(n -> devs.add(n.dev()));
         want.fdb().forEach(f -> devs.add(f.dev()));
         // Devices we own that carry overlay entries: only VXLAN devices (named like flannel.N) do.
-        for (String d : owned) if (d.startsWith("flannel.")) devs.add(d);
+        for (String d : owned) if (d.startsWith("flannel.") || d.startsWith("flannel-v6.")) devs.add(d);
         return devs;
     }
 
@@ -224,7 +237,7 @@ public final class Reconciler {
         return String.join(" ", parts);
     }
 
-    private static String key(Ipv4Address ip, String dev) {
+    private static String key(IpAddress ip, String dev) {
         return ip + "%" + dev;
     }
 

@@ -67,7 +67,7 @@ public record Underlay(String iface, Ipv4Address address, Ipv4Cidr network, int 
             if (publicIp != null) {
                 // flanneld looks the interface up by --public-ip; one that no interface holds (a NAT address) fails
                 // there, and weft takes the default route's interface instead
-                for (IfAddress a : all) if (a.address().equals(publicIp)) return of(reader, all, a.dev(), a.address());
+                for (IfAddress a : all) if (a.address().equals(publicIp)) return of(reader, all, a.dev(), publicIp);
             }
             String dev = reader.routes().stream().filter(r -> r.dst().prefix() == 0).map(RouteEntry::dev).findFirst()
                     .orElseThrow(() -> new IllegalArgumentException(
@@ -85,7 +85,7 @@ public record Underlay(String iface, Ipv4Address address, Ipv4Cidr network, int 
         }
         for (Pattern p : choice.patterns()) {
             // addresses first, then names, each in the kernel's interface order (ipmatch.LookupExtIface)
-            for (IfAddress a : all) if (p.matcher(a.address().toString()).find()) return of(reader, all, a.dev(), a.address());
+            for (IfAddress a : all) if (p.matcher(a.address().toString()).find()) return of(reader, all, a.dev(), (Ipv4Address) a.address());
             for (LinkInfo l : reader.links()) {
                 if (p.matcher(l.name()).find()) {
                     try {
@@ -121,7 +121,7 @@ public record Underlay(String iface, Ipv4Address address, Ipv4Cidr network, int 
             Ipv4Address want = Ipv4Address.parse(spec);
             IfAddress a = all.stream().filter(x -> x.address().equals(want)).findFirst()
                     .orElseThrow(() -> new IllegalArgumentException("no interface has that address"));
-            return of(reader, all, a.dev(), a.address());
+            return of(reader, all, a.dev(), want);
         }
         return of(reader, all, spec, null);
     }
@@ -132,6 +132,6 @@ public record Underlay(String iface, Ipv4Address address, Ipv4Cidr network, int 
         IfAddress addr = all.stream().filter(a -> a.dev().equals(dev) && (address == null || a.address().equals(address)))
                 .findFirst().orElseThrow(() -> new IllegalArgumentException(dev + " has no IPv4 address"));
         if (link.mtu() == 0) throw new IllegalArgumentException("cannot tell the MTU of " + dev);
-        return new Underlay(dev, addr.address(), Ipv4Cidr.parseLenient(addr.address() + "/" + addr.prefix()), link.mtu());
+        return new Underlay(dev, (Ipv4Address) addr.address(), Ipv4Cidr.parseLenient(addr.address() + "/" + addr.prefix()), link.mtu());
     }
 }

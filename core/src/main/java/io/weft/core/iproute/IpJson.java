@@ -3,8 +3,11 @@ package io.weft.core.iproute;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.weft.core.net.IpAddress;
+import io.weft.core.net.IpCidr;
 import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.Ipv4Cidr;
+import io.weft.core.net.Ipv6Cidr;
 import io.weft.core.net.MacAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,9 +36,10 @@ public final class IpJson {
             LinkInfo.Vxlan vx = null;
             if ("vxlan".equals(kind)) {
                 JsonNode d = info.path("info_data");
-                String local = d.path("local").asText(null);
+                // a device over an IPv6 underlay reports its address as local6
+                String local = d.path("local").asText(d.path("local6").asText(null));
                 vx = new LinkInfo.Vxlan(d.path("id").asInt(), d.path("port").asInt(),
-                        local == null ? null : Ipv4Address.parse(local), d.path("link").asText(null),
+                        local == null ? null : IpAddress.parse(local), d.path("link").asText(null),
                         d.path("learning").asBoolean(false));
             }
             boolean up = false;
@@ -53,31 +57,41 @@ public final class IpJson {
         List<IfAddress> out = new ArrayList<>();
         for (JsonNode l : array(json)) {
             for (JsonNode a : l.path("addr_info")) {
-                if (!"inet".equals(a.path("family").asText())) continue;
-                out.add(new IfAddress(l.path("ifname").asText(), Ipv4Address.parse(a.path("local").asText()),
+                String family = a.path("family").asText();
+                if (!"inet".equals(family) && !"inet6".equals(family)) continue;
+                out.add(new IfAddress(l.path("ifname").asText(), IpAddress.parse(a.path("local").asText()),
                         a.path("prefixlen").asInt()));
             }
         }
         return out;
     }
 
-    /** Unicast IPv4 routes; {@code dev} fills in the device when the query was limited to one. */
+    /**
+     * Unicast routes of the family {@code ip -4} or {@code ip -6} was asked for; {@code dev} fills in the device when
+     * the query was limited to one.
+     */
     public static List<RouteEntry> routes(String json, String dev) {
         List<RouteEntry> out = new ArrayList<>();
         for (JsonNode r : array(json)) {
             String type = r.path("type").asText("unicast");
             if (!"unicast".equals(type)) continue;
-            String dst = r.path("dst").asText();
-            Ipv4Cidr cidr;
-            if ("default".equals(dst)) cidr = Ipv4Cidr.parse("0.0.0.0/0");
-            else if (dst.contains("/")) cidr = Ipv4Cidr.parseLenient(dst);
-            else cidr = new Ipv4Cidr(Ipv4Address.parse(dst), 32);
             String gw = r.path("gateway").asText(null);
             boolean onlink = false;
             for (JsonNode f : r.path("flags")) if ("onlink".equals(f.asText())) onlink = true;
-            out.add(new RouteEntry(cidr, gw == null ? null : Ipv4Address.parse(gw), r.path("dev").asText(dev), onlink));
+            out.add(new RouteEntry(destination(r.path("dst").asText(), gw), gw == null ? null : IpAddress.parse(gw),
+                    r.path("dev").asText(dev), onlink));
         }
         return out;
+    }
+
+    /** A route's dst as iproute2 prints it: "default", a CIDR, or a host address without its prefix length. */
+    private static IpCidr destination(String dst, String gateway) {
+        if ("default".equals(dst)) {
+            return gateway != null && gateway.contains(":") ? Ipv6Cidr.parse("::/0") : Ipv4Cidr.parse("0.0.0.0/0");
+        }
+        if (dst.contains("/")) return IpCidr.parseLenient(dst);
+        IpAddress host = IpAddress.parse(dst);
+        return IpCidr.parse(host + "/" + host.bits());
     }
 
     /** The destinations of blackhole routes. */
@@ -85,14 +99,12 @@ public final class IpJson {
         List<BlackholeRoute> out = new ArrayList<>();
         for (JsonNode r : array(json)) {
             if (!"blackhole".equals(r.path("type").asText())) continue;
-            String dst = r.path("dst").asText();
-            out.add(new BlackholeRoute("default".equals(dst) ? Ipv4Cidr.parse("0.0.0.0/0")
-                    : dst.contains("/") ? Ipv4Cidr.parseLenient(dst) : new Ipv4Cidr(Ipv4Address.parse(dst), 32)));
+            if (destination(r.path("dst").asText(), null) instanceof Ipv4Cidr dst) out.add(new BlackholeRoute(dst));
         }
         return out;
     }
 
-    /** Permanent IPv4 neighbours only: the entries weft owns; learned ones come and go with ARP. */
+    /** Permanent neighbours of both families only: the entries weft owns; learned ones come and go with ARP and NDP. */
     public static List<NeighEntry> permanentNeighbours(String json, String dev) {
         List<NeighEntry> out = new ArrayList<>();
         for (JsonNode n : array(json)) {
@@ -100,20 +112,20 @@ public final class IpJson {
             for (JsonNode s : n.path("state")) if ("PERMANENT".equals(s.asText())) permanent = true;
             String mac = n.path("lladdr").asText(null);
             String dst = n.path("dst").asText("");
-            if (!permanent || mac == null || dst.contains(":")) continue;
-            out.add(new NeighEntry(Ipv4Address.parse(dst), MacAddress.parse(mac), n.path("dev").asText(dev)));
+            if (!permanent || mac == null || dst.isEmpty()) continue;
+            out.add(new NeighEntry(IpAddress.parse(dst), MacAddress.parse(mac), n.path("dev").asText(dev)));
         }
         return out;
     }
 
-    /** FDB entries that point a MAC at a remote VTEP (they carry a dst). */
+    /** FDB entries that point a MAC at a remote VTEP (they carry a dst, IPv4 or IPv6). */
     public static List<FdbEntry> vxlanFdb(String json, String dev) {
         List<FdbEntry> out = new ArrayList<>();
         for (JsonNode n : array(json)) {
             String dst = n.path("dst").asText(null);
             String mac = n.path("mac").asText(null);
-            if (dst == null || mac == null || dst.contains(":")) continue;
-            out.add(new FdbEntry(MacAddress.parse(mac), n.path("ifname").asText(dev), Ipv4Address.parse(dst)));
+            if (dst == null || mac == null) continue;
+            out.add(new FdbEntry(MacAddress.parse(mac), n.path("ifname").asText(dev), IpAddress.parse(dst)));
         }
         return out;
     }

@@ -43,6 +43,16 @@ public final class IpReader {
         return IpJson.addresses(ip("-j", "-4", "addr", "show"));
     }
 
+    /** The device's global IPv6 addresses (its link-local fe80::/64 one left out: the kernel owns that). */
+    public List<IfAddress> addresses6(String dev) {
+        return IpJson.addresses(ip("-j", "-6", "addr", "show", "dev", dev, "scope", "global"));
+    }
+
+    /** IPv6 routes of the main table. */
+    public List<RouteEntry> routes6() {
+        return IpJson.routes(ip("-j", "-6", "route", "show", "table", "main"), null);
+    }
+
     /** IPv4 routes of the main table. */
     public List<RouteEntry> routes() {
         return IpJson.routes(ip("-j", "-4", "route", "show", "table", "main"), null);
@@ -60,8 +70,9 @@ public final class IpReader {
         return r;
     }
 
+    /** The permanent neighbours of both families on {@code dev}. */
     public List<NeighEntry> permanentNeighbours(String dev) {
-        return IpJson.permanentNeighbours(ip("-j", "-4", "neigh", "show", "dev", dev), dev);
+        return IpJson.permanentNeighbours(ip("-j", "neigh", "show", "dev", dev, "nud", "permanent"), dev);
     }
 
     public List<FdbEntry> vxlanFdb(String dev) {

@@ -1,6 +1,6 @@
 package io.weft.core.iproute;
 
-import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.IpAddress;
 import io.weft.core.net.MacAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,8 +9,11 @@ import java.util.List;
 public final class Link {
     private Link() {}
 
-    /** A VXLAN device the way flannel makes it: nolearning, an explicit local address and underlay device. */
-    public static IpOp addVxlan(String name, int vni, int port, Ipv4Address local, String dev, MacAddress mac, int mtu) {
+    /**
+     * A VXLAN device the way flannel makes it: nolearning, an explicit local address and underlay device. An IPv6
+     * {@code local} makes it a device over an IPv6 underlay (flannel-v6.N).
+     */
+    public static IpOp addVxlan(String name, int vni, int port, IpAddress local, String dev, MacAddress mac, int mtu) {
         List<String> a = new ArrayList<>(List.of("link", "add", name));
         if (mac != null) {
             a.add("address");

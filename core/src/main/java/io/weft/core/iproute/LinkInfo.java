@@ -1,6 +1,6 @@
 package io.weft.core.iproute;
 
-import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.IpAddress;
 import io.weft.core.net.MacAddress;
 
 /**
@@ -13,6 +13,9 @@ import io.weft.core.net.MacAddress;
 public record LinkInfo(int index, String name, String kind, int mtu, MacAddress mac, boolean up, String master,
                        Vxlan vxlan) {
 
-    /** @param dev the underlay device name, or null when the device is not bound to one */
-    public record Vxlan(int vni, int port, Ipv4Address local, String dev, boolean learning) {}
+    /**
+     * @param local the underlay address it sends from (IPv4, or IPv6 for a device over an IPv6 underlay), or null
+     * @param dev   the underlay device name, or null when the device is not bound to one
+     */
+    public record Vxlan(int vni, int port, IpAddress local, String dev, boolean learning) {}
 }

@@ -1,10 +1,13 @@
 package io.weft.core.iproute;
 
-import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.IpAddress;
 import io.weft.core.net.MacAddress;
 
-/** A permanent IPv4 neighbour (ARP) entry: weft answers ARP for remote VTEPs itself. */
-public record NeighEntry(Ipv4Address ip, MacAddress mac, String dev) {
+/**
+ * A permanent neighbour entry, ARP for IPv4 and NDP for IPv6: weft answers for remote VTEPs itself, so the kernel
+ * never asks over the overlay.
+ */
+public record NeighEntry(IpAddress ip, MacAddress mac, String dev) {
 
     public IpOp replace() {
         return IpOp.ip("neigh", "replace", ip.toString(), "lladdr", mac.toString(), "dev", dev, "nud", "permanent");

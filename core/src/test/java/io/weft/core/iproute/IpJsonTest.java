@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.weft.core.net.IpAddress;
+import io.weft.core.net.IpCidr;
 import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.Ipv4Cidr;
 import io.weft.core.net.MacAddress;
@@ -108,10 +110,12 @@ class IpJsonTest {
     }
 
     @Test
-    void learnedIncompleteAndIpv6NeighboursAreNotOurs() throws IOException {
-        // the sample holds REACHABLE, STALE, FAILED (no lladdr) and an IPv6 PERMANENT entry besides ours
+    void learnedAndIncompleteNeighboursAreNotOursPermanentOnesOfBothFamiliesAre() throws IOException {
+        // the sample holds REACHABLE, STALE, FAILED (no lladdr) and an IPv6 PERMANENT entry besides ours; the
+        // reconciler keeps only those inside the cluster's networks
         assertEquals(List.of(new NeighEntry(a("10.244.3.0"), m("0e:5a:1f:00:00:03"), "flannel.1"),
-                        new NeighEntry(a("10.244.2.0"), m("0e:5a:1f:00:00:02"), "flannel.1")),
+                        new NeighEntry(a("10.244.2.0"), m("0e:5a:1f:00:00:02"), "flannel.1"),
+                        new NeighEntry(IpAddress.parse("fe80::1"), m("02:00:00:00:00:01"), "eth0")),
                 IpJson.permanentNeighbours(sample("ip-j-neigh-show.json"), null));
     }
 
@@ -189,5 +193,28 @@ class IpJsonTest {
         assertEquals("opx2", IpJson.netnsName(link, "[{\"nsid\":0,\"name\":\"opx2\"}]"));
         assertNull(IpJson.netnsName(link, "[{\"nsid\":1,\"name\":\"other\"}]"));
         assertNull(IpJson.netnsName("[{\"ifindex\":3,\"ifname\":\"cni0\"}]", "[{\"nsid\":0,\"name\":\"opx2\"}]"));
+    }
+
+    @Test
+    void ipv6EntriesAsIproute2PrintsThem() {
+        // output of ip -j -d link show / -6 route show / neigh show / bridge fdb show for flannel-v6.1
+        String link = "[{\"ifindex\":4,\"ifname\":\"flannel-v6.1\",\"flags\":[\"UP\"],\"mtu\":1430,\"link_type\":\"ether\","
+                + "\"address\":\"0e:5a:1f:00:06:01\",\"linkinfo\":{\"info_kind\":\"vxlan\",\"info_data\":{\"id\":1,"
+                + "\"local6\":\"fd00::1\",\"link\":\"eth0\",\"port\":8472,\"learning\":false}}}]";
+        assertEquals(new LinkInfo.Vxlan(1, 8472, IpAddress.parse("fd00::1"), "eth0", false), IpJson.links(link).getFirst().vxlan());
+        String routes = "[{\"dst\":\"fd10:0:0:1::\",\"dev\":\"flannel-v6.1\",\"protocol\":\"kernel\",\"flags\":[]},"
+                + "{\"dst\":\"fd10:0:0:2::/64\",\"gateway\":\"fd10:0:0:2::\",\"dev\":\"flannel-v6.1\",\"flags\":[\"onlink\"]},"
+                + "{\"dst\":\"default\",\"gateway\":\"fd00::9\",\"dev\":\"eth0\",\"flags\":[]}]";
+        assertEquals(List.of(RouteEntry.direct(IpCidr.parse("fd10:0:0:1::/128"), "flannel-v6.1"),
+                RouteEntry.onlink(IpCidr.parse("fd10:0:0:2::/64"), IpAddress.parse("fd10:0:0:2::"), "flannel-v6.1"),
+                RouteEntry.via(IpCidr.parse("::/0"), IpAddress.parse("fd00::9"), "eth0")), IpJson.routes(routes, null));
+        assertEquals(List.of(new NeighEntry(IpAddress.parse("fd10:0:0:2::"), m("0e:5a:1f:00:06:02"), "flannel-v6.1")),
+                IpJson.permanentNeighbours("[{\"dst\":\"fd10:0:0:2::\",\"lladdr\":\"0e:5a:1f:00:06:02\",\"state\":[\"PERMANENT\"]}]",
+                        "flannel-v6.1"));
+        assertEquals(List.of(new FdbEntry(m("0e:5a:1f:00:06:02"), "flannel-v6.1", IpAddress.parse("fd00::2"))),
+                IpJson.vxlanFdb("[{\"mac\":\"0e:5a:1f:00:06:02\",\"dst\":\"fd00::2\",\"flags\":[\"self\"],\"state\":\"permanent\"}]",
+                        "flannel-v6.1"));
+        assertEquals("route replace ::/0 via fd00::9 dev eth0",
+                RouteEntry.via(IpCidr.parse("::/0"), IpAddress.parse("fd00::9"), "eth0").replace().line());
     }
 }

@@ -6,6 +6,7 @@ import io.weft.core.iproute.IpReader;
 import io.weft.core.iproute.Netns;
 import io.weft.core.iproute.RouteEntry;
 import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.IpCidr;
 import io.weft.core.net.Ipv4Cidr;
 import io.weft.lab.cni.PluginRunner;
 import io.weft.lab.jvm.ChildJvm;
@@ -306,7 +307,7 @@ public final class LabCluster implements AutoCloseable {
         while (true) {
             boolean all = true;
             for (int i = 0; i < nodes.size(); i++) {
-                List<Ipv4Cidr> have = new IpReader(nodes.get(i).ns()).routes().stream().map(RouteEntry::dst).toList();
+                List<IpCidr> have = new IpReader(nodes.get(i).ns()).routes().stream().map(RouteEntry::dst).toList();
                 for (int j = 0; j < subnets.size(); j++) if (i != j && !have.contains(subnets.get(j))) all = false;
             }
             if (all) return;

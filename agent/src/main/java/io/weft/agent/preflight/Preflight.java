@@ -33,7 +33,18 @@ public final class Preflight {
 
     /** The same, against the node's addresses and routes as given. */
     public static void check(NetConf conf, Underlay underlay, List<IfAddress> addresses, List<RouteEntry> routes) {
+        BackendFamilies.check(conf);
         Ipv4Cidr net = conf.network();
+        if (net != null) ipv4(conf, net, underlay, addresses, routes);
+        BackendConf b = conf.backend();
+        if (b.mtu() > underlay.mtu()) {
+            throw new ConfigException("Backend.MTU", b.mtu() + " is more than " + underlay.iface() + " carries (its MTU is "
+                    + underlay.mtu() + "): Backend.MTU is the underlay's MTU, as in flannel; give at most "
+                    + underlay.mtu() + ", or leave it out to use " + underlay.iface() + "'s");
+        }
+    }
+
+    private static void ipv4(NetConf conf, Ipv4Cidr net, Underlay underlay, List<IfAddress> addresses, List<RouteEntry> routes) {
         if (net.contains(underlay.address()) || net.overlaps(underlay.network())) {
             throw new ConfigException("Network", net + " overlaps the underlay: " + underlay.iface() + " has "
                     + underlay.address() + "/" + underlay.network().prefix() + "; pick a Network that no node address uses");
@@ -52,12 +63,6 @@ public final class Preflight {
                 throw new ConfigException("Network", net + " overlaps this node's route to " + r + "; pick a Network that "
                         + "none of the node's routes lead into");
             }
-        }
-        BackendConf b = conf.backend();
-        if (b.mtu() > underlay.mtu()) {
-            throw new ConfigException("Backend.MTU", b.mtu() + " is more than " + underlay.iface() + " carries (its MTU is "
-                    + underlay.mtu() + "): Backend.MTU is the underlay's MTU, as in flannel; give at most "
-                    + underlay.mtu() + ", or leave it out to use " + underlay.iface() + "'s");
         }
     }
 

@@ -16,4 +16,11 @@ public class SubnetException extends RuntimeException {
                 + conf.network() + " between SubnetMin " + conf.subnetMin().network() + " and SubnetMax "
                 + conf.subnetMax().network() + " are leased");
     }
+
+    /** The IPv6 pool has no free subnet left. */
+    public static SubnetException ipv6PoolExhausted(io.weft.core.config.NetConf conf, io.weft.core.lease.Ipv6SubnetPool pool) {
+        return new SubnetException("IPv6 subnet pool exhausted: all " + pool.capacity() + " /" + conf.ipv6SubnetLen()
+                + " subnets of " + conf.ipv6Network() + " between IPv6SubnetMin " + conf.ipv6SubnetMin().network()
+                + " and IPv6SubnetMax " + conf.ipv6SubnetMax().network() + " are leased");
+    }
 }

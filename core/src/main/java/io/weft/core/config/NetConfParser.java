@@ -90,18 +90,36 @@ public final class NetConfParser {
         top.cidrList("Networks");
         top.cidrList("IPv6Networks");
 
-        Ipv4Cidr network = cidr(top, "Network");
         boolean enableIPv4 = top.bool("EnableIPv4", true);
         boolean enableIPv6 = top.bool("EnableIPv6", false);
-        String ipv6Network = top.text("IPv6Network");
-        if (!enableIPv4) throw new ConfigException("EnableIPv4", "false is not supported: weft needs an IPv4 Network");
-        if (enableIPv6) throw new ConfigException("EnableIPv6", "IPv6 is not supported yet; set it to false or leave it out");
         boolean enableNFTables = top.bool("EnableNFTables", false);
-        // read by flanneld only with EnableIPv6, which weft refuses above; still type-checked as flanneld does
-        top.unsigned("IPv6SubnetLen");
-        top.text("IPv6SubnetMin");
-        top.text("IPv6SubnetMax");
+        if (!enableIPv4 && !enableIPv6) {
+            throw new ConfigException("EnableIPv4", "false with EnableIPv6 false leaves no address family; set"
+                    + " EnableIPv6: true (with IPv6Network) for an IPv6-only cluster");
+        }
+        Ipv4Pool v4 = enableIPv4 ? ipv4(top) : ignoredIpv4(top);
+        Ipv6Fields.Pool v6 = Ipv6Fields.parse(top, enableIPv6);
+        BackendConf backend = backend(top);
+        return new NetConf(v4.network, v4.subnetLen, v4.subnetMin, v4.subnetMax, enableIPv4, enableIPv6,
+                v6 == null ? null : v6.network(), v6 == null ? 0 : v6.subnetLen(),
+                v6 == null ? null : v6.subnetMin(), v6 == null ? null : v6.subnetMax(), backend, enableNFTables);
+    }
 
+    private record Ipv4Pool(Ipv4Cidr network, int subnetLen, Ipv4Cidr subnetMin, Ipv4Cidr subnetMax) {}
+
+    /** IPv6-only: flannel reads none of the IPv4 fields (CheckNetworkConfig skips them); a Network given is named. */
+    private static Ipv4Pool ignoredIpv4(Fields top) {
+        String network = top.text("Network");
+        top.unsigned("SubnetLen");
+        top.text("SubnetMin");
+        top.text("SubnetMax");
+        if (network != null) top.warn("Network " + network + " is ignored: EnableIPv4 is false (an IPv6-only cluster)");
+        return new Ipv4Pool(null, 0, null, null);
+    }
+
+    /** The IPv4 pool, checked as flannel's CheckNetworkConfig checks it. */
+    private static Ipv4Pool ipv4(Fields top) {
+        Ipv4Cidr network = cidr(top, "Network");
         Integer len = top.unsigned("SubnetLen");
         int subnetLen;
         if (len != null && len != 0) {
@@ -125,9 +143,7 @@ public final class NetConfParser {
         if (subnetMin.compareTo(subnetMax) > 0) {
             throw new ConfigException("SubnetMin", subnetMin.network() + " is after SubnetMax " + subnetMax.network());
         }
-        BackendConf backend = backend(top);
-        return new NetConf(network, subnetLen, subnetMin, subnetMax, enableIPv4, enableIPv6, ipv6Network, backend,
-                enableNFTables);
+        return new Ipv4Pool(network, subnetLen, subnetMin, subnetMax);
     }
 
     private static BackendConf backend(Fields top) {

@@ -9,23 +9,66 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.Ipv6Address;
 import io.weft.core.net.MacAddress;
 
 /**
- * The value flannel stores for a subnet lease: {"PublicIP","BackendType","BackendData":{"VNI","VtepMAC"}}.
- * BackendData is kept as JSON because its shape belongs to the backend (null for host-gw).
+ * The value flannel stores for a subnet lease, its LeaseAttrs (pkg/lease/lease.go):
+ * {"PublicIP","PublicIPv6","BackendType","BackendData":{"VNI","VtepMAC"},"BackendV6Data":{"VNI","VtepMAC"}}.
+ * BackendData and BackendV6Data are kept as JSON because their shape belongs to the backend; each is
+ * {@link NullNode} when absent (host-gw, or the family is off). An IPv6-only lease has PublicIP 0.0.0.0, as flannel's
+ * zero ip.IP4 marshals.
+ *
+ * @param publicIpv6    the node's IPv6 underlay address, null without IPv6
+ * @param backendV6Data the IPv6 side's backend data (the {@code flannel-v6.<VNI>} VTEP for vxlan)
  */
-public record LeaseRecord(Ipv4Address publicIp, String backendType, JsonNode backendData) {
+public record LeaseRecord(Ipv4Address publicIp, String backendType, JsonNode backendData,
+                          Ipv6Address publicIpv6, JsonNode backendV6Data) {
 
     private static final ObjectMapper JSON = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
+    /** flannel's zero ip.IP4: the PublicIP of a lease without IPv4. */
+    public static final Ipv4Address NO_IPV4 = new Ipv4Address(0);
+
+    public LeaseRecord {
+        if (publicIp == null) publicIp = NO_IPV4;
+        if (backendData == null || backendData.isMissingNode()) backendData = NullNode.getInstance();
+        if (backendV6Data == null || backendV6Data.isMissingNode()) backendV6Data = NullNode.getInstance();
+    }
+
+    /** An IPv4-only record. */
+    public LeaseRecord(Ipv4Address publicIp, String backendType, JsonNode backendData) {
+        this(publicIp, backendType, backendData, null, null);
+    }
 
     public static LeaseRecord vxlan(Ipv4Address publicIp, int vni, MacAddress vtepMac) {
+        return new LeaseRecord(publicIp, "vxlan", vxlanData(vni, vtepMac));
+    }
+
+    /**
+     * A vxlan lease for any mix of families, as flannel's vxlan newSubnetAttrs (pkg/backend/vxlan/vxlan.go) builds it:
+     * PublicIP and BackendData only with an IPv4 address and VTEP ({@code flannel.<VNI>}), PublicIPv6 and
+     * BackendV6Data only with an IPv6 address and VTEP ({@code flannel-v6.<VNI>}); pass null for a family that is off.
+     */
+    public static LeaseRecord vxlan(Ipv4Address publicIp, MacAddress vtepMac, Ipv6Address publicIpv6,
+                                    MacAddress vtepMacV6, int vni) {
+        boolean v4 = publicIp != null && vtepMac != null;
+        boolean v6 = publicIpv6 != null && vtepMacV6 != null;
+        return new LeaseRecord(v4 ? publicIp : NO_IPV4, "vxlan", v4 ? vxlanData(vni, vtepMac) : null,
+                v6 ? publicIpv6 : null, v6 ? vxlanData(vni, vtepMacV6) : null);
+    }
+
+    private static ObjectNode vxlanData(int vni, MacAddress mac) {
         ObjectNode data = JsonNodeFactory.instance.objectNode();
         data.put("VNI", vni);
-        data.put("VtepMAC", vtepMac.toString());
-        return new LeaseRecord(publicIp, "vxlan", data);
+        data.put("VtepMAC", mac.toString());
+        return data;
+    }
+
+    /** This record with the IPv6 side set (or cleared, with nulls). */
+    public LeaseRecord withIpv6(Ipv6Address publicIpv6, JsonNode backendV6Data) {
+        return new LeaseRecord(publicIp, backendType, backendData, publicIpv6, backendV6Data);
     }
 
     /**
@@ -43,9 +86,33 @@ public record LeaseRecord(Ipv4Address publicIp, String backendType, JsonNode bac
         return new LeaseRecord(publicIp, "host-gw", NullNode.getInstance());
     }
 
+    /** A host-gw lease as flannel's hostgw RegisterNetwork builds it: no backend data, each family's address or null. */
+    public static LeaseRecord hostGw(Ipv4Address publicIp, Ipv6Address publicIpv6) {
+        return new LeaseRecord(publicIp, "host-gw", null, publicIpv6, null);
+    }
+
     /** The peer's VTEP MAC, or null when the lease carries none (host-gw, or a malformed peer). */
     public MacAddress vtepMac() {
-        JsonNode n = backendData == null ? null : backendData.get("VtepMAC");
+        return mac(backendData);
+    }
+
+    /** The peer's IPv6 VTEP MAC (of its {@code flannel-v6.<VNI>}), or null when BackendV6Data carries none. */
+    public MacAddress vtepMacV6() {
+        return mac(backendV6Data);
+    }
+
+    /** The VNI in BackendV6Data, or -1. */
+    public int vniV6() {
+        return vni(backendV6Data);
+    }
+
+    /** Whether the record carries the IPv6 side (PublicIPv6). */
+    public boolean hasIpv6() {
+        return publicIpv6 != null;
+    }
+
+    private static MacAddress mac(JsonNode data) {
+        JsonNode n = data.get("VtepMAC");
         if (n == null || !n.isTextual()) return null;
         try {
             return MacAddress.parse(n.asText());
@@ -70,15 +137,27 @@ public record LeaseRecord(Ipv4Address publicIp, String backendType, JsonNode bac
     }
 
     public int vni() {
-        JsonNode n = backendData == null ? null : backendData.get("VNI");
+        return vni(backendData);
+    }
+
+    private static int vni(JsonNode data) {
+        JsonNode n = data.get("VNI");
         return n == null ? -1 : n.asInt(-1);
     }
 
+    /**
+     * The record in the bytes flannel's json.Marshal of LeaseAttrs writes: fields in its order, PublicIPv6 always
+     * (null without IPv6: a pointer without omitempty), BackendType, BackendData and BackendV6Data only when set
+     * (omitempty).
+     */
     public String toJson() {
         ObjectNode o = JsonNodeFactory.instance.objectNode();
         o.put("PublicIP", publicIp.toString());
-        o.put("BackendType", backendType);
-        o.set("BackendData", backendData == null ? NullNode.getInstance() : backendData);
+        if (publicIpv6 == null) o.putNull("PublicIPv6");
+        else o.put("PublicIPv6", publicIpv6.toString());
+        if (!backendType.isEmpty()) o.put("BackendType", backendType);
+        if (!backendData.isNull()) o.set("BackendData", backendData);
+        if (!backendV6Data.isNull()) o.set("BackendV6Data", backendV6Data);
         return o.toString();
     }
 
@@ -104,7 +183,16 @@ public record LeaseRecord(Ipv4Address publicIp, String backendType, JsonNode bac
             throw new IllegalArgumentException("lease BackendType is not a string: " + type);
         }
         String backendType = type == null || type.isNull() ? "" : type.asText();
-        JsonNode data = root.get("BackendData");
-        return new LeaseRecord(publicIp, backendType, data == null ? NullNode.getInstance() : data);
+        JsonNode ip6 = root.get("PublicIPv6");
+        Ipv6Address publicIpv6 = null;
+        if (ip6 != null && !ip6.isNull()) {
+            if (!ip6.isTextual()) throw new IllegalArgumentException("lease PublicIPv6 is not a string: " + ip6);
+            try {
+                publicIpv6 = Ipv6Address.parse(ip6.asText());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("lease PublicIPv6: " + e.getMessage());
+            }
+        }
+        return new LeaseRecord(publicIp, backendType, root.get("BackendData"), publicIpv6, root.get("BackendV6Data"));
     }
 }

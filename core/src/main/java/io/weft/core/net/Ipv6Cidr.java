@@ -4,7 +4,7 @@ package io.weft.core.net;
  * An IPv6 network: an address whose host bits are zero and a prefix length. {@link #parse} refuses host bits,
  * {@link #parseLenient} masks them, as {@link Ipv4Cidr} does.
  */
-public record Ipv6Cidr(Ipv6Address network, int prefix) implements IpCidr {
+public record Ipv6Cidr(Ipv6Address network, int prefix) implements IpCidr, Comparable<Ipv6Cidr> {
 
     public Ipv6Cidr {
         if (prefix < 0 || prefix > 128) throw new IllegalArgumentException("prefix length out of range: " + prefix);
@@ -23,6 +23,13 @@ public record Ipv6Cidr(Ipv6Address network, int prefix) implements IpCidr {
         String[] parts = split(text);
         int prefix = prefixOf(text, parts[1]);
         return new Ipv6Cidr(masked(Ipv6Address.parse(parts[0]), prefix), prefix);
+    }
+
+    /** flannel's lease key form of an IPv6 subnet, "fd00:10:244:1::-64" (pkg/ip IP6Net.StringSep). */
+    public static Ipv6Cidr parseKey(String key) {
+        int dash = key.lastIndexOf('-');
+        if (dash < 0) throw new IllegalArgumentException("not an IPv6 subnet key: \"" + key + "\"");
+        return parse(key.substring(0, dash) + "/" + key.substring(dash + 1));
     }
 
     private static String[] split(String text) {
@@ -61,6 +68,35 @@ public record Ipv6Cidr(Ipv6Address network, int prefix) implements IpCidr {
 
     public boolean contains(Ipv6Cidr other) {
         return other.prefix >= prefix && contains(other.network);
+    }
+
+    public boolean overlaps(Ipv6Cidr other) {
+        return contains(other.network) || other.contains(network);
+    }
+
+    /**
+     * The block of the same size right after this one (flannel's IP6Net.Next), or null past the end of the address
+     * space.
+     */
+    public Ipv6Cidr next() {
+        if (prefix == 0) return null;
+        long step = prefix > 64 ? 1L << (128 - prefix) : 0;
+        long stepHigh = prefix <= 64 ? 1L << (64 - prefix) : 0;
+        long lo = network.low() + step;
+        long hi = network.high() + stepHigh + (Long.compareUnsigned(lo, network.low()) < 0 ? 1 : 0);
+        if (Long.compareUnsigned(hi, network.high()) < 0 || (hi == network.high() && lo == network.low())) return null;
+        return new Ipv6Cidr(new Ipv6Address(hi, lo), prefix);
+    }
+
+    /** The lease key flannel uses in etcd after the '&' of a dual-stack key, and weft in the lease directory. */
+    public String toKey() {
+        return network + "-" + prefix;
+    }
+
+    @Override
+    public int compareTo(Ipv6Cidr o) {
+        int c = network.compareTo(o.network);
+        return c != 0 ? c : Integer.compare(prefix, o.prefix);
     }
 
     @Override

@@ -61,7 +61,7 @@ class NetConfParserTest {
         assertEquals(c("10.244.20.128/25"), n.subnetMax());
         assertTrue(n.enableIPv4());
         assertFalse(n.enableIPv6());
-        assertEquals("fd00:10:244::/56", n.ipv6Network());
+        assertNull(n.ipv6Network(), "IPv6Network is read only with EnableIPv6, as flannel's CheckNetworkConfig does");
         BackendConf b = n.backend();
         assertEquals(new BackendConf("vxlan", 4096, 4789, true, 1400, "userspace"), b);
         assertTrue(b.isUserspace());
@@ -305,7 +305,6 @@ class NetConfParserTest {
     @Test
     void unsupportedFeaturesAreNamed() {
         refused("EnableIPv4", "{'Network': '10.244.0.0/16', 'EnableIPv4': false}");
-        refused("EnableIPv6", "{'Network': '10.244.0.0/16', 'EnableIPv6': true, 'IPv6Network': 'fd00::/56'}");
         refused("Backend.GBP", "{'Network': '10.244.0.0/16', 'Backend': {'GBP': true}}");
         refused("Backend.Learning", "{'Network': '10.244.0.0/16', 'Backend': {'Learning': true}}");
     }

@@ -19,7 +19,9 @@ class LeaseRecordTest {
     @Test
     void vxlanLeaseIsWrittenInFlannelsExactShape() {
         LeaseRecord r = LeaseRecord.vxlan(IP, 1, MAC);
-        assertEquals("{\"PublicIP\":\"172.31.0.2\",\"BackendType\":\"vxlan\","
+        // json.Marshal of flannel's LeaseAttrs (pkg/lease/lease.go): PublicIPv6 is a pointer without omitempty, so an
+        // IPv4-only lease carries "PublicIPv6":null
+        assertEquals("{\"PublicIP\":\"172.31.0.2\",\"PublicIPv6\":null,\"BackendType\":\"vxlan\","
                 + "\"BackendData\":{\"VNI\":1,\"VtepMAC\":\"0e:5a:1f:00:00:02\"}}", r.toJson());
         assertEquals(MAC, r.vtepMac());
         assertEquals(1, r.vni());
@@ -54,8 +56,9 @@ class LeaseRecordTest {
     @Test
     void hostGwLeaseHasNoBackendData() {
         LeaseRecord hg = LeaseRecord.hostGw(IP);
-        assertEquals("{\"PublicIP\":\"172.31.0.2\",\"BackendType\":\"host-gw\",\"BackendData\":null}", hg.toJson());
-        // flanneld omits BackendData for host-gw (omitempty)
+        // flannel's hostgw RegisterNetwork (pkg/backend/hostgw/hostgw.go) sets no BackendData: omitempty leaves it out
+        assertEquals("{\"PublicIP\":\"172.31.0.2\",\"PublicIPv6\":null,\"BackendType\":\"host-gw\"}", hg.toJson());
+        assertEquals(hg, LeaseRecord.parse("{\"PublicIP\":\"172.31.0.2\",\"BackendType\":\"host-gw\",\"BackendData\":null}"));
         assertEquals(hg, LeaseRecord.parse("{\"PublicIP\":\"172.31.0.2\",\"BackendType\":\"host-gw\"}"));
         assertNull(hg.vtepMac());
         assertEquals(-1, hg.vni());

@@ -13,7 +13,8 @@ class WireGuardLeaseTest {
     @Test
     void writesFlannelsJson() {
         LeaseRecord r = LeaseRecord.wireguard(Ipv4Address.parse("172.31.0.1"), KEY, 51820);
-        assertEquals("{\"PublicIP\":\"172.31.0.1\",\"BackendType\":\"wireguard\",\"BackendData\":{\"PublicKey\":\"" + KEY
+        // json.Marshal of flannel's LeaseAttrs (pkg/lease/lease.go): PublicIPv6 is a pointer without omitempty
+        assertEquals("{\"PublicIP\":\"172.31.0.1\",\"PublicIPv6\":null,\"BackendType\":\"wireguard\",\"BackendData\":{\"PublicKey\":\"" + KEY
                 + "\",\"Port\":51820}}", r.toJson());
     }
 

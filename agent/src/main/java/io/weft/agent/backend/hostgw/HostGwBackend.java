@@ -15,6 +15,8 @@ import java.util.logging.Logger;
 
 /** flannel's host-gw: no tunnel, a route to every peer's subnet via its public IP; all nodes share one L2 segment. */
 public final class HostGwBackend implements Backend {
+    /** Whether the host-gw backend carries IPv6 (EnableIPv6); preflight refuses IPv6 to a backend that does not. */
+    public static final boolean CARRIES_IPV6 = false;
     private static final Logger LOG = Logger.getLogger(HostGwBackend.class.getName());
     private final String iface;
     private final Ipv4Address publicIp;

@@ -42,6 +42,8 @@ import java.util.logging.Logger;
  * run recreates them (nothing stale stays behind to blackhole traffic with no reader).
  */
 public final class UserspaceVxlanBackend implements Backend, CaptureSource, MetricsSource {
+    /** Whether the userspace VXLAN datapath carries IPv6 (EnableIPv6); preflight refuses IPv6 to a backend that does not. */
+    public static final boolean CARRIES_IPV6 = false;
     private static final Logger LOG = Logger.getLogger(UserspaceVxlanBackend.class.getName());
     static final int TX_QUEUE_LEN = 8192;
 

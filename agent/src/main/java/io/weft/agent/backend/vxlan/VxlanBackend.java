@@ -26,6 +26,8 @@ import java.util.logging.Logger;
  * DirectRouting, peers on our own L2 segment get a plain route via their public IP instead.
  */
 public final class VxlanBackend implements Backend {
+    /** Whether the kernel VXLAN backend (a flannel-v6.<VNI> device) carries IPv6 (EnableIPv6); preflight refuses IPv6 to a backend that does not. */
+    public static final boolean CARRIES_IPV6 = false;
     private static final Logger LOG = Logger.getLogger(VxlanBackend.class.getName());
 
     private final BackendConf conf;

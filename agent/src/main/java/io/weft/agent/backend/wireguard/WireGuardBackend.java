@@ -40,6 +40,8 @@ import java.util.logging.Logger;
  * with {@code "Datapath": "userspace"}.
  */
 public final class WireGuardBackend implements Backend, CaptureSource, MetricsSource {
+    /** Whether the wireguard backend carries IPv6 (EnableIPv6); preflight refuses IPv6 to a backend that does not. */
+    public static final boolean CARRIES_IPV6 = false;
     private static final Logger LOG = Logger.getLogger(WireGuardBackend.class.getName());
     public static final String DEVICE = "flannel-wg";
     /** flannel's overhead (wireguard_network.go): IPv6 header 40 + UDP 8 + type/index/nonce 16 + tag 16. */

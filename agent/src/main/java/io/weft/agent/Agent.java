@@ -23,15 +23,13 @@ import io.weft.agent.subnet.Lease;
 import io.weft.agent.subnet.LeaseBook;
 import io.weft.agent.subnet.SubnetManager;
 import io.weft.agent.traffic.TrafficRules;
-import io.weft.core.config.BackendConf;
 import io.weft.core.config.NetConf;
 import io.weft.core.config.SubnetEnv;
 import io.weft.core.iproute.IpReader;
 import io.weft.core.iproute.Netns;
 import io.weft.core.lease.LeaseRecord;
 import io.weft.core.net.Ipv4Address;
-import io.weft.core.net.Ipv4Cidr;
-import io.weft.core.net.MacAddress;
+import io.weft.core.net.Ipv6Address;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -73,9 +71,9 @@ public final class Agent {
 
     /** Builds the backend named by the config; a hook so the userspace datapath can be plugged in. */
     public interface BackendFactory {
-        /** @param network the cluster Network (the wireguard backend routes it through its device) */
-        Backend create(Netns ns, BackendConf conf, Ipv4Cidr network, Underlay underlay, Ipv4Address publicIp,
-                       MacAddress previousMac);
+        /** {@code publicIp} null on an IPv6-only cluster, {@code publicIpv6} null without EnableIPv6. */
+        Backend create(Netns ns, NetConf conf, Underlay underlay, Ipv4Address publicIp, Ipv6Address publicIpv6,
+                       PreviousMacs previous);
     }
 
     private final Settings settings;
@@ -146,12 +144,13 @@ public final class Agent {
         NetConf conf = manager.config();
         IpReader reader = new IpReader(ns);
         Ipv4Address givenIp = storedPublicIp().orElse(settings.publicIp());
-        Underlay underlay = Underlay.select(reader, settings.iface(), givenIp);
-        Ipv4Address publicIp = givenIp != null ? givenIp : underlay.address();
+        Underlay underlay = Underlay.select(reader, settings.iface(), givenIp, conf.enableIPv4(), conf.enableIPv6());
+        Ipv4Address publicIp = !conf.enableIPv4() ? null : givenIp != null ? givenIp : underlay.address();
+        Ipv6Address publicIpv6 = conf.enableIPv6() ? underlay.addressV6() : null;
         Preflight.check(conf, underlay, reader);
-        LOG.info("weftd starting: network " + conf.network() + ", backend " + conf.backend().type()
+        LOG.info("weftd starting: network " + conf.networks() + ", backend " + conf.backend().type()
                 + (conf.backend().isUserspace() ? " (userspace datapath)" : "") + ", iface " + underlay.iface()
-                + " " + underlay.address() + ", public IP " + publicIp + ", leases in " + manager);
+                + " " + underlay.address() + (publicIpv6 != null ? " " + underlay.addressV6() : "") + ", public IP " + publicIp + (publicIpv6 != null ? " " + publicIpv6 : "") + ", leases in " + manager);
 
         TrafficRules traffic = new TrafficRules(ns, conf.enableNFTables(), new TrafficRules.Options(settings.ipMasq(),
                 settings.iptablesForwardRules(), settings.ipMasqRandomFullyDisable(), settings.iptablesResync()));
@@ -161,10 +160,9 @@ public final class Agent {
             http = new HealthServer(settings.healthzIp(), settings.healthzPort(),
                     () -> System.nanoTime() - lastLoopNanos < Duration.ofSeconds(60).toNanos(), readiness::reasons, metrics);
         }
-        MacAddress previousMac = manager.entries().stream().map(LeaseBook.Entry::lastGood).filter(l -> l != null)
-                .filter(l -> l.attrs().publicIp().equals(publicIp)).map(l -> l.attrs().vtepMac())
-                .filter(m -> m != null).findFirst().orElse(null);
-        try (traffic; Backend backend = backends.create(ns, conf.backend(), conf.network(), underlay, publicIp, previousMac)) {
+        PreviousMacs previous = PreviousMacs.of(manager.entries().stream().map(LeaseBook.Entry::lastGood)
+                .filter(l -> l != null).toList(), publicIp, publicIpv6);
+        try (traffic; Backend backend = backends.create(ns, conf, underlay, publicIp, publicIpv6, previous)) {
             this.backend = backend;
             if (backend instanceof MetricsSource counters) metrics.add(counters);
             Lease lease = takeLease(backend);
@@ -191,10 +189,10 @@ public final class Agent {
             status.lease(lease);
             status.phase("programming the peers");
             ownLease = lease;
-            LOG.info("lease " + lease.subnet() + (attrs.vtepMac() != null ? " (VtepMAC " + attrs.vtepMac() + ")" : "")
+            LOG.info("lease " + lease.describe() + (attrs.vtepMac() != null ? " (VtepMAC " + attrs.vtepMac() + ")" : "")
                     + ", expires " + lease.expiration());
             metrics.leaseExpiryEpochSeconds.set(lease.expiration().getEpochSecond());
-            backend.activate(lease.subnet());
+            backend.activate(lease);
             return lease;
         } catch (IOException | RuntimeException e) {
             if (lease != null) manager.release(lease);
@@ -228,7 +226,7 @@ public final class Agent {
             this.backend = backend;
             this.lease = lease;
             this.traffic = traffic;
-            this.reconciler = new Reconciler(ns, conf.network(), backend);
+            this.reconciler = new Reconciler(ns, conf.networks(), backend);
             status.reconciler(reconciler);
             this.env = new SubnetEnvFile(settings.subnetFile(), new SubnetEnv(conf.network(), lease.subnet(), backend.mtu(),
                     settings.ipMasq()));
@@ -236,13 +234,13 @@ public final class Agent {
 
         void run() throws InterruptedException {
             ChangeSignal wake = manager.changes();
-            try (KernelWatch kernel = new KernelWatch(ns, backend::ownedDevices, conf.network(), wake)) {
+            try (KernelWatch kernel = new KernelWatch(ns, backend::ownedDevices, conf.networks(), wake)) {
                 if (settings.kernelWatch()) kernel.start();
                 while (running) {
                     lastLoopNanos = System.nanoTime();
                     renewIfDue();
                     if (System.nanoTime() - retryAt >= 0) round(kernel);
-                    traffic.ensure(conf.network(), lease.subnet());
+                    traffic.ensure(conf.network(), lease.subnet(), conf.ipv6Network(), lease.ipv6Subnet());
                     if (failures == 0) {
                         readiness.set(Readiness.Area.SUBNET_ENV, env.ensure());
                         watchSubnetEnv(wake);
@@ -275,19 +273,19 @@ public final class Agent {
                 boolean full = kernel.takeDirty() || now - nextFull >= 0;
                 if (full || !leases.equals(last)) {
                     if (!leases.equals(last)) {
-                        peerLog.log(lease.subnet(), leases, status::departed);
+                        peerLog.log(lease, leases, status::departed);
                         status.leases(leases);
                     }
-                    Reconciler.Result r = reconciler.reconcile(lease.subnet(), leases, full);
+                    Reconciler.Result r = reconciler.reconcile(lease, leases, full);
                     metrics.reconcileRounds.incrementAndGet();
                     metrics.entriesAdded.addAndGet(r.added());
                     metrics.entriesRemoved.addAndGet(r.removed());
                     if (r.deviceRestored()) metrics.deviceRestores.incrementAndGet();
-                    metrics.remoteLeases.set(leases.stream().filter(l -> !l.subnet().equals(lease.subnet())).count());
+                    metrics.remoteLeases.set(leases.stream().filter(l -> !l.key().equals(lease.key())).count());
                     last = leases;
                     if (full) nextFull = now + settings.resync().toNanos();
                 }
-                if (settings.blackholeRoute() && now - nextBlackhole >= 0) {
+                if (settings.blackholeRoute() && lease.subnet() != null && now - nextBlackhole >= 0) {
                     blackhole.ensure(lease.subnet());
                     nextBlackhole = now + settings.iptablesResync().toNanos();
                 }
@@ -313,12 +311,12 @@ public final class Agent {
                 ownLease = lease;
                 status.lease(lease);
                 metrics.leaseExpiryEpochSeconds.set(lease.expiration().getEpochSecond());
-                LOG.info("renewed lease " + lease.subnet() + " until " + lease.expiration());
+                LOG.info("renewed lease " + lease.describe() + " until " + lease.expiration());
                 renewProblem = null;
             } catch (RuntimeException | IOException e) {
                 renewRetryAt = now.plus(RENEW_RETRY);
                 if (!String.valueOf(e.getMessage()).equals(renewProblem)) {
-                    LOG.warning("cannot renew lease " + lease.subnet() + " (it expires " + lease.expiration() + "; retrying every "
+                    LOG.warning("cannot renew lease " + lease.describe() + " (it expires " + lease.expiration() + "; retrying every "
                             + RENEW_RETRY.toSeconds() + " s): " + e.getMessage());
                 }
                 renewProblem = String.valueOf(e.getMessage());
@@ -328,7 +326,7 @@ public final class Agent {
         /** Why this node's lease does not serve it (expired unrenewed, its record unwritable), or null. */
         private String leaseProblem() {
             if (!Instant.now().isBefore(lease.expiration())) {
-                return "this node's lease " + lease.subnet() + " expired at " + lease.expiration() + " and cannot be renewed: "
+                return "this node's lease " + lease.describe() + " expired at " + lease.expiration() + " and cannot be renewed: "
                         + renewProblem;
             }
             String p = manager.problem();

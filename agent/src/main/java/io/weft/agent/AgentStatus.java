@@ -173,7 +173,7 @@ final class AgentStatus {
     private List<NodeStatus.Peer> peers(Lease own) {
         if (own == null) return List.of();
         Reconciler rec = reconciler;
-        List<EntryState> entries = rec == null ? List.of() : rec.inspect(own.subnet());
+        List<EntryState> entries = rec == null ? List.of() : rec.inspect(own);
         UserspaceVxlanBackend us = backend instanceof UserspaceVxlanBackend u ? u : null;
         WireGuardBackend.View wg = backend instanceof WireGuardBackend w ? w.view() : null;
         Map<String, PeerCounters> counters = new LinkedHashMap<>();

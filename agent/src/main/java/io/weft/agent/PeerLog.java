@@ -15,33 +15,34 @@ import java.util.logging.Logger;
 final class PeerLog {
     private static final Logger LOG = Logger.getLogger(PeerLog.class.getName());
     static final int DETAIL = 20;
-    private Map<Ipv4Cidr, Lease> known = Map.of();
+    private Map<String, Lease> known = Map.of(); // by lease key, as flannel names leases
 
     /** @param departed told of each peer that left, with its last lease */
-    void log(Ipv4Cidr local, List<Lease> leases, java.util.function.BiConsumer<Ipv4Cidr, Lease> departed) {
-        Map<Ipv4Cidr, Lease> now = new TreeMap<>();
-        for (Lease l : leases) if (!l.subnet().equals(local)) now.put(l.subnet(), l);
+    void log(Lease local, List<Lease> leases, java.util.function.BiConsumer<Ipv4Cidr, Lease> departed) {
+        Map<String, Lease> now = new TreeMap<>();
+        for (Lease l : leases) if (!l.key().equals(local.key())) now.put(l.key(), l);
         List<String> lines = new ArrayList<>();
         int joined = 0;
         int changed = 0;
         int left = 0;
         for (Lease l : now.values()) {
-            Lease before = known.get(l.subnet());
+            Lease before = known.get(l.key());
             if (before == null) {
                 joined++;
-                lines.add("peer " + l.subnet() + " at " + l.attrs().publicIp() + " (" + l.attrs().backendType()
+                lines.add("peer " + l.describe() + " at " + at(l) + " (" + l.attrs().backendType()
                         + (l.attrs().vtepMac() != null ? ", VtepMAC " + l.attrs().vtepMac() : "") + ")");
             } else if (!before.attrs().equals(l.attrs())) {
                 changed++;
-                lines.add("peer " + l.subnet() + " changed: now at " + l.attrs().publicIp()
+                lines.add("peer " + l.describe() + " changed: now at " + at(l)
                         + (l.attrs().vtepMac() != null ? ", VtepMAC " + l.attrs().vtepMac() : ""));
             }
         }
-        for (Ipv4Cidr gone : known.keySet()) {
+        for (String gone : known.keySet()) {
             if (!now.containsKey(gone)) {
                 left++;
-                lines.add("peer " + gone + " left (lease removed or expired)");
-                departed.accept(gone, known.get(gone));
+                Lease last = known.get(gone);
+                lines.add("peer " + last.describe() + " left (lease removed or expired)");
+                departed.accept(last.subnet(), last);
             }
         }
         known = now;
@@ -50,5 +51,12 @@ final class PeerLog {
             LOG.info("... and " + (lines.size() - DETAIL) + " more: " + joined + " peers joined, " + changed + " changed, "
                     + left + " left; " + now.size() + " peers now");
         }
+    }
+
+    /** The peer's public address of each family it has. */
+    private static String at(Lease l) {
+        String v4 = io.weft.core.lease.LeaseRecord.NO_IPV4.equals(l.attrs().publicIp()) ? null : l.attrs().publicIp().toString();
+        String v6 = l.attrs().publicIpv6() == null ? null : l.attrs().publicIpv6().toString();
+        return v4 == null ? v6 : v6 == null ? v4 : v4 + " and " + v6;
     }
 }

@@ -15,6 +15,9 @@ import java.util.Set;
  * left by the previous run), then {@link #activate(Ipv4Cidr)} once the subnet is known, then
  * {@link #desired(Ipv4Cidr, List)} and {@link #ensureDevice()} on every reconcile round. {@link #close()} on
  * SIGTERM leaves the kernel datapath in place.
+ *
+ * <p>A backend that carries IPv6 overrides the forms taking this node's {@link Lease} (both of its subnets, either
+ * of which is null when its family is off); the others keep the IPv4 forms, which those forms call by default.
  */
 public interface Backend extends AutoCloseable {
 
@@ -32,6 +35,21 @@ public interface Backend extends AutoCloseable {
 
     /** Routes, neighbours and FDB entries wanted for {@code remotes} (every lease but this node's). */
     DesiredState desired(Ipv4Cidr localSubnet, List<Lease> remotes);
+
+    /** {@link #activate(Ipv4Cidr)} for this node's lease of either or both families. */
+    default void activate(Lease local) {
+        activate(local.subnet());
+    }
+
+    /** {@link #desired(Ipv4Cidr, List)} for this node's lease of either or both families. */
+    default DesiredState desired(Lease local, List<Lease> remotes) {
+        return desired(local.subnet(), remotes);
+    }
+
+    /** {@link #ensureDevice(Ipv4Cidr)} for this node's lease of either or both families. */
+    default boolean ensureDevice(Lease local) {
+        return ensureDevice(local.subnet());
+    }
 
     /** Devices whose routes, permanent neighbours and FDB entries inside the cluster Network are ours to manage. */
     Set<String> ownedDevices();

@@ -3,7 +3,9 @@ package io.weft.agent.reconcile;
 import io.weft.agent.subnet.ChangeSignal;
 import io.weft.core.iproute.IpMonitor;
 import io.weft.core.iproute.Netns;
+import io.weft.core.net.IpCidr;
 import io.weft.core.net.Ipv4Cidr;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
@@ -20,7 +22,7 @@ public final class KernelWatch implements AutoCloseable {
 
     private final Netns ns;
     private final Supplier<Set<String>> devices;
-    private final Ipv4Cidr network;
+    private final List<IpCidr> networks;
     private final ChangeSignal wake;
     private volatile boolean dirty = true;
     private volatile boolean closed;
@@ -32,9 +34,14 @@ public final class KernelWatch implements AutoCloseable {
      * @param wake    signalled when the kernel needs a check
      */
     public KernelWatch(Netns ns, Supplier<Set<String>> devices, Ipv4Cidr network, ChangeSignal wake) {
+        this(ns, devices, List.of(network), wake);
+    }
+
+    /** @param networks the cluster's IPv4 and/or IPv6 Network */
+    public KernelWatch(Netns ns, Supplier<Set<String>> devices, List<IpCidr> networks, ChangeSignal wake) {
         this.ns = ns;
         this.devices = devices;
-        this.network = network;
+        this.networks = List.copyOf(networks);
         this.wake = wake;
     }
 
@@ -63,11 +70,15 @@ public final class KernelWatch implements AutoCloseable {
         if (e.kind().equals("LINK")) return e.deleted() || !(("," + e.flags() + ",").contains(",UP,"));
         if (!e.deleted()) return false;
         String subject = e.subject();
-        if (subject.contains(":")) return false; // IPv6, which weft does not program
-        if (e.kind().equals("NEIGH")) return dev.startsWith("flannel."); // only a VXLAN device's are all ours
+        // only a VXLAN device's neighbours are all ours (an IPv6 one's link-local ones come and go with NDP)
+        if (e.kind().equals("NEIGH")) return dev.startsWith("flannel.") || dev.startsWith("flannel-v6.") && !subject.startsWith("fe80:");
         if (e.kind().equals("ROUTE")) {
             try {
-                return network.overlaps(Ipv4Cidr.parseLenient(subject.contains("/") ? subject : subject + "/32"));
+                IpCidr c = IpCidr.parseLenient(subject.contains("/") ? subject : subject + (subject.contains(":") ? "/128" : "/32"));
+                for (IpCidr n : networks) {
+                    if (n.bits() == c.bits() && (n.contains(c.network()) || c.contains(n.network()))) return true;
+                }
+                return false;
             } catch (IllegalArgumentException notAnAddress) {
                 return false;
             }

@@ -64,27 +64,28 @@ public final class Reconciler {
 
     /** A full round: the kernel's tables are read. */
     public Result reconcile(Ipv4Cidr localSubnet, List<Lease> leases) {
-        return reconcile(localSubnet, leases, true);
+        return reconcile(new Lease(localSubnet, null, null), leases, true);
     }
 
     /**
      * A round; {@code full} (or no round yet) checks the device and reads the kernel's tables, else compares with
      * what the last round left in place, so a lease that changes among thousands costs its own entries only.
      */
-    public synchronized Result reconcile(Ipv4Cidr localSubnet, List<Lease> leases, boolean full) {
+    public synchronized Result reconcile(Lease local, List<Lease> leases, boolean full) {
         full |= applied == null;
         boolean restored = false;
         if (full) {
-            restored = backend.ensureDevice(localSubnet);
-            backend.activate(localSubnet);
+            restored = backend.ensureDevice(local);
+            backend.activate(local);
         }
-        List<Lease> remotes = leases.stream().filter(l -> !l.subnet().equals(localSubnet)).toList();
-        DesiredState want = backend.desired(localSubnet, remotes);
+        Set<IpCidr> localSubnets = subnets(local);
+        List<Lease> remotes = leases.stream().filter(l -> !isLocal(l, localSubnets)).toList();
+        DesiredState want = backend.desired(local, remotes);
         Map<IpCidr, RouteEntry> haveRoutes = new HashMap<>();
         Map<String, NeighEntry> haveNeigh = new HashMap<>();
         Map<String, FdbEntry> haveFdb = new HashMap<>();
         if (full) {
-            readKernel(Set.of(localSubnet), want, backend.ownedDevices(), haveRoutes, haveNeigh, haveFdb);
+            readKernel(localSubnets, want, backend.ownedDevices(), haveRoutes, haveNeigh, haveFdb);
         } else {
             haveRoutes.putAll(applied.routes());
             haveNeigh.putAll(applied.neighbours());
@@ -154,12 +155,12 @@ public final class Reconciler {
      * Every entry the last round wanted, as the kernel has it now, read without changing anything (for
      * {@code weftd status}); {@code since} is when the agent first saw it in its present state.
      */
-    public synchronized List<EntryState> inspect(Ipv4Cidr localSubnet) {
+    public synchronized List<EntryState> inspect(Lease local) {
         DesiredState want = lastWanted;
         Map<IpCidr, RouteEntry> haveRoutes = new HashMap<>();
         Map<String, NeighEntry> haveNeigh = new HashMap<>();
         Map<String, FdbEntry> haveFdb = new HashMap<>();
-        readKernel(Set.of(localSubnet), want, backend.ownedDevices(), haveRoutes, haveNeigh, haveFdb);
+        readKernel(subnets(local), want, backend.ownedDevices(), haveRoutes, haveNeigh, haveFdb);
         Instant now = clock.instant();
         List<EntryState> out = new ArrayList<>();
         for (RouteEntry r : want.routes()) {
@@ -215,6 +216,20 @@ public final class Reconciler {
             }
             for (FdbEntry f : reader.vxlanFdb(dev)) fdb.put(key(f.mac(), dev), f);
         }
+    }
+
+    /** The lease's subnets of the families it has. */
+    private static Set<IpCidr> subnets(Lease l) {
+        Set<IpCidr> s = new java.util.HashSet<>(2);
+        if (l.subnet() != null) s.add(l.subnet());
+        if (l.ipv6Subnet() != null) s.add(l.ipv6Subnet());
+        return s;
+    }
+
+    /** A lease holding one of this node's subnets is this node's own (its previous lease included). */
+    private static boolean isLocal(Lease l, Set<IpCidr> localSubnets) {
+        return (l.subnet() != null && localSubnets.contains(l.subnet()))
+                || (l.ipv6Subnet() != null && localSubnets.contains(l.ipv6Subnet()));
     }
 
     private boolean inNetworks(IpAddress a) {

@@ -31,8 +31,7 @@ public record Lease(Ipv4Cidr subnet, LeaseRecord attrs, Instant expiration, Ipv6
     }
 
     public static String key(Ipv4Cidr subnet, Ipv6Cidr ipv6Subnet) {
-        if (subnet == null) return ipv6Subnet.toKey();
-        return ipv6Subnet == null ? subnet.toKey() : subnet.toKey() + "&" + ipv6Subnet.toKey();
+        return new SubnetKey(subnet, ipv6Subnet).toString();
     }
 
     /** "10.244.1.0/24", "10.244.1.0/24 + fd00:10:244:1::/64" or "fd00:10:244:1::/64", for log lines. */

@@ -3,8 +3,10 @@ package io.weft.agent.subnet;
 import io.weft.core.config.NetConf;
 import io.weft.core.config.NetConfParser;
 import io.weft.core.lease.LeaseRecord;
+import io.weft.core.lease.Ipv6SubnetPool;
 import io.weft.core.lease.SubnetPool;
 import io.weft.core.net.Ipv4Cidr;
+import io.weft.core.net.Ipv6Cidr;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -28,7 +30,8 @@ import java.util.logging.Logger;
 
 /**
  * Leases as files in one directory shared by every agent on a machine: {@code <dir>/subnets/10.244.1.0-24}
- * holds flannel's lease JSON, and the file's modification time plus the TTL is its expiry (renewing rewrites
+ * holds flannel's lease JSON (a dual-stack lease is named as flannel keys it in etcd, MakeSubnetKey:
+ * {@code 10.244.1.0-24&fd00:10:244:1::-64}), and the file's modification time plus the TTL is its expiry (renewing rewrites
  * the file). Allocation happens under an exclusive lock on {@code <dir>/lock}, so two agents starting at once
  * never take the same subnet. The cluster config is the one given, or {@code <dir>/config}.
  *
@@ -67,7 +70,7 @@ public final class LocalDirSubnetManager implements SubnetManager {
         this.previous = previous;
         this.clock = clock;
         this.book = new LeaseBook(toString(), clock, changed);
-        this.own = new OwnLease(book, clock, (s, a, gone) -> write(s, a));
+        this.own = new OwnLease(book, clock, (l, gone) -> write(l.subnet(), l.ipv6Subnet(), l.attrs()));
         try {
             Files.createDirectories(subnets);
         } catch (IOException e) {
@@ -89,8 +92,8 @@ public final class LocalDirSubnetManager implements SubnetManager {
             List<Read> all = readAll();
             for (Read r : List.copyOf(all)) {
                 if (!r.expired) continue;
-                LOG.info("lease " + r.subnet + " expired; removing it");
-                Files.deleteIfExists(subnets.resolve(r.subnet.toKey()));
+                LOG.info("lease " + r.name() + " expired; removing it");
+                Files.deleteIfExists(subnets.resolve(r.name()));
                 all.remove(r);
             }
             Optional<Read> mine = all.stream().filter(r -> r.lease != null && r.lease.attrs().publicIp().equals(attrs.publicIp()))
@@ -99,27 +102,29 @@ public final class LocalDirSubnetManager implements SubnetManager {
                 // this node's own file is unreadable, or gone: subnet.env still names the subnet it had
                 mine = all.stream().filter(r -> r.subnet.equals(previous) && r.lease == null).findFirst();
                 if (mine.isEmpty() && all.stream().noneMatch(r -> r.subnet.equals(previous)) && pool.contains(previous)) {
-                    mine = Optional.of(new Read(previous, null, "gone", false));
+                    mine = Optional.of(new Read(previous, null, null, "gone", false));
                 }
                 mine.ifPresent(r -> LOG.info("taking " + previous + " again, as subnet.env names it (its lease "
                         + (r.problem.equals("gone") ? "file is gone" : "is unreadable: " + r.problem) + ")"));
             }
             if (mine.isPresent() && pool.contains(mine.get().subnet)) {
-                own.held(keepOrWrite(mine.get(), attrs), false);
+                Ipv6Cidr v6 = ipv6For(conf, mine.get(), all);
+                own.held(keepOrWrite(mine.get(), v6, attrs), false);
                 startWatch();
                 return own.lease();
             }
             if (mine.isPresent()) {
                 LOG.warning("lease " + mine.get().subnet + " is outside the configured pool " + conf.subnetMin()
                         + ".." + conf.subnetMax() + "; releasing it");
-                Files.deleteIfExists(subnets.resolve(mine.get().subnet.toKey()));
+                Files.deleteIfExists(subnets.resolve(mine.get().name()));
                 all.remove(mine.get());
             }
             // a lease file we cannot read still belongs to someone: its subnet is never handed out again
             List<Ipv4Cidr> taken = all.stream().map(Read::subnet).toList();
             Ipv4Cidr free = pool.firstFree(taken).orElseThrow(() -> SubnetException.poolExhausted(conf, pool));
-            own.held(write(free, attrs), true);
-            LOG.info("acquired new lease " + free + " for " + attrs.publicIp());
+            Ipv6Cidr free6 = conf.enableIPv6() ? freeIpv6(conf, all) : null;
+            own.held(write(free, free6, attrs), true);
+            LOG.info("acquired new lease " + Lease.key(free, free6) + " for " + attrs.publicIp());
             startWatch();
             return own.lease();
         }
@@ -129,17 +134,36 @@ public final class LocalDirSubnetManager implements SubnetManager {
      * This node's lease, written with {@code attrs}; when the directory refuses the write, the lease as it is, if it
      * is readable and unexpired: the node keeps forwarding and renews when the directory lets it.
      */
-    private Lease keepOrWrite(Read mine, LeaseRecord attrs) {
+    private Lease keepOrWrite(Read mine, Ipv6Cidr v6, LeaseRecord attrs) throws IOException {
         try {
-            Lease l = write(mine.subnet, attrs);
-            LOG.info("reusing lease " + mine.subnet + " held by " + attrs.publicIp());
+            Lease l = write(mine.subnet, v6, attrs);
+            if (!l.key().equals(mine.name())) Files.deleteIfExists(subnets.resolve(mine.name())); // IPv6 turned on or off
+            LOG.info("reusing lease " + l.key() + " held by " + attrs.publicIp());
             return l;
         } catch (SubnetException e) {
             if (mine.lease == null || !mine.lease.expiration().isAfter(clock.instant())) throw e;
             LOG.warning(e.getMessage() + "; keeping lease " + mine.subnet + " as it is until " + mine.lease.expiration()
                     + " and renewing when the directory lets it");
-            return new Lease(mine.subnet, attrs, mine.lease.expiration());
+            return new Lease(mine.subnet, attrs, mine.lease.expiration(), mine.ipv6Subnet);
         }
+    }
+
+    /**
+     * The IPv6 subnet this node keeps with its IPv4 one: the one its lease names while it is in the IPv6 pool, a free
+     * one when IPv6 has just been turned on (the IPv4 subnet, and so the pods' IPv4 addresses, stay), none without
+     * IPv6.
+     */
+    private static Ipv6Cidr ipv6For(NetConf conf, Read mine, List<Read> all) {
+        if (!conf.enableIPv6()) return null;
+        if (mine.ipv6Subnet != null && new Ipv6SubnetPool(conf).contains(mine.ipv6Subnet)) return mine.ipv6Subnet;
+        List<Read> others = all.stream().filter(r -> r != mine).toList();
+        return freeIpv6(conf, others);
+    }
+
+    private static Ipv6Cidr freeIpv6(NetConf conf, List<Read> all) {
+        Ipv6SubnetPool pool6 = new Ipv6SubnetPool(conf);
+        List<Ipv6Cidr> taken6 = all.stream().map(Read::ipv6Subnet).filter(Objects::nonNull).toList();
+        return pool6.firstFree(taken6).orElseThrow(() -> SubnetException.ipv6PoolExhausted(conf, pool6));
     }
 
     /** The allocation lock; null when the directory cannot hold one (read-only): reading needs no lock. */
@@ -154,7 +178,7 @@ public final class LocalDirSubnetManager implements SubnetManager {
 
     @Override
     public Lease renew(Lease lease) {
-        Lease l = write(lease.subnet(), lease.attrs());
+        Lease l = write(lease.subnet(), lease.ipv6Subnet(), lease.attrs());
         own.held(l, false);
         return l;
     }
@@ -162,7 +186,7 @@ public final class LocalDirSubnetManager implements SubnetManager {
     @Override
     public void release(Lease lease) {
         try {
-            Path p = subnets.resolve(lease.subnet().toKey());
+            Path p = subnets.resolve(lease.key());
             if (Files.exists(p) && LeaseRecord.parse(Files.readString(p)).equals(lease.attrs())) Files.delete(p);
         } catch (IOException | IllegalArgumentException e) {
             LOG.warning("could not release lease " + lease.subnet() + " in " + this + ": " + e.getMessage());
@@ -179,11 +203,15 @@ public final class LocalDirSubnetManager implements SubnetManager {
         } else {
             for (String name : w.takeChanged()) {
                 if (name.startsWith(".")) continue; // a lease being written
-                Ipv4Cidr subnet = subnetOf(subnets.resolve(name));
-                if (subnet == null) continue;
-                Read r = read(subnets.resolve(name), subnet);
-                if (r == null) book.remove(subnet);
-                else record(r);
+                SubnetKey key = subnetOf(subnets.resolve(name));
+                if (key == null) continue;
+                Read r = read(subnets.resolve(name), key);
+                if (r == null) {
+                    // renamed (IPv6 turned on or off): the subnet is gone only if no file holds it any more
+                    if (!anyFileHolds(key.subnet())) book.remove(key.subnet());
+                } else {
+                    record(r);
+                }
             }
         }
         return own.withOwn(book.leases());
@@ -221,8 +249,8 @@ public final class LocalDirSubnetManager implements SubnetManager {
         return watch;
     }
 
-    private Lease write(Ipv4Cidr subnet, LeaseRecord attrs) {
-        Path target = subnets.resolve(subnet.toKey());
+    private Lease write(Ipv4Cidr subnet, Ipv6Cidr ipv6Subnet, LeaseRecord attrs) {
+        Path target = subnets.resolve(Lease.key(subnet, ipv6Subnet));
         Path tmp = null;
         try {
             tmp = Files.createTempFile(subnets, ".lease", ".tmp");
@@ -230,10 +258,10 @@ public final class LocalDirSubnetManager implements SubnetManager {
             Instant now = clock.instant();
             Files.setLastModifiedTime(tmp, FileTime.from(now));
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            return new Lease(subnet, attrs, now.plus(TTL));
+            return new Lease(subnet, attrs, now.plus(TTL), ipv6Subnet);
         } catch (IOException e) {
             // the temporary file's name helps no one: name the directory, the cause and the remedy
-            throw new SubnetException("cannot write lease " + subnet + " in " + this + ": " + reason(e)
+            throw new SubnetException("cannot write lease " + Lease.key(subnet, ipv6Subnet) + " in " + this + ": " + reason(e)
                     + "; make the directory writable for weftd (and give its file system free space)", e);
         } finally {
             if (tmp != null) {
@@ -252,17 +280,24 @@ public final class LocalDirSubnetManager implements SubnetManager {
         return Objects.toString(e.getMessage(), e.getClass().getSimpleName());
     }
 
-    /** One lease file as read: its lease, or the problem reading it (lease null); {@code expired} by its time. */
-    private record Read(Ipv4Cidr subnet, Lease lease, String problem, boolean expired) {}
+    /**
+     * One lease file as read: its subnets (from its name), its lease, or the problem reading it (lease null);
+     * {@code expired} by its time.
+     */
+    private record Read(Ipv4Cidr subnet, Ipv6Cidr ipv6Subnet, Lease lease, String problem, boolean expired) {
+        String name() {
+            return Lease.key(subnet, ipv6Subnet);
+        }
+    }
 
     private List<Read> readAll() throws IOException {
         List<Read> out = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(subnets)) {
             for (Path p : ds) {
                 if (p.getFileName().toString().startsWith(".")) continue;
-                Ipv4Cidr subnet = subnetOf(p);
-                if (subnet == null) continue;
-                Read r = read(p, subnet);
+                SubnetKey key = subnetOf(p);
+                if (key == null) continue;
+                Read r = read(p, key);
                 if (r != null) out.add(r);
             }
         }
@@ -270,9 +305,23 @@ public final class LocalDirSubnetManager implements SubnetManager {
         return out;
     }
 
-    private Ipv4Cidr subnetOf(Path p) {
+    private boolean anyFileHolds(Ipv4Cidr subnet) throws IOException {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(subnets, "[!.]*")) {
+            for (Path p : ds) {
+                SubnetKey key = subnetOf(p);
+                if (key != null && subnet.equals(key.subnet())) return true;
+            }
+        }
+        return false;
+    }
+
+    /** The subnets a lease file's name holds; null for a name that is no lease's. */
+    private SubnetKey subnetOf(Path p) {
+        String name = p.getFileName().toString();
         try {
-            return Ipv4Cidr.parseKey(p.getFileName().toString());
+            SubnetKey key = SubnetKey.parse(name);
+            if (key.subnet() == null) throw new IllegalArgumentException("an IPv6-only lease, which this store does not hold yet");
+            return key;
         } catch (IllegalArgumentException e) {
             if (ignoredNames.add(p.getFileName().toString())) {
                 LOG.warning("ignoring " + p + ": not a subnet lease name (" + e.getMessage() + ")");
@@ -282,20 +331,22 @@ public final class LocalDirSubnetManager implements SubnetManager {
     }
 
     /** The file's lease or problem; null when it is gone. */
-    private Read read(Path p, Ipv4Cidr subnet) {
+    private Read read(Path p, SubnetKey key) {
+        Ipv4Cidr subnet = key.subnet();
+        Ipv6Cidr v6 = key.ipv6Subnet();
         try {
             Instant expiry = Files.getLastModifiedTime(p).toInstant().plus(TTL);
             boolean expired = expiry.isBefore(clock.instant());
             try {
-                return new Read(subnet, new Lease(subnet, LeaseRecord.parse(Files.readString(p)), expiry), null, expired);
+                return new Read(subnet, v6, new Lease(subnet, LeaseRecord.parse(Files.readString(p)), expiry, v6), null, expired);
             } catch (IllegalArgumentException | java.nio.charset.CharacterCodingException e) {
                 String problem = Files.size(p) == 0 ? "the file is empty" : e.getMessage();
-                return new Read(subnet, null, problem, expired);
+                return new Read(subnet, v6, null, problem, expired);
             }
         } catch (NoSuchFileException e) {
             return null;
         } catch (IOException e) {
-            return new Read(subnet, null, "cannot read it: " + reason(e), false);
+            return new Read(subnet, v6, null, "cannot read it: " + reason(e), false);
         }
     }
 

@@ -1,7 +1,5 @@
 package io.weft.agent.subnet;
 
-import io.weft.core.lease.LeaseRecord;
-import io.weft.core.net.Ipv4Cidr;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -20,9 +18,9 @@ public final class OwnLease {
     private static final Logger LOG = Logger.getLogger(OwnLease.class.getName());
     static final Duration RETRY = Duration.ofSeconds(10);
 
-    /** Writes this node's record again; {@code gone}: the store holds nothing for the subnet. */
+    /** Writes this node's record (its subnets and attributes) again; {@code gone}: the store holds nothing for it. */
     public interface Writer {
-        Lease write(Ipv4Cidr subnet, LeaseRecord attrs, boolean gone);
+        Lease write(Lease lease, boolean gone);
     }
 
     private final LeaseBook book;
@@ -78,7 +76,7 @@ public final class OwnLease {
             state = "gone";
         } else if (e.problem() != null) {
             state = "unreadable (" + e.problem() + ")";
-        } else if (e.lastGood().attrs().equals(m.attrs())) {
+        } else if (e.lastGood().attrs().equals(m.attrs()) && java.util.Objects.equals(e.lastGood().ipv6Subnet(), m.ipv6Subnet())) {
             attempted = null;
             problem = null;
             return;
@@ -96,8 +94,8 @@ public final class OwnLease {
         attempted = state;
         retryAt = now.plus(RETRY);
         try {
-            Lease l = writer.write(m.subnet(), m.attrs(), e == null);
-            mine = new Lease(l.subnet(), l.attrs(), l.expiration().isAfter(m.expiration()) ? l.expiration() : m.expiration());
+            Lease l = writer.write(m, e == null);
+            mine = l.with(l.attrs(), l.expiration().isAfter(m.expiration()) ? l.expiration() : m.expiration());
             LOG.warning("this node's lease " + m.subnet() + " in " + book + " was " + state + "; wrote it again");
             problem = null;
         } catch (SubnetException ex) {

@@ -78,6 +78,11 @@ public interface SubnetManager extends AutoCloseable {
         return java.util.Optional.empty();
     }
 
+    /** As {@link #storedPublicIp()}, for --public-ipv6 (the node-public-ipv6 annotation). */
+    default java.util.Optional<String> storedPublicIpv6() throws IOException {
+        return java.util.Optional.empty();
+    }
+
     @Override
     void close();
 }

@@ -1,7 +1,7 @@
 package io.weft.agent.traffic;
 
 import io.weft.core.iproute.Iptables;
-import io.weft.core.net.Ipv4Cidr;
+import io.weft.core.net.IpCidr;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -12,7 +12,8 @@ import java.util.Map;
  * flannel's rules in flannel's order and with its comments, so a node moving between flannel and weft keeps one copy
  * of each. A check reads each table once (iptables-save) and compares the whole chain and the number of jumps, so a
  * duplicate or reordered rule is repaired too (flannel's {@code ipTablesRulesExist} checks only presence); a repair
- * is one iptables-restore per table, so no packet meets a half-written chain.
+ * is one iptables-restore per table, so no packet meets a half-written chain. IPv6 gets the same chains in ip6tables,
+ * with ff00::/8 in place of 224.0.0.0/4 (flannel's {@code masqIP6Rules}, {@code forwardRules} with the IPv6 network).
  */
 final class IptablesManager implements TrafficManager {
     static final String MASQ_CHAIN = "FLANNEL-POSTRTG";
@@ -25,10 +26,16 @@ final class IptablesManager implements TrafficManager {
     private static final String KUBE_PROXY_MARK = "0x4000/0x4000";
 
     private final Iptables iptables;
+    private final Iptables ip6tables;
     private final Rendering rendering = new Rendering();
 
-    IptablesManager(Iptables iptables) {
+    IptablesManager(Iptables iptables, Iptables ip6tables) {
         this.iptables = iptables;
+        this.ip6tables = ip6tables;
+    }
+
+    private Iptables of(Family f) {
+        return f.v6() ? ip6tables : iptables;
     }
 
     @Override
@@ -41,8 +48,9 @@ final class IptablesManager implements TrafficManager {
         return iptables.installed();
     }
 
-    /** flannel's {@code masqRules}: the rules of FLANNEL-POSTRTG, in order. */
-    static List<String> masqRules(Ipv4Cidr network, Ipv4Cidr subnet, boolean randomFully) {
+    /** flannel's {@code masqRules} (and {@code masqIP6Rules}): the rules of FLANNEL-POSTRTG, in order. */
+    static List<String> masqRules(IpCidr network, IpCidr subnet, boolean randomFully) {
+        String multicast = new Family(network, subnet).multicast();
         String masquerade = randomFully ? "MASQUERADE --random-fully" : "MASQUERADE";
         return List.of(
                 // traffic kube-proxy marked for its own masquerade is left to it (no double NAT)
@@ -53,40 +61,50 @@ final class IptablesManager implements TrafficManager {
                 // traffic from outside to this node's own pods keeps its source
                 "! -s " + network + " -d " + subnet + MASQ + "RETURN",
                 // pods reaching outside the cluster (but not multicast)
-                "-s " + network + " ! -d 224.0.0.0/4" + MASQ + masquerade,
+                "-s " + network + " ! -d " + multicast + MASQ + masquerade,
                 // anything else headed into the pod network from this host
                 "! -s " + network + " -d " + network + MASQ + masquerade);
     }
 
     /** flannel's {@code forwardRules}: the rules of FLANNEL-FWD. */
-    static List<String> forwardRules(Ipv4Cidr network) {
+    static List<String> forwardRules(IpCidr network) {
         return List.of("-s " + network + FWD + "ACCEPT", "-d " + network + FWD + "ACCEPT");
     }
 
     @Override
     public List<String> ensure(Wanted w) {
-        boolean randomFully = !w.randomFullyDisable() && iptables.version().map(Iptables.Version::hasRandomFully).orElse(false);
         List<String> changed = new ArrayList<>();
-        if (ensureChain("nat", "POSTROUTING", MASQ_CHAIN, MASQ_JUMP,
-                w.masq() ? masqRules(w.network(), w.subnet(), randomFully) : null)) {
-            changed.add((w.masq() ? "wrote " : "removed ") + MASQ_CHAIN);
-        }
-        if (ensureChain("filter", "FORWARD", FWD_CHAIN, FWD_JUMP, w.forward() ? forwardRules(w.network()) : null)) {
-            changed.add((w.forward() ? "wrote " : "removed ") + FWD_CHAIN);
+        for (Family f : w.families()) {
+            Iptables ipt = of(f);
+            String in = f.v6() ? " (" + ipt.tool() + ")" : "";
+            if (ensureChain(ipt, "nat", "POSTROUTING", MASQ_CHAIN, MASQ_JUMP, w.masq() ? masqRules(ipt, f, w) : null)) {
+                changed.add((w.masq() ? "wrote " : "removed ") + MASQ_CHAIN + in);
+            }
+            if (ensureChain(ipt, "filter", "FORWARD", FWD_CHAIN, FWD_JUMP, w.forward() ? forwardRules(f.network()) : null)) {
+                changed.add((w.forward() ? "wrote " : "removed ") + FWD_CHAIN + in);
+            }
         }
         return changed;
     }
 
-    @Override
-    public List<RuleState> inspect(Wanted w) {
-        boolean randomFully = !w.randomFullyDisable() && iptables.version().map(Iptables.Version::hasRandomFully).orElse(false);
-        return List.of(
-                inspectChain("nat", "POSTROUTING", MASQ_CHAIN, MASQ_JUMP, w.masq() ? masqRules(w.network(), w.subnet(), randomFully) : null),
-                inspectChain("filter", "FORWARD", FWD_CHAIN, FWD_JUMP, w.forward() ? forwardRules(w.network()) : null));
+    private static List<String> masqRules(Iptables ipt, Family f, Wanted w) {
+        boolean randomFully = !w.randomFullyDisable() && ipt.version().map(Iptables.Version::hasRandomFully).orElse(false);
+        return masqRules(f.network(), f.subnet(), randomFully);
     }
 
-    private RuleState inspectChain(String table, String hook, String chain, String jump, List<String> rules) {
-        String name = "iptables " + table + " " + chain + " (from " + hook + ")";
+    @Override
+    public List<RuleState> inspect(Wanted w) {
+        List<RuleState> out = new ArrayList<>();
+        for (Family f : w.families()) {
+            Iptables ipt = of(f);
+            out.add(inspectChain(ipt, "nat", "POSTROUTING", MASQ_CHAIN, MASQ_JUMP, w.masq() ? masqRules(ipt, f, w) : null));
+            out.add(inspectChain(ipt, "filter", "FORWARD", FWD_CHAIN, FWD_JUMP, w.forward() ? forwardRules(f.network()) : null));
+        }
+        return out;
+    }
+
+    private RuleState inspectChain(Iptables iptables, String table, String hook, String chain, String jump, List<String> rules) {
+        String name = iptables.tool() + " " + table + " " + chain + " (from " + hook + ")";
         if (rules == null) return new RuleState(name, RuleState.OFF, "not wanted by this node's flags");
         Map<String, List<String>> now = iptables.chains(table);
         List<String> have = now.get(chain);
@@ -102,8 +120,12 @@ final class IptablesManager implements TrafficManager {
     @Override
     public List<String> cleanUp() {
         List<String> removed = new ArrayList<>();
-        if (ensureChain("nat", "POSTROUTING", MASQ_CHAIN, MASQ_JUMP, null)) removed.add(MASQ_CHAIN);
-        if (ensureChain("filter", "FORWARD", FWD_CHAIN, FWD_JUMP, null)) removed.add(FWD_CHAIN);
+        if (ensureChain(iptables, "nat", "POSTROUTING", MASQ_CHAIN, MASQ_JUMP, null)) removed.add(MASQ_CHAIN);
+        if (ensureChain(iptables, "filter", "FORWARD", FWD_CHAIN, FWD_JUMP, null)) removed.add(FWD_CHAIN);
+        if (ip6tables.installed()) {
+            if (ensureChain(ip6tables, "nat", "POSTROUTING", MASQ_CHAIN, MASQ_JUMP, null)) removed.add(MASQ_CHAIN + " (ip6tables)");
+            if (ensureChain(ip6tables, "filter", "FORWARD", FWD_CHAIN, FWD_JUMP, null)) removed.add(FWD_CHAIN + " (ip6tables)");
+        }
         return removed;
     }
 
@@ -112,7 +134,7 @@ final class IptablesManager implements TrafficManager {
      * removes the chain and every jump to it. Returns whether anything changed. A jump already in place stays where
      * it is; a missing one is appended, as flannel appends it.
      */
-    private boolean ensureChain(String table, String hook, String chain, String jump, List<String> rules) {
+    private boolean ensureChain(Iptables iptables, String table, String hook, String chain, String jump, List<String> rules) {
         Map<String, List<String>> now = iptables.chains(table);
         List<String> have = now.get(chain);
         long jumps = now.getOrDefault(hook, List.of()).stream().filter(jump::equals).count();

@@ -1,7 +1,7 @@
 package io.weft.agent.traffic;
 
 import io.weft.core.iproute.Nftables;
-import io.weft.core.net.Ipv4Cidr;
+import io.weft.core.net.IpCidr;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,6 +19,7 @@ import java.util.Optional;
  * kube-proxy mark is tested as a bit ({@code meta mark & 0x4000 == 0x4000}; flannel's nftables rule compares the whole
  * mark), and "outside to this node's pods keeps its source" is {@code ip saddr != NETWORK ip daddr SUBNET} (flannel's
  * nftables rule swaps the two, which returns everything from outside and leaves its last masquerade rule dead).
+ * IPv6 gets the same chains in {@code ip6 flannel-ipv6}, with {@code ip6} matches and ff00::/8 for multicast.
  */
 final class NftablesManager implements TrafficManager {
     static final String V4_TABLE = "flannel-ipv4";
@@ -46,56 +47,93 @@ final class NftablesManager implements TrafficManager {
         return nft.installed();
     }
 
-    /** The forward chain: its type line, then its rules. */
-    static List<String> forwardChain(Ipv4Cidr network) {
-        return List.of(FORWARD_TYPE, "ip saddr " + network + " accept", "ip daddr " + network + " accept");
+    /** The forward chain: its type line, then its rules ({@code ip} or {@code ip6} by the network's family). */
+    static List<String> forwardChain(IpCidr network) {
+        String ip = keyword(network);
+        return List.of(FORWARD_TYPE, ip + " saddr " + network + " accept", ip + " daddr " + network + " accept");
     }
 
     /** The postrtg chain (flannel's {@code addMasqRules}, with the two rules above as the iptables manager has them). */
-    static List<String> postrtgChain(Ipv4Cidr network, Ipv4Cidr subnet, boolean randomFully) {
+    static List<String> postrtgChain(IpCidr network, IpCidr subnet, boolean randomFully) {
         String masquerade = randomFully ? "masquerade fully-random" : "masquerade";
+        String ip = keyword(network);
+        String multicast = new Family(network, subnet).multicast();
         return List.of(POSTRTG_TYPE,
                 "meta mark & 0x00004000 == 0x00004000 return",
-                "ip saddr " + subnet + " ip daddr " + network + " return",
-                "ip saddr " + network + " ip daddr " + subnet + " return",
-                "ip saddr != " + network + " ip daddr " + subnet + " return",
-                "ip saddr " + network + " ip daddr != 224.0.0.0/4 " + masquerade,
-                "ip saddr != " + network + " ip daddr " + network + " " + masquerade);
+                ip + " saddr " + subnet + " " + ip + " daddr " + network + " return",
+                ip + " saddr " + network + " " + ip + " daddr " + subnet + " return",
+                ip + " saddr != " + network + " " + ip + " daddr " + subnet + " return",
+                ip + " saddr " + network + " " + ip + " daddr != " + multicast + " " + masquerade,
+                ip + " saddr != " + network + " " + ip + " daddr " + network + " " + masquerade);
     }
 
-    /** Chain name to its type line and rules, as weft wants them. */
-    Map<String, List<String>> wanted(Wanted w) {
+    /** The nft family and address keyword of a network: "ip" or "ip6". */
+    private static String keyword(IpCidr network) {
+        return network.bits() == 128 ? "ip6" : "ip";
+    }
+
+    private static String table(String family) {
+        return family.equals("ip6") ? V6_TABLE : V4_TABLE;
+    }
+
+    /** Chain name to its type line and rules, as weft wants them for one family. */
+    Map<String, List<String>> wanted(Wanted w, Family f) {
         Map<String, List<String>> chains = new LinkedHashMap<>();
-        if (w.forward()) chains.put(FORWARD_CHAIN, forwardChain(w.network()));
-        if (w.masq()) chains.put(POSTRTG_CHAIN, postrtgChain(w.network(), w.subnet(), !w.randomFullyDisable() && randomFully()));
+        if (w.forward()) chains.put(FORWARD_CHAIN, forwardChain(f.network()));
+        if (w.masq()) chains.put(POSTRTG_CHAIN, postrtgChain(f.network(), f.subnet(), !w.randomFullyDisable() && randomFully()));
         return chains;
+    }
+
+    /** The family ("ip", "ip6") each of {@code w}'s networks is in, with its chains. */
+    private Map<String, Map<String, List<String>>> wanted(Wanted w) {
+        Map<String, Map<String, List<String>>> out = new LinkedHashMap<>();
+        for (Family f : w.families()) out.put(keyword(f.network()), wanted(w, f));
+        return out;
     }
 
     @Override
     public List<String> ensure(Wanted w) {
-        Map<String, List<String>> want = wanted(w);
-        Optional<String> v4 = nft.listTable("ip", V4_TABLE);
-        boolean v6 = nft.listTable("ip6", V6_TABLE).isPresent();
-        if (v6 && v4.isPresent() && matches(want, parse(v4.get()))) return List.of();
-        nft.apply(script(want));
-        Map<String, List<String>> readBack = nft.listTable("ip", V4_TABLE).map(NftablesManager::parse).orElse(Map.of());
-        want.forEach((chain, lines) -> rendering.learn(lines, readBack.get(chain)));
-        return List.of("wrote table ip " + V4_TABLE + " " + want.keySet());
+        Map<String, Map<String, List<String>>> want = wanted(w);
+        StringBuilder s = new StringBuilder();
+        List<String> changed = new ArrayList<>();
+        for (String family : List.of("ip", "ip6")) {
+            Optional<String> have = nft.listTable(family, table(family));
+            Map<String, List<String>> chains = want.get(family);
+            if (chains == null) {
+                // a family the node does not carry: its table exists, empty, as flannel's Init creates both
+                if (have.isEmpty()) s.append(addTable(family));
+                continue;
+            }
+            if (have.isPresent() && matches(chains, parse(have.get()))) continue;
+            s.append(script(family, table(family), chains));
+            changed.add("wrote table " + family + " " + table(family) + " " + chains.keySet());
+        }
+        if (s.isEmpty()) return List.of();
+        nft.apply(s.toString());
+        want.forEach((family, chains) -> {
+            Map<String, List<String>> readBack = nft.listTable(family, table(family)).map(NftablesManager::parse).orElse(Map.of());
+            chains.forEach((chain, lines) -> rendering.learn(lines, readBack.get(chain)));
+        });
+        return changed.isEmpty() ? List.of("created the empty tables flannel keeps") : changed;
     }
 
     @Override
     public List<RuleState> inspect(Wanted w) {
-        Map<String, List<String>> want = wanted(w);
-        Map<String, List<String>> have = nft.listTable("ip", V4_TABLE).map(NftablesManager::parse).orElse(null);
         List<RuleState> out = new ArrayList<>();
-        for (String chain : List.of(POSTRTG_CHAIN, FORWARD_CHAIN)) {
-            String name = "nftables ip " + V4_TABLE + " " + chain;
-            List<String> rules = want.get(chain);
-            if (rules == null) out.add(new RuleState(name, RuleState.OFF, "not wanted by this node's flags"));
-            else if (have == null) out.add(new RuleState(name, RuleState.MISSING, "table ip " + V4_TABLE + " does not exist"));
-            else if (!have.containsKey(chain)) out.add(new RuleState(name, RuleState.MISSING, "no chain " + chain));
-            else if (!rendering.matches(rules, have.get(chain))) out.add(new RuleState(name, RuleState.CHANGED, "its rules differ from weft's"));
-            else out.add(new RuleState(name, RuleState.PRESENT, (rules.size() - 1) + " rules"));
+        for (var e : wanted(w).entrySet()) {
+            String family = e.getKey();
+            Map<String, List<String>> want = e.getValue();
+            String t = table(family);
+            Map<String, List<String>> have = nft.listTable(family, t).map(NftablesManager::parse).orElse(null);
+            for (String chain : List.of(POSTRTG_CHAIN, FORWARD_CHAIN)) {
+                String name = "nftables " + family + " " + t + " " + chain;
+                List<String> rules = want.get(chain);
+                if (rules == null) out.add(new RuleState(name, RuleState.OFF, "not wanted by this node's flags"));
+                else if (have == null) out.add(new RuleState(name, RuleState.MISSING, "table " + family + " " + t + " does not exist"));
+                else if (!have.containsKey(chain)) out.add(new RuleState(name, RuleState.MISSING, "no chain " + chain));
+                else if (!rendering.matches(rules, have.get(chain))) out.add(new RuleState(name, RuleState.CHANGED, "its rules differ from weft's"));
+                else out.add(new RuleState(name, RuleState.PRESENT, (rules.size() - 1) + " rules"));
+            }
         }
         return out;
     }
@@ -106,23 +144,25 @@ final class NftablesManager implements TrafficManager {
         return true;
     }
 
-    /** Replaces the IPv4 table whole and makes sure the IPv6 one exists, as flannel's {@code Init} creates both. */
-    static String script(Map<String, List<String>> chains) {
-        String table = "table ip " + V4_TABLE;
+    private static String addTable(String family) {
+        return "add table " + family + " " + table(family) + " { comment \"rules for " + table(family) + "\" ; }\n";
+    }
+
+    /** Replaces one family's table whole, in the transaction it is part of. */
+    static String script(String family, String name, Map<String, List<String>> chains) {
         StringBuilder s = new StringBuilder();
-        String add = "add " + table + " { comment \"rules for " + V4_TABLE + "\" ; }\n";
-        s.append(add).append("delete ").append(table).append('\n').append(add);
+        String add = addTable(family);
+        s.append(add).append("delete table ").append(family).append(' ').append(name).append('\n').append(add);
         chains.forEach((chain, lines) -> {
             String comment = chain.equals(FORWARD_CHAIN) ? "chain to accept flannel traffic"
                     : "chain to manage traffic masquerading by flannel";
             String type = lines.getFirst().substring(0, lines.getFirst().indexOf(';'));
-            s.append("add chain ip ").append(V4_TABLE).append(' ').append(chain).append(" { ").append(type)
+            s.append("add chain ").append(family).append(' ').append(name).append(' ').append(chain).append(" { ").append(type)
                     .append(" ; comment \"").append(comment).append("\" ; }\n");
             for (String rule : lines.subList(1, lines.size())) {
-                s.append("add rule ip ").append(V4_TABLE).append(' ').append(chain).append(' ').append(rule).append('\n');
+                s.append("add rule ").append(family).append(' ').append(name).append(' ').append(chain).append(' ').append(rule).append('\n');
             }
         });
-        s.append("add table ip6 ").append(V6_TABLE).append(" { comment \"rules for ").append(V6_TABLE).append("\" ; }\n");
         return s.toString();
     }
 

@@ -4,6 +4,7 @@ import io.weft.core.iproute.Iptables;
 import io.weft.core.iproute.Netns;
 import io.weft.core.iproute.Nftables;
 import io.weft.core.net.Ipv4Cidr;
+import io.weft.core.net.Ipv6Cidr;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -53,7 +54,7 @@ public final class TrafficRules implements AutoCloseable {
     public TrafficRules(Netns ns, boolean nftablesMode, Options options) {
         this.iptables = new Iptables(ns);
         this.nftables = new Nftables(ns);
-        TrafficManager ipt = new IptablesManager(iptables);
+        TrafficManager ipt = new IptablesManager(iptables, Iptables.v6(ns));
         TrafficManager nft = new NftablesManager(nftables);
         this.manager = nftablesMode ? nft : ipt;
         this.other = nftablesMode ? ipt : nft;
@@ -69,9 +70,17 @@ public final class TrafficRules implements AutoCloseable {
      * The agent calls this every round with its lease: the first call removes the other mode's rules, programs this
      * mode's and starts the periodic check; later calls cost nothing unless the lease changed.
      */
-    public synchronized void ensure(Ipv4Cidr network, Ipv4Cidr subnet) {
-        TrafficManager.Wanted w = new TrafficManager.Wanted(network, subnet, options.ipMasq(), options.forwardRules(),
-                options.randomFullyDisable());
+    public void ensure(Ipv4Cidr network, Ipv4Cidr subnet) {
+        ensure(network, subnet, null, null);
+    }
+
+    /**
+     * The same for a node of either or both families: a family whose network is null is left alone (IPv4 on an
+     * IPv6-only cluster), as flannel programs only the families it runs.
+     */
+    public synchronized void ensure(Ipv4Cidr network, Ipv4Cidr subnet, Ipv6Cidr network6, Ipv6Cidr subnet6) {
+        TrafficManager.Wanted w = new TrafficManager.Wanted(network, subnet, network6, subnet6, options.ipMasq(),
+                options.forwardRules(), options.randomFullyDisable());
         if (w.equals(wanted)) return;
         boolean first = wanted == null;
         wanted = w;
@@ -98,7 +107,7 @@ public final class TrafficRules implements AutoCloseable {
         try {
             List<String> changed = manager.ensure(wanted);
             if (first) {
-                LOG.info(manager.mode() + " rules for " + wanted.network() + ": "
+                LOG.info(manager.mode() + " rules for " + wanted.networks() + ": "
                         + (changed.isEmpty() ? "already in place" : String.join(", ", changed)));
             } else if (!changed.isEmpty()) {
                 LOG.info(manager.mode() + " rules were changed on this node; restored them: " + String.join(", ", changed));

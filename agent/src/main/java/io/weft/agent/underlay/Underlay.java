@@ -7,6 +7,8 @@ import io.weft.core.iproute.RouteEntry;
 import io.weft.core.iproute.RouteLookup;
 import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.Ipv4Cidr;
+import io.weft.core.net.Ipv6Address;
+import io.weft.core.net.Ipv6Cidr;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.logging.Logger;
@@ -17,10 +19,22 @@ import java.util.regex.PatternSyntaxException;
  * The node's external interface and the address on it that VXLAN sends from, chosen as flanneld chooses them
  * (main.go and pkg/ipmatch/match.go LookupExtIface).
  *
- * @param network the interface's own network (used to tell which peers share our L2 segment)
+ * @param address   the interface's IPv4 address, null on an IPv6-only node
+ * @param network   the interface's own network (used to tell which peers share our L2 segment)
+ * @param addressV6 the interface's first global IPv6 address (flannel's IfaceV6Addr), null when it has none
+ * @param networkV6 the IPv6 network that address is on
  */
-public record Underlay(String iface, Ipv4Address address, Ipv4Cidr network, int mtu) {
+public record Underlay(String iface, Ipv4Address address, Ipv4Cidr network, int mtu, Ipv6Address addressV6,
+                       Ipv6Cidr networkV6) {
     private static final Logger LOG = Logger.getLogger(Underlay.class.getName());
+
+    /** An IPv4-only underlay. */
+    public Underlay(String iface, Ipv4Address address, Ipv4Cidr network, int mtu) {
+        this(iface, address, network, mtu, null, null);
+    }
+
+    /** Which families the chosen interface must carry an address of. */
+    private record Families(boolean v4, boolean v6) {}
 
     /**
      * How the operator names the interface: {@code --iface} (names or addresses, the first that exists wins), then
@@ -62,22 +76,32 @@ public record Underlay(String iface, Ipv4Address address, Ipv4Cidr network, int 
 
     /** The interface {@code choice} names; {@code publicIp} (or null) picks one when the choice names none. */
     public static Underlay select(IpReader reader, Choice choice, Ipv4Address publicIp) {
+        return select(reader, choice, publicIp, true, false);
+    }
+
+    /**
+     * The same for a node of the given families: an interface lacking an address of a family the cluster carries is
+     * passed over, as flanneld's LookupExtIface does for its ipStack; an IPv6-only node's default interface is the
+     * one of its IPv6 default route.
+     */
+    public static Underlay select(IpReader reader, Choice choice, Ipv4Address publicIp, boolean v4, boolean v6) {
+        Families fam = new Families(v4, v6);
         List<IfAddress> all = reader.addresses();
         if (!choice.given()) {
             if (publicIp != null) {
                 // flanneld looks the interface up by --public-ip; one that no interface holds (a NAT address) fails
                 // there, and weft takes the default route's interface instead
-                for (IfAddress a : all) if (a.address().equals(publicIp)) return of(reader, all, a.dev(), publicIp);
+                for (IfAddress a : all) if (a.address().equals(publicIp)) return of(reader, fam, all, a.dev(), publicIp);
             }
-            String dev = reader.routes().stream().filter(r -> r.dst().prefix() == 0).map(RouteEntry::dev).findFirst()
+            String dev = (v4 ? reader.routes() : reader.routes6()).stream().filter(r -> r.dst().prefix() == 0).map(RouteEntry::dev).findFirst()
                     .orElseThrow(() -> new IllegalArgumentException(
                             "no default route to pick the external interface from; pass --iface NAME"));
-            return of(reader, all, dev, null);
+            return of(reader, fam, all, dev, null);
         }
         List<String> tried = new ArrayList<>();
         for (String spec : choice.ifaces()) {
             try {
-                return byNameOrAddress(reader, all, spec);
+                return byNameOrAddress(reader, fam, all, spec);
             } catch (IllegalArgumentException e) {
                 LOG.info("--iface " + spec + ": " + e.getMessage() + "; trying the next choice");
                 tried.add("--iface " + spec);
@@ -85,11 +109,11 @@ public record Underlay(String iface, Ipv4Address address, Ipv4Cidr network, int 
         }
         for (Pattern p : choice.patterns()) {
             // addresses first, then names, each in the kernel's interface order (ipmatch.LookupExtIface)
-            for (IfAddress a : all) if (p.matcher(a.address().toString()).find()) return of(reader, all, a.dev(), (Ipv4Address) a.address());
+            for (IfAddress a : all) if (p.matcher(a.address().toString()).find()) return of(reader, fam, all, a.dev(), (Ipv4Address) a.address());
             for (LinkInfo l : reader.links()) {
                 if (p.matcher(l.name()).find()) {
                     try {
-                        return of(reader, all, l.name(), null);
+                        return of(reader, fam, all, l.name(), null);
                     } catch (IllegalArgumentException e) {
                         break; // flanneld takes the first name that matches, address or not
                     }
@@ -107,7 +131,7 @@ public record Underlay(String iface, Ipv4Address address, Ipv4Cidr network, int 
             }
             try {
                 RouteLookup r = reader.routeGet(target);
-                return of(reader, all, r.dev(), r.source());
+                return of(reader, fam, all, r.dev(), r.source());
             } catch (RuntimeException e) {
                 tried.add("--iface-can-reach " + choice.canReach() + " (no route)");
             }
@@ -116,22 +140,28 @@ public record Underlay(String iface, Ipv4Address address, Ipv4Cidr network, int 
         throw new IllegalArgumentException("no interface matches " + String.join(", ", tried) + " (this node has " + have + ")");
     }
 
-    private static Underlay byNameOrAddress(IpReader reader, List<IfAddress> all, String spec) {
+    private static Underlay byNameOrAddress(IpReader reader, Families fam, List<IfAddress> all, String spec) {
         if (Character.isDigit(spec.charAt(0)) && spec.contains(".") && !spec.contains("/")) {
             Ipv4Address want = Ipv4Address.parse(spec);
             IfAddress a = all.stream().filter(x -> x.address().equals(want)).findFirst()
                     .orElseThrow(() -> new IllegalArgumentException("no interface has that address"));
-            return of(reader, all, a.dev(), want);
+            return of(reader, fam, all, a.dev(), want);
         }
-        return of(reader, all, spec, null);
+        return of(reader, fam, all, spec, null);
     }
 
-    /** {@code dev} with {@code address} on it, or its first IPv4 address when null. */
-    private static Underlay of(IpReader reader, List<IfAddress> all, String dev, Ipv4Address address) {
+    /** {@code dev} with {@code address} on it, or its first IPv4 address when null; its first global IPv6 one. */
+    private static Underlay of(IpReader reader, Families fam, List<IfAddress> all, String dev, Ipv4Address address) {
         LinkInfo link = reader.link(dev).orElseThrow(() -> new IllegalArgumentException("no such interface"));
         IfAddress addr = all.stream().filter(a -> a.dev().equals(dev) && (address == null || a.address().equals(address)))
-                .findFirst().orElseThrow(() -> new IllegalArgumentException(dev + " has no IPv4 address"));
+                .findFirst().orElse(null);
+        if (addr == null && (fam.v4() || address != null)) throw new IllegalArgumentException(dev + " has no IPv4 address");
+        IfAddress addr6 = fam.v6() ? reader.addresses6(dev).stream().findFirst().orElse(null) : null;
+        if (addr6 == null && fam.v6()) throw new IllegalArgumentException(dev + " has no global IPv6 address");
         if (link.mtu() == 0) throw new IllegalArgumentException("cannot tell the MTU of " + dev);
-        return new Underlay(dev, (Ipv4Address) addr.address(), Ipv4Cidr.parseLenient(addr.address() + "/" + addr.prefix()), link.mtu());
+        return new Underlay(dev, addr == null ? null : (Ipv4Address) addr.address(),
+                addr == null ? null : Ipv4Cidr.parseLenient(addr.address() + "/" + addr.prefix()), link.mtu(),
+                addr6 == null ? null : (Ipv6Address) addr6.address(),
+                addr6 == null ? null : Ipv6Cidr.parseLenient(addr6.address() + "/" + addr6.prefix()));
     }
 }

@@ -21,10 +21,10 @@ class OwnLeaseTest {
     final LeaseBook book = new LeaseBook("lease directory /x", clock, new ChangeSignal());
     final List<String> writes = new ArrayList<>();
     boolean refuse;
-    final OwnLease own = new OwnLease(book, clock, (subnet, attrs, gone) -> {
-        if (refuse) throw new SubnetException("cannot write lease " + subnet + " in lease directory /x: Read-only file system");
-        writes.add(subnet + (gone ? " gone" : " over"));
-        return new Lease(subnet, attrs, clock.instant().plus(Duration.ofHours(24)));
+    final OwnLease own = new OwnLease(book, clock, (l, gone) -> {
+        if (refuse) throw new SubnetException("cannot write lease " + l.subnet() + " in lease directory /x: Read-only file system");
+        writes.add(l.subnet() + (gone ? " gone" : " over"));
+        return l.with(l.attrs(), clock.instant().plus(Duration.ofHours(24)));
     });
 
     static LeaseRecord node(int i) {

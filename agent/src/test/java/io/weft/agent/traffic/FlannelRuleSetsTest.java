@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.weft.core.net.Ipv4Cidr;
+import io.weft.core.net.Ipv6Cidr;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -15,6 +16,8 @@ import org.junit.jupiter.api.Test;
 class FlannelRuleSetsTest {
     static final Ipv4Cidr NET = Ipv4Cidr.parse("10.244.0.0/16");
     static final Ipv4Cidr SUB = Ipv4Cidr.parse("10.244.1.0/24");
+    static final Ipv6Cidr NET6 = Ipv6Cidr.parse("fd00:10:244::/56");
+    static final Ipv6Cidr SUB6 = Ipv6Cidr.parse("fd00:10:244:1::/64");
 
     /** flannel pkg/trafficmngr/iptables/iptables.go {@code masqRules}, with and without {@code supports_random_fully}. */
     @Test
@@ -70,8 +73,8 @@ class FlannelRuleSetsTest {
     }
 
     @Test
-    void nftScriptReplacesTheTableInOneTransactionAndKeepsTheIpv6One() {
-        String script = NftablesManager.script(Map.of("forward", NftablesManager.forwardChain(NET)));
+    void nftScriptReplacesTheTableInOneTransaction() {
+        String script = NftablesManager.script("ip", "flannel-ipv4", Map.of("forward", NftablesManager.forwardChain(NET)));
         assertEquals("""
                 add table ip flannel-ipv4 { comment "rules for flannel-ipv4" ; }
                 delete table ip flannel-ipv4
@@ -79,7 +82,6 @@ class FlannelRuleSetsTest {
                 add chain ip flannel-ipv4 forward { type filter hook forward priority filter ; comment "chain to accept flannel traffic" ; }
                 add rule ip flannel-ipv4 forward ip saddr 10.244.0.0/16 accept
                 add rule ip flannel-ipv4 forward ip daddr 10.244.0.0/16 accept
-                add table ip6 flannel-ipv6 { comment "rules for flannel-ipv6" ; }
                 """, script);
     }
 
@@ -113,5 +115,40 @@ class FlannelRuleSetsTest {
         r.learn(written, List.of("a", "B"));
         assertTrue(r.matches(written, List.of("a", "B")));
         assertTrue(!r.matches(written, List.of("a")), "a missing rule still differs");
+    }
+
+    /**
+     * flannel pkg/trafficmngr/iptables/iptables.go {@code masqIP6Rules} and {@code forwardRules} with the IPv6
+     * network, as ip6tables-save prints them: the IPv4 rules' shape with ff00::/8 for multicast.
+     */
+    @Test
+    void ip6tablesRulesAreFlannelsMasqIp6Rules() {
+        String c = " -m comment --comment \"flanneld masq\" -j ";
+        assertEquals(List.of(
+                "-m mark --mark 0x4000/0x4000" + c + "RETURN",
+                "-s fd00:10:244:1::/64 -d fd00:10:244::/56" + c + "RETURN",
+                "-s fd00:10:244::/56 -d fd00:10:244:1::/64" + c + "RETURN",
+                "! -s fd00:10:244::/56 -d fd00:10:244:1::/64" + c + "RETURN",
+                "-s fd00:10:244::/56 ! -d ff00::/8" + c + "MASQUERADE --random-fully",
+                "! -s fd00:10:244::/56 -d fd00:10:244::/56" + c + "MASQUERADE --random-fully"),
+                IptablesManager.masqRules(NET6, SUB6, true));
+        assertEquals(List.of("-s fd00:10:244::/56 -m comment --comment \"flanneld forward\" -j ACCEPT",
+                "-d fd00:10:244::/56 -m comment --comment \"flanneld forward\" -j ACCEPT"), IptablesManager.forwardRules(NET6));
+    }
+
+    /** flannel's nftables.go for IPv6: table ip6 flannel-ipv6, ip6 matches, ff00::/8; the same two named differences. */
+    @Test
+    void nftablesIpv6ChainsAreFlannelsButForTheSameTwo() {
+        assertEquals(List.of("type filter hook forward priority filter; policy accept;",
+                "ip6 saddr fd00:10:244::/56 accept", "ip6 daddr fd00:10:244::/56 accept"), NftablesManager.forwardChain(NET6));
+        assertEquals(List.of("type nat hook postrouting priority srcnat; policy accept;",
+                "meta mark & 0x00004000 == 0x00004000 return",
+                "ip6 saddr fd00:10:244:1::/64 ip6 daddr fd00:10:244::/56 return",
+                "ip6 saddr fd00:10:244::/56 ip6 daddr fd00:10:244:1::/64 return",
+                "ip6 saddr != fd00:10:244::/56 ip6 daddr fd00:10:244:1::/64 return",
+                "ip6 saddr fd00:10:244::/56 ip6 daddr != ff00::/8 masquerade",
+                "ip6 saddr != fd00:10:244::/56 ip6 daddr fd00:10:244::/56 masquerade"), NftablesManager.postrtgChain(NET6, SUB6, false));
+        assertTrue(NftablesManager.script("ip6", "flannel-ipv6", Map.of("forward", NftablesManager.forwardChain(NET6)))
+                .contains("add rule ip6 flannel-ipv6 forward ip6 saddr fd00:10:244::/56 accept\n"));
     }
 }

@@ -35,4 +35,12 @@ public record NetConf(Ipv4Cidr network, int subnetLen, Ipv4Cidr subnetMin, Ipv4C
     public boolean ipv6Only() {
         return !enableIPv4 && enableIPv6;
     }
+
+    /** The cluster's networks of the families it carries: the IPv4 Network first, then IPv6Network. */
+    public java.util.List<io.weft.core.net.IpCidr> networks() {
+        java.util.List<io.weft.core.net.IpCidr> out = new java.util.ArrayList<>(2);
+        if (enableIPv4 && network != null) out.add(network);
+        if (enableIPv6 && ipv6Network != null) out.add(ipv6Network);
+        return out;
+    }
 }

@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
  * iptables through iptables-save and iptables-restore: a table is read in one process, and a change is one
  * {@code iptables-restore --noflush} transaction, atomic per table (no moment with half the rules, nothing else in
  * the table touched). What the installed iptables can do is probed once from {@code iptables --version}, as
- * flannel's go-iptables does.
+ * flannel's go-iptables does. {@link #v6} drives the IPv6 tables the same way (ip6tables, ip6tables-save,
+ * ip6tables-restore), as go-iptables' ProtocolIPv6 does.
  */
 public final class Iptables {
 
@@ -50,10 +51,27 @@ public final class Iptables {
     }
 
     private final Netns ns;
+    private final String tool; // "iptables" or "ip6tables"
     private volatile Optional<Version> version; // null until probed
 
+    /** The IPv4 tables. */
     public Iptables(Netns ns) {
+        this(ns, "iptables");
+    }
+
+    private Iptables(Netns ns, String tool) {
         this.ns = ns;
+        this.tool = tool;
+    }
+
+    /** The IPv6 tables. */
+    public static Iptables v6(Netns ns) {
+        return new Iptables(ns, "ip6tables");
+    }
+
+    /** "iptables" or "ip6tables", for messages. */
+    public String tool() {
+        return tool;
     }
 
     /** The installed iptables' version; empty when iptables is missing or prints no version. */
@@ -62,7 +80,7 @@ public final class Iptables {
         if (v == null) {
             IpRunner.Result r;
             try {
-                r = IpRunner.run(ns.exec(List.of("iptables", "--version")), null);
+                r = IpRunner.run(ns.exec(List.of(tool, "--version")), null);
             } catch (IpException e) {
                 r = null; // not installed
             }
@@ -81,7 +99,7 @@ public final class Iptables {
      * iptables-save prints them without the leading {@code -A CHAIN}. A table the kernel does not have yet is empty.
      */
     public Map<String, List<String>> chains(String table) {
-        List<String> cmd = ns.exec(List.of("iptables-save", "-t", table));
+        List<String> cmd = ns.exec(List.of(tool + "-save", "-t", table));
         IpRunner.Result r = IpRunner.run(cmd, null);
         if (r.exitCode() != 0) {
             if (r.stderr().contains("does not exist")) return Map.of();
@@ -119,7 +137,7 @@ public final class Iptables {
 
     /** The table with its counters ({@code iptables-save -c}); empty when the kernel has no such table. */
     public Counters counters(String table) {
-        List<String> cmd = ns.exec(List.of("iptables-save", "-c", "-t", table));
+        List<String> cmd = ns.exec(List.of(tool + "-save", "-c", "-t", table));
         IpRunner.Result r = IpRunner.run(cmd, null);
         if (r.exitCode() != 0) {
             if (r.stderr().contains("does not exist")) return new Counters(Map.of(), List.of());
@@ -161,7 +179,7 @@ public final class Iptables {
         in.append('*').append(table).append('\n');
         for (String l : lines) in.append(l).append('\n');
         in.append("COMMIT\n");
-        List<String> cmd = new ArrayList<>(List.of("iptables-restore", "--noflush"));
+        List<String> cmd = new ArrayList<>(List.of(tool + "-restore", "--noflush"));
         // Without --wait a restore that meets another program's xtables lock fails at once instead of waiting.
         if (version().map(Version::restoreHasWait).orElse(false)) cmd.add("--wait");
         IpRunner.run(ns.exec(cmd), in.toString()).orThrow();

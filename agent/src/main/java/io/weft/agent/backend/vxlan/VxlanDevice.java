@@ -9,15 +9,16 @@ import io.weft.core.iproute.IpReader;
 import io.weft.core.iproute.Link;
 import io.weft.core.iproute.LinkInfo;
 import io.weft.core.iproute.Netns;
-import io.weft.core.net.Ipv4Address;
-import io.weft.core.net.Ipv4Cidr;
+import io.weft.core.net.IpAddress;
+import io.weft.core.net.IpCidr;
 import io.weft.core.net.MacAddress;
 import java.util.Optional;
 import java.util.logging.Logger;
 
 /**
- * The kernel VTEP {@code flannel.<VNI>}: created the way flannel creates it, or adopted untouched when a
- * previous run (of weft or flannel) left a compatible one, so that a restart never interrupts traffic.
+ * The kernel VTEP {@code flannel.<VNI>} (over an IPv4 underlay) or {@code flannel-v6.<VNI>} (over an IPv6 one):
+ * created the way flannel creates it, or adopted untouched when a previous run (of weft or flannel) left a
+ * compatible one, so that a restart never interrupts traffic.
  */
 final class VxlanDevice {
     private static final Logger LOG = Logger.getLogger(VxlanDevice.class.getName());
@@ -27,19 +28,24 @@ final class VxlanDevice {
     final String name;
     private final int vni;
     private final int port;
-    private final Ipv4Address local;
+    private final IpAddress local;
     private final String underlay;
     private final int mtu;
 
-    VxlanDevice(Netns ns, int vni, int port, Ipv4Address local, String underlay, int mtu) {
+    VxlanDevice(Netns ns, int vni, int port, IpAddress local, String underlay, int mtu) {
         this.ns = ns;
         this.reader = new IpReader(ns);
-        this.name = "flannel." + vni;
+        this.name = name(vni, local.bits() == 128);
         this.vni = vni;
         this.port = port;
         this.local = local;
         this.underlay = underlay;
         this.mtu = mtu;
+    }
+
+    /** flannel's names: {@code flannel.<VNI>}, and {@code flannel-v6.<VNI>} for the IPv6 device. */
+    static String name(int vni, boolean v6) {
+        return (v6 ? "flannel-v6." : "flannel.") + vni;
     }
 
     Optional<LinkInfo> current() {
@@ -111,18 +117,23 @@ final class VxlanDevice {
         IpBatch.run(ns, Link.delete(name));
     }
 
-    /** The device carries exactly {@code <subnet network>/32}, as flannel sets it. */
-    void ensureAddress(Ipv4Cidr subnet) {
-        Ipv4Address want = subnet.network();
+    /**
+     * The device carries exactly {@code <subnet network>/32}, or {@code /128} for IPv6, as flannel sets it (vxlan.go
+     * RegisterNetwork: a host address, so no broadcast or subnet route comes with it). The kernel's own link-local
+     * IPv6 address stays.
+     */
+    void ensureAddress(IpCidr subnet) {
+        IpAddress want = subnet.network();
+        int prefix = want.bits();
         IpBatch batch = new IpBatch();
         boolean present = false;
-        for (IfAddress a : reader.addresses(name)) {
-            if (a.address().equals(want) && a.prefix() == 32) present = true;
+        for (IfAddress a : prefix == 32 ? reader.addresses(name) : reader.addresses6(name)) {
+            if (a.address().equals(want) && a.prefix() == prefix) present = true;
             else batch.add(Addr.delete(name, a.address(), a.prefix()));
         }
-        if (!present) batch.add(Addr.add(name, want, 32));
+        if (!present) batch.add(Addr.add(name, want, prefix));
         if (!batch.isEmpty()) {
-            LOG.info("setting address " + want + "/32 on " + name);
+            LOG.info("setting address " + want + "/" + prefix + " on " + name);
             batch.apply(ns);
         }
     }

@@ -2,8 +2,10 @@ package io.weft.agent.subnet.etcd;
 
 import io.weft.agent.subnet.Lease;
 import io.weft.agent.subnet.LeaseBook;
+import io.weft.agent.subnet.SubnetKey;
 import io.weft.core.lease.LeaseRecord;
 import io.weft.core.net.Ipv4Cidr;
+import io.weft.core.net.Ipv6Cidr;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -21,8 +23,11 @@ import java.util.logging.Logger;
 final class EtcdLeases implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(EtcdLeases.class.getName());
 
-    /** A key under subnets/, its subnet, and its record (null if unreadable: its subnet is still taken). */
-    record Stored(EtcdClient.Kv kv, Ipv4Cidr subnet, LeaseRecord record, String problem) {}
+    /**
+     * A key under subnets/, its subnets (the IPv6 one of a dual-stack key, flannel's "10.244.1.0-24&fd00::-64", else
+     * null), and its record (null if unreadable: its subnets are still taken).
+     */
+    record Stored(EtcdClient.Kv kv, Ipv4Cidr subnet, Ipv6Cidr ipv6Subnet, LeaseRecord record, String problem) {}
 
     /** Every key under subnets/, and the store's revision at the time. */
     record Listing(List<Stored> stored, long revision) {}
@@ -57,24 +62,32 @@ final class EtcdLeases implements AutoCloseable {
     /** A key's subnet and record or problem; null for a key that is no lease at all (logged once). */
     private Stored parse(EtcdClient.Kv kv) {
         String name = kv.key().substring(prefix.length());
-        Ipv4Cidr subnet;
-        try {
-            subnet = Ipv4Cidr.parseKey(name);
-        } catch (IllegalArgumentException e) {
-            if (notLeases.add(kv.key())) LOG.warning("ignoring " + kv.key() + " in etcd: not a subnet lease name (" + e.getMessage() + ")");
+        SubnetKey key = key(name);
+        if (key == null) {
+            if (notLeases.add(kv.key())) LOG.warning("ignoring " + kv.key() + " in etcd: not a subnet lease name");
             return null;
         }
         try {
-            return new Stored(kv, subnet, LeaseRecord.parse(kv.value()), null);
+            return new Stored(kv, key.subnet(), key.ipv6Subnet(), LeaseRecord.parse(kv.value()), null);
         } catch (IllegalArgumentException e) {
-            return new Stored(kv, subnet, null, kv.value().isEmpty() ? "the value is empty" : e.getMessage());
+            return new Stored(kv, key.subnet(), key.ipv6Subnet(), null, kv.value().isEmpty() ? "the value is empty" : e.getMessage());
+        }
+    }
+
+    /** A key flannel's ParseSubnetKey reads (an IPv4 subnet, maybe with an IPv6 one), or null. */
+    private static SubnetKey key(String name) {
+        try {
+            SubnetKey k = SubnetKey.parse(name);
+            return k.subnet() == null ? null : k; // flannel's etcd store has no IPv6-only key
+        } catch (IllegalArgumentException e) {
+            return null;
         }
     }
 
     /** One key as the watch or a listing reports it, into the book. */
     private void record(Stored s) {
         // etcd removes a key whose lease ran out, and the watch says so; until then a day is the upper bound
-        if (s.record != null) book.put(new Lease(s.subnet, s.record, clock.instant().plus(EtcdSubnetManager.TTL)));
+        if (s.record != null) book.put(new Lease(s.subnet, s.record, clock.instant().plus(EtcdSubnetManager.TTL), s.ipv6Subnet));
         else book.unreadable(s.subnet, s.problem);
     }
 
@@ -88,11 +101,8 @@ final class EtcdLeases implements AutoCloseable {
             resumeAt = Math.max(resumeAt, e.modRevision() + 1);
             if (!e.key().startsWith(prefix)) continue;
             if (e.deleted()) {
-                try {
-                    book.remove(Ipv4Cidr.parseKey(e.key().substring(prefix.length())));
-                } catch (IllegalArgumentException notALease) {
-                    // its put was ignored too
-                }
+                SubnetKey k = key(e.key().substring(prefix.length()));
+                if (k != null) book.remove(k.subnet()); // else its put was ignored too
             } else {
                 Stored s = parse(new EtcdClient.Kv(e.key(), e.value(), e.modRevision(), 0));
                 if (s != null) record(s);

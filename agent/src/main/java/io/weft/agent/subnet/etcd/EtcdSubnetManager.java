@@ -11,9 +11,11 @@ import io.weft.agent.subnet.etcd.EtcdLeases.Listing;
 import io.weft.core.config.ConfigException;
 import io.weft.core.config.NetConf;
 import io.weft.core.config.NetConfParser;
+import io.weft.core.lease.Ipv6SubnetPool;
 import io.weft.core.lease.LeaseRecord;
 import io.weft.core.lease.SubnetPool;
 import io.weft.core.net.Ipv4Cidr;
+import io.weft.core.net.Ipv6Cidr;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -25,8 +27,8 @@ import java.util.logging.Logger;
 
 /**
  * Leases in etcd, laid out as flannel lays them out, so flannel and weft agents share one store: the network
- * config at {@code <prefix>/config}, each lease at {@code <prefix>/subnets/10.244.1.0-24} holding flannel's lease
- * JSON, attached to an etcd lease of 24 h that the agent renews ahead (a dead node's subnet comes free when it runs
+ * config at {@code <prefix>/config}, each lease at {@code <prefix>/subnets/10.244.1.0-24} (dual-stack:
+ * {@code 10.244.1.0-24&fd00:10:244:1::-64}, pkg/subnet/subnet.go MakeSubnetKey) holding flannel's lease JSON, attached to an etcd lease of 24 h that the agent renews ahead (a dead node's subnet comes free when it runs
  * out). As flannel's LocalManager (pkg/subnet/etcd/local_manager.go tryAcquireLease): a restarted agent finds its
  * lease by its PublicIP and keeps it (a reservation, a key an operator stored without TTL, stays without one), or
  * deletes it when it no longer fits the config; else it takes the subnet its subnet.env names when that is free, else
@@ -105,19 +107,24 @@ public final class EtcdSubnetManager implements SubnetManager {
     public Lease acquire(LeaseRecord attrs) throws IOException {
         NetConf conf = config();
         SubnetPool pool = new SubnetPool(conf);
+        Ipv4Cidr keepV4 = null;
         for (int attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
             Listing all = call(store::list);
             Optional<Stored> held = all.stored().stream().filter(s -> s.record() != null && s.record().publicIp().equals(attrs.publicIp())).findFirst();
             if (held.isEmpty()) held = unreadablePrevious(pool, all.stored());
             if (held.isPresent()) {
                 Stored h = held.get();
-                if (!pool.contains(h.subnet())) {
-                    LOG.info("lease " + h.subnet() + " of " + attrs.publicIp() + " does not fit the network config (SubnetLen "
-                            + conf.subnetLen() + ", " + conf.subnetMin() + " to " + conf.subnetMax() + "); deleting it");
+                if (!pool.contains(h.subnet()) || !ipv6Fits(conf, h.ipv6Subnet())) {
+                    LOG.info("lease " + Lease.key(h.subnet(), h.ipv6Subnet()) + " of " + attrs.publicIp() + " does not fit the"
+                            + " network config (SubnetLen " + conf.subnetLen() + ", " + conf.subnetMin() + " to " + conf.subnetMax()
+                            + (conf.enableIPv6() ? "; IPv6 " + conf.ipv6SubnetMin() + " to " + conf.ipv6SubnetMax() : "; no IPv6")
+                            + "); deleting it");
                     call(() -> {
                         etcd.delete(h.kv().key());
                         return null;
                     });
+                    // IPv6 turned on or off: the IPv4 subnet, and so the pods' IPv4 addresses, stay when they can
+                    if (pool.contains(h.subnet())) keepV4 = h.subnet();
                     continue;
                 }
                 boolean reservation = h.kv().lease() == 0;
@@ -125,7 +132,7 @@ public final class EtcdSubnetManager implements SubnetManager {
                 // and this keeps the two from overwriting each other unseen.
                 boolean written;
                 try {
-                    written = put(h.subnet(), lease -> etcd.replaceIfUnchanged(h.kv().key(), h.kv().modRevision(), attrs.toJson(), lease), reservation);
+                    written = put(Lease.key(h.subnet(), h.ipv6Subnet()), lease -> etcd.replaceIfUnchanged(h.kv().key(), h.kv().modRevision(), attrs.toJson(), lease), reservation);
                 } catch (SubnetException e) {
                     Lease kept = keepUnwritten(h, attrs, e);
                     store.start();
@@ -133,21 +140,25 @@ public final class EtcdSubnetManager implements SubnetManager {
                 }
                 if (written) {
                     LOG.info("reusing " + (reservation ? "reserved subnet " : "lease ") + h.subnet() + " held by " + attrs.publicIp());
-                    Lease l = hold(h.subnet(), attrs, reservation, false);
+                    Lease l = hold(h.subnet(), h.ipv6Subnet(), attrs, reservation, false);
                     store.start();
                     return l;
                 }
                 continue;
             }
-            Ipv4Cidr pick = previousIfFree(pool, all.stored());
+            Ipv4Cidr v4 = keepV4;
+            Ipv4Cidr pick = v4 != null && all.stored().stream().noneMatch(x -> x.subnet().overlaps(v4)) ? v4 : null;
+            if (pick == null) pick = previousIfFree(pool, all.stored());
             if (pick == null) {
                 pick = pool.randomFree(all.stored().stream().map(Stored::subnet).toList(), random)
                         .orElseThrow(() -> SubnetException.poolExhausted(conf, pool));
             }
             Ipv4Cidr free = pick;
-            if (put(free, lease -> etcd.createIfAbsent(subnetsPrefix() + free.toKey(), attrs.toJson(), lease), false)) {
-                LOG.info("acquired new lease " + free + " for " + attrs.publicIp());
-                Lease l = hold(free, attrs, false, true);
+            Ipv6Cidr free6 = conf.enableIPv6() ? freeIpv6(conf, all.stored()) : null;
+            String key = Lease.key(free, free6);
+            if (put(key, lease -> etcd.createIfAbsent(subnetsPrefix() + key, attrs.toJson(), lease), false)) {
+                LOG.info("acquired new lease " + key + " for " + attrs.publicIp());
+                Lease l = hold(free, free6, attrs, false, true);
                 store.start();
                 return l;
             }
@@ -155,6 +166,18 @@ public final class EtcdSubnetManager implements SubnetManager {
         }
         throw new SubnetException("could not take a subnet in etcd after " + CREATE_ATTEMPTS + " attempts: every free one "
                 + "was taken meanwhile by another node");
+    }
+
+    /** flannel's isIPv6SubnetConfigCompat: an IPv6 subnet in the IPv6 pool with IPv6 on, none with it off. */
+    private static boolean ipv6Fits(NetConf conf, Ipv6Cidr v6) {
+        return conf.enableIPv6() ? v6 != null && new Ipv6SubnetPool(conf).contains(v6) : v6 == null;
+    }
+
+    /** An IPv6 subnet no key holds, picked as flannel's allocateSubnet picks one (at random among the first free). */
+    private Ipv6Cidr freeIpv6(NetConf conf, List<Stored> all) {
+        Ipv6SubnetPool pool6 = new Ipv6SubnetPool(conf);
+        List<Ipv6Cidr> taken = all.stream().map(Stored::ipv6Subnet).filter(java.util.Objects::nonNull).toList();
+        return pool6.randomFree(taken, random).orElseThrow(() -> SubnetException.ipv6PoolExhausted(conf, pool6));
     }
 
     /**
@@ -168,7 +191,7 @@ public final class EtcdSubnetManager implements SubnetManager {
         LOG.warning(refused.getMessage() + "; keeping lease " + h.subnet() + " as it is (" + left.toSeconds()
                 + " s left) and renewing when etcd lets it");
         reserved = h.kv().lease() == 0;
-        Lease l = new Lease(h.subnet(), attrs, clock.instant().plus(left));
+        Lease l = new Lease(h.subnet(), attrs, clock.instant().plus(left), h.ipv6Subnet());
         own.held(l, false);
         return l;
     }
@@ -213,7 +236,7 @@ public final class EtcdSubnetManager implements SubnetManager {
      * does not take revokes that lease at once, as flannel's registry createSubnet does, instead of leaving it
      * behind for a day.
      */
-    private boolean put(Ipv4Cidr subnet, LeasedWrite write, boolean reservation) {
+    private boolean put(String subnet, LeasedWrite write, boolean reservation) {
         long lease = 0;
         boolean done = false;
         try {
@@ -242,24 +265,25 @@ public final class EtcdSubnetManager implements SubnetManager {
     public Lease renew(Lease lease) {
         Lease mine = own.lease();
         boolean reservation = reserved && mine != null && mine.subnet().equals(lease.subnet());
-        put(lease.subnet(), id -> {
-            etcd.put(subnetsPrefix() + lease.subnet().toKey(), lease.attrs().toJson(), id);
+        put(lease.key(), id -> {
+            etcd.put(subnetsPrefix() + lease.key(), lease.attrs().toJson(), id);
             return true;
         }, reservation);
-        return hold(lease.subnet(), lease.attrs(), reservation, false);
+        return hold(lease.subnet(), lease.ipv6Subnet(), lease.attrs(), reservation, false);
     }
 
     /** This node's key is gone or not its record: stored again (created only if absent, so a taker keeps it). */
-    private Lease rewrite(Ipv4Cidr subnet, LeaseRecord attrs, boolean gone) {
-        String key = subnetsPrefix() + subnet.toKey();
+    private Lease rewrite(Lease mine, boolean gone) {
+        String key = subnetsPrefix() + mine.key();
+        LeaseRecord attrs = mine.attrs();
         boolean reservation = reserved;
-        boolean ok = put(subnet, lease -> {
+        boolean ok = put(mine.key(), lease -> {
             if (gone) return etcd.createIfAbsent(key, attrs.toJson(), lease);
             etcd.put(key, attrs.toJson(), lease);
             return true;
         }, reservation);
-        if (!ok) throw new SubnetException("another node took subnet " + subnet + " meanwhile");
-        return hold(subnet, attrs, reservation, own.isNew());
+        if (!ok) throw new SubnetException("another node took subnet " + mine.describe() + " meanwhile");
+        return hold(mine.subnet(), mine.ipv6Subnet(), attrs, reservation, own.isNew());
     }
 
     /** A new etcd lease of {@link #TTL} for this node's key. */
@@ -268,9 +292,9 @@ public final class EtcdSubnetManager implements SubnetManager {
     }
 
     /** Records {@code subnet} as this node's, held for {@link #TTL} from now (a reservation: for good). */
-    private Lease hold(Ipv4Cidr subnet, LeaseRecord attrs, boolean reservation, boolean isNew) {
+    private Lease hold(Ipv4Cidr subnet, Ipv6Cidr ipv6Subnet, LeaseRecord attrs, boolean reservation, boolean isNew) {
         reserved = reservation;
-        Lease l = new Lease(subnet, attrs, clock.instant().plus(reservation ? RESERVED : TTL));
+        Lease l = new Lease(subnet, attrs, clock.instant().plus(reservation ? RESERVED : TTL), ipv6Subnet);
         own.held(l, isNew);
         return l;
     }
@@ -278,7 +302,7 @@ public final class EtcdSubnetManager implements SubnetManager {
     @Override
     public void release(Lease lease) {
         try {
-            String key = subnetsPrefix() + lease.subnet().toKey();
+            String key = subnetsPrefix() + lease.key();
             List<EtcdClient.Kv> kvs = etcd.get(key).kvs();
             if (!kvs.isEmpty() && lease.attrs().toJson().equals(kvs.get(0).value())) etcd.delete(key);
         } catch (IOException e) {

@@ -18,6 +18,7 @@ import io.weft.agent.subnet.SubnetManager;
 import io.weft.core.config.NetConf;
 import io.weft.core.lease.LeaseRecord;
 import io.weft.core.net.Ipv4Cidr;
+import io.weft.core.net.Ipv6Cidr;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -82,7 +83,7 @@ public final class KubeSubnetManager implements SubnetManager {
         this.clock = clock;
         this.setNodeNetworkUnavailable = setNodeNetworkUnavailable;
         this.book = new LeaseBook("node annotations", clock, changed);
-        this.own = new OwnLease(book, clock, (subnet, attrs, gone) -> republish(subnet, attrs));
+        this.own = new OwnLease(book, clock, (l, gone) -> republish(l));
     }
 
     /**
@@ -99,7 +100,7 @@ public final class KubeSubnetManager implements SubnetManager {
         try {
             p = client.pods().inNamespace(namespace).withName(pod).get();
         } catch (KubernetesClientException e) {
-            throw apiError("GET pod " + namespace + "/" + pod + " (for its spec.nodeName, as NODE_NAME is not set)", e);
+            throw KubeErrors.apiError("GET pod " + namespace + "/" + pod + " (for its spec.nodeName, as NODE_NAME is not set)", e);
         }
         if (p == null) throw new SubnetException("pod " + namespace + "/" + pod + " ($POD_NAMESPACE/$POD_NAME) does not exist");
         String n = p.getSpec() == null ? null : p.getSpec().getNodeName();
@@ -113,8 +114,18 @@ public final class KubeSubnetManager implements SubnetManager {
      */
     @Override
     public java.util.Optional<String> storedPublicIp() throws IOException {
+        return stored(keys.nodePublicIp());
+    }
+
+    /** The node-public-ipv6 annotation, which flanneld takes as --public-ipv6; empty when unset. */
+    @Override
+    public java.util.Optional<String> storedPublicIpv6() throws IOException {
+        return stored(keys.nodePublicIpv6());
+    }
+
+    private java.util.Optional<String> stored(String key) {
         Map<String, String> a = getOwnNode().getMetadata().getAnnotations();
-        String ip = a == null ? null : a.get(keys.nodePublicIp());
+        String ip = a == null ? null : a.get(key);
         return ip == null || ip.isEmpty() ? java.util.Optional.empty() : java.util.Optional.of(ip);
     }
 
@@ -126,7 +137,7 @@ public final class KubeSubnetManager implements SubnetManager {
     @Override
     public Lease acquire(LeaseRecord attrs) throws IOException {
         Node node = getOwnNode();
-        Ipv4Cidr subnet = podCidr(node);
+        Ipv4Cidr subnet = PodCidrs.ipv4(node);
         if (subnet == null) {
             throw new SubnetException("node " + nodeName + " has no spec.podCIDR: the cluster must hand out node subnets "
                     + "(kube-controller-manager --allocate-node-cidrs=true --cluster-cidr=" + conf.network() + ")");
@@ -135,30 +146,46 @@ public final class KubeSubnetManager implements SubnetManager {
             throw new SubnetException("node " + nodeName + " spec.podCIDR " + subnet + " is outside the Network "
                     + conf.network() + " of net-conf.json (it must match kube-controller-manager's --cluster-cidr)");
         }
+        Ipv6Cidr subnet6 = conf.enableIPv6() ? ownIpv6Subnet(node) : null;
         publish(node, attrs);
-        own.held(new Lease(subnet, published(node, attrs), clock.instant().plus(TERM)), false);
+        own.held(new Lease(subnet, published(node, attrs), clock.instant().plus(TERM), subnet6), false);
         if (setNodeNetworkUnavailable && !networkAvailable(node)) markNetworkAvailable();
         startInformer();
-        LOG.info("lease " + subnet + " is node " + nodeName + "'s spec.podCIDR; published in its " + keys.backendType()
-                + " annotations");
+        LOG.info("lease " + own.lease().describe() + " is node " + nodeName + "'s spec.podCIDRs; published in its "
+                + keys.backendType() + " annotations");
         return own.lease();
+    }
+
+    /** This node's IPv6 entry of spec.podCIDRs, as flannel's AcquireLease takes it, checked against IPv6Network. */
+    private Ipv6Cidr ownIpv6Subnet(Node node) {
+        Ipv6Cidr subnet6 = PodCidrs.ipv6(node);
+        if (subnet6 == null) {
+            throw new SubnetException("node " + nodeName + " has no IPv6 entry in spec.podCIDRs, and EnableIPv6 is on: the"
+                    + " cluster must hand out dual-stack node subnets (kube-controller-manager --allocate-node-cidrs=true"
+                    + " --cluster-cidr=" + conf.network() + "," + conf.ipv6Network() + ")");
+        }
+        if (!conf.ipv6Network().contains(subnet6)) {
+            throw new SubnetException("node " + nodeName + " spec.podCIDRs entry " + subnet6 + " is outside the IPv6Network "
+                    + conf.ipv6Network() + " of net-conf.json (it must match kube-controller-manager's --cluster-cidr)");
+        }
+        return subnet6;
     }
 
     /** What peers read from this node's annotations once {@code attrs} are published (public-ip-overwrite applied). */
     private LeaseRecord published(Node node, LeaseRecord attrs) {
-        return keys.decode(wanted(node, attrs));
+        return keys.decode(wanted(node, attrs), conf.enableIPv6());
     }
 
     @Override
     public Lease renew(Lease lease) throws IOException {
-        return republish(lease.subnet(), lease.attrs());
+        return republish(lease);
     }
 
     /** This node's annotations again, as they should be (own lease repair and renewal). */
-    private Lease republish(Ipv4Cidr subnet, LeaseRecord attrs) {
+    private Lease republish(Lease mine) {
         Node node = getOwnNode();
-        publish(node, attrs);
-        Lease l = new Lease(subnet, published(node, attrs), clock.instant().plus(TERM));
+        publish(node, mine.attrs());
+        Lease l = new Lease(mine.subnet(), published(node, mine.attrs()), clock.instant().plus(TERM), mine.ipv6Subnet());
         own.held(l, false);
         return l;
     }
@@ -186,7 +213,7 @@ public final class KubeSubnetManager implements SubnetManager {
     private void publish(Node node, LeaseRecord attrs) {
         if (carries(node, attrs)) return;
         Map<String, String> want = wanted(node, attrs);
-        if (!want.get(keys.publicIp()).equals(attrs.publicIp().toString())) {
+        if (want.containsKey(keys.publicIp()) && !want.get(keys.publicIp()).equals(attrs.publicIp().toString())) {
             LOG.info("publishing public IP " + want.get(keys.publicIp()) + " from " + keys.publicIpOverwrite() + " instead of "
                     + attrs.publicIp());
         }
@@ -197,7 +224,7 @@ public final class KubeSubnetManager implements SubnetManager {
             // A merge patch: annotations are a map, merged key by key, so other annotations stay as they are.
             client.nodes().withName(nodeName).subresource("status").patch(PatchContext.of(PatchType.JSON_MERGE), patch.toString());
         } catch (KubernetesClientException e) {
-            throw apiError("PATCH node " + nodeName + "/status (annotations)", e);
+            throw KubeErrors.apiError("PATCH node " + nodeName + "/status (annotations)", e);
         }
     }
 
@@ -221,7 +248,7 @@ public final class KubeSubnetManager implements SubnetManager {
             // replace kubelet's conditions with this one.
             client.nodes().withName(nodeName).subresource("status").patch(PatchContext.of(PatchType.STRATEGIC_MERGE), patch.toString());
         } catch (KubernetesClientException e) {
-            LOG.warning("could not set node " + nodeName + " condition NetworkUnavailable=False: " + describe(e));
+            LOG.warning("could not set node " + nodeName + " condition NetworkUnavailable=False: " + KubeErrors.describe(e));
         }
     }
 
@@ -236,7 +263,7 @@ public final class KubeSubnetManager implements SubnetManager {
         try {
             node = client.nodes().withName(nodeName).get();
         } catch (KubernetesClientException e) {
-            throw apiError("GET node " + nodeName, e);
+            throw KubeErrors.apiError("GET node " + nodeName, e);
         }
         if (node == null) {
             throw new SubnetException("node " + nodeName + " does not exist in the Kubernetes API (is NODE_NAME this node's name?)");
@@ -266,7 +293,7 @@ public final class KubeSubnetManager implements SubnetManager {
                 }
             }, 0);
         } catch (KubernetesClientException e) {
-            throw apiError("LIST/WATCH nodes", e);
+            throw KubeErrors.apiError("LIST/WATCH nodes", e);
         }
         // the informer's first list is in its store now; its add notifications follow on another thread
         informer.getStore().list().forEach(this::record);
@@ -278,8 +305,7 @@ public final class KubeSubnetManager implements SubnetManager {
         StringBuilder sb = new StringBuilder(String.valueOf(n.getSpec() == null ? null : n.getSpec().getPodCIDR()));
         if (n.getSpec() != null && n.getSpec().getPodCIDRs() != null) sb.append(n.getSpec().getPodCIDRs());
         if (a != null) {
-            for (String k : List.of(keys.backendType(), keys.backendData(), keys.publicIp(), keys.publicIpOverwrite(),
-                    keys.kubeSubnetManager())) {
+            for (String k : keys.leaseKeys()) {
                 sb.append('|').append(a.get(k));
             }
         }
@@ -323,7 +349,7 @@ public final class KubeSubnetManager implements SubnetManager {
         String problem;
         Ipv4Cidr subnet = null;
         try {
-            subnet = podCidr(n);
+            subnet = PodCidrs.ipv4(n);
             if (!keys.present(a)) {
                 if (known == null) return; // its agent has not published yet: not an error
                 problem = "its " + keys.kubeSubnetManager() + " annotation was removed";
@@ -332,11 +358,16 @@ public final class KubeSubnetManager implements SubnetManager {
             } else if (!conf.network().contains(subnet)) {
                 problem = "spec.podCIDR " + subnet + " is outside the Network " + conf.network();
             } else {
-                LeaseRecord r = keys.decode(a);
+                LeaseRecord r = keys.decode(a, conf.enableIPv6());
+                Ipv6Cidr subnet6 = r.hasIpv6() ? PodCidrs.ipv6(n) : null;
+                if (r.hasIpv6() && (subnet6 == null || !conf.ipv6Network().contains(subnet6))) {
+                    throw new IllegalArgumentException(subnet6 == null ? "has " + keys.publicIpv6() + " but no IPv6 entry in"
+                            + " spec.podCIDRs" : "spec.podCIDRs entry " + subnet6 + " is outside the IPv6Network " + conf.ipv6Network());
+                }
                 reported.remove(name);
                 if (known != null && !known.equals(subnet)) book.remove(known);
                 nodeSubnets.put(name, subnet);
-                book.put(new Lease(subnet, r, clock.instant().plus(TERM)));
+                book.put(new Lease(subnet, r, clock.instant().plus(TERM), subnet6));
                 return;
             }
         } catch (IllegalArgumentException e) {
@@ -348,37 +379,6 @@ public final class KubeSubnetManager implements SubnetManager {
         } else if (!problem.equals(reported.put(name, problem))) {
             LOG.warning("ignoring node " + name + ": " + problem);
         }
-    }
-
-    /** spec.podCIDR, else the first IPv4 entry of spec.podCIDRs (dual-stack clusters), else null. */
-    static Ipv4Cidr podCidr(Node n) {
-        if (n.getSpec() == null) return null;
-        List<String> candidates = new ArrayList<>();
-        if (n.getSpec().getPodCIDR() != null) candidates.add(n.getSpec().getPodCIDR());
-        if (n.getSpec().getPodCIDRs() != null) candidates.addAll(n.getSpec().getPodCIDRs());
-        for (String c : candidates) {
-            if (c == null || c.isBlank() || c.contains(":")) continue;
-            try {
-                return Ipv4Cidr.parse(c.strip());
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("spec.podCIDR '" + c + "': " + e.getMessage());
-            }
-        }
-        return null;
-    }
-
-    private static SubnetException apiError(String what, KubernetesClientException e) {
-        return new SubnetException("Kubernetes API: " + what + ": " + describe(e), e);
-    }
-
-    private static String describe(KubernetesClientException e) {
-        if (e.getCode() == 403) {
-            return "forbidden (" + e.getStatus().getMessage() + "): the weft ClusterRole must allow get, list, watch on "
-                    + "nodes and patch on nodes/status (and get on pods when NODE_NAME is not set), as flannel's";
-        }
-        if (e.getCode() > 0) return e.getCode() + " " + (e.getStatus() != null ? e.getStatus().getMessage() : e.getMessage());
-        Throwable c = e.getCause();
-        return c != null ? "cannot reach the API server: " + c : e.getMessage();
     }
 
     @Override

@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
 import io.weft.core.lease.LeaseRecord;
 import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.Ipv6Address;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -16,7 +18,9 @@ import java.util.regex.Pattern;
  * {@code <prefix>/public-ip} and {@code <prefix>/kube-subnet-manager: "true"}. The same keys and values
  * flannel writes, so flannel nodes and weft nodes read each other's. Two more are an operator's:
  * {@code public-ip-overwrite} (the address the node publishes instead of the one it found) and {@code node-public-ip}
- * (the address the node uses as its own, as if given by --public-ip).
+ * (the address the node uses as its own, as if given by --public-ip). IPv6 has the same four
+ * (pkg/subnet/kube/annotations.go newAnnotations): {@code backend-v6-data}, {@code public-ipv6},
+ * {@code public-ipv6-overwrite}, {@code node-public-ipv6}.
  */
 public final class NodeAnnotations {
     public static final String DEFAULT_PREFIX = "flannel.alpha.coreos.com";
@@ -68,6 +72,30 @@ public final class NodeAnnotations {
         return prefix + "node-public-ip";
     }
 
+    public String backendV6Data() {
+        return prefix + "backend-v6-data";
+    }
+
+    public String publicIpv6() {
+        return prefix + "public-ipv6";
+    }
+
+    /** As {@link #publicIpOverwrite()}, for the IPv6 address. */
+    public String publicIpv6Overwrite() {
+        return prefix + "public-ipv6-overwrite";
+    }
+
+    /** As {@link #nodePublicIp()}, for the IPv6 address (--public-ipv6). */
+    public String nodePublicIpv6() {
+        return prefix + "node-public-ipv6";
+    }
+
+    /** Every annotation a lease is made of, for telling a lease change from a heartbeat. */
+    public List<String> leaseKeys() {
+        return List.of(backendType(), backendData(), publicIp(), publicIpOverwrite(), kubeSubnetManager(),
+                backendV6Data(), publicIpv6(), publicIpv6Overwrite());
+    }
+
     public String kubeSubnetManager() {
         return prefix + "kube-subnet-manager";
     }
@@ -84,17 +112,38 @@ public final class NodeAnnotations {
     public Map<String, String> encode(LeaseRecord attrs, Map<String, String> current) {
         Map<String, String> m = encode(attrs);
         String overwrite = current == null ? null : current.get(publicIpOverwrite());
-        if (overwrite != null && !overwrite.isEmpty()) m.put(publicIp(), overwrite);
+        if (m.containsKey(publicIp()) && overwrite != null && !overwrite.isEmpty()) m.put(publicIp(), overwrite);
+        String overwrite6 = current == null ? null : current.get(publicIpv6Overwrite());
+        if (m.containsKey(publicIpv6()) && overwrite6 != null && !overwrite6.isEmpty()) m.put(publicIpv6(), overwrite6);
         return m;
     }
 
-    /** The annotations that publish {@code attrs}. */
+    /**
+     * The annotations that publish {@code attrs}, each family's as flannel's AcquireLease (pkg/subnet/kube/kube.go)
+     * writes them: backend-data and public-ip unless a vxlan or wireguard lease has no IPv4 side (BackendData null),
+     * backend-v6-data and public-ipv6 when a vxlan lease has BackendV6Data, a wireguard one BackendV6Data and
+     * PublicIPv6, a host-gw one PublicIPv6; a missing BackendData is written "null", as Go's json.RawMessage marshals.
+     */
     public Map<String, String> encode(LeaseRecord attrs) {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put(backendData(), attrs.backendData() == null ? "null" : attrs.backendData().toString());
-        m.put(backendType(), attrs.backendType());
+        String type = attrs.backendType();
+        boolean tunnel = "vxlan".equals(type) || "wireguard".equals(type);
+        if (!tunnel || !attrs.backendData().isNull()) {
+            m.put(backendData(), attrs.backendData().toString());
+            m.put(publicIp(), attrs.publicIp().toString());
+        }
+        m.put(backendType(), type);
         m.put(kubeSubnetManager(), "true");
-        m.put(publicIp(), attrs.publicIp().toString());
+        boolean v6 = switch (type) {
+            case "vxlan" -> !attrs.backendV6Data().isNull();
+            case "wireguard" -> !attrs.backendV6Data().isNull() && attrs.publicIpv6() != null;
+            case "host-gw" -> attrs.publicIpv6() != null;
+            default -> false;
+        };
+        if (v6) {
+            m.put(backendV6Data(), attrs.backendV6Data().toString());
+            m.put(publicIpv6(), String.valueOf(attrs.publicIpv6()));
+        }
         return m;
     }
 
@@ -112,6 +161,45 @@ public final class NodeAnnotations {
      * public-ip-overwrite there.
      */
     public LeaseRecord decode(Map<String, String> annotations) {
+        return decode(annotations, false);
+    }
+
+    /**
+     * As {@link #decode(Map)}, and with {@code ipv6} the IPv6 side too, as flannel's nodeToLease reads it with
+     * EnableIPv6: public-ipv6 and backend-v6-data. A node that publishes no public-ipv6 is read as IPv4-only (flannel
+     * drops the whole node), so that a node still without IPv6 keeps its IPv4 routes while a cluster turns IPv6 on.
+     */
+    public LeaseRecord decode(Map<String, String> annotations, boolean ipv6) {
+        LeaseRecord v4 = decodeIpv4(annotations);
+        String ip6Text = ipv6 && annotations != null ? annotations.get(publicIpv6()) : null;
+        if (ip6Text == null || ip6Text.isBlank()) return v4;
+        Ipv6Address ip6;
+        try {
+            ip6 = Ipv6Address.parse(ip6Text.strip());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(publicIpv6() + ": " + e.getMessage());
+        }
+        JsonNode data6 = json(annotations, backendV6Data());
+        LeaseRecord r = v4.withIpv6(ip6, data6);
+        if ("vxlan".equals(v4.backendType())) {
+            if (!data6.isObject()) throw new IllegalArgumentException(backendV6Data() + ": missing for a vxlan node with " + publicIpv6());
+            if (r.vtepMacV6() == null) throw new IllegalArgumentException(backendV6Data() + ": VtepMAC missing or not a MAC address");
+            if (r.vniV6() < 0) throw new IllegalArgumentException(backendV6Data() + ": VNI missing or not a number");
+        }
+        return r;
+    }
+
+    private JsonNode json(Map<String, String> annotations, String key) {
+        String raw = annotations.get(key);
+        if (raw == null || raw.isBlank()) return NullNode.getInstance();
+        try {
+            return JSON.readTree(raw);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(key + ": not valid JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    private LeaseRecord decodeIpv4(Map<String, String> annotations) {
         String type = require(annotations, backendType());
         String ipKey = publicIp();
         Ipv4Address ip;
@@ -120,15 +208,7 @@ public final class NodeAnnotations {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(ipKey + ": " + e.getMessage());
         }
-        String raw = annotations.get(backendData());
-        JsonNode data = NullNode.getInstance();
-        if (raw != null && !raw.isBlank()) {
-            try {
-                data = JSON.readTree(raw);
-            } catch (JsonProcessingException e) {
-                throw new IllegalArgumentException(backendData() + ": not valid JSON: " + e.getOriginalMessage());
-            }
-        }
+        JsonNode data = json(annotations, backendData());
         if ("vxlan".equals(type)) {
             if (data == null || !data.isObject()) throw new IllegalArgumentException(backendData() + ": missing for a vxlan node");
             LeaseRecord r = new LeaseRecord(ip, type, data);

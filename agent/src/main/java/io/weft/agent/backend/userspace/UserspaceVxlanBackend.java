@@ -47,7 +47,7 @@ public final class UserspaceVxlanBackend implements Backend, CaptureSource, Metr
     private final UserspaceVtep v4; // null on an IPv6-only node
     private final UserspaceVtep v6; // null without IPv6
     private Ipv4Cidr activeSubnet;
-    private Ipv6Cidr activeSubnetV6;
+    private volatile Ipv6Cidr activeSubnetV6; // read by desired(), which the reconciler calls unsynchronized
 
     /**
      * @param conf        the Backend section of net-conf.json (VNI, Port, MTU; Datapath "userspace")
@@ -90,21 +90,18 @@ public final class UserspaceVxlanBackend implements Backend, CaptureSource, Metr
     }
 
     /**
-     * What weftd's {@code Agent.BackendFactory} calls for {@code "Datapath": "userspace"}. TAP offloads and UDP GSO
-     * follow WEFT_USERSPACE_OFFLOAD and WEFT_USERSPACE_GSO.
+     * What weftd's {@code Agent.BackendFactory} calls for {@code "Datapath": "userspace"}, for either or both families:
+     * {@code publicIpv6} (null without IPv6) adds {@code flannel-v6.<VNI>}, with {@code previousMacV6} kept from this
+     * node's last lease; {@code publicIp} null runs that one alone (IPv6-only). TAP offloads and UDP GSO follow
+     * WEFT_USERSPACE_OFFLOAD and WEFT_USERSPACE_GSO.
      */
     public static UserspaceVxlanBackend create(Netns ns, BackendConf conf, io.weft.agent.underlay.Underlay underlay,
-                                               Ipv4Address publicIp, MacAddress previousMac) {
+                                               Ipv4Address publicIp, MacAddress previousMac, Ipv6Address publicIpv6,
+                                               MacAddress previousMacV6) {
         boolean offload = !"0".equals(System.getenv().getOrDefault("WEFT_USERSPACE_OFFLOAD", "1"));
-        return create(ns, conf, underlay, publicIp, previousMac, offload,
-                !"0".equals(System.getenv().getOrDefault("WEFT_USERSPACE_GSO", "1")));
-    }
-
-    /** As above, with TAP offloads and UDP GSO explicitly on or off (GSO off: the sendmmsg path of kernels without it). */
-    public static UserspaceVxlanBackend create(Netns ns, BackendConf conf, io.weft.agent.underlay.Underlay underlay,
-                                               Ipv4Address publicIp, MacAddress previousMac, boolean offload,
-                                               boolean gso) {
-        return new UserspaceVxlanBackend(conf, underlay.iface(), publicIp, underlay.mtu(), previousMac, ns, offload, gso);
+        boolean gso = !"0".equals(System.getenv().getOrDefault("WEFT_USERSPACE_GSO", "1"));
+        return new UserspaceVxlanBackend(conf, underlay.iface(), publicIp, underlay.mtu(), previousMac, ns, offload, gso,
+                publicIpv6, previousMacV6);
     }
 
     /** The capture in progress on the running datapath, if any. */
@@ -189,6 +186,12 @@ public final class UserspaceVxlanBackend implements Backend, CaptureSource, Metr
         if (v4 != null && localSubnet != null) v4.address(localSubnet);
     }
 
+    @Override
+    public synchronized void activate(Lease local) {
+        activate(local.subnet());
+        activateIpv6(local.ipv6Subnet());
+    }
+
     /** Gives {@code flannel-v6.<VNI>} its address for this node's IPv6 subnet (the network address /128, as flannel). */
     public synchronized void activateIpv6(Ipv6Cidr localSubnet) {
         activeSubnetV6 = localSubnet;
@@ -198,6 +201,12 @@ public final class UserspaceVxlanBackend implements Backend, CaptureSource, Metr
     @Override
     public int mtu() {
         return first().mtu();
+    }
+
+    @Override
+    public DesiredState desired(Lease local, List<Lease> remotes) {
+        if (local.ipv6Subnet() != null) activeSubnetV6 = local.ipv6Subnet();
+        return desired(local.subnet(), remotes);
     }
 
     @Override
@@ -234,6 +243,12 @@ public final class UserspaceVxlanBackend implements Backend, CaptureSource, Metr
         Set<String> s = new HashSet<>();
         for (UserspaceVtep t : vteps()) s.add(t.device());
         return Set.copyOf(s);
+    }
+
+    @Override
+    public synchronized boolean ensureDevice(Lease local) {
+        if (local.ipv6Subnet() != null) activeSubnetV6 = local.ipv6Subnet();
+        return ensureDevice(local.subnet());
     }
 
     @Override

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import io.weft.core.packet.InnerChecksumTest.Kind;
 import io.weft.core.vxlan.TcpSegmenter;
 import java.io.ByteArrayOutputStream;
 import java.lang.foreign.MemorySegment;
@@ -26,8 +27,6 @@ import org.junit.jupiter.api.Test;
  * {@link Ipv6Frames#reference}, computed independently of {@link Checksum}.
  */
 class Ipv6OffloadTest {
-    enum Kind { UNCHECKED, BAD, VALID, PARTIAL }
-
     record Case(String name, int proto, int payload, Consumer<ByteBuf> make, Kind want, int start, int offset) {}
 
     static final List<Case> INSPECT = List.of(
@@ -73,20 +72,14 @@ class Ipv6OffloadTest {
                 f.setByte(14, 0x45);
             }, Kind.UNCHECKED, 0, 0));
 
-    static Kind kind(int r) {
-        if (r == InnerChecksum.UNCHECKED) return Kind.UNCHECKED;
-        if (r == InnerChecksum.BAD) return Kind.BAD;
-        return InnerChecksum.partial(r) ? Kind.PARTIAL : Kind.VALID;
-    }
-
     @Test
     void innerChecksumTable() {
         for (Case c : INSPECT) {
             ByteBuf f = Ipv6Frames.frame(c.proto(), 0, c.payload(), 1000, c.name().hashCode());
             try {
                 c.make().accept(f);
-                int r = InnerChecksum.inspect(DirectBufferMemory.address(f, 0, f.writerIndex()), f.writerIndex());
-                assertEquals(c.want(), kind(r), c.name());
+                int r = InnerChecksumTest.inspect(f);
+                assertEquals(c.want(), InnerChecksumTest.kind(r), c.name());
                 if (r > 0) {
                     assertEquals(c.start(), InnerChecksum.start(r), c.name() + ": csum_start");
                     assertEquals(c.offset(), InnerChecksum.offset(r), c.name() + ": csum_offset");

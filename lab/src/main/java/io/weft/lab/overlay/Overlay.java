@@ -9,6 +9,8 @@ import io.weft.core.iproute.NeighEntry;
 import io.weft.core.iproute.Netns;
 import io.weft.core.iproute.RouteEntry;
 import io.weft.core.iproute.Addr;
+import io.weft.core.net.IpAddress;
+import io.weft.core.net.IpCidr;
 import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.Ipv4Cidr;
 import io.weft.core.net.Ipv6Address;
@@ -26,6 +28,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -153,13 +156,19 @@ public final class Overlay implements AutoCloseable {
      * onlink route, a permanent neighbour and an FDB entry to its PublicIPv6).
      */
     public void kernelVtep6(int i, int... peers) {
-        String dev = "flannel-v6." + VNI;
-        IpBatch b = new IpBatch().add(Link.addVxlan(dev, VNI, PORT, publicIpv6(i), "eth0", mac6(i), overlayMtu6()))
-                .add(Addr.add(dev, subnet6(i).network(), 128)).add(Link.up(dev));
+        kernelVtep(i, "flannel-v6." + VNI, overlayMtu6(), Overlay::publicIpv6, Overlay::subnet6, Overlay::mac6, peers);
+    }
+
+    /** A kernel VTEP of one family: the device, its /32 or /128 address, and per peer a route, neighbour and FDB entry. */
+    private void kernelVtep(int i, String dev, int mtu, IntFunction<IpAddress> publicIp, IntFunction<IpCidr> subnet,
+                            IntFunction<MacAddress> mac, int... peers) {
+        IpAddress net = subnet.apply(i).network();
+        IpBatch b = new IpBatch().add(Link.addVxlan(dev, VNI, PORT, publicIp.apply(i), "eth0", mac.apply(i), mtu))
+                .add(Addr.add(dev, net, net.bits())).add(Link.up(dev));
         for (int j : peers) {
-            b.add(RouteEntry.onlink(subnet6(j), subnet6(j).network(), dev).replace());
-            b.add(new NeighEntry(subnet6(j).network(), mac6(j), dev).replace());
-            b.add(new FdbEntry(mac6(j), dev, publicIpv6(j)).replace());
+            b.add(RouteEntry.onlink(subnet.apply(j), subnet.apply(j).network(), dev).replace());
+            b.add(new NeighEntry(subnet.apply(j).network(), mac.apply(j), dev).replace());
+            b.add(new FdbEntry(mac.apply(j), dev, publicIp.apply(j)).replace());
         }
         b.apply(Netns.named(node(i)));
     }
@@ -197,15 +206,7 @@ public final class Overlay implements AutoCloseable {
 
     /** flannel.1 as a kernel VXLAN device, with routes, permanent neighbours and FDB entries for {@code peers}. */
     public void kernelVtep(int i, int... peers) {
-        String dev = "flannel." + VNI;
-        IpBatch b = new IpBatch().add(Link.addVxlan(dev, VNI, PORT, publicIp(i), "eth0", mac(i), overlayMtu))
-                .add(Addr.add(dev, subnet(i).network(), 32)).add(Link.up(dev));
-        for (int j : peers) {
-            b.add(RouteEntry.onlink(subnet(j), subnet(j).network(), dev).replace());
-            b.add(new NeighEntry(subnet(j).network(), mac(j), dev).replace());
-            b.add(new FdbEntry(mac(j), dev, publicIp(j)).replace());
-        }
-        b.apply(Netns.named(node(i)));
+        kernelVtep(i, "flannel." + VNI, overlayMtu, Overlay::publicIp, Overlay::subnet, Overlay::mac, peers);
     }
 
     /** Starts weft's userspace datapath in node {@code i} and waits until it says READY. */

@@ -85,7 +85,7 @@ public final class PeerTable {
         List<Peer> peers = new ArrayList<>();
         for (Entry e : entries) {
             PeerCounters c = counters.computeIfAbsent(e.publicIp(), k -> new PeerCounters(e.publicIp().toString()));
-            peers.add(new Peer(e.mac(), e.publicIp(), new InetSocketAddress(inet(e.publicIp()), port), c));
+            peers.add(new Peer(e.mac(), e.publicIp(), new InetSocketAddress(e.publicIp().toInetAddress(), port), c));
         }
         Snapshot old = current;
         if (old.peers.size() == peers.size()) {
@@ -101,14 +101,6 @@ public final class PeerTable {
         }
         current = new Snapshot(peers);
         return true;
-    }
-
-    private static InetAddress inet(IpAddress a) {
-        try {
-            return InetAddress.getByAddress(a.toBytes());
-        } catch (java.net.UnknownHostException e) {
-            throw new IllegalArgumentException(e); // 4 or 16 bytes: cannot happen
-        }
     }
 
     /** Every counter set, known peers and former peers alike (a scrape shows what a departed peer did). */

@@ -14,7 +14,6 @@ import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.weft.core.libc.Libc;
 import io.netty.channel.socket.SocketProtocolFamily;
-import io.weft.core.net.IpAddress;
 import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.Ipv6Address;
 import java.net.BindException;
@@ -102,7 +101,7 @@ final class UdpPort {
                         .option(ChannelOption.ALLOCATOR, alloc)
                         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 << 10, 1 << 20))
                         .handler(new TxHandler())
-                        .bind(new InetSocketAddress(opt.local() == null ? ANY4 : inet(opt.local()), 0))
+                        .bind(new InetSocketAddress(opt.local() == null ? ANY4 : opt.local().toInetAddress(), 0))
                         .sync().channel();
                 int fd = ((EpollDatagramChannel) t[i]).fd().intValue();
                 Libc.setsockoptInt(fd, SOL_SOCKET, SO_SNDBUFFORCE, opt.socketBuffer());
@@ -128,8 +127,8 @@ final class UdpPort {
         this.tx = t;
     }
 
-    private static final InetAddress ANY4 = inet(new Ipv4Address(0));
-    private static final InetAddress ANY6 = inet(new Ipv6Address(0, 0));
+    private static final InetAddress ANY4 = new Ipv4Address(0).toInetAddress();
+    private static final InetAddress ANY6 = new Ipv6Address(0, 0).toInetAddress();
 
     /** A datagram channel of the family: IPv6 ones take IPv6 alone, so an IPv4 socket can share the port. */
     private static EpollDatagramChannel channel(boolean v6) {
@@ -137,14 +136,6 @@ final class UdpPort {
         EpollDatagramChannel c = new EpollDatagramChannel(SocketProtocolFamily.INET6);
         Libc.setsockoptInt(c.fd().intValue(), IPPROTO_IPV6, IPV6_V6ONLY, 1);
         return c;
-    }
-
-    private static InetAddress inet(IpAddress a) {
-        try {
-            return InetAddress.getByAddress(a.toBytes());
-        } catch (java.net.UnknownHostException e) {
-            throw new IllegalArgumentException(e);
-        }
     }
 
     boolean udpGro() {

@@ -67,7 +67,7 @@ final class DatapathFeatures {
         }
         int errno = tap.setOffload(TAP_OFFLOADS | TapDevice.TUN_F_USO4 | TapDevice.TUN_F_USO6);
         tap.setOffload(tapOffloadOn ? TAP_OFFLOADS : 0);
-        rxCoalesce = errno == 0 ? "tcp4,udp4" : "tcp4 (udp4 off: TUNSETOFFLOAD USO " + error(errno) + ", Linux 6.2+)";
+        rxCoalesce = errno == 0 ? "tcp4,tcp6,udp4,udp6" : "tcp4,tcp6 (udp off: TUNSETOFFLOAD USO " + error(errno) + ", Linux 6.2+)";
         return errno == 0;
     }
 

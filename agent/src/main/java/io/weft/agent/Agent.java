@@ -229,7 +229,7 @@ public final class Agent {
             this.reconciler = new Reconciler(ns, conf.networks(), backend);
             status.reconciler(reconciler);
             this.env = new SubnetEnvFile(settings.subnetFile(), new SubnetEnv(conf.network(), lease.subnet(), backend.mtu(),
-                    settings.ipMasq()));
+                    settings.ipMasq(), conf.ipv6Network(), lease.ipv6Subnet()));
         }
 
         void run() throws InterruptedException {

@@ -8,6 +8,7 @@ import io.weft.core.iproute.RouteEntry;
 import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.IpCidr;
 import io.weft.core.net.Ipv4Cidr;
+import io.weft.core.net.Ipv6Address;
 import io.weft.lab.cni.PluginRunner;
 import io.weft.lab.jvm.ChildJvm;
 import io.weft.lab.netns.NetnsLab;
@@ -47,10 +48,24 @@ public final class LabCluster implements AutoCloseable {
         public Netns ns() {
             return Netns.named(netns);
         }
+
+        /** The node's IPv6 underlay address, once {@link #ipv6Underlay} gave it one. */
+        public Ipv6Address ipv6() {
+            return Ipv6Address.parse(NetnsLab.nodeIpv6(index));
+        }
     }
 
-    /** A pod: its namespace, address and the node it lives on. */
-    public record Pod(String name, String netns, Ipv4Address ip, Node node) {}
+    /** A pod: its namespace, addresses (either may be null on a one-family cluster) and the node it lives on. */
+    public record Pod(String name, String netns, Ipv4Address ip, Node node, Ipv6Address ip6) {
+        public Pod(String name, String netns, Ipv4Address ip, Node node) {
+            this(name, netns, ip, node, null);
+        }
+    }
+
+    /** Every node's eth0 gets its IPv6 address ({@link NetnsLab#ipv6Underlay}); {@code dropIpv4}: IPv6 only. */
+    public void ipv6Underlay(boolean dropIpv4) {
+        ns.ipv6Underlay(dropIpv4);
+    }
 
     private final NetnsLab ns;
     private final Path work;
@@ -302,13 +317,21 @@ public final class LabCluster implements AutoCloseable {
     /** Waits until each of {@code nodes} has a route to every other one's subnet. */
     public void awaitConverged(Duration timeout, List<Node> nodes) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        List<Ipv4Cidr> subnets = new ArrayList<>();
-        for (Node n : nodes) subnets.add(awaitSubnetEnv(n, timeout).subnet());
+        List<List<IpCidr>> subnets = new ArrayList<>();
+        for (Node n : nodes) {
+            SubnetEnv env = awaitSubnetEnv(n, timeout);
+            List<IpCidr> own = new ArrayList<>();
+            if (env.subnet() != null) own.add(env.subnet());
+            if (env.ipv6Subnet() != null) own.add(env.ipv6Subnet());
+            subnets.add(own);
+        }
         while (true) {
             boolean all = true;
             for (int i = 0; i < nodes.size(); i++) {
-                List<IpCidr> have = new IpReader(nodes.get(i).ns()).routes().stream().map(RouteEntry::dst).toList();
-                for (int j = 0; j < subnets.size(); j++) if (i != j && !have.contains(subnets.get(j))) all = false;
+                IpReader r = new IpReader(nodes.get(i).ns());
+                List<IpCidr> have = new ArrayList<>(r.routes().stream().map(RouteEntry::dst).toList());
+                have.addAll(r.routes6().stream().map(RouteEntry::dst).toList());
+                for (int j = 0; j < subnets.size(); j++) if (i != j && !have.containsAll(subnets.get(j))) all = false;
             }
             if (all) return;
             if (System.nanoTime() > deadline) throw new IllegalStateException("routes did not converge within " + timeout);
@@ -331,10 +354,13 @@ public final class LabCluster implements AutoCloseable {
     public Pod addPod(Node n, String name) throws IOException {
         SubnetEnv env = SubnetEnv.read(n.subnetFile());
         long onNode = pods.stream().filter(p -> p.node().equals(n)).count();
-        Ipv4Address ip = env.subnet().firstHost().plus(1 + onNode);
-        String podNs = ns.pod(n.netns(), "n" + n.index() + "-" + name, "veth" + name, env.subnet().firstHost(),
-                env.subnet().prefix(), ip, env.mtu());
-        Pod pod = new Pod(name, podNs, ip, n);
+        List<NetnsLab.PodAddress> addresses = new ArrayList<>();
+        Ipv4Address ip = env.subnet() == null ? null : env.subnet().firstHost().plus(1 + onNode);
+        if (ip != null) addresses.add(new NetnsLab.PodAddress(env.subnet().firstHost(), env.subnet().prefix(), ip));
+        Ipv6Address ip6 = env.ipv6Subnet() == null ? null : env.ipv6Subnet().firstHost().plus(1 + onNode);
+        if (ip6 != null) addresses.add(new NetnsLab.PodAddress(env.ipv6Subnet().firstHost(), env.ipv6Subnet().prefix(), ip6));
+        String podNs = ns.pod(n.netns(), "n" + n.index() + "-" + name, "veth" + name, env.mtu(), addresses);
+        Pod pod = new Pod(name, podNs, ip, n, ip6);
         pods.add(pod);
         return pod;
     }

@@ -8,6 +8,8 @@ import io.weft.core.iproute.IpRunner;
 import io.weft.core.iproute.Link;
 import io.weft.core.iproute.Netns;
 import io.weft.core.iproute.RouteEntry;
+import io.weft.core.net.IpAddress;
+import io.weft.core.net.IpCidr;
 import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.Ipv4Cidr;
 import java.io.IOException;
@@ -160,11 +162,23 @@ public final class NetnsLab implements AutoCloseable {
      * Returns the pod namespace {@code <prefix>-<name>}.
      */
     public String pod(String node, String name, String hostIf, Ipv4Address gateway, int prefixLen, Ipv4Address ip, int mtu) {
+        return pod(node, name, hostIf, mtu, List.of(new PodAddress(gateway, prefixLen, ip)));
+    }
+
+    /** One family's address of a pod: the gateway on cni0, the prefix length, the pod's own address. */
+    public record PodAddress(IpAddress gateway, int prefixLen, IpAddress ip) {}
+
+    /**
+     * The same with an address of each family in {@code addresses} (IPv4, IPv6, or both), each with its default
+     * route. IPv6 addresses are added without duplicate address detection: the lab made every address on the link.
+     */
+    public String pod(String node, String name, String hostIf, int mtu, List<PodAddress> addresses) {
         Netns n = Netns.named(node);
         if (new IpReader(n).link("cni0").isEmpty()) {
             IpBatch b = new IpBatch().add(Link.addBridge("cni0"));
             if (mtu > 0) b.add(Link.mtu("cni0", mtu));
-            b.add(Addr.add("cni0", gateway, prefixLen)).add(Link.up("cni0")).apply(n);
+            for (PodAddress a : addresses) b.add(addNoDad("cni0", a.gateway(), a.prefixLen()));
+            b.add(Link.up("cni0")).apply(n);
         }
         String pod = netns(name);
         IpBatch host = new IpBatch().add(Link.addVeth(hostIf, "ceth0")).add(Link.moveTo("ceth0", Netns.named(pod)));
@@ -172,9 +186,34 @@ public final class NetnsLab implements AutoCloseable {
         host.add(Link.master(hostIf, "cni0")).add(Link.up(hostIf)).apply(n);
         IpBatch inPod = new IpBatch().add(Link.rename("ceth0", "eth0"));
         if (mtu > 0) inPod.add(Link.mtu("eth0", mtu));
-        inPod.add(Addr.add("eth0", ip, prefixLen)).add(Link.up("eth0"))
-                .add(RouteEntry.via(Ipv4Cidr.parse("0.0.0.0/0"), gateway, "eth0").add()).apply(Netns.named(pod));
+        for (PodAddress a : addresses) inPod.add(addNoDad("eth0", a.ip(), a.prefixLen()));
+        inPod.add(Link.up("eth0"));
+        for (PodAddress a : addresses) inPod.add(RouteEntry.via(IpCidr.any(a.ip().bits()), a.gateway(), "eth0").add());
+        inPod.apply(Netns.named(pod));
         return pod;
+    }
+
+    private static IpOp addNoDad(String dev, IpAddress a, int prefixLen) {
+        return a.bits() == 32 ? Addr.add(dev, a, prefixLen) : IpOp.ip("addr", "add", a + "/" + prefixLen, "dev", dev, "nodad");
+    }
+
+    /** Node i's IPv6 underlay address (with {@link #ipv6Underlay}). */
+    public static String nodeIpv6(int i) {
+        return "fd00:31::" + i;
+    }
+
+    /**
+     * Gives every node's eth0 the IPv6 address {@link #nodeIpv6} /64 (no duplicate address detection: the lab made
+     * the link) and IPv6 forwarding, as a dual-stack node has; {@code dropIpv4} removes the IPv4 address too, for an
+     * IPv6-only underlay.
+     */
+    public void ipv6Underlay(boolean dropIpv4) {
+        for (int i = 1; i <= nodes.size(); i++) {
+            String node = nodes.get(i - 1);
+            sh("ip", "-n", node, "addr", "add", nodeIpv6(i) + "/64", "dev", "eth0", "nodad");
+            sysctl(node, "net.ipv6.conf.all.forwarding", "1");
+            if (dropIpv4) sh("ip", "-n", node, "addr", "del", nodeIp(i) + "/24", "dev", "eth0");
+        }
     }
 
     /** Applies iproute2 operations in one namespace, in one batch. */

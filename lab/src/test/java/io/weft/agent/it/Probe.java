@@ -14,6 +14,12 @@ final class Probe {
                 "-i", "0.2", "-W", "2", "-q", to.ip().toString()), null);
     }
 
+    /** The same over IPv6, to the pod's IPv6 address. */
+    static IpRunner.Result ping6(LabCluster.Pod from, LabCluster.Pod to, int count) {
+        return IpRunner.run(List.of("ip", "netns", "exec", from.netns(), "ping", "-6", "-c", Integer.toString(count),
+                "-i", "0.2", "-W", "2", "-q", to.ip6().toString()), null);
+    }
+
     static boolean reachable(LabCluster.Pod from, LabCluster.Pod to) {
         return ping(from, to, 2).exitCode() == 0;
     }

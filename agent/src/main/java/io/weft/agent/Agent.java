@@ -49,6 +49,7 @@ public final class Agent {
     /**
      * What the command line says.
      *
+     * @param publicIpv6               --public-ipv6: the IPv6 address other nodes reach this one at (null: the interface's)
      * @param debug                    where the debug API is served (null: nowhere)
      * @param iptablesResync           how often the traffic rules are checked (--iptables-resync)
      * @param iptablesForwardRules     flannel's FORWARD accept rules for the pod network (--iptables-forward-rules)
@@ -56,7 +57,7 @@ public final class Agent {
      * @param renewMargin              how long before its expiry a lease is renewed (--subnet-lease-renew-margin)
      * @param blackholeRoute           a blackhole route for this node's subnet (--ip-blackhole-route)
      */
-    public record Settings(Underlay.Choice iface, Ipv4Address publicIp, Path subnetFile, boolean ipMasq,
+    public record Settings(Underlay.Choice iface, Ipv4Address publicIp, Ipv6Address publicIpv6, Path subnetFile, boolean ipMasq,
                            String healthzIp, int healthzPort, Duration resync, DebugAccess debug,
                            Duration iptablesResync, boolean iptablesForwardRules, boolean ipMasqRandomFullyDisable,
                            Duration renewMargin, boolean blackholeRoute, boolean kernelWatch) {}
@@ -143,14 +144,16 @@ public final class Agent {
     private void runInner(DebugServer debug) throws IOException, InterruptedException {
         NetConf conf = manager.config();
         IpReader reader = new IpReader(ns);
-        Ipv4Address givenIp = storedPublicIp().orElse(settings.publicIp());
-        Underlay underlay = Underlay.select(reader, settings.iface(), givenIp, conf.enableIPv4(), conf.enableIPv6());
+        Ipv4Address givenIp = StoredAddresses.ipv4(manager).orElse(settings.publicIp());
+        Underlay underlay = Underlay.select(reader, settings.iface(), givenIp, conf.enableIPv4())
+                .withIpv6(conf, reader, StoredAddresses.ipv6(manager).orElse(settings.publicIpv6()));
         Ipv4Address publicIp = !conf.enableIPv4() ? null : givenIp != null ? givenIp : underlay.address();
-        Ipv6Address publicIpv6 = conf.enableIPv6() ? underlay.addressV6() : null;
+        Ipv6Address publicIpv6 = underlay.publicIpv6();
         Preflight.check(conf, underlay, reader);
         LOG.info("weftd starting: network " + conf.networks() + ", backend " + conf.backend().type()
                 + (conf.backend().isUserspace() ? " (userspace datapath)" : "") + ", iface " + underlay.iface()
-                + " " + underlay.address() + (publicIpv6 != null ? " " + underlay.addressV6() : "") + ", public IP " + publicIp + (publicIpv6 != null ? " " + publicIpv6 : "") + ", leases in " + manager);
+                + " " + underlay.address() + ", public IP " + publicIp + (publicIpv6 == null ? ""
+                : ", public IPv6 " + publicIpv6) + ", leases in " + manager);
 
         TrafficRules traffic = new TrafficRules(ns, conf.enableNFTables(), new TrafficRules.Options(settings.ipMasq(),
                 settings.iptablesForwardRules(), settings.ipMasqRandomFullyDisable(), settings.iptablesResync()));
@@ -354,19 +357,6 @@ public final class Agent {
             until = Math.min(until, now + Math.max(0, Duration.between(Instant.now(), renewAt).toNanos()));
             long ms = Math.max(1, (until - now) / 1_000_000);
             return Math.min(ms, MAX_WAIT.toMillis());
-        }
-    }
-
-    /** The store's address for this node (a Kubernetes node's node-public-ip), which beats --public-ip as in flanneld. */
-    private java.util.Optional<Ipv4Address> storedPublicIp() throws IOException {
-        java.util.Optional<String> stored = manager.storedPublicIp();
-        if (stored.isEmpty()) return java.util.Optional.empty();
-        try {
-            Ipv4Address ip = Ipv4Address.parse(stored.get().strip());
-            LOG.info("public IP " + ip + " from the lease store (the node's node-public-ip annotation)");
-            return java.util.Optional.of(ip);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("the node's node-public-ip annotation '" + stored.get() + "' is not an IPv4 address");
         }
     }
 

@@ -12,6 +12,7 @@ import io.weft.core.config.NetConfParser;
 import io.weft.core.config.SubnetEnv;
 import io.weft.core.iproute.IpException;
 import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.Ipv6Address;
 import io.weft.core.net.Ipv4Cidr;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -53,7 +54,8 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--public-ip", description = "Address other nodes reach this one at; default: the interface's address.")
     String publicIp;
 
-    @Option(names = "--public-ipv6", description = "flanneld's IPv6 public address; refused: weft has no IPv6 yet.")
+    @Option(names = "--public-ipv6", description = "IPv6 address other nodes reach this one at (with EnableIPv6); default: the "
+            + "interface's IPv6 address.")
     String publicIpv6;
 
     @Option(names = "--subnet-file", defaultValue = "/run/flannel/subnet.env", description = "Where to write subnet.env (default: ${DEFAULT-VALUE}).")
@@ -224,7 +226,6 @@ public final class Main implements Callable<Integer> {
 
     /** The agent's settings; a flag weft cannot honour, or a value out of flanneld's range, is refused. */
     Agent.Settings settings() {
-        if (publicIpv6 != null) throw new IllegalArgumentException("--public-ipv6: IPv6 is not supported yet; leave it out");
         if (vmodule != null) {
             throw new IllegalArgumentException("--vmodule: weft logs at one level for all its parts; use -v=N instead");
         }
@@ -247,7 +248,15 @@ public final class Main implements Callable<Integer> {
                 throw new IllegalArgumentException("--public-ip: " + e.getMessage());
             }
         }
-        return new Agent.Settings(new Underlay.Choice(ifaces, ifaceRegexes, ifaceCanReach), ip, subnetFile, ipMasq, healthzIp,
+        Ipv6Address ip6 = null;
+        if (publicIpv6 != null) {
+            try {
+                ip6 = Ipv6Address.parse(publicIpv6);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--public-ipv6: " + e.getMessage());
+            }
+        }
+        return new Agent.Settings(new Underlay.Choice(ifaces, ifaceRegexes, ifaceCanReach), ip, ip6, subnetFile, ipMasq, healthzIp,
                 healthzPort, resync, debugAccess(), iptablesResync, iptablesForwardRules, ipMasqRandomFullyDisable,
                 Duration.ofMinutes(renewMarginMinutes), blackholeRoute, kernelWatch);
     }

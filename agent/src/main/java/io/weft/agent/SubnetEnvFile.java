@@ -43,8 +43,9 @@ final class SubnetEnvFile {
             return "cannot write " + file + ": " + e.getMessage() + " (pods cannot be started on this node until it is written)";
         }
         if (!written) {
-            LOG.info("wrote " + file + ": FLANNEL_SUBNET=" + want.subnet().firstHost() + "/" + want.subnet().prefix()
-                    + " FLANNEL_MTU=" + want.mtu());
+            LOG.info("wrote " + file + ":" + (want.subnet() == null ? "" : " FLANNEL_SUBNET=" + want.subnet().firstHost() + "/"
+                    + want.subnet().prefix()) + (want.ipv6Subnet() == null ? "" : " FLANNEL_IPV6_SUBNET="
+                    + want.ipv6Subnet().firstHost() + "/" + want.ipv6Subnet().prefix()) + " FLANNEL_MTU=" + want.mtu());
         } else {
             LOG.warning(file + " was " + (have == null ? "deleted" : "changed") + "; wrote it again");
         }

@@ -158,8 +158,17 @@ class MainArgsTest {
     }
 
     @Test
+    void publicIpv6IsReadAsFlanneldReadsIt() throws Exception {
+        Agent.Settings s = Main.parse(new String[] {"--lease-dir", dir.toString(), "-public-ipv6=FD00:0::5"}, Map.of()).settings();
+        assertEquals(io.weft.core.net.Ipv6Address.parse("fd00::5"), s.publicIpv6());
+        Agent.Settings env = Main.parse(new String[] {"--lease-dir", dir.toString()}, Map.of("FLANNELD_PUBLIC_IPV6", "fd00::6")).settings();
+        assertEquals(io.weft.core.net.Ipv6Address.parse("fd00::6"), env.publicIpv6());
+        assertEquals(null, Main.parse(new String[] {"--lease-dir", dir.toString()}, Map.of()).settings().publicIpv6());
+    }
+
+    @Test
     void flagsWeftCannotHonourAreRefusedWithTheReason() throws Exception {
-        assertEquals("weftd: --public-ipv6: IPv6 is not supported yet; leave it out", refused("--lease-dir", dir.toString(), "-public-ipv6=fd00::5"));
+        assertTrue(refused("--lease-dir", dir.toString(), "-public-ipv6=10.0.0.5").startsWith("weftd: --public-ipv6: not an IPv6 address"));
         assertTrue(refused("--lease-dir", dir.toString(), "-vmodule=kube=4").startsWith("weftd: --vmodule: weft logs at one level"));
         assertTrue(refused("--lease-dir", dir.toString(), "-log_backtrace_at=kube.go:10").startsWith("weftd: --log_backtrace_at: "));
         // main.go: "Invalid subnet-lease-renew-margin option, out of acceptable range"

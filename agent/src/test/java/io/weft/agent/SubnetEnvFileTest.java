@@ -35,4 +35,15 @@ class SubnetEnvFileTest {
         assertTrue(why != null && why.startsWith("cannot write " + file + ": "), why);
         assertTrue(why.endsWith("(pods cannot be started on this node until it is written)"), why);
     }
+
+    /** Both families' pairs, in the order flannel's WriteSubnetFile (pkg/subnet/subnet.go) writes them. */
+    @Test
+    void aDualStackNodeWritesBothFamiliesAsFlannelDoes() throws Exception {
+        SubnetEnv want = new SubnetEnv(Ipv4Cidr.parse("10.244.0.0/16"), Ipv4Cidr.parse("10.244.3.0/24"), 1450, true,
+                io.weft.core.net.Ipv6Cidr.parse("fd00:10:244::/56"), io.weft.core.net.Ipv6Cidr.parse("fd00:10:244:3::/64"));
+        Path file = dir.resolve("subnet.env");
+        assertNull(new SubnetEnvFile(file, want).ensure());
+        assertEquals("FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.3.1/24\nFLANNEL_IPV6_NETWORK=fd00:10:244::/56\n"
+                + "FLANNEL_IPV6_SUBNET=fd00:10:244:3::1/64\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n", Files.readString(file));
+    }
 }

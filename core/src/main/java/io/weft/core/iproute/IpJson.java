@@ -8,6 +8,7 @@ import io.weft.core.net.IpCidr;
 import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.Ipv4Cidr;
 import io.weft.core.net.Ipv6Cidr;
+import io.weft.core.net.Ipv6Address;
 import io.weft.core.net.MacAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,6 +63,27 @@ public final class IpJson {
                 out.add(new IfAddress(l.path("ifname").asText(), IpAddress.parse(a.path("local").asText()),
                         a.path("prefixlen").asInt()));
             }
+        }
+        return out;
+    }
+
+    /**
+     * The usable IPv6 addresses of {@code ip -j -6 addr show}: global and link-local, not deprecated (flannel's
+     * GetInterfaceIP6Addrs), global ones first on each interface, as flannel's compareAddrs prefers them.
+     */
+    public static List<IfAddress6> addresses6(String json) {
+        List<IfAddress6> out = new ArrayList<>();
+        for (JsonNode l : array(json)) {
+            List<IfAddress6> link = new ArrayList<>();
+            for (JsonNode a : l.path("addr_info")) {
+                String scope = a.path("scope").asText();
+                if (!"inet6".equals(a.path("family").asText()) || !("global".equals(scope) || "link".equals(scope))) continue;
+                if (a.path("deprecated").asBoolean(false) || a.path("preferred_life_time").asLong(1) == 0) continue;
+                link.add(new IfAddress6(l.path("ifname").asText(), Ipv6Address.parse(a.path("local").asText()),
+                        a.path("prefixlen").asInt(), scope));
+            }
+            link.stream().filter(IfAddress6::global).forEach(out::add);
+            link.stream().filter(a -> !a.global()).forEach(out::add);
         }
         return out;
     }

@@ -43,8 +43,13 @@ public final class IpReader {
         return IpJson.addresses(ip("-j", "-4", "addr", "show"));
     }
 
+    /** Usable IPv6 addresses (global, then link-local; none deprecated), for the underlay's IPv6 address. */
+    public List<IfAddress6> addresses6() {
+        return IpJson.addresses6(ip("-j", "-6", "addr", "show"));
+    }
+
     /** The device's global IPv6 addresses (its link-local fe80::/64 one left out: the kernel owns that). */
-    public List<IfAddress> addresses6(String dev) {
+    public List<IfAddress> globalAddresses6(String dev) {
         return IpJson.addresses(ip("-j", "-6", "addr", "show", "dev", dev, "scope", "global"));
     }
 

@@ -217,4 +217,17 @@ class IpJsonTest {
         assertEquals("route replace ::/0 via fd00::9 dev eth0",
                 RouteEntry.via(IpCidr.parse("::/0"), IpAddress.parse("fd00::9"), "eth0").replace().line());
     }
+
+    /** flannel's GetInterfaceIP6Addrs: global and link-local, never host scope or deprecated, global first. */
+    @Test
+    void ipv6AddressesAreTheUsableOnesGlobalFirst() {
+        String json = "[{\"ifname\":\"lo\",\"addr_info\":[{\"family\":\"inet6\",\"local\":\"::1\",\"prefixlen\":128,"
+                + "\"scope\":\"host\"}]},{\"ifname\":\"eth0\",\"addr_info\":["
+                + "{\"family\":\"inet6\",\"local\":\"fe80::1\",\"prefixlen\":64,\"scope\":\"link\"},"
+                + "{\"family\":\"inet6\",\"local\":\"fd00::9\",\"prefixlen\":64,\"scope\":\"global\",\"deprecated\":true,"
+                + "\"preferred_life_time\":0},"
+                + "{\"family\":\"inet6\",\"local\":\"fd00::2\",\"prefixlen\":64,\"scope\":\"global\"}]}]";
+        List<IfAddress6> a = IpJson.addresses6(json);
+        assertEquals(List.of("fd00::2/64 dev eth0", "fe80::1/64 dev eth0"), a.stream().map(IfAddress6::toString).toList());
+    }
 }

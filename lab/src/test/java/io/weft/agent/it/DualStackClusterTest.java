@@ -90,7 +90,7 @@ class DualStackClusterTest {
             assertNotEquals(v4.mac(), v6.mac(), "each device has its own VtepMAC");
             Ipv6Cidr s6 = env(n).ipv6Subnet();
             assertTrue(lab.netns() != null && s6 != null && new Ipv6Cidr(s6.network(), 64).equals(s6), "a /64 per node: " + s6);
-            assertEquals(List.of(new IfAddress(V6, s6.network(), 128)), r.addresses6(V6), "flannel's /128 address");
+            assertEquals(List.of(new IfAddress(V6, s6.network(), 128)), r.globalAddresses6(V6), "flannel's /128 address");
             LeaseRecord l = lease(n);
             assertEquals(n.ip(), l.publicIp());
             assertEquals(n.ipv6(), l.publicIpv6());

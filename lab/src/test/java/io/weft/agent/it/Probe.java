@@ -30,9 +30,17 @@ final class Probe {
     }
 
     static void await(String what, Duration timeout, Condition condition) throws InterruptedException {
+        await(what, timeout, condition, () -> "");
+    }
+
+    /** As above; on a timeout the message ends with {@code context} (e.g. the agents' logs). */
+    static void await(String what, Duration timeout, Condition condition, java.util.function.Supplier<String> context)
+            throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (!holds(condition)) {
-            if (System.nanoTime() > deadline) throw new AssertionError("timed out after " + timeout + " waiting for " + what);
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + timeout + " waiting for " + what + "\n" + context.get());
+            }
             Thread.sleep(100);
         }
     }

@@ -17,7 +17,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -59,13 +58,15 @@ class StoreFaultsTest {
 
     static Process ping(LabCluster.Pod from, LabCluster.Pod to, int count) throws Exception {
         return new ProcessBuilder("ip", "netns", "exec", from.netns(), "ping", "-c", Integer.toString(count), "-i", "0.01", "-W",
-                "1", "-q", to.ip().toString()).redirectErrorStream(true).start();
+                "1", "-D", "-O", to.ip().toString()).redirectErrorStream(true).start();
     }
 
-    static void assertNoLoss(Process ping, String what) throws Exception {
+    /** No reply missing; else the message names when replies were missing and why (-D -O lines), and {@code logs}. */
+    static void assertNoLoss(Process ping, String what, String logs) throws Exception {
         String out = new String(ping.getInputStream().readAllBytes());
         ping.waitFor();
-        assertTrue(out.contains(" 0% packet loss"), what + ": " + out);
+        String missing = String.join("\n", out.lines().filter(l -> !l.contains(" bytes from ")).toList());
+        assertTrue(out.contains(" 0% packet loss"), what + ": " + missing + "\n" + logs);
     }
 
     static boolean hasRoute(LabCluster.Node n, String cidr) {
@@ -73,9 +74,6 @@ class StoreFaultsTest {
     }
 
     @Test
-    @Disabled("issue 15, open: since the merge of status/trace and the metrics registry, the Kubernetes nodes do not"
-            + " program a Node added after the stand-in API server is killed and restarted (60 s wait); the cause is not"
-            + " found yet (see the issue's note). Run it by hand: -Dtest=StoreFaultsTest -Djunit.jupiter.conditions.deactivate=*")
     void badPeerRecordsKeepTheirRoutesAndAStoreDownAMinuteWithdrawsNothing() throws Exception {
         NetnsLab.requireRoot();
         etcdLab = new LabCluster("wt-se", 2, CONF);
@@ -141,11 +139,16 @@ class StoreFaultsTest {
         Probe.await("the etcd nodes to program a lease stored after etcd is back", Duration.ofSeconds(30),
                 () -> hasRoute(etcdLab.node(1), "10.250.77.0/24") && hasRoute(etcdLab.node(2), "10.250.77.0/24"));
         double etcdCatchUp = (System.nanoTime() - t0) / 1e9;
-        Probe.await("the Kubernetes nodes to program a Node added after the API server is back", Duration.ofSeconds(60),
-                () -> hasRoute(kubeLab.node(1), "10.64.77.0/24") && hasRoute(kubeLab.node(2), "10.64.77.0/24"));
+        // fabric8's watch over the JDK's WebSocket can stay half-closed after the server went away; the agent's
+        // outage check (ApiOutageWatch, every 10 s) lists and watches afresh once the server answers again
+        Probe.await("the Kubernetes nodes to program a Node added after the API server is back", Duration.ofSeconds(30),
+                () -> hasRoute(kubeLab.node(1), "10.64.77.0/24") && hasRoute(kubeLab.node(2), "10.64.77.0/24"),
+                () -> kubeLab.log(kubeLab.node(1)) + kubeLab.log(kubeLab.node(2)));
         double kubeCatchUp = (System.nanoTime() - t0) / 1e9;
         System.out.printf("caught up after the outage: etcd %.1f s, stand-in API server %.1f s%n", etcdCatchUp, kubeCatchUp);
-        assertNoLoss(pings.get(0), "etcd cluster, 100 Hz ping through the outage");
-        assertNoLoss(pings.get(1), "Kubernetes cluster, 100 Hz ping through the outage");
+        assertNoLoss(pings.get(0), "etcd cluster, 100 Hz ping through the outage",
+                etcdLab.log(etcdLab.node(1)) + etcdLab.log(etcdLab.node(2)));
+        assertNoLoss(pings.get(1), "Kubernetes cluster, 100 Hz ping through the outage",
+                kubeLab.log(kubeLab.node(1)) + kubeLab.log(kubeLab.node(2)));
     }
 }

@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.weft.core.iproute.IpReader;
 import io.weft.core.iproute.Netns;
+import io.weft.core.config.NetConf;
+import io.weft.core.config.NetConfParser;
 import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.Ipv6Address;
 import io.weft.lab.netns.NetnsLab;
 import java.util.List;
 import java.util.stream.Stream;
@@ -21,7 +24,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The external interface is chosen as flanneld chooses it (main.go: each --iface in turn, then each --iface-regex,
  * then --iface-can-reach; pkg/ipmatch/match.go LookupExtIface for each), against a real kernel's interfaces in a
  * network namespace: ethA 10.9.1.2/24 with a route to 10.50.0.0/16, ethB 192.168.7.2/24 with the default route,
- * ethC up without an IPv4 address.
+ * ethC up without an IPv4 address. For IPv6: ethA has fd00:9:1::2/64 (and a deprecated fd00:9:1::1), ethB only its
+ * link-local address, ethD (with 10.9.4.2/24) none at all.
  */
 class UnderlaySelectionTest {
     static NetnsLab lab;
@@ -35,6 +39,11 @@ class UnderlaySelectionTest {
         lab.veth(node, "ethA", peer, "a0");
         lab.veth(node, "ethB", peer, "b0");
         lab.veth(node, "ethC", peer, "c0");
+        lab.veth(node, "ethD", peer, "d0");
+        NetnsLab.sh("ip", "netns", "exec", node, "sysctl", "-qw", "net.ipv6.conf.ethD.disable_ipv6=1");
+        NetnsLab.sh("ip", "-n", node, "addr", "add", "10.9.4.2/24", "dev", "ethD");
+        NetnsLab.sh("ip", "-n", node, "addr", "add", "fd00:9:1::1/64", "dev", "ethA", "nodad", "preferred_lft", "0");
+        NetnsLab.sh("ip", "-n", node, "addr", "add", "fd00:9:1::2/64", "dev", "ethA", "nodad");
         NetnsLab.sh("ip", "-n", node, "addr", "add", "10.9.1.2/24", "dev", "ethA");
         NetnsLab.sh("ip", "-n", node, "addr", "add", "192.168.7.2/24", "dev", "ethB");
         NetnsLab.sh("ip", "-n", node, "link", "set", "ethB", "mtu", "9000");
@@ -85,6 +94,29 @@ class UnderlaySelectionTest {
         assertEquals(iface, u.iface());
         assertEquals(address, u.address().toString());
         assertEquals(mtu, u.mtu());
+    }
+
+    static final NetConf DUAL = NetConfParser.parse("{\"Network\":\"10.244.0.0/16\",\"EnableIPv6\":true,"
+            + "\"IPv6Network\":\"fd00:10:244::/56\"}");
+
+    /** The IPv6 address as flannel's LookupExtIface takes it (pkg/ip GetInterfaceIP6Addrs: global first, none deprecated). */
+    @Test
+    void theIpv6AddressIsTheInterfacesAsFlannelFindsIt() {
+        Underlay a = Underlay.select(reader, Underlay.Choice.of("ethA"), null).withIpv6(DUAL, reader, null);
+        assertEquals(Ipv6Address.parse("fd00:9:1::2"), a.addressV6(), "global, not deprecated");
+        assertEquals(a.addressV6(), a.publicIpv6());
+        Underlay given = Underlay.select(reader, Underlay.Choice.of("ethA"), null).withIpv6(DUAL, reader, Ipv6Address.parse("fd00:99::1"));
+        assertEquals(Ipv6Address.parse("fd00:9:1::2"), given.addressV6());
+        assertEquals(Ipv6Address.parse("fd00:99::1"), given.publicIpv6(), "--public-ipv6");
+        Underlay b = Underlay.select(reader, Underlay.Choice.of("ethB"), null).withIpv6(DUAL, reader, null);
+        assertTrue(b.addressV6().toString().startsWith("fe80:"), "link-local when that is all it has: " + b.addressV6());
+        assertEquals("ethA", Underlay.select(reader, Underlay.Choice.of("fd00:9:1::2"), null).iface(), "--iface as an IPv6 address");
+        Underlay v4 = Underlay.select(reader, Underlay.Choice.of("ethA"), null);
+        assertEquals(null, v4.withIpv6(NetConfParser.parse("{\"Network\":\"10.244.0.0/16\"}"), reader, null).addressV6());
+        IllegalArgumentException none = assertThrows(IllegalArgumentException.class,
+                () -> Underlay.select(reader, Underlay.Choice.of("ethD"), null).withIpv6(DUAL, reader, null));
+        assertEquals("ethD has no IPv6 address and EnableIPv6 is on: give ethD a global IPv6 address, pick another interface"
+                + " (--iface), or pass --public-ipv6", none.getMessage());
     }
 
     @Test

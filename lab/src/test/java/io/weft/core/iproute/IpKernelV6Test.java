@@ -78,7 +78,7 @@ class IpKernelV6Test {
         assertEquals(new LinkInfo.Vxlan(1, 8472, underlay(1), "eth0", false), vx.vxlan(), "local6 read as the local address");
         assertEquals(1430, vx.mtu());
         assertEquals(mac(1), vx.mac());
-        assertEquals(List.of(new IfAddress(VX, subnet(1).network(), 128)), r.addresses6(VX), "global addresses only");
+        assertEquals(List.of(new IfAddress(VX, subnet(1).network(), 128)), r.globalAddresses6(VX), "global addresses only");
         assertEquals(List.of(RouteEntry.onlink(subnet(2), subnet(2).network(), VX)),
                 r.routes6().stream().filter(e -> e.dst().equals(subnet(2))).toList());
         assertEquals(List.of(new NeighEntry(subnet(2).network(), mac(2), VX)), r.permanentNeighbours(VX));

@@ -127,7 +127,7 @@ final class VxlanDevice {
         int prefix = want.bits();
         IpBatch batch = new IpBatch();
         boolean present = false;
-        for (IfAddress a : prefix == 32 ? reader.addresses(name) : reader.addresses6(name)) {
+        for (IfAddress a : prefix == 32 ? reader.addresses(name) : reader.globalAddresses6(name)) {
             if (a.address().equals(want) && a.prefix() == prefix) present = true;
             else batch.add(Addr.delete(name, a.address(), a.prefix()));
         }

@@ -42,6 +42,8 @@ public final class KubeSubnetManager implements SubnetManager {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** A Node-backed lease never expires by time; the agent renews a day ahead of this, i.e. never in practice. */
     static final Duration TERM = Duration.ofDays(365 * 100);
+    /** How often the API server is asked whether it is there ({@link ApiOutageWatch}). */
+    static final Duration OUTAGE_CHECK = Duration.ofSeconds(10);
 
     private final KubernetesClient client;
     private final String nodeName;
@@ -55,6 +57,7 @@ public final class KubeSubnetManager implements SubnetManager {
     private final LeaseBook book;
     private final OwnLease own;
     private SharedIndexInformer<Node> informer;
+    private ApiOutageWatch outageWatch;
 
     public KubeSubnetManager(KubernetesClient client, String nodeName, NetConf conf, NodeAnnotations keys) {
         this(client, nodeName, conf, keys, true, Clock.systemUTC());
@@ -100,7 +103,7 @@ public final class KubeSubnetManager implements SubnetManager {
         try {
             p = client.pods().inNamespace(namespace).withName(pod).get();
         } catch (KubernetesClientException e) {
-            throw KubeErrors.apiError("GET pod " + namespace + "/" + pod + " (for its spec.nodeName, as NODE_NAME is not set)", e);
+            throw ApiErrors.apiError("GET pod " + namespace + "/" + pod + " (for its spec.nodeName, as NODE_NAME is not set)", e);
         }
         if (p == null) throw new SubnetException("pod " + namespace + "/" + pod + " ($POD_NAMESPACE/$POD_NAME) does not exist");
         String n = p.getSpec() == null ? null : p.getSpec().getNodeName();
@@ -146,7 +149,7 @@ public final class KubeSubnetManager implements SubnetManager {
             throw new SubnetException("node " + nodeName + " spec.podCIDR " + subnet + " is outside the Network "
                     + conf.network() + " of net-conf.json (it must match kube-controller-manager's --cluster-cidr)");
         }
-        Ipv6Cidr subnet6 = conf.enableIPv6() ? ownIpv6Subnet(node) : null;
+        Ipv6Cidr subnet6 = conf.enableIPv6() ? PodCidrs.ownIpv6(node, conf) : null;
         publish(node, attrs);
         own.held(new Lease(subnet, published(node, attrs), clock.instant().plus(TERM), subnet6), false);
         if (setNodeNetworkUnavailable && !networkAvailable(node)) markNetworkAvailable();
@@ -154,21 +157,6 @@ public final class KubeSubnetManager implements SubnetManager {
         LOG.info("lease " + own.lease().describe() + " is node " + nodeName + "'s spec.podCIDRs; published in its "
                 + keys.backendType() + " annotations");
         return own.lease();
-    }
-
-    /** This node's IPv6 entry of spec.podCIDRs, as flannel's AcquireLease takes it, checked against IPv6Network. */
-    private Ipv6Cidr ownIpv6Subnet(Node node) {
-        Ipv6Cidr subnet6 = PodCidrs.ipv6(node);
-        if (subnet6 == null) {
-            throw new SubnetException("node " + nodeName + " has no IPv6 entry in spec.podCIDRs, and EnableIPv6 is on: the"
-                    + " cluster must hand out dual-stack node subnets (kube-controller-manager --allocate-node-cidrs=true"
-                    + " --cluster-cidr=" + conf.network() + "," + conf.ipv6Network() + ")");
-        }
-        if (!conf.ipv6Network().contains(subnet6)) {
-            throw new SubnetException("node " + nodeName + " spec.podCIDRs entry " + subnet6 + " is outside the IPv6Network "
-                    + conf.ipv6Network() + " of net-conf.json (it must match kube-controller-manager's --cluster-cidr)");
-        }
-        return subnet6;
     }
 
     /** What peers read from this node's annotations once {@code attrs} are published (public-ip-overwrite applied). */
@@ -224,7 +212,7 @@ public final class KubeSubnetManager implements SubnetManager {
             // A merge patch: annotations are a map, merged key by key, so other annotations stay as they are.
             client.nodes().withName(nodeName).subresource("status").patch(PatchContext.of(PatchType.JSON_MERGE), patch.toString());
         } catch (KubernetesClientException e) {
-            throw KubeErrors.apiError("PATCH node " + nodeName + "/status (annotations)", e);
+            throw ApiErrors.apiError("PATCH node " + nodeName + "/status (annotations)", e);
         }
     }
 
@@ -248,7 +236,7 @@ public final class KubeSubnetManager implements SubnetManager {
             // replace kubelet's conditions with this one.
             client.nodes().withName(nodeName).subresource("status").patch(PatchContext.of(PatchType.STRATEGIC_MERGE), patch.toString());
         } catch (KubernetesClientException e) {
-            LOG.warning("could not set node " + nodeName + " condition NetworkUnavailable=False: " + KubeErrors.describe(e));
+            LOG.warning("could not set node " + nodeName + " condition NetworkUnavailable=False: " + ApiErrors.describe(e));
         }
     }
 
@@ -263,7 +251,7 @@ public final class KubeSubnetManager implements SubnetManager {
         try {
             node = client.nodes().withName(nodeName).get();
         } catch (KubernetesClientException e) {
-            throw KubeErrors.apiError("GET node " + nodeName, e);
+            throw ApiErrors.apiError("GET node " + nodeName, e);
         }
         if (node == null) {
             throw new SubnetException("node " + nodeName + " does not exist in the Kubernetes API (is NODE_NAME this node's name?)");
@@ -271,7 +259,7 @@ public final class KubeSubnetManager implements SubnetManager {
         return node;
     }
 
-    private synchronized void startInformer() throws IOException {
+    private synchronized void startInformer() {
         if (informer != null) return;
         try {
             informer = client.nodes().inform(new ResourceEventHandler<>() {
@@ -287,16 +275,31 @@ public final class KubeSubnetManager implements SubnetManager {
 
                 @Override
                 public void onDelete(Node n, boolean finalStateUnknown) {
-                    Ipv4Cidr gone = nodeSubnets.remove(n.getMetadata().getName());
-                    if (gone != null) book.remove(gone);
-                    reported.remove(n.getMetadata().getName());
+                    forget(n.getMetadata().getName());
                 }
             }, 0);
         } catch (KubernetesClientException e) {
-            throw KubeErrors.apiError("LIST/WATCH nodes", e);
+            throw ApiErrors.apiError("LIST/WATCH nodes", e);
         }
         // the informer's first list is in its store now; its add notifications follow on another thread
         informer.getStore().list().forEach(this::record);
+        if (outageWatch == null) outageWatch = new ApiOutageWatch(client, OUTAGE_CHECK, this::relist);
+    }
+
+    /** A fresh LIST and WATCH; a Node deleted meanwhile, which the new list no longer has, is forgotten. */
+    private synchronized void relist() {
+        if (informer == null) return; // not started yet, or closed
+        informer.close();
+        informer = null;
+        startInformer();
+        java.util.Set<String> listed = informer.getStore().list().stream().map(n -> n.getMetadata().getName()).collect(java.util.stream.Collectors.toSet());
+        nodeSubnets.keySet().stream().filter(name -> !listed.contains(name)).toList().forEach(this::forget);
+    }
+
+    private void forget(String node) {
+        Ipv4Cidr gone = nodeSubnets.remove(node);
+        if (gone != null) book.remove(gone);
+        reported.remove(node);
     }
 
     /** What of a Node makes up its lease; status heartbeats change every few seconds and must not wake the agent. */
@@ -388,6 +391,7 @@ public final class KubeSubnetManager implements SubnetManager {
 
     @Override
     public synchronized void close() {
+        if (outageWatch != null) outageWatch.close();
         if (informer != null) informer.close();
         informer = null;
         client.close();

@@ -1,6 +1,8 @@
 package io.weft.agent.subnet.kube;
 
 import io.fabric8.kubernetes.api.model.Node;
+import io.weft.agent.subnet.SubnetException;
+import io.weft.core.config.NetConf;
 import io.weft.core.net.Ipv4Cidr;
 import io.weft.core.net.Ipv6Cidr;
 import java.util.ArrayList;
@@ -44,4 +46,19 @@ final class PodCidrs {
         return null;
     }
 
+    /** This node's IPv6 entry of spec.podCIDRs, as flannel's AcquireLease takes it, checked against IPv6Network. */
+    static Ipv6Cidr ownIpv6(Node node, NetConf conf) {
+        String nodeName = node.getMetadata().getName();
+        Ipv6Cidr subnet6 = ipv6(node);
+        if (subnet6 == null) {
+            throw new SubnetException("node " + nodeName + " has no IPv6 entry in spec.podCIDRs, and EnableIPv6 is on: the"
+                    + " cluster must hand out dual-stack node subnets (kube-controller-manager --allocate-node-cidrs=true"
+                    + " --cluster-cidr=" + conf.network() + "," + conf.ipv6Network() + ")");
+        }
+        if (!conf.ipv6Network().contains(subnet6)) {
+            throw new SubnetException("node " + nodeName + " spec.podCIDRs entry " + subnet6 + " is outside the IPv6Network "
+                    + conf.ipv6Network() + " of net-conf.json (it must match kube-controller-manager's --cluster-cidr)");
+        }
+        return subnet6;
+    }
 }

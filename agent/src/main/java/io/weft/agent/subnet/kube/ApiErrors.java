@@ -3,9 +3,9 @@ package io.weft.agent.subnet.kube;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.weft.agent.subnet.SubnetException;
 
-/** A failed call to the Kubernetes API as the one line weftd reports: what it did, and what to do. */
-final class KubeErrors {
-    private KubeErrors() {}
+/** One line for a failed API request: what was asked, and what the operator can do about the answer. */
+final class ApiErrors {
+    private ApiErrors() {}
 
     static SubnetException apiError(String what, KubernetesClientException e) {
         return new SubnetException("Kubernetes API: " + what + ": " + describe(e), e);

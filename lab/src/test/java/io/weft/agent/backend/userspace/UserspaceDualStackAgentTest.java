@@ -50,8 +50,8 @@ class UserspaceDualStackAgentTest {
                     .resolve(Lease.key(env.subnet(), env.ipv6Subnet()))));
             assertEquals(v6.mac(), lease.vtepMacV6(), "BackendV6Data's VtepMAC is flannel-v6.1's");
             assertEquals(u.ipv6(), lease.publicIpv6());
-            assertTrue(r.addresses6("flannel-v6.1").stream().anyMatch(a -> a.address().equals(env.ipv6Subnet().network())
-                    && a.prefix() == 128), "flannel-v6.1 holds its subnet's network address /128: " + r.addresses6("flannel-v6.1"));
+            assertTrue(r.globalAddresses6("flannel-v6.1").stream().anyMatch(a -> a.address().equals(env.ipv6Subnet().network())
+                    && a.prefix() == 128), "flannel-v6.1 holds its subnet's network address /128: " + r.globalAddresses6("flannel-v6.1"));
 
             LabCluster.Pod pk = lab.addPod(k, "a");
             LabCluster.Pod pu = lab.addPod(u, "b");

@@ -40,13 +40,13 @@ public final class EtcdFlags {
 
     /**
      * The etcd subnet manager: network config from etcd unless {@code given}; {@code previous} is subnet.env's
-     * subnet, taken again when free (flannel's main.go newSubnetManager).
+     * subnet and {@code previousV6} its IPv6 one, taken again when free (flannel's main.go newSubnetManager).
      */
-    SubnetManager create(NetConf given, Ipv4Cidr previous, Map<String, String> env) {
+    SubnetManager create(NetConf given, Ipv4Cidr previous, io.weft.core.net.Ipv6Cidr previousV6, Map<String, String> env) {
         boolean tls = caFile != null || certFile != null || keyFile != null;
         EtcdClient etcd = new EtcdClient(EtcdClient.parseEndpoints(endpoints != null ? endpoints : DEFAULT_ENDPOINTS),
                 tls ? EtcdTls.context(caFile, certFile, keyFile) : null);
         if (username != null) etcd.withCredentials(username, password != null ? password : env.get("ETCD_PASSWORD"));
-        return new EtcdSubnetManager(etcd, prefix, given, previous);
+        return new EtcdSubnetManager(etcd, prefix, given, previous, previousV6);
     }
 }

@@ -277,15 +277,20 @@ public final class Main implements Callable<Integer> {
             if (etcd.endpoints != null) LOG.warning("--etcd-endpoints ignored with --kube-subnet-mgr, as by flanneld");
             return kube.create(conf, env);
         }
-        if (leaseDir != null) return new LocalDirSubnetManager(leaseDir, conf, previousSubnet());
-        return etcd.create(netConfigPath != null ? conf : null, previousSubnet(), env);
+        SubnetEnv previous = previousSubnets();
+        Ipv4Cidr previous4 = previous == null ? null : previous.subnet();
+        if (leaseDir != null) return new LocalDirSubnetManager(leaseDir, conf, previous4);
+        return etcd.create(netConfigPath != null ? conf : null, previous4, previous == null ? null : previous.ipv6Subnet(), env);
     }
 
-    /** FLANNEL_SUBNET of an existing subnet.env (flanneld's or weft's), as flannel's main.go reads it; null if none. */
-    private Ipv4Cidr previousSubnet() {
+    /**
+     * An existing subnet.env (flanneld's or weft's): its FLANNEL_SUBNET and FLANNEL_IPV6_SUBNET, as flannel's main.go
+     * reads them for the previous subnets; null if none.
+     */
+    private SubnetEnv previousSubnets() {
         if (!Files.exists(subnetFile)) return null;
         try {
-            return SubnetEnv.read(subnetFile).subnet();
+            return SubnetEnv.read(subnetFile);
         } catch (IOException | RuntimeException e) {
             LOG.warning("cannot read the previous subnet from " + subnetFile + ": " + e.getMessage());
             return null;

@@ -5,6 +5,7 @@ import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.Ipv6Address;
 import java.io.IOException;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.logging.Logger;
 
 /**
@@ -17,26 +18,23 @@ final class StoredAddresses {
     private StoredAddresses() {}
 
     static Optional<Ipv4Address> ipv4(SubnetManager manager) throws IOException {
-        Optional<String> stored = manager.storedPublicIp();
-        if (stored.isEmpty()) return Optional.empty();
-        try {
-            Ipv4Address ip = Ipv4Address.parse(stored.get().strip());
-            LOG.info("public IP " + ip + " from the lease store (the node's node-public-ip annotation)");
-            return Optional.of(ip);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("the node's node-public-ip annotation '" + stored.get() + "' is not an IPv4 address");
-        }
+        return parse(manager.storedPublicIp(), "public IP", "node-public-ip", "IPv4", Ipv4Address::parse);
     }
 
     static Optional<Ipv6Address> ipv6(SubnetManager manager) throws IOException {
-        Optional<String> stored = manager.storedPublicIpv6();
+        return parse(manager.storedPublicIpv6(), "public IPv6", "node-public-ipv6", "IPv6", Ipv6Address::parse);
+    }
+
+    private static <T> Optional<T> parse(Optional<String> stored, String what, String annotation, String family,
+                                         Function<String, T> parser) {
         if (stored.isEmpty()) return Optional.empty();
         try {
-            Ipv6Address ip = Ipv6Address.parse(stored.get().strip());
-            LOG.info("public IPv6 " + ip + " from the lease store (the node's node-public-ipv6 annotation)");
+            T ip = parser.apply(stored.get().strip());
+            LOG.info(what + " " + ip + " from the lease store (the node's " + annotation + " annotation)");
             return Optional.of(ip);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("the node's node-public-ipv6 annotation '" + stored.get() + "' is not an IPv6 address");
+            throw new IllegalArgumentException("the node's " + annotation + " annotation '" + stored.get() + "' is not an "
+                    + family + " address");
         }
     }
 }

@@ -57,4 +57,34 @@ class PreflightTest {
         ConfigException e = assertThrows(ConfigException.class, check::run);
         assertEquals(refusal, e.getMessage().substring(0, Math.min(refusal.length(), e.getMessage().length())), e.getMessage());
     }
+
+    /** IPv6Network is checked against the node's IPv6 addresses as Network is against its IPv4 ones. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "fd00:10:244::/56 | ''",
+            "fd00:31::/32     | IPv6Network: fd00:31::/32 overlaps the underlay: eth0 has fd00:31::1",
+            "fd00:31:0:0:1::/80 | IPv6Network: fd00:31:0:0:1::/80 overlaps eth0's address fd00:31::1/64 on this node",
+            "fd00:99::/56     | IPv6Network: fd00:99::/56 overlaps docker0's address fd00:99::1/48 on this node",
+    })
+    void ipv6NetworkMustNotOverlapTheNodesIpv6Addresses(String network, String refusal) {
+        java.util.List<io.weft.core.iproute.IfAddress6> v6 = List.of(
+                new io.weft.core.iproute.IfAddress6("eth0", io.weft.core.net.Ipv6Address.parse("fd00:31::1"), 64, "global"),
+                new io.weft.core.iproute.IfAddress6("eth0", io.weft.core.net.Ipv6Address.parse("fe80::1"), 64, "link"),
+                new io.weft.core.iproute.IfAddress6("docker0", io.weft.core.net.Ipv6Address.parse("fd00:99::1"), 48, "global"),
+                // cni0's gateway inside the pod network is the pods' own
+                new io.weft.core.iproute.IfAddress6("cni0", io.weft.core.net.Ipv6Address.parse("fd00:10:244:3::1"), 64, "global"));
+        String conf = "{\"Network\":\"10.244.0.0/16\",\"EnableIPv6\":true,\"IPv6Network\":\"" + network
+                + "\",\"IPv6SubnetLen\":" + (network.endsWith("/80") ? 96 : 64) + ",\"Backend\":{\"Type\":\"host-gw\"}}";
+        Underlay dual = new Underlay("eth0", UNDERLAY.address(), UNDERLAY.network(), 1500,
+                io.weft.core.net.Ipv6Address.parse("fd00:31::1"), io.weft.core.net.Ipv6Address.parse("fd00:31::1"));
+        Runnable check = () -> Preflight.check(NetConfParser.parse(conf), dual, ADDRESSES, ROUTES, v6);
+        if (refusal.isEmpty() && io.weft.agent.backend.hostgw.HostGwBackend.CARRIES_IPV6) {
+            check.run();
+            return;
+        }
+        // until host-gw carries IPv6, a config that passes the overlap checks is refused for that, after them
+        String want = refusal.isEmpty() ? "EnableIPv6: the host-gw backend does not carry IPv6" : refusal;
+        ConfigException e = assertThrows(ConfigException.class, check::run);
+        assertEquals(want, e.getMessage().substring(0, Math.min(want.length(), e.getMessage().length())), e.getMessage());
+    }
 }

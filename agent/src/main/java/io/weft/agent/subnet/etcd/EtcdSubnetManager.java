@@ -50,6 +50,7 @@ public final class EtcdSubnetManager implements SubnetManager {
     private final String prefix;
     private final NetConf given;
     private final Ipv4Cidr previous;
+    private final Ipv6Cidr previousV6;
     private final Clock clock;
     private final java.util.random.RandomGenerator random = new java.security.SecureRandom();
     private final ChangeSignal changed = new ChangeSignal();
@@ -64,10 +65,15 @@ public final class EtcdSubnetManager implements SubnetManager {
 
     /** @param previous the subnet this node's subnet.env names (flanneld's or weft's), taken again when free; or null */
     public EtcdSubnetManager(EtcdClient etcd, String prefix, NetConf given, Ipv4Cidr previous) {
-        this(etcd, prefix, given, previous, Clock.systemUTC());
+        this(etcd, prefix, given, previous, null, Clock.systemUTC());
     }
 
-    EtcdSubnetManager(EtcdClient etcd, String prefix, NetConf given, Ipv4Cidr previous, Clock clock) {
+    /** @param previousV6 the IPv6 subnet subnet.env names (FLANNEL_IPV6_SUBNET), taken again when free; or null */
+    public EtcdSubnetManager(EtcdClient etcd, String prefix, NetConf given, Ipv4Cidr previous, Ipv6Cidr previousV6) {
+        this(etcd, prefix, given, previous, previousV6, Clock.systemUTC());
+    }
+
+    EtcdSubnetManager(EtcdClient etcd, String prefix, NetConf given, Ipv4Cidr previous, Ipv6Cidr previousV6, Clock clock) {
         if (prefix == null || !prefix.startsWith("/") || prefix.endsWith("/")) {
             throw new IllegalArgumentException("--etcd-prefix: '" + prefix + "' must start with '/' and not end with one, e.g. "
                     + DEFAULT_PREFIX);
@@ -76,6 +82,7 @@ public final class EtcdSubnetManager implements SubnetManager {
         this.prefix = prefix;
         this.given = given;
         this.previous = previous;
+        this.previousV6 = previousV6;
         this.clock = clock;
         this.book = new LeaseBook(toString(), clock, changed);
         this.own = new OwnLease(book, clock, this::rewrite);
@@ -173,10 +180,17 @@ public final class EtcdSubnetManager implements SubnetManager {
         return conf.enableIPv6() ? v6 != null && new Ipv6SubnetPool(conf).contains(v6) : v6 == null;
     }
 
-    /** An IPv6 subnet no key holds, picked as flannel's allocateSubnet picks one (at random among the first free). */
+    /**
+     * An IPv6 subnet no key holds: subnet.env's when it is free and fits, as flannel's tryAcquireLease takes its
+     * previous IPv6 subnet, else one picked as flannel's allocateSubnet picks (at random among the first free).
+     */
     private Ipv6Cidr freeIpv6(NetConf conf, List<Stored> all) {
         Ipv6SubnetPool pool6 = new Ipv6SubnetPool(conf);
         List<Ipv6Cidr> taken = all.stream().map(Stored::ipv6Subnet).filter(java.util.Objects::nonNull).toList();
+        if (previousV6 != null && pool6.contains(previousV6) && taken.stream().noneMatch(previousV6::overlaps)) {
+            LOG.info("taking subnet.env's IPv6 subnet " + previousV6 + " again");
+            return previousV6;
+        }
         return pool6.randomFree(taken, random).orElseThrow(() -> SubnetException.ipv6PoolExhausted(conf, pool6));
     }
 

@@ -24,6 +24,43 @@ class NodeAnnotationsTest {
         assertEquals(Ipv4Address.parse("10.0.0.5"), back.publicIp());
     }
 
+    static final String P = "flannel.alpha.coreos.com/";
+
+    /** flannel's AcquireLease (pkg/subnet/kube/kube.go): host-gw writes backend-v6-data "null" and public-ipv6. */
+    @Test
+    void dualStackHostGwPublishesBothFamiliesAsFlannelDoes() {
+        LeaseRecord r = LeaseRecord.hostGw(Ipv4Address.parse("10.0.0.5"), io.weft.core.net.Ipv6Address.parse("fd00::5"));
+        Map<String, String> a = keys.encode(r);
+        assertEquals(Map.of(P + "backend-data", "null", P + "public-ip", "10.0.0.5", P + "backend-type", "host-gw",
+                P + "kube-subnet-manager", "true", P + "backend-v6-data", "null", P + "public-ipv6", "fd00::5"), a);
+        assertEquals(r, keys.decode(a, true));
+        assertEquals(LeaseRecord.hostGw(Ipv4Address.parse("10.0.0.5")), keys.decode(a, false), "IPv6 off: read as flannel does");
+    }
+
+    /** An IPv6-only vxlan lease has no BackendData: flannel's AcquireLease then writes neither backend-data nor public-ip. */
+    @Test
+    void vxlanWithoutAnIpv4SideWritesOnlyTheIpv6Annotations() {
+        LeaseRecord r = LeaseRecord.vxlan(null, null, io.weft.core.net.Ipv6Address.parse("fd00::5"), MacAddress.parse("02:42:ac:11:06:02"), 1);
+        Map<String, String> a = keys.encode(r);
+        assertEquals(Map.of(P + "backend-type", "vxlan", P + "kube-subnet-manager", "true",
+                P + "backend-v6-data", "{\"VNI\":1,\"VtepMAC\":\"02:42:ac:11:06:02\"}", P + "public-ipv6", "fd00::5"), a);
+    }
+
+    @Test
+    void aDualStackVxlanPeersIpv6SideIsCheckedAndNamed() {
+        LeaseRecord r = LeaseRecord.vxlan(Ipv4Address.parse("10.0.0.5"), MacAddress.parse("02:42:ac:11:00:02"),
+                io.weft.core.net.Ipv6Address.parse("fd00::5"), MacAddress.parse("02:42:ac:11:06:02"), 1);
+        Map<String, String> a = new HashMap<>(keys.encode(r));
+        assertEquals(r, keys.decode(a, true));
+        a.put(P + "public-ipv6", "fd00::zz");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> keys.decode(a, true));
+        assertTrue(e.getMessage().startsWith(P + "public-ipv6: "), e.getMessage());
+        a.put(P + "public-ipv6", "fd00::5");
+        a.put(P + "backend-v6-data", "{\"VNI\":1}");
+        e = assertThrows(IllegalArgumentException.class, () -> keys.decode(a, true));
+        assertTrue(e.getMessage().startsWith(P + "backend-v6-data: VtepMAC missing"), e.getMessage());
+    }
+
     @Test
     void vxlanRoundTrips() {
         LeaseRecord r = LeaseRecord.vxlan(Ipv4Address.parse("10.0.0.5"), 4096, MacAddress.parse("02:42:ac:11:00:02"));

@@ -70,8 +70,11 @@ public final class KernelWatch implements AutoCloseable {
         if (e.kind().equals("LINK")) return e.deleted() || !(("," + e.flags() + ",").contains(",UP,"));
         if (!e.deleted()) return false;
         String subject = e.subject();
-        // only a VXLAN device's neighbours are all ours (an IPv6 one's link-local ones come and go with NDP)
-        if (e.kind().equals("NEIGH")) return dev.startsWith("flannel.") || dev.startsWith("flannel-v6.") && !subject.startsWith("fe80:");
+        // only a VXLAN device's neighbours of its own family are ours (link-local IPv6 ones come and go with NDP)
+        if (e.kind().equals("NEIGH")) {
+            boolean v6 = subject.contains(":");
+            return v6 ? dev.startsWith("flannel-v6.") && !subject.startsWith("fe80:") : dev.startsWith("flannel.");
+        }
         if (e.kind().equals("ROUTE")) {
             try {
                 IpCidr c = IpCidr.parseLenient(subject.contains("/") ? subject : subject + (subject.contains(":") ? "/128" : "/32"));

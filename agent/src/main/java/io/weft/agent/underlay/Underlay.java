@@ -37,6 +37,12 @@ public record Underlay(String iface, Ipv4Address address, Ipv4Cidr network, int 
         this(iface, address, network, mtu, null, null, null);
     }
 
+    /** An underlay whose IPv6 network is not known: host-gw then routes to every IPv6 peer, DirectRouting to none. */
+    public Underlay(String iface, Ipv4Address address, Ipv4Cidr network, int mtu, Ipv6Address addressV6,
+                    Ipv6Address publicIpv6) {
+        this(iface, address, network, mtu, addressV6, null, publicIpv6);
+    }
+
     /**
      * This underlay with its IPv6 side when {@code conf} turns IPv6 on: the interface's first usable IPv6 address
      * (global before link-local, none deprecated: flannel's GetInterfaceIP6Addrs in LookupExtIface), and the public

@@ -314,29 +314,9 @@ public final class LabCluster implements AutoCloseable {
         awaitConverged(timeout, nodes);
     }
 
-    /** Waits until each of {@code nodes} has a route to every other one's subnet. */
+    /** Waits until each of {@code nodes} has a route to every other one's subnet, of each family it has. */
     public void awaitConverged(Duration timeout, List<Node> nodes) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        List<List<IpCidr>> subnets = new ArrayList<>();
-        for (Node n : nodes) {
-            SubnetEnv env = awaitSubnetEnv(n, timeout);
-            List<IpCidr> own = new ArrayList<>();
-            if (env.subnet() != null) own.add(env.subnet());
-            if (env.ipv6Subnet() != null) own.add(env.ipv6Subnet());
-            subnets.add(own);
-        }
-        while (true) {
-            boolean all = true;
-            for (int i = 0; i < nodes.size(); i++) {
-                IpReader r = new IpReader(nodes.get(i).ns());
-                List<IpCidr> have = new ArrayList<>(r.routes().stream().map(RouteEntry::dst).toList());
-                have.addAll(r.routes6().stream().map(RouteEntry::dst).toList());
-                for (int j = 0; j < subnets.size(); j++) if (i != j && !have.containsAll(subnets.get(j))) all = false;
-            }
-            if (all) return;
-            if (System.nanoTime() > deadline) throw new IllegalStateException("routes did not converge within " + timeout);
-            Thread.sleep(100);
-        }
+        Convergence.await(this, timeout, nodes);
     }
 
     public String log(Node n) {

@@ -51,6 +51,16 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--no-iperf", description = "Skip the iperf3 throughput run.")
     boolean noIperf;
 
+    @Option(names = "--dual-stack", description = "IPv4 and IPv6 (EnableIPv6, IPv6Network fd00:10:244::/56): an IPv6 underlay "
+            + "beside the IPv4 one, flannel-v6.1 beside flannel.1 (vxlan), each pod an address of each family; pings both.")
+    boolean dualStack;
+
+    @Option(names = "--ipv6-only", description = "IPv6 only (EnableIPv4 false): an underlay without IPv4, flannel-v6.1 alone.")
+    boolean ipv6Only;
+
+    /** The IPv6 fields of net-conf.json for --dual-stack and --ipv6-only. */
+    static final String IPV6_FIELDS = "\"EnableIPv6\":true,\"IPv6Network\":\"fd00:10:244::/56\",";
+
     @Override
     public Integer call() throws Exception {
         if (!NetnsLab.isRoot()) {
@@ -73,14 +83,20 @@ public final class DemoCommand implements Callable<Integer> {
             System.err.println("weft-lab demo: --nodes must be between 2 and 20");
             return 1;
         }
+        String families = ipv6Only ? "\"EnableIPv4\":false," + IPV6_FIELDS
+                : "\"Network\":\"10.244.0.0/16\"," + (dualStack ? IPV6_FIELDS : "");
         String netConf = switch (backend) {
-            case "vxlan" -> "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\"}}";
-            case "host-gw" -> "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"host-gw\"}}";
-            case "userspace" -> "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\",\"Datapath\":\"userspace\"}}";
+            case "vxlan" -> "{" + families + "\"Backend\":{\"Type\":\"vxlan\"}}";
+            case "host-gw" -> "{" + families + "\"Backend\":{\"Type\":\"host-gw\"}}";
+            case "userspace" -> "{" + families + "\"Backend\":{\"Type\":\"vxlan\",\"Datapath\":\"userspace\"}}";
             default -> null;
         };
         if (netConf == null) {
             System.err.println("weft-lab demo: --backend must be vxlan, host-gw or userspace");
+            return 1;
+        }
+        if (dualStack && ipv6Only) {
+            System.err.println("weft-lab demo: --dual-stack and --ipv6-only exclude each other; give one");
             return 1;
         }
 
@@ -91,9 +107,11 @@ public final class DemoCommand implements Callable<Integer> {
 
         long t0 = System.nanoTime();
         step(1, "creating " + nodeCount + " nodes (network namespaces " + PREFIX + "-n1.." + PREFIX + "-n" + nodeCount
-                + " on an underlay bridge, 172.31.0.0/24)");
+                + " on an underlay bridge, " + (ipv6Only ? "fd00:31::/64" : dualStack ? "172.31.0.0/24 and fd00:31::/64"
+                : "172.31.0.0/24") + ")");
         try (LabCluster lab = new LabCluster(NetnsLab.named(PREFIX), nodeCount, netConf);
              TestPki pki = new TestPki()) {
+            if (dualStack || ipv6Only) lab.ipv6Underlay(ipv6Only);
             // each agent serves its debug API to holders of the demo CA's certificates, so that the closing trace
             // asks both nodes, as an operator's would
             lab.agentArgs(List.of("--debug-listen", "0.0.0.0:10268", "--debug-tls-cert-file", pki.file("server.pem").toString(),
@@ -129,18 +147,19 @@ public final class DemoCommand implements Callable<Integer> {
         lab.awaitConverged(Duration.ofSeconds(30));
 
         System.out.println();
-        System.out.printf("  %-6s %-13s %-16s %-11s %-6s %s%n", "NODE", "UNDERLAY", "POD SUBNET", "DEVICE", "MTU", "VTEP MAC");
+        System.out.printf("  %-6s %-13s %-22s %-14s %-6s %s%n", "NODE", "UNDERLAY", "POD SUBNET", "DEVICE", "MTU", "VTEP MAC");
         for (LabCluster.Node n : lab.nodes()) {
             SubnetEnv env = SubnetEnv.read(n.subnetFile());
-            LinkInfo dev = new IpReader(n.ns()).link("flannel.1").orElse(null);
-            System.out.printf("  %-6s %-13s %-16s %-11s %-6d %s%n", "n" + n.index(), n.ip(), env.subnet(),
-                    dev == null ? "-" : dev.name(), env.mtu(), dev == null || dev.mac() == null ? "-" : dev.mac());
+            if (env.subnet() != null) row(n, n.ip().toString(), env.subnet().toString(), "flannel.1");
+            if (env.ipv6Subnet() != null) row(n, n.ipv6().toString(), env.ipv6Subnet().toString(), "flannel-v6.1");
         }
         System.out.println();
 
-        java.util.Optional<Path> plugin = PluginRunner.find();
+        // the pods of an IPv6 demo are plugged by hand, an address of each family, as the bridge plugin would
+        boolean v6 = dualStack || ipv6Only;
+        java.util.Optional<Path> plugin = v6 ? java.util.Optional.empty() : PluginRunner.find();
         step(4, "creating " + podsPerNode + " pods per node " + plugin.map(p -> "with the weft CNI plugin (" + p + ")")
-                .orElse("by hand (the weft CNI plugin is not built: mvn -DskipTests package)"));
+                .orElse(v6 ? "by hand, an address of each family" : "by hand (the weft CNI plugin is not built: mvn -DskipTests package)"));
         for (LabCluster.Node n : lab.nodes()) {
             for (int p = 1; p <= podsPerNode; p++) {
                 if (plugin.isPresent()) lab.addPodWithCni(n, "pod" + p, plugin.get());
@@ -156,25 +175,33 @@ public final class DemoCommand implements Callable<Integer> {
         int ok = 0;
         try (ExecutorService ex = Executors.newFixedThreadPool(8)) {
             List<Future<String>> fs = new ArrayList<>();
-            for (LabCluster.Pod[] pair : pairs) fs.add(ex.submit(() -> ping(pair[0], pair[1])));
+            for (LabCluster.Pod[] pair : pairs) {
+                if (pair[0].ip() != null) fs.add(ex.submit(() -> ping(pair[0], pair[1], false)));
+                if (pair[0].ip6() != null) fs.add(ex.submit(() -> ping(pair[0], pair[1], true)));
+            }
             for (Future<String> f : fs) results.add(f.get());
         }
         System.out.println();
-        System.out.printf("  %-22s %-22s %s%n", "FROM", "TO", "RESULT");
-        for (int i = 0; i < pairs.size(); i++) {
-            LabCluster.Pod a = pairs.get(i)[0];
-            LabCluster.Pod b = pairs.get(i)[1];
-            String r = results.get(i);
-            if (!r.startsWith("FAIL")) ok++;
-            System.out.printf("  %-22s %-22s %s%n", "n" + a.node().index() + "/" + a.name() + " " + a.ip(),
-                    "n" + b.node().index() + "/" + b.name() + " " + b.ip(), r);
+        System.out.printf("  %-30s %-30s %s%n", "FROM", "TO", "RESULT");
+        int i = 0;
+        for (LabCluster.Pod[] pair : pairs) {
+            for (boolean six : new boolean[] {false, true}) {
+                LabCluster.Pod a = pair[0];
+                LabCluster.Pod b = pair[1];
+                if (six ? a.ip6() == null : a.ip() == null) continue;
+                String r = results.get(i++);
+                if (!r.startsWith("FAIL")) ok++;
+                System.out.printf("  %-30s %-30s %s%n", "n" + a.node().index() + "/" + a.name() + " " + (six ? a.ip6() : a.ip()),
+                        "n" + b.node().index() + "/" + b.name() + " " + (six ? b.ip6() : b.ip()), r);
+            }
         }
         System.out.println();
-        System.out.println("  " + ok + "/" + pairs.size() + " cross-node pod pairs reachable");
+        System.out.println("  " + ok + "/" + results.size() + " cross-node pod pings answered"
+                + (dualStack ? " (each pair over IPv4 and IPv6)" : ""));
         System.out.println();
 
-        if (noIperf) {
-            step(6, "iperf3 skipped (--no-iperf)");
+        if (noIperf || ipv6Only) {
+            step(6, "iperf3 skipped (" + (noIperf ? "--no-iperf" : "--ipv6-only") + ")");
         } else if (!NetnsLab.onPath("iperf3")) {
             step(6, "iperf3 is not installed: throughput skipped (apt-get install iperf3)");
         } else {
@@ -190,6 +217,11 @@ public final class DemoCommand implements Callable<Integer> {
         }
         LabCluster.Pod from = pods.getFirst();
         LabCluster.Pod to = pods.stream().filter(p -> p.node() != from.node()).findFirst().orElseThrow();
+        if (ipv6Only) {
+            step(7, "weftd trace follows IPv4 packets: skipped with --ipv6-only");
+            System.out.printf("%n  done in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+            return ok == results.size() ? 0 : 2;
+        }
         step(7, "tracing one cross-node ping hop by hop, on both nodes: weftd trace " + from.ip() + " " + to.ip()
                 + " (on n" + from.node().index() + ")");
         System.out.println();
@@ -203,12 +235,18 @@ public final class DemoCommand implements Callable<Integer> {
         }
         p.waitFor();
         System.out.printf("%n  done in %.1f s%n", (System.nanoTime() - t0) / 1e9);
-        return ok == pairs.size() ? 0 : 2;
+        return ok == results.size() ? 0 : 2;
     }
 
-    static String ping(LabCluster.Pod a, LabCluster.Pod b) {
-        IpRunner.Result r = IpRunner.run(List.of("ip", "netns", "exec", a.netns(), "ping", "-c", "3", "-i", "0.2", "-W", "2",
-                "-q", b.ip().toString()), null);
+    private static void row(LabCluster.Node n, String underlay, String subnet, String device) {
+        LinkInfo dev = new IpReader(n.ns()).link(device).orElse(null);
+        System.out.printf("  %-6s %-13s %-22s %-14s %-6d %s%n", "n" + n.index(), underlay, subnet,
+                dev == null ? "-" : dev.name(), dev == null ? 0 : dev.mtu(), dev == null || dev.mac() == null ? "-" : dev.mac());
+    }
+
+    static String ping(LabCluster.Pod a, LabCluster.Pod b, boolean six) {
+        IpRunner.Result r = IpRunner.run(List.of("ip", "netns", "exec", a.netns(), "ping", six ? "-6" : "-4", "-c", "3", "-i",
+                "0.2", "-W", "2", "-q", (six ? b.ip6() : b.ip()).toString()), null);
         if (r.exitCode() != 0) return "FAIL (" + r.stdout().lines().filter(l -> l.contains("packet loss")).findFirst().orElse(r.stderr().strip()) + ")";
         Matcher m = RTT.matcher(r.stdout());
         return m.find() ? "ok, rtt " + m.group(1) + "/" + m.group(2) + "/" + m.group(3) + " ms (min/avg/max of 3)" : "ok";

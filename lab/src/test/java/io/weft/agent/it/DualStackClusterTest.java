@@ -128,15 +128,7 @@ class DualStackClusterTest {
     @Test
     @Order(3)
     void podsReachEachOtherOverBothFamilies() {
-        for (LabCluster.Pod a : lab.pods()) {
-            for (LabCluster.Pod b : lab.pods()) {
-                if (a.node() == b.node()) continue;
-                IpRunner.Result r4 = Probe.ping(a, b, 2);
-                assertEquals(0, r4.exitCode(), a.name() + "@n" + a.node().index() + " -> " + b.ip() + ": " + r4.stdout());
-                IpRunner.Result r6 = Probe.ping6(a, b, 2);
-                assertEquals(0, r6.exitCode(), a.name() + "@n" + a.node().index() + " -> " + b.ip6() + ": " + r6.stdout());
-            }
-        }
+        Probe.assertCrossNodePairsAnswer(lab.pods(), true);
     }
 
     @Test
@@ -148,17 +140,8 @@ class DualStackClusterTest {
         Set<RouteEntry> routesBefore = Set.copyOf(r.routes6());
         long logBefore = Files.size(n1.log());
 
-        LabCluster.Pod from = lab.pods().get(0);
-        LabCluster.Pod to = lab.pods().get(1);
-        Process ping = new ProcessBuilder("ip", "netns", "exec", from.netns(), "ping", "-6", "-c", "400", "-i", "0.01",
-                "-W", "1", "-q", to.ip6().toString()).redirectErrorStream(true).start();
-        Thread.sleep(300);
-        assertEquals(143, lab.stopAgent(n1), "weftd exits on SIGTERM (128 + 15)");
-        lab.startAgent(n1);
-        Probe.await("the restarted agent to report ready", Duration.ofSeconds(30),
-                () -> lab.log(n1).substring((int) logBefore).contains("ready:"));
-        String out = new String(ping.getInputStream().readAllBytes());
-        ping.waitFor();
+        // ping picks IPv6 from the address
+        String out = Probe.pingAcrossRestart(lab, n1, lab.pods().get(0), lab.pods().get(1).ip6().toString());
         assertTrue(out.contains(" 0% packet loss"), "continuous ping6 across the restart: " + out);
 
         String restartLog = lab.log(n1).substring((int) logBefore);

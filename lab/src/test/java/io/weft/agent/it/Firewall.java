@@ -27,6 +27,19 @@ final class Firewall {
         return r.stdout();
     }
 
+    /**
+     * flannel's IPv6 masquerade rule for {@code network6} (iptables.go {@code masqIP6Rules}) is in ip6tables, and back
+     * within a resync period after {@code ip6tables -t nat -F}.
+     */
+    static void assertIp6MasqueradeRestoredAfterFlush(LabCluster.Node n, String network6) throws InterruptedException {
+        String masq = "-A FLANNEL-POSTRTG -s " + network6 + " ! -d ff00::/8 -m comment --comment \"flanneld masq\" -j MASQUERADE --random-fully";
+        org.junit.jupiter.api.Assertions.assertTrue(run(n.netns(), "ip6tables-save", "-t", "nat").contains(masq), masq);
+        run(n.netns(), "ip6tables", "-w", "-t", "nat", "-F");
+        org.junit.jupiter.api.Assertions.assertFalse(run(n.netns(), "ip6tables-save", "-t", "nat").contains(masq));
+        Probe.await("flannel's ip6tables masquerade rules back after a flush", java.time.Duration.ofSeconds(10),
+                () -> run(n.netns(), "ip6tables-save", "-t", "nat").contains(masq));
+    }
+
     /** The lines of iptables-save that name a FLANNEL chain (declarations, jumps, rules), in order. */
     static List<String> flannelLines(String netns) {
         return run(netns, "iptables-save").lines().filter(l -> l.contains("FLANNEL")).toList();

@@ -123,13 +123,7 @@ class KernelVxlanClusterTest {
     @Test
     @Order(4)
     void podsOnDifferentNodesReachEachOther() {
-        for (LabCluster.Pod a : lab.pods()) {
-            for (LabCluster.Pod b : lab.pods()) {
-                if (a.node() == b.node()) continue;
-                IpRunner.Result r = Probe.ping(a, b, 2);
-                assertEquals(0, r.exitCode(), a.name() + "@n" + a.node().index() + " -> " + b.ip() + ": " + r.stdout());
-            }
-        }
+        Probe.assertCrossNodePairsAnswer(lab.pods(), false);
     }
 
     @Test
@@ -141,17 +135,7 @@ class KernelVxlanClusterTest {
         List<RouteEntry> routesBefore = r.routes();
         long logBefore = Files.size(n1.log());
 
-        LabCluster.Pod from = lab.pods().get(0);
-        LabCluster.Pod to = lab.pods().get(1);
-        Process ping = new ProcessBuilder("ip", "netns", "exec", from.netns(), "ping", "-c", "400", "-i", "0.01", "-W", "1",
-                "-q", to.ip().toString()).redirectErrorStream(true).start();
-        Thread.sleep(300);
-        assertEquals(143, lab.stopAgent(n1), "weftd exits on SIGTERM (128 + 15)");
-        lab.startAgent(n1);
-        Probe.await("the restarted agent to report ready", Duration.ofSeconds(30),
-                () -> lab.log(n1).substring((int) logBefore).contains("ready:"));
-        String out = new String(ping.getInputStream().readAllBytes());
-        ping.waitFor();
+        String out = Probe.pingAcrossRestart(lab, n1, lab.pods().get(0), lab.pods().get(1).ip().toString());
         assertTrue(out.contains(" 0% packet loss"), "continuous ping across the restart: " + out);
 
         String restartLog = lab.log(n1).substring((int) logBefore);

@@ -9,7 +9,6 @@ import io.weft.core.net.Ipv4Cidr;
 import io.weft.core.net.Ipv6Cidr;
 import io.weft.lab.netns.NetnsLab;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
@@ -44,11 +43,7 @@ class Ipv6TrafficRulesTest {
     }
 
     private String run(String... cmd) {
-        List<String> c = new ArrayList<>(List.of("ip", "netns", "exec", ns));
-        c.addAll(List.of(cmd));
-        IpRunner.Result r = IpRunner.run(c, null);
-        assertEquals(0, r.exitCode(), String.join(" ", cmd) + ": " + r.stderr());
-        return r.stdout();
+        return NetnsLab.exec(ns, cmd);
     }
 
     private List<String> flannelLines(String save) {

@@ -279,7 +279,7 @@ public final class Main implements Callable<Integer> {
         }
         SubnetEnv previous = previousSubnets();
         Ipv4Cidr previous4 = previous == null ? null : previous.subnet();
-        if (leaseDir != null) return new LocalDirSubnetManager(leaseDir, conf, previous4);
+        if (leaseDir != null) return new LocalDirSubnetManager(leaseDir, conf, previous4, previous == null ? null : previous.ipv6Subnet());
         return etcd.create(netConfigPath != null ? conf : null, previous4, previous == null ? null : previous.ipv6Subnet(), env);
     }
 

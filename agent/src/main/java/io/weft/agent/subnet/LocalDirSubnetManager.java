@@ -47,6 +47,7 @@ public final class LocalDirSubnetManager implements SubnetManager {
     private final Path subnets;
     private final NetConf given;
     private final Ipv4Cidr previous;
+    private final Ipv6Cidr previousV6;
     private final Clock clock;
     private final ChangeSignal changed = new ChangeSignal();
     private final LeaseBook book;
@@ -63,11 +64,21 @@ public final class LocalDirSubnetManager implements SubnetManager {
         this(dir, given, previous, Clock.systemUTC());
     }
 
+    /** @param previousV6 the IPv6 subnet subnet.env names (FLANNEL_IPV6_SUBNET), taken again with {@code previous} */
+    public LocalDirSubnetManager(Path dir, NetConf given, Ipv4Cidr previous, Ipv6Cidr previousV6) throws IOException {
+        this(dir, given, previous, previousV6, Clock.systemUTC());
+    }
+
     public LocalDirSubnetManager(Path dir, NetConf given, Ipv4Cidr previous, Clock clock) throws IOException {
+        this(dir, given, previous, null, clock);
+    }
+
+    LocalDirSubnetManager(Path dir, NetConf given, Ipv4Cidr previous, Ipv6Cidr previousV6, Clock clock) throws IOException {
         this.dir = dir;
         this.subnets = dir.resolve("subnets");
         this.given = given;
         this.previous = previous;
+        this.previousV6 = previousV6;
         this.clock = clock;
         this.book = new LeaseBook(toString(), clock, changed);
         this.own = new OwnLease(book, clock, (l, gone) -> write(l.subnet(), l.ipv6Subnet(), l.attrs()));
@@ -102,7 +113,8 @@ public final class LocalDirSubnetManager implements SubnetManager {
                 // this node's own file is unreadable, or gone: subnet.env still names the subnet it had
                 mine = all.stream().filter(r -> r.subnet.equals(previous) && r.lease == null).findFirst();
                 if (mine.isEmpty() && all.stream().noneMatch(r -> r.subnet.equals(previous)) && pool.contains(previous)) {
-                    mine = Optional.of(new Read(previous, null, null, "gone", false));
+                    boolean v6Free = previousV6 != null && all.stream().noneMatch(r -> previousV6.equals(r.ipv6Subnet));
+                    mine = Optional.of(new Read(previous, v6Free ? previousV6 : null, null, "gone", false));
                 }
                 mine.ifPresent(r -> LOG.info("taking " + previous + " again, as subnet.env names it (its lease "
                         + (r.problem.equals("gone") ? "file is gone" : "is unreadable: " + r.problem) + ")"));

@@ -77,6 +77,19 @@ class DualStackLeaseDirTest {
         assertEquals(2, Files.list(dir.resolve("subnets")).count());
     }
 
+    /** Issue 15 for both families: a restart whose own lease file is gone takes subnet.env's two subnets again. */
+    @Test
+    void aRestartWhoseLeaseFileIsGoneTakesSubnetEnvsSubnetsAgain() throws Exception {
+        Path subnets = dir.resolve("subnets");
+        Files.createDirectories(subnets);
+        Files.writeString(subnets.resolve("10.244.2.0-24&fd00:10:244:2::-64"), node(2).toJson());
+        Lease again = new LocalDirSubnetManager(dir, NetConfParser.parse(DUAL), Ipv4Cidr.parse("10.244.1.0/24"),
+                Ipv6Cidr.parse("fd00:10:244:3::/64")).acquire(node(1));
+        assertEquals(Ipv4Cidr.parse("10.244.1.0/24"), again.subnet());
+        assertEquals(Ipv6Cidr.parse("fd00:10:244:3::/64"), again.ipv6Subnet(), "not the lowest free one: subnet.env's");
+        assertTrue(Files.exists(subnets.resolve("10.244.1.0-24&fd00:10:244:3::-64")));
+    }
+
     @Test
     void turningIpv6OnKeepsTheIpv4SubnetAndAddsAnIpv6One() throws Exception {
         Lease v4 = manager(V4).acquire(LeaseRecord.vxlan(Ipv4Address.parse("172.31.0.1"), 1, MacAddress.localFromSeed(1)));

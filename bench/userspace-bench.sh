@@ -7,7 +7,8 @@
 # the rate the kernel path reached in this run, and unlimited), ping RTT, CPU of both agents during the 1-stream TCP
 # test, and each agent's RSS (agents run with the launcher's memory options); the userspace rows show the ratio to
 # the kernel row above them. Last, how long this machine takes to wake a thread that slept 20 ms (the floor under
-# the userspace path's RTT: a round trip wakes agent threads).
+# the userspace path's RTT: a round trip wakes agent threads). The topology is dual-stack: each row also shows TCP
+# (1 stream) and RTT over IPv6, pods talking through flannel-v6.1 over the IPv6 underlay (V6= for IPv4 alone).
 # Usage: bench/userspace-bench.sh [seconds-per-test (default 10)] [warm-up seconds (default 20)]
 #        UNDERLAYS="nic-like veth" (default both) picks the underlays; NO_OFFLOAD=1 adds a row with TAP offloads,
 #        UDP GSO and UDP_GRO off (one read, one datagram per packet: the flannel-udp-like baseline).
@@ -18,6 +19,7 @@ T=${1:-10}
 # A fresh agent needs ~10 s of traffic before the JIT has compiled its hot path (TCP climbs from ~1 to ~4 Gb/s
 # over that time, see bench/README.md); a DaemonSet's agent runs for days, so the steady state is what counts.
 W=${2:-20}
+V6=${V6-1}
 . bench/lib/netns-bench.sh
 
 echo "weft VXLAN datapath benchmark: $(uname -r), $(nproc) CPUs, ${T}s per test after ${W}s of warm-up, $(date -u +%FT%TZ)"

@@ -185,6 +185,10 @@ final class AgentStatus {
         if (us != null) {
             for (PeerCounters pc : us.peers().allCounters()) counters.put(pc.peer(), pc);
             us.peers().snapshot().peers().forEach(p -> userspaceFdb.put(p.mac().toString(), p.publicIp().toString()));
+            // flannel-v6.<VNI>'s table: its VtepMACs are its own, so one map holds both
+            if (us.ipv6() != null) {
+                us.ipv6().peers().snapshot().peers().forEach(p -> userspaceFdb.put(p.mac().toString(), p.publicIp().toString()));
+            }
         }
         List<NodeStatus.Peer> out = new ArrayList<>();
         for (Lease l : leases) {
@@ -210,6 +214,13 @@ final class AgentStatus {
                 boolean ok = String.valueOf(a.publicIp()).equals(dst);
                 mine.add(new NodeStatus.Entry("fdb", mac + " dst " + a.publicIp() + " (weftd's userspace FDB)", ok,
                         ok || dst == null ? null : mac + " dst " + dst, null));
+            }
+            if (us != null && us.ipv6() != null && a.vtepMacV6() != null && a.publicIpv6() != null) {
+                String mac6 = a.vtepMacV6().toString();
+                String dst = userspaceFdb.get(mac6);
+                boolean ok = a.publicIpv6().toString().equals(dst);
+                mine.add(new NodeStatus.Entry("fdb", mac6 + " dst " + a.publicIpv6() + " (weftd's userspace FDB of "
+                        + us.ipv6().device() + ")", ok, ok || dst == null ? null : mac6 + " dst " + dst, null));
             }
             PeerCounters pc = counters.get(String.valueOf(a.publicIp()));
             NodeStatus.Counters seen = pc == null ? (us == null ? null : zero()) : counters(pc);

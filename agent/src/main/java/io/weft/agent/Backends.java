@@ -24,7 +24,7 @@ final class Backends {
             case BackendConf.HOST_GW -> new HostGwBackend(u.iface(), publicIp, u.network(), publicIpv6, u.networkV6(), u.mtu());
             case BackendConf.VXLAN -> {
                 if (conf.isUserspace()) {
-                    yield UserspaceVxlanBackend.create(ns, conf, u, publicIp, previous.v4());
+                    yield UserspaceVxlanBackend.create(ns, conf, u, publicIp, previous.v4(), publicIpv6, previous.v6());
                 }
                 yield new VxlanBackend(ns, conf, u.iface(), u.mtu(),
                         publicIp == null ? null : new VxlanBackend.Side(u.address(), publicIp, u.network(), previous.v4()),

@@ -12,6 +12,15 @@ public sealed interface IpAddress permits Ipv4Address, Ipv6Address {
     /** Network byte order, 4 or 16 bytes. */
     byte[] toBytes();
 
+    /** As the JDK's {@link java.net.InetAddress} (for sockets). */
+    default java.net.InetAddress toInetAddress() {
+        try {
+            return java.net.InetAddress.getByAddress(toBytes());
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e); // 4 or 16 bytes: cannot happen
+        }
+    }
+
     /** The address {@code n} further on, wrapping within the family. */
     IpAddress plus(long n);
 

@@ -2,7 +2,6 @@ package io.weft.core.net;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;
-import java.net.UnknownHostException;
 
 /** An IPv4 address held as an unsigned 32-bit value, so that subnet math is plain arithmetic. */
 public record Ipv4Address(int value) implements IpAddress, Comparable<Ipv4Address> {
@@ -56,14 +55,6 @@ public record Ipv4Address(int value) implements IpAddress, Comparable<Ipv4Addres
     @Override
     public byte[] toBytes() {
         return new byte[] {(byte) (value >>> 24), (byte) (value >>> 16), (byte) (value >>> 8), (byte) value};
-    }
-
-    public InetAddress toInetAddress() {
-        try {
-            return InetAddress.getByAddress(toBytes());
-        } catch (UnknownHostException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     @Override

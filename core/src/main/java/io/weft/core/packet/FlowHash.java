@@ -4,7 +4,8 @@ import io.netty.buffer.ByteBuf;
 
 /**
  * The hash the outer UDP source port is taken from, as Linux's {@code udp_flow_src_port} does: the inner
- * flow (IPv4 addresses, protocol and ports; the MACs and EtherType for anything else), so that every packet
+ * flow (IPv4 addresses, protocol and ports; IPv6 addresses, flow label, next header and, for TCP and UDP right
+ * after the fixed header, ports; the MACs and EtherType for anything else), so that every packet
  * of one inner flow uses one outer port and ECMP on the underlay spreads distinct flows.
  */
 public final class FlowHash {
@@ -26,6 +27,15 @@ public final class FlowHash {
             if ((proto == Ipv4Packet.PROTO_TCP || proto == Ipv4Packet.PROTO_UDP)
                     && !Ipv4Packet.isFragment(b, ip) && len >= EthernetFrame.HEADER_LENGTH + ihl + 4) {
                 h = mix(h, b.getInt(ip + ihl), 0);
+            }
+        } else if (len >= EthernetFrame.HEADER_LENGTH + Ipv6Packet.HEADER_LENGTH
+                && EthernetFrame.etherType(b, off) == EthernetFrame.TYPE_IPV6) {
+            int ip = off + EthernetFrame.HEADER_LENGTH;
+            int proto = Ipv6Packet.nextHeader(b, ip);
+            h = mix(Ipv6Packet.addressHash(b, ip), b.getInt(ip) & 0xfffff, proto); // and the flow label
+            if ((proto == Ipv4Packet.PROTO_TCP || proto == Ipv4Packet.PROTO_UDP)
+                    && len >= EthernetFrame.HEADER_LENGTH + Ipv6Packet.HEADER_LENGTH + 4) {
+                h = mix(h, b.getInt(ip + Ipv6Packet.HEADER_LENGTH), 0);
             }
         } else if (len >= EthernetFrame.HEADER_LENGTH) {
             h = mix((int) EthernetFrame.src(b, off), (int) EthernetFrame.dst(b, off), EthernetFrame.etherType(b, off));

@@ -4,7 +4,7 @@ import static io.weft.core.packet.DirectBufferMemory.u16;
 import static io.weft.core.packet.DirectBufferMemory.u8;
 
 /**
- * What the TCP or UDP checksum of an inner IPv4 packet received from the wire says: complete and right, wrong, or
+ * What the TCP or UDP checksum of an inner IPv4 or IPv6 packet received from the wire says: complete and right, wrong, or
  * <em>partial</em> — left for a device to finish, as the sender's kernel leaves it when its VXLAN device and the
  * underlay both offer checksum offload.
  *
@@ -35,8 +35,11 @@ import static io.weft.core.packet.DirectBufferMemory.u8;
  * corrupted packet reaching this test is already rare, and it would also need its field to land on the pseudo-header
  * sum. The checksum is no authentication: a sender that wants a packet accepted can compute a right one anyway.
  *
- * <p>Results are one int, no object per packet: {@link #UNCHECKED} (not TCP/UDP over IPv4, a fragment, UDP without
- * a checksum, or malformed: passed on as it is and left to the kernel), {@link #BAD}, or a positive value carrying
+ * <p>IPv6 the same way (the pseudo-header of RFC 8200 §8.1; {@code tcp_v6_send_check} and {@code udp6_hwcsum_outgoing}
+ * store it), for TCP or UDP right after the fixed header.
+ *
+ * <p>Results are one int, no object per packet: {@link #UNCHECKED} (not TCP/UDP over IPv4 or IPv6, a fragment or an
+ * IPv6 extension header, UDP without a checksum, or malformed: passed on as it is and left to the kernel), {@link #BAD}, or a positive value carrying
  * the kind and where the checksum starts and lies ({@link #start}, {@link #offset}).
  */
 public final class InnerChecksum {
@@ -53,30 +56,55 @@ public final class InnerChecksum {
      * {@link DirectBufferMemory#address}.
      */
     public static int inspect(long a, int frameLen) {
-        if (frameLen < IP + 20 || u16(a + 12) != EthernetFrame.TYPE_IPV4) return UNCHECKED;
+        if (frameLen < IP + 20) return UNCHECKED;
+        int type = u16(a + 12);
+        if (type == EthernetFrame.TYPE_IPV4) return inspect4(a, frameLen);
+        return type == EthernetFrame.TYPE_IPV6 ? inspect6(a, frameLen) : UNCHECKED;
+    }
+
+    private static int inspect4(long a, int frameLen) {
         long ip = a + IP;
         int vihl = u8(ip);
         int ihl = (vihl & 0x0f) * 4;
         int total = u16(ip + 2);
         if ((vihl >>> 4) != 4 || ihl < 20 || total < ihl || total > frameLen - IP) return UNCHECKED;
         if ((u16(ip + 6) & 0x3fff) != 0) return UNCHECKED; // a fragment: the kernel finishes checksums before fragmenting
-        int proto = u8(ip + 9);
         int l4 = total - ihl;
+        return transport(ip, ihl, u8(ip + 9), l4, false);
+    }
+
+    /**
+     * IPv6 whose next header is TCP or UDP itself; with extension headers (a fragment header among them) the packet is
+     * passed on unchecked, as the kernel's own GRO passes it.
+     */
+    private static int inspect6(long a, int frameLen) {
+        if (frameLen < IP + Ipv6Packet.HEADER_LENGTH) return UNCHECKED;
+        long ip = a + IP;
+        int l4 = u16(ip + 4);
+        if ((u8(ip) >>> 4) != 6 || l4 > frameLen - IP - Ipv6Packet.HEADER_LENGTH) return UNCHECKED;
+        int proto = u8(ip + 6);
+        if (proto != Ipv4Packet.PROTO_TCP && proto != Ipv4Packet.PROTO_UDP) return UNCHECKED;
+        return transport(ip, Ipv6Packet.HEADER_LENGTH, proto, l4, true);
+    }
+
+    /** The verdict on the TCP or UDP packet of {@code l4} bytes that follows the {@code ipLen} bytes of IP header at {@code ip}. */
+    private static int transport(long ip, int ipLen, int proto, int l4, boolean v6) {
+        long l4a = ip + ipLen;
         int offset;
         if (proto == Ipv4Packet.PROTO_TCP) {
             if (l4 < 20) return UNCHECKED;
             offset = 16;
         } else if (proto == Ipv4Packet.PROTO_UDP) {
-            if (l4 < 8 || u16(ip + ihl + 4) != l4) return UNCHECKED;
+            if (l4 < 8 || u16(l4a + 4) != l4) return UNCHECKED;
             offset = 6;
         } else {
             return UNCHECKED;
         }
-        long l4a = ip + ihl;
         int field = u16(l4a + offset);
-        if (proto == Ipv4Packet.PROTO_UDP && field == 0) return UNCHECKED; // UDP sent without a checksum
-        long pseudo = Ipv4Packet.pseudoHeaderSumAt(ip, l4);
-        int where = (IP + ihl) << 8 | offset;
+        // UDP sent without a checksum: allowed over IPv4; over IPv6 only for tunnels (RFC 6936), left to the kernel
+        if (proto == Ipv4Packet.PROTO_UDP && field == 0) return UNCHECKED;
+        long pseudo = v6 ? Ipv6Packet.pseudoHeaderSumAt(ip, l4) : Ipv4Packet.pseudoHeaderSumAt(ip, l4);
+        int where = (IP + ipLen) << 8 | offset;
         if (field == Checksum.foldNoComplement(pseudo)) return PARTIAL_BIT | where;
         return Checksum.fold(Checksum.sumAt(l4a, l4, pseudo)) == 0 ? VALID_BIT | where : BAD;
     }

@@ -11,6 +11,8 @@ import io.weft.core.iproute.RouteEntry;
 import io.weft.core.lease.LeaseRecord;
 import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.Ipv4Cidr;
+import io.weft.core.net.Ipv6Address;
+import io.weft.core.net.Ipv6Cidr;
 import io.weft.core.net.MacAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +33,11 @@ import java.util.concurrent.CountDownLatch;
  *               [--underlay-mtu 1500] [--no-offload] [--no-gso] [--no-udp-gro] [--metrics-file F] [--http-port P]
  *               [--debug-socket PATH]
  *               --peer 10.244.1.0/24,172.31.0.1,0a:..:01 ...
+ *               [--public-ipv6 fd00:31::2 --subnet6 fd00:10:244:2::/64 --mac6 0a:..:62
+ *                --peer6 fd00:10:244:1::/64,fd00:31::1,0a:..:61 ...]
  * </pre>
+ * With the IPv6 options a second VTEP, {@code flannel-v6.<VNI>}, runs over the IPv6 underlay; without
+ * {@code --public-ip} it runs alone (an IPv6-only node).
  * Prints {@code READY} on stdout once packets flow.
  */
 public final class UserspaceNode {
@@ -43,6 +49,9 @@ public final class UserspaceNode {
         Ipv4Address publicIp = null;
         Ipv4Cidr subnet = null;
         MacAddress mac = null;
+        Ipv6Address publicIpv6 = null;
+        Ipv6Cidr subnet6 = null;
+        MacAddress mac6 = null;
         int vni = 1;
         int port = BackendConf.DEFAULT_PORT;
         int underlayMtu = 1500;
@@ -66,6 +75,14 @@ public final class UserspaceNode {
                 case "--metrics-file" -> metricsFile = Path.of(args[++i]);
                 case "--http-port" -> httpPort = Integer.parseInt(args[++i]);
                 case "--debug-socket" -> debugSocket = Path.of(args[++i]);
+                case "--public-ipv6" -> publicIpv6 = Ipv6Address.parse(args[++i]);
+                case "--subnet6" -> subnet6 = Ipv6Cidr.parse(args[++i]);
+                case "--mac6" -> mac6 = MacAddress.parse(args[++i]);
+                case "--peer6" -> {
+                    String[] p = args[++i].split(",");
+                    remotes.add(new Lease(null, LeaseRecord.vxlan(null, null, Ipv6Address.parse(p[1]), MacAddress.parse(p[2]), vni),
+                            Instant.MAX, Ipv6Cidr.parse(p[0])));
+                }
                 case "--peer" -> {
                     String[] p = args[++i].split(",");
                     remotes.add(new Lease(Ipv4Cidr.parse(p[0]),
@@ -74,15 +91,16 @@ public final class UserspaceNode {
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
-        if (publicIp == null || subnet == null) throw new IllegalArgumentException("--public-ip and --subnet are required");
+        if ((publicIp == null || subnet == null) && (publicIpv6 == null || subnet6 == null)) {
+            throw new IllegalArgumentException("--public-ip and --subnet, or --public-ipv6 and --subnet6, are required");
+        }
         BackendConf conf = new BackendConf(BackendConf.VXLAN, vni, port, false, 0, BackendConf.USERSPACE);
         // Built the way weftd builds it: /metrics on 127.0.0.1:<http-port>, the debug API (capture) on the socket.
         io.weft.agent.metrics.Metrics metrics = new io.weft.agent.metrics.Metrics();
         io.weft.agent.http.HealthServer http = httpPort > 0
                 ? new io.weft.agent.http.HealthServer("127.0.0.1", httpPort, () -> true, () -> true, metrics) : null;
-        UserspaceVxlanBackend backend = UserspaceVxlanBackend.create(Netns.CURRENT, conf,
-                new io.weft.agent.underlay.Underlay("eth0", publicIp, new Ipv4Cidr(publicIp, 32), underlayMtu), publicIp, mac,
-                offload, gso);
+        UserspaceVxlanBackend backend = new UserspaceVxlanBackend(conf, "eth0", publicIp, underlayMtu, mac, Netns.CURRENT,
+                offload, gso, publicIpv6, mac6);
         metrics.add(backend);
         if (http != null) http.start();
         io.weft.agent.debug.DebugServer debug = new io.weft.agent.debug.DebugServer();
@@ -95,13 +113,15 @@ public final class UserspaceNode {
             backend.close();
         }));
         backend.prepare();
-        backend.activate(subnet);
+        if (subnet != null) backend.activate(subnet);
+        if (subnet6 != null) backend.activateIpv6(subnet6);
         DesiredState d = backend.desired(subnet, remotes);
         IpBatch b = new IpBatch();
         for (NeighEntry n : d.neighbours()) b.add(n.replace());
         for (RouteEntry r : d.routes()) b.add(r.replace());
         if (!b.isEmpty()) b.apply(Netns.CURRENT);
-        System.out.println("READY " + backend.vtepMac() + " " + backend.datapath().features());
+        System.out.println("READY " + backend.vtepMac() + " " + backend.datapath().features()
+                + (backend.ipv6() != null && subnet != null ? " v6 " + backend.ipv6().mac() : ""));
         System.out.flush();
         while (!stop.await(200, java.util.concurrent.TimeUnit.MILLISECONDS)) {
             if (metricsFile != null) {

@@ -17,8 +17,9 @@ import java.io.IOException;
  * feature, on the transmit loop. Readers on other threads (logs, /metrics) see a recent {@link #summary()}.
  */
 final class DatapathFeatures {
-    /** TAP offloads asked for: checksums and TCPv4 segmentation (with ECN) handed over undone. */
-    static final int TAP_OFFLOADS = TapDevice.TUN_F_CSUM | TapDevice.TUN_F_TSO4 | TapDevice.TUN_F_TSO_ECN;
+    /** TAP offloads asked for: checksums and TCP segmentation over IPv4 and IPv6 (with ECN) handed over undone. */
+    static final int TAP_OFFLOADS = TapDevice.TUN_F_CSUM | TapDevice.TUN_F_TSO4 | TapDevice.TUN_F_TSO6
+            | TapDevice.TUN_F_TSO_ECN;
     private static final int SOL_UDP = 17;
     private static final int UDP_GRO = 104;
 
@@ -49,7 +50,7 @@ final class DatapathFeatures {
             return false;
         }
         int errno = tap.setOffload(TAP_OFFLOADS);
-        tapOffload = errno == 0 ? "csum,tso4" : "off (TUNSETOFFLOAD: " + error(errno) + ")";
+        tapOffload = errno == 0 ? "csum,tso4,tso6" : "off (TUNSETOFFLOAD: " + error(errno) + ")";
         return errno == 0;
     }
 
@@ -66,7 +67,7 @@ final class DatapathFeatures {
         }
         int errno = tap.setOffload(TAP_OFFLOADS | TapDevice.TUN_F_USO4 | TapDevice.TUN_F_USO6);
         tap.setOffload(tapOffloadOn ? TAP_OFFLOADS : 0);
-        rxCoalesce = errno == 0 ? "tcp4,udp4" : "tcp4 (udp4 off: TUNSETOFFLOAD USO " + error(errno) + ", Linux 6.2+)";
+        rxCoalesce = errno == 0 ? "tcp4,tcp6,udp4,udp6" : "tcp4,tcp6 (udp off: TUNSETOFFLOAD USO " + error(errno) + ", Linux 6.2+)";
         return errno == 0;
     }
 

@@ -9,6 +9,8 @@ import io.weft.core.packet.DirectBufferMemory;
 import io.weft.core.packet.EthernetFrame;
 import io.weft.core.packet.InnerChecksum;
 import io.weft.core.vxlan.VxlanHeader;
+import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
@@ -38,7 +40,7 @@ final class Decapsulator {
     interface FrameOutput {
         /**
          * @param csum    0, or where a checksum to finish lies ({@link TapPort#csum})
-         * @param gsoSize 0, or the segment size of a TCPv4 superframe (the kernel cuts it where it must)
+         * @param gsoSize 0, or the segment size of a TCP superframe over IPv4 or IPv6 (the kernel cuts it where it must)
          */
         boolean write(ByteBuf buf, int offset, int length, int csum, int gsoSize);
     }
@@ -128,9 +130,12 @@ final class Decapsulator {
 
     private void onDatagram(DatagramPacket p) {
         InetSocketAddress sender = p.sender();
-        // Inet4Address.hashCode() is its 32-bit address: no byte[] per packet.
-        Peer peer = sender == null ? null : peers.snapshot().byIp(sender.getAddress().hashCode());
-        if (peer == null || !(sender.getAddress() instanceof java.net.Inet4Address)) {
+        InetAddress from = sender == null ? null : sender.getAddress();
+        // Inet4Address.hashCode() is its 32-bit address: no byte[] per packet. An IPv6 sender (the flannel-v6 VTEP's
+        // socket) is looked up by its InetAddress, whose hash and equality read its bytes in place.
+        Peer peer = from instanceof Inet4Address ? peers.snapshot().byIp(from.hashCode())
+                : from != null ? peers.snapshot().byIp6(from) : null;
+        if (peer == null) {
             peers.unknown().drop(DropReason.UNKNOWN_SOURCE);
             return;
         }
@@ -231,7 +236,7 @@ final class Decapsulator {
     }
 
     /**
-     * The segment size for a TCP/IPv4 frame longer than the overlay MTU: a kernel peer's GSO superframe, or 0 when
+     * The segment size for a TCP frame (over IPv4 or IPv6) longer than the overlay MTU: a kernel peer's GSO superframe, or 0 when
      * it is none. A kernel VXLAN node on a veth underlay (Docker, kind, netns) hands the veth its TSO superframes
      * whole, and the veth carries them to this socket whole: one datagram of up to 64 KiB holding one TCP packet
      * with a partial checksum (a GSO skb's always is; it cannot come off a real wire, where frames are at most the

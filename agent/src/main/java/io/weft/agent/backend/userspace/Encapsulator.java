@@ -123,7 +123,8 @@ final class Encapsulator {
         int mss = VirtioNetHdr.gsoSize(in, 0);
         int hdr = TcpSegmenter.headerLength(in, frameOff, frameLen);
         // A sane superframe only: a tiny gso_size would make thousands of segments out of one read.
-        if (gsoType != VirtioNetHdr.GSO_TCPV4 || hdr < 0 || mss < 64 || (frameLen - hdr) / mss > 1024) {
+        if ((gsoType != VirtioNetHdr.GSO_TCPV4 && gsoType != VirtioNetHdr.GSO_TCPV6) || hdr < 0 || mss < 64
+                || (frameLen - hdr) / mss > 1024) {
             peer.counters().drop(DropReason.TX_ERROR);
             return;
         }

@@ -1,8 +1,11 @@
 package io.weft.agent.backend.userspace;
 
-import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.IpAddress;
 import io.weft.core.net.MacAddress;
 import java.net.InetSocketAddress;
 
-/** One remote VTEP: its VtepMAC, the PublicIP its datagrams go to and come from, and its counters. */
-public record Peer(MacAddress mac, Ipv4Address publicIp, InetSocketAddress endpoint, PeerCounters counters) {}
+/**
+ * One remote VTEP: its VtepMAC, the PublicIP (PublicIPv6 for the {@code flannel-v6} VTEP) its datagrams go to and come
+ * from, and its counters.
+ */
+public record Peer(MacAddress mac, IpAddress publicIp, InetSocketAddress endpoint, PeerCounters counters) {}

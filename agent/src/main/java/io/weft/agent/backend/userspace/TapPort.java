@@ -8,6 +8,7 @@ import io.netty.channel.epoll.EpollIoOps;
 import io.weft.agent.backend.device.DeviceEpollHandle;
 import io.weft.core.tap.TapDevice;
 import io.weft.core.packet.DirectBufferMemory;
+import io.weft.core.packet.EthernetFrame;
 import io.weft.core.packet.VirtioNetHdr;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -88,9 +89,9 @@ final class TapPort {
     /**
      * Writes a frame behind a virtio-net header, gathered with writev (no copy). {@code csum} is 0 for a frame
      * whose checksums are complete, else where its transport checksum starts and lies ({@link #csum}): the header
-     * then says NEEDS_CSUM and the kernel finishes it (or trusts it, as it trusts a local sender's). A TCPv4
-     * superframe ({@code gsoSize} > 0, checksum partial) is marked for the kernel to cut into segments of that size
-     * where it must.
+     * then says NEEDS_CSUM and the kernel finishes it (or trusts it, as it trusts a local sender's). A TCP
+     * superframe ({@code gsoSize} > 0, checksum partial; TCPv4 or TCPv6 by the IP version) is marked for the kernel
+     * to cut into segments of that size where it must.
      */
     boolean write(ByteBuf c, int frameOff, int frameLen, int csum, int gsoSize) {
         long frame = address(c, frameOff, frameLen);
@@ -104,7 +105,9 @@ final class TapPort {
             int hdrLen = start + offset + 2; // what tun copies into the skb's linear part
             if (gsoSize > 0) {
                 int tcpFlags = DirectBufferMemory.u8(frame + start + 13);
-                gso = VirtioNetHdr.GSO_TCPV4 | ((tcpFlags & 0x80) != 0 ? VirtioNetHdr.GSO_ECN : 0); // CWR
+                int family = DirectBufferMemory.u8(frame + EthernetFrame.HEADER_LENGTH) >>> 4 == 6 ? VirtioNetHdr.GSO_TCPV6
+                        : VirtioNetHdr.GSO_TCPV4;
+                gso = family | ((tcpFlags & 0x80) != 0 ? VirtioNetHdr.GSO_ECN : 0); // CWR
                 hdrLen = start + (DirectBufferMemory.u8(frame + start + 12) >>> 4) * 4;
             }
             hdr.set(ValueLayout.JAVA_BYTE, 0, (byte) VirtioNetHdr.F_NEEDS_CSUM);

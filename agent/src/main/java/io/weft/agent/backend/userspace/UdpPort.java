@@ -13,7 +13,11 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.weft.core.libc.Libc;
+import io.netty.channel.socket.SocketProtocolFamily;
+import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.Ipv6Address;
 import java.net.BindException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
@@ -32,6 +36,10 @@ final class UdpPort {
     private static final int IPPROTO_IP = 0;
     private static final int IP_MTU_DISCOVER = 10;
     private static final int IP_PMTUDISC_DONT = 0;
+    private static final int IPPROTO_IPV6 = 41;
+    private static final int IPV6_V6ONLY = 26;
+    private static final int IPV6_MTU_DISCOVER = 23;
+    private static final int IPV6_PMTUDISC_DONT = 0;
     private static final int SO_SNDBUFFORCE = 32;
     private static final int SO_RCVBUFFORCE = 33;
     private static final int EADDRINUSE = 98;
@@ -67,8 +75,11 @@ final class UdpPort {
         this.drained = drained;
         Channel r = null;
         Channel[] t = new Channel[Math.max(1, opt.txSockets())];
+        boolean v6 = opt.local() instanceof Ipv6Address;
         try {
-            r = new Bootstrap().group(rxLoop).channel(EpollDatagramChannel.class)
+            // One family per datapath, as the kernel's VXLAN devices have: flannel.<VNI> an IPv4 socket, flannel-v6.<VNI>
+            // an IPv6-only one (IPV6_V6ONLY), so both bind the port side by side on a dual-stack node.
+            r = new Bootstrap().group(rxLoop).channelFactory(() -> channel(v6))
                     .option(ChannelOption.SO_RCVBUF, opt.socketBuffer())
                     // recvmmsg of up to 32 datagrams per call, each in a 64 KiB slot: with UDP_GRO it may be a train
                     // of one flow's datagrams (when the underlay device does GRO), which the Decapsulator cuts apart;
@@ -78,24 +89,26 @@ final class UdpPort {
                     .option(EpollChannelOption.UDP_GRO, udpGroWanted)
                     .option(ChannelOption.ALLOCATOR, alloc)
                     .handler(receive)
-                    .bind(new InetSocketAddress(opt.port())).sync().channel();
+                    .bind(new InetSocketAddress(v6 ? ANY6 : ANY4, opt.port())).sync().channel();
             EpollDatagramChannel erx = (EpollDatagramChannel) r;
             this.udpGro = features.probeUdpGro(udpGroWanted, erx.config().isUdpGro(), erx.fd().intValue());
             // Past net.core.rmem_max when we hold CAP_NET_ADMIN (the agent does): bursts from many peers.
             Libc.setsockoptInt(erx.fd().intValue(), SOL_SOCKET, SO_RCVBUFFORCE, opt.socketBuffer());
             for (int i = 0; i < t.length; i++) {
-                t[i] = new Bootstrap().group(txLoop).channel(EpollDatagramChannel.class)
+                t[i] = new Bootstrap().group(txLoop).channelFactory(() -> channel(v6))
                         .option(ChannelOption.SO_SNDBUF, opt.socketBuffer())
                         .option(ChannelOption.AUTO_READ, false)
                         .option(ChannelOption.ALLOCATOR, alloc)
                         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(256 << 10, 1 << 20))
                         .handler(new TxHandler())
-                        .bind(new InetSocketAddress(opt.local() == null ? null : opt.local().toInetAddress(), 0))
+                        .bind(new InetSocketAddress(opt.local() == null ? ANY4 : opt.local().toInetAddress(), 0))
                         .sync().channel();
                 int fd = ((EpollDatagramChannel) t[i]).fd().intValue();
                 Libc.setsockoptInt(fd, SOL_SOCKET, SO_SNDBUFFORCE, opt.socketBuffer());
-                // The kernel's VXLAN device leaves DF clear on the outer header (df unset); so do we.
-                Libc.setsockoptInt(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT);
+                // The kernel's VXLAN device leaves DF clear on the outer header (df unset); so do we. Over IPv6 nothing
+                // fragments on the way, so a datagram over the underlay's MTU is fragmented here, as the kernel's is.
+                if (v6) Libc.setsockoptInt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DONT);
+                else Libc.setsockoptInt(fd, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT);
                 // UDP checksums stay on: `ip link add type vxlan` defaults to udpcsum for IPv4 and UDP GSO needs
                 // them; receivers (kernel and weft) accept zero and non-zero checksums alike.
             }
@@ -112,6 +125,17 @@ final class UdpPort {
         }
         this.rx = r;
         this.tx = t;
+    }
+
+    private static final InetAddress ANY4 = new Ipv4Address(0).toInetAddress();
+    private static final InetAddress ANY6 = new Ipv6Address(0, 0).toInetAddress();
+
+    /** A datagram channel of the family: IPv6 ones take IPv6 alone, so an IPv4 socket can share the port. */
+    private static EpollDatagramChannel channel(boolean v6) {
+        if (!v6) return new EpollDatagramChannel(SocketProtocolFamily.INET);
+        EpollDatagramChannel c = new EpollDatagramChannel(SocketProtocolFamily.INET6);
+        Libc.setsockoptInt(c.fd().intValue(), IPPROTO_IPV6, IPV6_V6ONLY, 1);
+        return c;
     }
 
     boolean udpGro() {

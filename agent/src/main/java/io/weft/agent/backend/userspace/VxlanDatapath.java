@@ -8,7 +8,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
-import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.IpAddress;
 import io.weft.core.net.MacAddress;
 import io.weft.core.tap.TapDevice;
 import io.weft.core.packet.EthernetFrame;
@@ -34,16 +34,17 @@ public final class VxlanDatapath implements AutoCloseable {
     /**
      * @param vni         VXLAN network identifier
      * @param port        UDP port to listen on and send to (8472)
-     * @param local       address to send from (this node's PublicIP); null = any
+     * @param local       address to send from (this node's PublicIP, or PublicIPv6 for flannel-v6.<VNI>: its family is
+     *                    the sockets' family); null = any IPv4 address
      * @param localMac    our VtepMAC: the only unicast destination accepted from the wire
      * @param mtu         overlay MTU; longer inner frames are dropped as oversize
      * @param offload     take TSO superframes and partial checksums from the TAP
      * @param gso         send segment runs with UDP GSO when the kernel supports it
      * @param txSockets   how many send sockets (ephemeral source ports) to spread flows over
      */
-    public record Options(int vni, int port, Ipv4Address local, MacAddress localMac, int mtu, boolean offload,
+    public record Options(int vni, int port, IpAddress local, MacAddress localMac, int mtu, boolean offload,
                           boolean gso, int txSockets, int socketBuffer) {
-        public static Options defaults(int vni, int port, Ipv4Address local, MacAddress mac, int mtu) {
+        public static Options defaults(int vni, int port, IpAddress local, MacAddress mac, int mtu) {
             return new Options(vni, port, local, mac, mtu, true, true, 8, 4 << 20);
         }
 

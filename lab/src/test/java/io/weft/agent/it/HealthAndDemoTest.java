@@ -37,7 +37,7 @@ class HealthAndDemoTest {
     @Test
     void theDemoPingsEveryPairAndLeavesNothingBehind() {
         String out = demo("--nodes", "2", "--pods", "2", "--no-iperf");
-        assertTrue(out.contains("8/8 cross-node pod pairs reachable"), out);
+        assertTrue(out.contains("8/8 cross-node pod pings answered"), out);
         assertTrue(out.contains("══ VXLAN UDP 8472 ══>"), "the closing trace draws the path:\n" + out);
         assertTrue(out.contains("verdict    healthy"), "the closing trace asked both nodes and found the pair healthy:\n" + out);
     }
@@ -47,7 +47,7 @@ class HealthAndDemoTest {
         String out = demo("--nodes", "2", "--pods", "1", "--no-iperf", "--store", "etcd");
         assertTrue(out.contains("config at /coreos.com/network/config"), out);
         assertTrue(out.contains("leases in etcd"), out);
-        assertTrue(out.contains("2/2 cross-node pod pairs reachable"), out);
+        assertTrue(out.contains("2/2 cross-node pod pings answered"), out);
         assertTrue(ProcessHandle.allProcesses().noneMatch(p -> p.info().command().orElse("").equals("/usr/bin/etcd")),
                 "etcd stopped with the demo");
     }

@@ -56,15 +56,21 @@ class StoreFaultsTest {
         return all;
     }
 
-    static Process ping(LabCluster.Pod from, LabCluster.Pod to, int count) throws Exception {
-        return new ProcessBuilder("ip", "netns", "exec", from.netns(), "ping", "-c", Integer.toString(count), "-i", "0.01", "-W",
-                "1", "-D", "-O", to.ip().toString()).redirectErrorStream(true).start();
+    /** A running ping and the file its lines go to. */
+    record Ping(Process process, java.nio.file.Path output) {}
+
+    /** A 100 Hz ping whose lines go to a file: a pipe read only at the end would fill and stall ping itself. */
+    static Ping ping(LabCluster.Pod from, LabCluster.Pod to, int count) throws Exception {
+        java.nio.file.Path out = Files.createTempFile("weft-ping", ".txt");
+        return new Ping(new ProcessBuilder("ip", "netns", "exec", from.netns(), "ping", "-c", Integer.toString(count), "-i", "0.01",
+                "-W", "1", "-D", "-O", to.ip().toString()).redirectErrorStream(true).redirectOutput(out.toFile()).start(), out);
     }
 
     /** No reply missing; else the message names when replies were missing and why (-D -O lines), and {@code logs}. */
-    static void assertNoLoss(Process ping, String what, String logs) throws Exception {
-        String out = new String(ping.getInputStream().readAllBytes());
-        ping.waitFor();
+    static void assertNoLoss(Ping ping, String what, String logs) throws Exception {
+        ping.process().waitFor();
+        String out = Files.readString(ping.output());
+        Files.delete(ping.output());
         String missing = String.join("\n", out.lines().filter(l -> !l.contains(" bytes from ")).toList());
         assertTrue(out.contains(" 0% packet loss"), what + ": " + missing + "\n" + logs);
     }
@@ -122,7 +128,7 @@ class StoreFaultsTest {
         // 2. both stores down for a minute
         List<Set<Object>> before = List.of(overlay(etcdLab.node(1)), overlay(etcdLab.node(2)), overlay(kubeLab.node(1)),
                 overlay(kubeLab.node(2)));
-        List<Process> pings = List.of(ping(pods.get(0)[0], pods.get(0)[1], 7500), ping(pods.get(1)[0], pods.get(1)[1], 7500));
+        List<Ping> pings = List.of(ping(pods.get(0)[0], pods.get(0)[1], 7500), ping(pods.get(1)[0], pods.get(1)[1], 7500));
         etcd.pause(true);
         api.pause();
         for (int s = 0; s < 60; s += 5) {

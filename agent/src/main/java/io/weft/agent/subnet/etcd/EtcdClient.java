@@ -5,20 +5,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * The few etcd v3 calls the subnet manager needs, over etcd's own JSON gateway ({@code /v3/kv/range},
- * {@code /v3/kv/txn}, {@code /v3/lease/grant}, {@code /v3/watch}) with the JDK's HTTP client: no gRPC stack in the
- * agent. Keys and values are base64 in that API; 64-bit numbers arrive as strings. Endpoints are tried in turn;
+ * {@code /v3/kv/txn}, {@code /v3/lease/grant}, {@code /v3/watch}) over {@link EtcdHttp}: no gRPC stack in the agent. Keys and values are base64 in that API; 64-bit numbers arrive as strings. Endpoints are tried in turn;
  * https:// ones with the {@link EtcdTls} context given.
  */
 public final class EtcdClient implements AutoCloseable {
@@ -50,7 +44,9 @@ public final class EtcdClient implements AutoCloseable {
     }
 
     private final List<URI> endpoints;
-    private final HttpClient http;
+    private static final int TIMEOUT_MS = 10_000;
+
+    private final EtcdHttp http;
     private volatile int current;
     private String user; // etcd authentication, when set
     private String password;
@@ -69,9 +65,7 @@ public final class EtcdClient implements AutoCloseable {
             }
         }
         this.endpoints = List.copyOf(endpoints);
-        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).version(HttpClient.Version.HTTP_1_1);
-        if (tls != null) b.sslContext(tls);
-        this.http = b.build();
+        this.http = new EtcdHttp(tls);
     }
 
     /**
@@ -199,20 +193,14 @@ public final class EtcdClient implements AutoCloseable {
         create.putObject("create_request").put("key", b64(prefix)).put("range_end", b64(prefixEnd(prefix)))
                 .put("start_revision", Long.toString(fromRevision));
         if (user != null && token == null) authenticate();
-        HttpRequest.Builder rb = HttpRequest.newBuilder(endpoint().resolve("/v3/watch"))
-                .POST(HttpRequest.BodyPublishers.ofString(create.toString())).header("Content-Type", "application/json");
-        if (token != null) rb.header("Authorization", token);
-        HttpResponse<Stream<String>> resp = http.send(rb.build(), HttpResponse.BodyHandlers.ofLines());
-        if (resp.statusCode() != 200) throw new IOException("etcd watch: HTTP " + resp.statusCode());
-        onOpen.run();
-        try (Stream<String> lines = resp.body()) {
-            java.util.Iterator<String> it = lines.iterator();
-            while (it.hasNext()) {
-                List<WatchEvent> events = parseWatchMessage(it.next());
+        try (EtcdHttp.Lines lines = http.stream(endpoint(), "/v3/watch", create.toString(), token)) {
+            if (lines.status != 200) throw new IOException("etcd watch: HTTP " + lines.status);
+            onOpen.run();
+            for (String line = lines.next(); line != null; line = lines.next()) {
+                List<WatchEvent> events = parseWatchMessage(line);
                 if (!events.isEmpty()) onEvents.accept(events);
+                if (Thread.interrupted()) throw new InterruptedException();
             }
-        } catch (java.io.UncheckedIOException e) {
-            throw e.getCause();
         }
     }
 
@@ -267,14 +255,11 @@ public final class EtcdClient implements AutoCloseable {
         IOException last = null;
         for (int i = 0; i < endpoints.size(); i++) {
             URI base = endpoints.get((current + i) % endpoints.size());
-            HttpRequest.Builder rb = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(10))
-                    .POST(HttpRequest.BodyPublishers.ofString(body.toString())).header("Content-Type", "application/json");
-            if (auth != null) rb.header("Authorization", auth);
             try {
-                HttpResponse<String> resp = http.send(rb.build(), HttpResponse.BodyHandlers.ofString());
+                EtcdHttp.Answer resp = http.post(base, path, body.toString(), auth, TIMEOUT_MS);
                 JsonNode r = JSON.readTree(resp.body());
-                if (resp.statusCode() != 200) {
-                    throw new EtcdException("etcd " + base + path + ": HTTP " + resp.statusCode() + ": "
+                if (resp.status() != 200) {
+                    throw new EtcdException("etcd " + base + path + ": HTTP " + resp.status() + ": "
                             + r.path("message").asText(r.path("error").asText(resp.body())));
                 }
                 current = (current + i) % endpoints.size();
@@ -286,9 +271,6 @@ public final class EtcdClient implements AutoCloseable {
                         ? new IOException("TLS with etcd at " + base + " failed: " + describe(e) + " (check --etcd-cafile, "
                                 + "--etcd-certfile, --etcd-keyfile)", e)
                         : new IOException("cannot reach etcd at " + base + ": " + describe(e), e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted", e);
             }
         }
         throw last;
@@ -320,7 +302,7 @@ public final class EtcdClient implements AutoCloseable {
 
     @Override
     public void close() {
-        http.shutdownNow(); // close() would wait for the watch, a request that never completes
+        http.close(); // ends the watch too, a request that never completes
     }
 
     /** etcd answered and refused. */

@@ -212,6 +212,8 @@ final class EtcdHttp implements AutoCloseable {
                 out.write(body);
                 out.flush();
                 first = in.read();
+            } catch (java.net.SocketTimeoutException e) {
+                throw e; // no answer in time: the request may have been carried out, so it is not sent again
             } catch (IOException e) {
                 throw new Unanswered(e);
             }
@@ -269,7 +271,7 @@ final class EtcdHttp implements AutoCloseable {
         StringBuilder b = new StringBuilder(64);
         int c;
         while ((c = in.read()) != '\n') {
-            if (c < 0) throw new EOFException("etcd's answer ended inside its head");
+            if (c < 0) throw new EOFException("etcd closed the connection in the middle of an answer");
             if (c != '\r') b.append((char) c);
             if (b.length() > MAX_HEAD) throw new IOException("etcd's answer has a head line over " + MAX_HEAD + " bytes");
         }

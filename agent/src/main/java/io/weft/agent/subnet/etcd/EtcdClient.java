@@ -12,7 +12,8 @@ import java.util.List;
 
 /**
  * The few etcd v3 calls the subnet manager needs, over etcd's own JSON gateway ({@code /v3/kv/range},
- * {@code /v3/kv/txn}, {@code /v3/lease/grant}, {@code /v3/watch}) over {@link EtcdHttp}: no gRPC stack in the agent. Keys and values are base64 in that API; 64-bit numbers arrive as strings. Endpoints are tried in turn;
+ * {@code /v3/kv/txn}, {@code /v3/lease/grant}, {@code /v3/watch}) over {@link EtcdHttp}: no gRPC stack in the
+ * agent. Keys and values are base64 in that API; 64-bit numbers arrive as strings. Endpoints are tried in turn;
  * https:// ones with the {@link EtcdTls} context given.
  */
 public final class EtcdClient implements AutoCloseable {
@@ -43,9 +44,9 @@ public final class EtcdClient implements AutoCloseable {
         }
     }
 
-    private final List<URI> endpoints;
-    private static final int TIMEOUT_MS = 10_000;
+    private static final int TIMEOUT_MS = 10_000; // each wait for an answer
 
+    private final List<URI> endpoints;
     private final EtcdHttp http;
     private volatile int current;
     private String user; // etcd authentication, when set

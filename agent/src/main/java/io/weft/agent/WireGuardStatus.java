@@ -29,7 +29,8 @@ final class WireGuardStatus {
                 : "WireGuard on " + v.runsOn() + ", listen port " + v.listenPort() + ", public key " + v.publicKey()
                 + ", " + v.peers().size() + " peers on the device";
         return new NodeStatus.Backend(bc.type(), bc.isUserspace() ? BackendConf.USERSPACE : BackendConf.KERNEL,
-                WireGuardBackend.DEVICE, v.working(), 0, v.listenPort(), mtu, null, u.iface(), u.address().toString(),
+                WireGuardBackend.DEVICE, v.working(), 0, v.listenPort(), mtu, null, u.iface(),
+                String.valueOf(u.address() != null ? u.address() : u.addressV6()),
                 underlayMtu, features, v.counters().isEmpty() ? null : counters(v.counters().getLast()));
     }
 

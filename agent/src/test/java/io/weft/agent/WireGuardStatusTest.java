@@ -32,8 +32,8 @@ class WireGuardStatusTest {
     static final Lease LEASE = new Lease(SUBNET, LeaseRecord.wireguard(Ipv4Address.parse("172.31.0.2"), KEY, 51820),
             Instant.parse("2026-12-08T00:00:00Z"));
 
-    static WgTool.PeerState held(String key, List<Ipv4Cidr> allowed) {
-        return new WgTool.PeerState(key, "", "172.31.0.2:40000", allowed, 0, 0, 0, 0);
+    static WgTool.PeerState held(String key, List<? extends io.weft.core.net.IpCidr> allowed) {
+        return new WgTool.PeerState(key, "", "172.31.0.2:40000", List.copyOf(allowed), 0, 0, 0, 0);
     }
 
     static WireGuardBackend.View view(List<WgTool.PeerState> peers, List<WgCounters> counters) {

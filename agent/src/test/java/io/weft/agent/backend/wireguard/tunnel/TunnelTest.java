@@ -250,8 +250,8 @@ class TunnelTest {
         MemoryNode b = node("fd00:31::2", "10.244.2.0/24,fd00:10:244:2::/64");
         link(a, b, psk);
         await("a handshake", () -> peer(a).counters().handshakes() > 0 && peer(b).counters().handshakes() > 0);
-        byte[] ab6 = Packets.udp6("fd00:10:244:1::5", "fd00:10:244:2::7", 1000, 1);
-        byte[] ba6 = Packets.udp6("fd00:10:244:2::7", "fd00:10:244:1::5", 33, 2);
+        byte[] ab6 = Packets.udp("fd00:10:244:1::5", "fd00:10:244:2::7", 1000, 1);
+        byte[] ba6 = Packets.udp("fd00:10:244:2::7", "fd00:10:244:1::5", 33, 2);
         byte[] ab4 = Packets.udp("10.244.1.5", "10.244.2.7", 500, 3);
         a.fromTun(ab6);
         b.fromTun(ba6);
@@ -260,9 +260,9 @@ class TunnelTest {
         assertArrayEquals(ab6, b.delivered.get(0));
         assertArrayEquals(ab4, b.delivered.get(1));
         assertArrayEquals(ba6, a.delivered.get(0));
-        a.fromTun(Packets.udp6("fd00:10:244:9::9", "fd00:10:244:2::7", 100, 4)); // routed by a, refused by b
+        a.fromTun(Packets.udp("fd00:10:244:9::9", "fd00:10:244:2::7", 100, 4)); // routed by a, refused by b
         await("a foreign IPv6 source counted", () -> peer(b).counters().drops(WgDrop.NOT_ALLOWED) == 1);
-        a.fromTun(Packets.udp6("fd00:10:244:1::5", "fd00:10:250::1", 100, 5));
+        a.fromTun(Packets.udp("fd00:10:244:1::5", "fd00:10:250::1", 100, 5));
         await("no route counted", () -> a.tunnel.unknownCounters().drops(WgDrop.NO_ROUTE) == 1);
         assertEquals(2, b.delivered.size());
     }
@@ -279,11 +279,11 @@ class TunnelTest {
         await("sessions", () -> a.tunnel.peers().size() == 2 && a.tunnel.peers().stream().allMatch(p -> p.current != null));
         int mss = 1360;
         int payload = 20_000;
-        a.fromTunRaw(Packets.tcp6Superpacket("fd00:10:244:1::5", "fd00:10:244:2::7", payload, mss, 1000));
+        a.fromTunRaw(Packets.tcpSuperpacket("fd00:10:244:1::5", "fd00:10:244:2::7", payload, mss, 1000));
         int n = (payload + mss - 1) / mss;
         await(n + " segments delivered to b", () -> b.delivered.size() == n);
         for (int i = 0; i < n; i++) assertTrue(Packets.checksumsValid6(b.delivered.get(i)), "segment " + i + " checksum");
-        a.fromTunRaw(Packets.tcp6Superpacket("fd00:10:244:1::5", "fd00:10:244:3::7", payload, mss, 1000));
+        a.fromTunRaw(Packets.tcpSuperpacket("fd00:10:244:1::5", "fd00:10:244:3::7", payload, mss, 1000));
         await("one superpacket at c", () -> !c.delivered.isEmpty());
         byte[] s = c.delivered.get(0);
         assertEquals(60 + payload, s.length, "the segments joined into one IPv6 packet");

@@ -40,20 +40,13 @@ class WireGuardIpv6Test {
      */
     @Test
     void dualStackSeparateModeRunsFlannelWgV6OnListenPortV6() throws Exception {
-        String backend = "{\"Type\":\"wireguard\"}";
-        try (WgLab w = WgLab.ipv6("wg6s", 2, WgLab.DUAL_STACK, backend)) {
+        try (WgLab w = WgLab.ipv6("wg6s", 2, WgLab.DUAL_STACK, "{\"Type\":\"wireguard\"}")) {
             LabCluster.Node kernel = w.node(1);
             LabCluster.Node user = w.node(2);
-            w.start(kernel);
-            SubnetEnv ek = w.awaitReady(kernel);
-            w.start(user, w.conf("user", WgLab.DUAL_STACK, "{\"Type\":\"wireguard\",\"Datapath\":\"userspace\"}"));
+            SubnetEnv ek = startKernelBesideUserspace(w, "");
             SubnetEnv eu = w.awaitReady(user);
 
-            // the lease, as flannel's newSubnetAttrs writes it
-            LeaseRecord lu = LeaseRecord.parse(w.leaseJson(user));
-            assertEquals("{\"PublicIP\":\"172.31.0.2\",\"PublicIPv6\":\"fd00:31::2\",\"BackendType\":\"wireguard\","
-                    + "\"BackendData\":{\"PublicKey\":\"" + lu.publicKey() + "\",\"Port\":51820},"
-                    + "\"BackendV6Data\":{\"PublicKey\":\"" + lu.publicKey() + "\",\"Port\":51821}}", w.leaseJson(user));
+            assertDualStackLease(w, user, 51821);
 
             // flannel's ConfigureV6 on flannel-wg-v6: <subnet network>/128 and the IPv6Network route; flannel-wg has IPv4 alone
             IpReader rk = new IpReader(kernel.ns());
@@ -86,15 +79,9 @@ class WireGuardIpv6Test {
         try (WgLab w = WgLab.ipv6("wg6a", 2, WgLab.DUAL_STACK, "{\"Type\":\"wireguard\",\"Mode\":\"auto\"}")) {
             LabCluster.Node kernel = w.node(1);
             LabCluster.Node user = w.node(2);
-            w.start(kernel);
-            SubnetEnv ek = w.awaitReady(kernel);
-            w.start(user, w.conf("user", WgLab.DUAL_STACK, "{\"Type\":\"wireguard\",\"Mode\":\"auto\",\"Datapath\":\"userspace\"}"));
+            SubnetEnv ek = startKernelBesideUserspace(w, ",\"Mode\":\"auto\"");
             SubnetEnv eu = w.awaitReady(user);
-            LeaseRecord lk = LeaseRecord.parse(w.leaseJson(kernel));
-            assertEquals("{\"PublicIP\":\"172.31.0.1\",\"PublicIPv6\":\"fd00:31::1\",\"BackendType\":\"wireguard\","
-                    + "\"BackendData\":{\"PublicKey\":\"" + lk.publicKey() + "\",\"Port\":51820},"
-                    + "\"BackendV6Data\":{\"PublicKey\":\"" + lk.publicKey() + "\",\"Port\":51820}}", w.leaseJson(kernel),
-                    "one device: BackendV6Data names flannel-wg's port");
+            assertDualStackLease(w, kernel, 51820); // one device: BackendV6Data names flannel-wg's port
 
             IpReader rk = new IpReader(kernel.ns());
             assertFalse(rk.link("flannel-wg-v6").isPresent(), "no second device outside separate mode");
@@ -195,6 +182,26 @@ class WireGuardIpv6Test {
         assertEquals(v6Wire, sawV6Wire, "IPv6 pod traffic on flannel-wg-v6's port over the IPv6 underlay");
         assertFalse(java.util.HexFormat.of().formatHex(java.nio.file.Files.readAllBytes(w.capturedFile()))
                 .contains(java.util.HexFormat.of().formatHex(b.ip6().toBytes())), "a clear inner IPv6 address on the underlay");
+    }
+
+    /** The node's lease as flannel's newSubnetAttrs writes it: one key in both data, IPv6's port {@code portV6}. */
+    private static void assertDualStackLease(WgLab w, LabCluster.Node n, int portV6) throws Exception {
+        String key = LeaseRecord.parse(w.leaseJson(n)).publicKey();
+        assertEquals("{\"PublicIP\":\"" + n.ip() + "\",\"PublicIPv6\":\"" + n.ipv6() + "\",\"BackendType\":\"wireguard\","
+                + "\"BackendData\":{\"PublicKey\":\"" + key + "\",\"Port\":51820},"
+                + "\"BackendV6Data\":{\"PublicKey\":\"" + key + "\",\"Port\":" + portV6 + "}}", w.leaseJson(n));
+    }
+
+    /**
+     * Node 1 on the kernel datapath (the cluster's net-conf), node 2 on the userspace one with the same other
+     * {@code fields}; returns node 1's subnet.env once both are ready.
+     */
+    private static SubnetEnv startKernelBesideUserspace(WgLab w, String fields) throws Exception {
+        w.start(w.node(1));
+        SubnetEnv env = w.awaitReady(w.node(1));
+        w.start(w.node(2), w.conf("user", WgLab.DUAL_STACK, "{\"Type\":\"wireguard\"" + fields + ",\"Datapath\":\"userspace\"}"));
+        w.awaitReady(w.node(2));
+        return env;
     }
 
     private static int peers(LabCluster.Node n, String dev) {

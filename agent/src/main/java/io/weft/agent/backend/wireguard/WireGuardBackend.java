@@ -251,7 +251,13 @@ public final class WireGuardBackend implements Backend, CaptureSource, MetricsSo
 
     @Override
     public void writeMetrics(MetricsWriter w) {
-        for (WgLink l : links()) l.device().writeMetrics(w);
+        List<StringBuilder> parts = new ArrayList<>(2);
+        for (WgLink l : links()) {
+            StringBuilder one = new StringBuilder();
+            l.device().writeMetrics(new MetricsWriter(one));
+            parts.add(one);
+        }
+        w.merged(parts); // separate mode's two devices share the families
     }
 
     /** Only weft's own datapath can be captured from; the kernel's device answers 503 as a kernel VXLAN node does. */

@@ -64,6 +64,21 @@ class WireGuardStatusTest {
     }
 
     @Test
+    void aDualStackLeaseAsksForEachFamilysPeer() {
+        io.weft.core.net.Ipv6Cidr sub6 = io.weft.core.net.Ipv6Cidr.parse("fd00:10:244:2::/64");
+        Lease dual = new Lease(SUBNET, LeaseRecord.wireguard(Ipv4Address.parse("172.31.0.2"),
+                io.weft.core.net.Ipv6Address.parse("fd00:31::2"), KEY, 51820, 51821), Instant.parse("2026-12-08T00:00:00Z"), sub6);
+        // separate mode: the same key on flannel-wg (IPv4 subnet) and flannel-wg-v6 (IPv6 subnet)
+        List<NodeStatus.Entry> e = WireGuardStatus.entries(dual, view(List.of(held(KEY, List.of(SUBNET)), held(KEY, List.of(sub6))),
+                List.of()));
+        assertEquals(List.of("peer " + KEY + " endpoint 172.31.0.2:51820 allowed-ips 10.244.2.0/24",
+                "peer " + KEY + " allowed-ips fd00:10:244:2::/64"), e.stream().map(NodeStatus.Entry::want).toList());
+        assertTrue(e.stream().allMatch(NodeStatus.Entry::present));
+        NodeStatus.Entry noV6 = WireGuardStatus.entries(dual, view(List.of(held(KEY, List.of(SUBNET))), List.of())).get(1);
+        assertFalse(noV6.present(), "the IPv6 subnet routed by no peer");
+    }
+
+    @Test
     void weftsOwnDeviceCountsPerPeerAndStrangers() {
         WgCounters peer = new WgCounters("172.31.0.2");
         peer.drop(WgDrop.REPLAY);

@@ -48,14 +48,14 @@ final class WgLink {
         return device;
     }
 
-    /** Creates or adopts the device and gives it the key (from {@code keyFile}) and port. */
-    void open(byte[] privateKey, Path keyFile) {
+    /** Creates or adopts the device, without a key yet (a node where WireGuard cannot run gets no key file either). */
+    void open() {
         created = new IpReader(ns).link(name).isEmpty();
         device.open();
-        configure(privateKey, keyFile);
     }
 
-    private void configure(byte[] privateKey, Path keyFile) {
+    /** Gives the device the key (from {@code keyFile}, whose bytes are {@code privateKey}), its port and MTU. */
+    void configure(byte[] privateKey, Path keyFile) {
         device.configure(privateKey, keyFile);
         IpBatch.run(ns, Link.mtu(name, mtu));
     }

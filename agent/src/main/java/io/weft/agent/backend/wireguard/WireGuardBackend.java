@@ -125,7 +125,7 @@ public final class WireGuardBackend implements Backend, CaptureSource, MetricsSo
 
     @Override
     public synchronized LeaseRecord prepare() {
-        if (publicKey == null) {
+        if (main == null && v6 == null) {
             if (runsMain()) open(DEVICE, wgConf.listenPort());
             if (runsV6()) open(DEVICE_V6, wgConf.listenPortV6());
         }
@@ -136,10 +136,11 @@ public final class WireGuardBackend implements Backend, CaptureSource, MetricsSo
         WgDevice d = conf.isUserspace() ? new UserspaceWgDevice(ns, name, port, mtu(), offload) : new KernelWgDevice(ns, name, port);
         WgLink link = new WgLink(ns, name, port, d, mtu());
         if (name.equals(DEVICE)) main = link; else v6 = link; // from here on abandon() can undo it
+        link.open();
         byte[] privateKey = KeyFile.loadOrCreate(keyFile);
         try {
             publicKey = Base64.getEncoder().encodeToString(new X25519().publicKey(clamped(privateKey)));
-            link.open(privateKey, keyFile);
+            link.configure(privateKey, keyFile);
         } finally {
             Arrays.fill(privateKey, (byte) 0);
         }

@@ -31,8 +31,11 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(300)
 class WireGuardIpv6Test {
     static final Ipv6Cidr NET6 = Ipv6Cidr.parse("fd00:10:244::/56");
-    /** Everything on the underlay but IPv6 neighbour discovery, which is the link's, not pod traffic. */
-    static final String NOT_ND = "ip or (ip6 and not icmp6)";
+    /**
+     * Everything on the underlay but the link's own IPv6 chatter, no pod traffic: neighbour discovery (ICMPv6) and
+     * multicast listener reports (ICMPv6 behind a hop-by-hop header, to ff02::16).
+     */
+    static final String NOT_ND = "ip or (ip6 and not icmp6 and not ip6 multicast)";
 
     /**
      * Separate mode (flannel's default): flannel-wg carries IPv4 on 51820, flannel-wg-v6 IPv6 on 51821, each with its

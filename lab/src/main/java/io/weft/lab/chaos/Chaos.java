@@ -32,13 +32,25 @@ public final class Chaos implements AutoCloseable {
     public record Row(String fault, int times, long lost, double longestGap, double recoverMax) {}
 
     /** Settings: store "dir" or "etcd". */
-    public record Options(Duration duration, String store, int userspaceNodes, long seed, Duration etcdOutage, String prefix) {}
+    public record Options(Duration duration, String store, int userspaceNodes, long seed, Duration etcdOutage, String prefix,
+            String only) {
+        public Options(Duration duration, String store, int userspaceNodes, long seed, Duration etcdOutage, String prefix) {
+            this(duration, store, userspaceNodes, seed, etcdOutage, prefix, null);
+        }
+    }
+
+    /** A gap of half a second or more: which pair, when (seconds into the run), how long, under which fault. */
+    public record LongGap(String pair, double at, double seconds, String fault) {}
+
+    /** Gaps this long are listed one by one, to tell which pair lost and when. */
+    static final double LONG_GAP = 0.5;
 
     final Options options;
     final LabCluster lab;
     final Map<Integer, Path> netConf = new LinkedHashMap<>();
     final List<Pinger> pingers = new ArrayList<>();
     final Random random;
+    final List<LongGap> longGaps = new ArrayList<>();
     LabEtcd etcd;
     Path tmpfs;
     private final PrintStream out;
@@ -103,6 +115,8 @@ public final class Chaos implements AutoCloseable {
     public List<Row> run() throws Exception {
         Faults faults = new Faults(this);
         List<Faults.Fault> all = faults.applicable();
+        if (options.only() != null) all = all.stream().filter(f -> f.name().contains(options.only())).toList();
+        if (all.isEmpty()) throw new IllegalArgumentException("no fault's name contains " + options.only());
         List<Faults.Fault> order = new ArrayList<>();
         record Window(String fault, double from, double to, double recover) {}
         List<Window> windows = new ArrayList<>();
@@ -113,11 +127,13 @@ public final class Chaos implements AutoCloseable {
                 Collections.shuffle(order, random);
             }
             Faults.Fault f = order.removeFirst();
+            faults.target = "";
             double t0 = now();
             double recover = f.inject();
             Thread.sleep(1000);
             windows.add(new Window(f.name(), t0, now(), recover));
-            out.printf(java.util.Locale.ROOT, "  %6.1f s  %-34s recovered in %.2f s%n", t0 - windows.getFirst().from(), f.name(), recover);
+            out.printf(java.util.Locale.ROOT, "  %6.1f s  %-34s %-3s recovered in %.2f s%n", t0 - windows.getFirst().from(), f.name(),
+                    faults.target, recover);
         }
         Thread.sleep(2000); // a late loss still shows
         double stop = now();
@@ -130,6 +146,7 @@ public final class Chaos implements AutoCloseable {
                 Row r = rows.getOrDefault(key, new Row(key, 0, 0, 0, 0));
                 double gap = Double.isNaN(g.toEpoch()) ? stop - g.fromEpoch() : g.seconds();
                 rows.put(key, new Row(key, r.times(), r.lost() + g.lost(), Math.max(r.longestGap(), gap), r.recoverMax()));
+                if (gap >= LONG_GAP) longGaps.add(new LongGap(p.name(), g.fromEpoch() - windows.getFirst().from(), gap, key));
             }
         }
         for (Window w : windows) {
@@ -139,6 +156,11 @@ public final class Chaos implements AutoCloseable {
         List<Row> out = new ArrayList<>(rows.values());
         out.removeIf(r -> r.times() == 0 && r.lost() == 0);
         return out;
+    }
+
+    /** The gaps of {@link #LONG_GAP} or more of the last {@link #run()}, in the order found. */
+    public List<LongGap> longGaps() {
+        return List.copyOf(longGaps);
     }
 
     /** Packets every pinger sent so far (replies plus losses). */
@@ -171,6 +193,16 @@ public final class Chaos implements AutoCloseable {
                 lost + " (" + String.format(java.util.Locale.ROOT, "%.3f", 100.0 * lost / Math.max(1, sent)) + "%)", gap);
         out.println("  (6 pod pairs at 100 Hz; longest gap: the longest time one pair heard no reply; time to recover: from the");
         out.println("  injection until the damage is repaired, the worst of its injections)");
+        out.println();
+    }
+
+    /** One line per long gap: the pair, when it began (seconds into the run), how long, and the fault's window. */
+    public static void printLongGaps(List<LongGap> gaps, PrintStream out) {
+        if (gaps.isEmpty()) return;
+        out.println("  gaps of " + LONG_GAP + " s or more:");
+        for (LongGap g : gaps.stream().sorted(java.util.Comparator.comparingDouble(LongGap::at)).toList()) {
+            out.printf(java.util.Locale.ROOT, "  %6.1f s  %-8s %5.2f s  %s%n", g.at(), g.pair(), g.seconds(), g.fault());
+        }
         out.println();
     }
 

@@ -31,19 +31,20 @@ public final class Chaos implements AutoCloseable {
     /** How one kind of fault went, over all its injections. */
     public record Row(String fault, int times, long lost, double longestGap, double recoverMax) {}
 
-    /** Settings: store "dir" or "etcd". */
+    /** Settings: store "dir" or "etcd"; {@code only}: the faults whose name contains it (null: all); {@code logs}: where
+     * the agents' logs are copied at the end (null: nowhere). */
     public record Options(Duration duration, String store, int userspaceNodes, long seed, Duration etcdOutage, String prefix,
-            String only) {
+            String only, Path logs) {
         public Options(Duration duration, String store, int userspaceNodes, long seed, Duration etcdOutage, String prefix) {
-            this(duration, store, userspaceNodes, seed, etcdOutage, prefix, null);
+            this(duration, store, userspaceNodes, seed, etcdOutage, prefix, null, null);
         }
     }
 
-    /** A gap of half a second or more: which pair, when (seconds into the run), how long, under which fault. */
+    /** A gap of a tenth of a second (10 pings) or more: which pair, when (seconds into the run), how long, under which fault. */
     public record LongGap(String pair, double at, double seconds, String fault) {}
 
     /** Gaps this long are listed one by one, to tell which pair lost and when. */
-    static final double LONG_GAP = 0.5;
+    static final double LONG_GAP = 0.1;
 
     final Options options;
     final LabCluster lab;
@@ -209,6 +210,18 @@ public final class Chaos implements AutoCloseable {
     @Override
     public void close() {
         for (Pinger p : pingers) p.close();
+        if (options.logs() != null) {
+            for (LabCluster.Node n : lab.nodes()) {
+                try {
+                    lab.stopAgent(n);
+                    Files.createDirectories(options.logs());
+                    Files.copy(n.log(), options.logs().resolve("node" + n.index() + ".log"),
+                            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                } catch (Exception e) {
+                    out.println("chaos: cannot keep node " + n.index() + "'s log: " + e.getMessage());
+                }
+            }
+        }
         lab.close();
         if (etcd != null) etcd.close();
         if (tmpfs != null) NetnsLab.run("umount", tmpfs.toString());

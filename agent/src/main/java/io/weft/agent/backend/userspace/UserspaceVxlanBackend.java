@@ -166,7 +166,7 @@ public final class UserspaceVxlanBackend implements Backend, CaptureSource, Metr
             try {
                 t.open();
             } catch (RuntimeException e) {
-                for (UserspaceVtep o : vteps()) o.close(); // both or neither
+                for (UserspaceVtep o : vteps()) o.abandon(); // both or neither
                 throw e;
             }
             LOG.info("userspace VXLAN backend: " + t.device() + " mac " + t.mac() + " on underlay " + underlay + " ("
@@ -282,9 +282,15 @@ public final class UserspaceVxlanBackend implements Backend, CaptureSource, Metr
         return sb.toString();
     }
 
-    /** Stops the datapaths; the TAPs (not persistent) disappear with their descriptors. */
+    /** Stops the datapaths; the TAPs stay (persistent), with their routes and neighbours, for the next run. */
     @Override
     public synchronized void close() {
         for (UserspaceVtep t : vteps()) t.close();
+    }
+
+    /** A failed start removes the TAPs it made. */
+    @Override
+    public synchronized void abandon() {
+        for (UserspaceVtep t : vteps()) t.abandon();
     }
 }

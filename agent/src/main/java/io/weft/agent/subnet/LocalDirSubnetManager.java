@@ -40,7 +40,7 @@ import java.util.logging.Logger;
  * {@link LeaseBook}; a restarted node finds its lease by its PublicIP, or by the subnet its subnet.env names when its
  * own file is unreadable. A directory that refuses writes (read-only, full) keeps a valid lease in use as it is.
  */
-public final class LocalDirSubnetManager implements SubnetManager {
+public final class LocalDirSubnetManager extends WatchedSubnetManager {
     private static final Logger LOG = Logger.getLogger(LocalDirSubnetManager.class.getName());
     public static final Duration TTL = Duration.ofHours(24);
 
@@ -50,9 +50,6 @@ public final class LocalDirSubnetManager implements SubnetManager {
     private final Ipv4Cidr previous;
     private final Ipv6Cidr previousV6;
     private final Clock clock;
-    private final ChangeSignal changed = new ChangeSignal();
-    private final LeaseBook book;
-    private final OwnLease own;
     private final java.util.Set<String> ignoredNames = new java.util.HashSet<>();
     private DirWatch watch; // guarded by this
 
@@ -75,14 +72,13 @@ public final class LocalDirSubnetManager implements SubnetManager {
     }
 
     LocalDirSubnetManager(Path dir, NetConf given, Ipv4Cidr previous, Ipv6Cidr previousV6, Clock clock) throws IOException {
+        super("lease directory " + dir, clock);
         this.dir = dir;
         this.subnets = dir.resolve("subnets");
         this.given = given;
         this.previous = previous;
         this.previousV6 = previousV6;
         this.clock = clock;
-        this.book = new LeaseBook(toString(), clock, changed);
-        this.own = new OwnLease(book, clock, (l, gone) -> write(l.subnet(), l.ipv6Subnet(), l.attrs()));
         try {
             Files.createDirectories(subnets);
         } catch (IOException e) {
@@ -218,8 +214,9 @@ public final class LocalDirSubnetManager implements SubnetManager {
         }
     }
 
+    /** Reads the files inotify named since the last round (all of them after an overflow). */
     @Override
-    public List<Lease> leases() throws IOException {
+    protected void catchUp() throws IOException {
         DirWatch w = startWatch();
         if (w.takeRescan()) {
             List<Read> all = readAll();
@@ -239,7 +236,11 @@ public final class LocalDirSubnetManager implements SubnetManager {
                 }
             }
         }
-        return own.withOwn(book.leases());
+    }
+
+    @Override
+    protected Lease rewrite(Lease mine, boolean gone) {
+        return write(mine.subnet(), mine.ipv6Subnet(), mine.attrs());
     }
 
     private void record(Read r) {
@@ -249,24 +250,9 @@ public final class LocalDirSubnetManager implements SubnetManager {
     }
 
     @Override
-    public List<LeaseBook.Entry> entries() {
-        return book.entries();
-    }
-
-    @Override
-    public ChangeSignal changes() {
-        return changed;
-    }
-
-    @Override
     public void awaitChange(long timeoutMillis) throws IOException, InterruptedException {
         startWatch();
         changed.await(timeoutMillis);
-    }
-
-    @Override
-    public String problem() {
-        return own.problem();
     }
 
     private synchronized DirWatch startWatch() throws IOException {

@@ -17,12 +17,12 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * One weftd (kernel VXLAN, the launcher's JVM options, weftd's default --resync-interval) whose store fills with
- * {@code peers} leases of nodes that exist only as leases ({@link FakePeers}) and empties again, once per store: a
- * lease directory, a real etcd, the stand-in API server with that many Node objects. Per store: how long after the
- * last lease appeared every route, neighbour and FDB entry is in place, how long after the last one went the table is
- * clean, the agent's CPU at idle (its own time and its children's: ip, iptables) and its resident memory, with no
- * peer and with all of them.
+ * One weftd (kernel VXLAN, run through its launcher with the memory options a node uses, weftd's default
+ * --resync-interval) whose store fills with {@code peers} leases of nodes that exist only as leases
+ * ({@link FakePeers}) and empties again, once per store: a lease directory, a real etcd, the stand-in API server with
+ * that many Node objects. Per store: how long after the last lease appeared every route, neighbour and FDB entry is
+ * in place, how long after the last one went the table is clean, the agent's CPU at idle (its own time and its
+ * children's: ip, iptables) and its resident memory, with no peer and with all of them.
  */
 final class ScaleBench {
     static final String CONF = "{\"Network\":\"10.0.0.0/8\",\"Backend\":{\"Type\":\"vxlan\"}}";
@@ -45,6 +45,7 @@ final class ScaleBench {
         System.out.println("  " + store + ": one agent, " + peers + " peers appear, then go ...");
         try (LabCluster lab = new LabCluster(NetnsLab.named(prefix + "-" + store), 1, CONF); Store s = store(store, lab)) {
             lab.resyncInterval(null);
+            lab.agentLauncher(launcher());
             LabCluster.Node n = lab.node(1);
             Process agent = lab.startAgent(n);
             lab.awaitSubnetEnv(n, Duration.ofSeconds(60));
@@ -169,6 +170,16 @@ final class ScaleBench {
             }
             default -> throw new IllegalArgumentException("no store " + name + ": lease directory, etcd or stand-in API server");
         };
+    }
+
+    /** The build's weftd launcher, found as the CNI plugin is ({@code weft.home}/../../agent/target, or the working directory). */
+    static Path launcher() {
+        String home = System.getProperty("weft.home");
+        List<Path> candidates = new ArrayList<>();
+        if (home != null) candidates.add(Path.of(home, "../../agent/target/weftd"));
+        candidates.add(Path.of("agent/target/weftd"));
+        return candidates.stream().map(p -> p.toAbsolutePath().normalize()).filter(Files::isExecutable).findFirst()
+                .orElseThrow(() -> new IllegalStateException("agent/target/weftd is missing: run mvn -DskipTests package first"));
     }
 
     /** Polls the node's flannel.1 entries until there are {@code want}; returns System.nanoTime() then. */

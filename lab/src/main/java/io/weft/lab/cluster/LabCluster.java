@@ -79,6 +79,7 @@ public final class LabCluster implements AutoCloseable {
     private java.util.function.Function<Node, Map<String, String>> agentEnv = n -> Map.of();
     private String kubeApiUrl; // null: agents share the lease directory
     private String etcdUrl; // agents keep leases in etcd there, config included
+    private Path launcher; // null: agents run on this JVM's classes; else through weftd's launcher script
 
     /**
      * A cluster in namespaces {@code <tag>-<random>-ul}, {@code -n1}, {@code -n1-<pod>}, ... (a test's).
@@ -146,9 +147,8 @@ public final class LabCluster implements AutoCloseable {
     }
 
     /**
-     * How often agents check the kernel against the leases (1s by default, so tests see repairs at once; null:
-     * weftd's own default, as production runs it). Agents also repair a hand-deleted entry at once from the kernel's
-     * notifications, whatever this interval.
+     * How often agents check the kernel against the leases (1s by default, so tests see repairs at once; null: weftd's
+     * own default, as production runs it). Agents repair a hand-deleted entry at once from the kernel's notifications.
      */
     public void resyncInterval(String interval) {
         this.resync = interval;
@@ -156,6 +156,11 @@ public final class LabCluster implements AutoCloseable {
 
     public void agentArgs(List<String> args) {
         this.extraAgentArgs = List.copyOf(args);
+    }
+
+    /** Agents run through {@code launcher} (a build's agent/target/weftd) with its JVM and memory options, as on a node. */
+    public void agentLauncher(Path launcher) {
+        this.launcher = launcher;
     }
 
     /** Environment variables for each node's agent (beyond NODE_NAME), e.g. its own WIREGUARD_KEY_FILE. */
@@ -208,15 +213,13 @@ public final class LabCluster implements AutoCloseable {
         args.addAll(List.of("--subnet-file", n.subnetFile().toString()));
         if (resync != null) args.addAll(List.of("--resync-interval", resync));
         args.addAll(extraAgentArgs);
+        if (launcher != null) return Stream.concat(Stream.of("ip", "netns", "exec", n.netns(), launcher.toString()), args.stream()).toList();
         // A class-data archive per node: a restarted agent then starts as a production one does from the launcher's
         // AOT cache, instead of paying a cold start that production does not pay (~0.4 s of a restart here).
         return weftdCommand(n, "weftd.jsa", args);
     }
 
-    /**
-     * {@code weftd args} (io.weft.agent.Main) on this JVM's classes inside the node's namespace, with the class-data
-     * archive {@code archive} in the node's directory (one per kind of process: the agent, a capture client).
-     */
+    /** {@code weftd args} on this JVM's classes in the node's namespace, with the node's class-data archive {@code archive}. */
     public List<String> weftdCommand(Node n, String archive, List<String> args) {
         return ChildJvm.command(n.netns(), n.dir().resolve(archive),
                 List.of("--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx256m"), "io.weft.agent.Main", args);

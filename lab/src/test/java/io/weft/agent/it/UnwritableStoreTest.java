@@ -15,9 +15,12 @@ import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A lease store that refuses writes (a read-only lease directory, an etcd user that may only read): running agents
@@ -197,5 +200,35 @@ class UnwritableStoreTest {
         assertTrue(log.contains("keeping lease"), log);
         assertEquals(env, Files.readString(u.subnetFile()), "same subnet");
         assertTrue(lab.agent(u).isAlive(), log);
+    }
+
+    /**
+     * A WireGuard node's first start in a read-only lease directory: {@code flannel-wg} (and the wireguard-go that runs
+     * the kernel datapath's device here, where the kernel has no WireGuard module) is made before the lease is
+     * refused, and goes again with the failed start. Its key file stays: it is the node's identity for the next start.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"kernel", "userspace"})
+    void aWireGuardFirstStartLeavesNoDevice(String datapath) throws Exception {
+        NetnsLab.requireRoot();
+        lab = new LabCluster("wt-rowg", 1, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"wireguard\",\"Datapath\":\""
+                + datapath + "\"}}");
+        LabCluster.Node n = lab.node(1);
+        Path key = n.dir().resolve("wgkey");
+        lab.agentEnv(node -> Map.of("WIREGUARD_KEY_FILE", key.toString()));
+        Files.createDirectories(lab.leaseDir().resolve("subnets"));
+        readOnly = lab.leaseDir();
+        NetnsLab.sh("mount", "--bind", readOnly.toString(), readOnly.toString());
+        NetnsLab.sh("mount", "-o", "remount,bind,ro", readOnly.toString());
+
+        Process p = lab.startAgent(n);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        String log = lab.log(n);
+        assertEquals(1, p.exitValue(), log);
+        assertTrue(log.contains("wireguard backend: flannel-wg ("), "the start made the device before the store refused: " + log);
+        assertTrue(lastLine(log).startsWith("weftd: cannot write lease 10.244."), log);
+        assertTrue(new IpReader(n.ns()).link("flannel-wg").isEmpty(), "flannel-wg left behind: " + log);
+        assertEquals("", NetnsLab.run("ip", "netns", "pids", n.netns()).stdout().strip(), "a process left in the node's namespace");
+        assertTrue(Files.exists(key), "the key file stays");
     }
 }

@@ -1,11 +1,8 @@
 package io.weft.agent.subnet.etcd;
 
-import io.weft.agent.subnet.ChangeSignal;
 import io.weft.agent.subnet.Lease;
-import io.weft.agent.subnet.LeaseBook;
-import io.weft.agent.subnet.OwnLease;
 import io.weft.agent.subnet.SubnetException;
-import io.weft.agent.subnet.SubnetManager;
+import io.weft.agent.subnet.WatchedSubnetManager;
 import io.weft.agent.subnet.etcd.EtcdLeases.Stored;
 import io.weft.agent.subnet.etcd.EtcdLeases.Listing;
 import io.weft.core.config.ConfigException;
@@ -37,7 +34,7 @@ import java.util.logging.Logger;
  * revoked at once. A watch on the subnets wakes the agent as soon as a node joins or leaves, and lists again when
  * etcd has compacted the history it was watching from.
  */
-public final class EtcdSubnetManager implements SubnetManager {
+public final class EtcdSubnetManager extends WatchedSubnetManager {
     private static final Logger LOG = Logger.getLogger(EtcdSubnetManager.class.getName());
     public static final String DEFAULT_PREFIX = "/coreos.com/network";
     static final Duration TTL = Duration.ofHours(24);
@@ -53,9 +50,6 @@ public final class EtcdSubnetManager implements SubnetManager {
     private final Ipv6Cidr previousV6;
     private final Clock clock;
     private final java.util.random.RandomGenerator random = new java.security.SecureRandom();
-    private final ChangeSignal changed = new ChangeSignal();
-    private final LeaseBook book;
-    private final OwnLease own;
     private final EtcdLeases store;
     private volatile boolean reserved; // this node's lease is a reservation: a key without TTL
 
@@ -78,14 +72,13 @@ public final class EtcdSubnetManager implements SubnetManager {
             throw new IllegalArgumentException("--etcd-prefix: '" + prefix + "' must start with '/' and not end with one, e.g. "
                     + DEFAULT_PREFIX);
         }
+        super("etcd " + prefix, clock);
         this.etcd = etcd;
         this.prefix = prefix;
         this.given = given;
         this.previous = previous;
         this.previousV6 = previousV6;
         this.clock = clock;
-        this.book = new LeaseBook(toString(), clock, changed);
-        this.own = new OwnLease(book, clock, this::rewrite);
         this.store = new EtcdLeases(etcd, subnetsPrefix(), book, clock);
     }
 
@@ -303,7 +296,8 @@ public final class EtcdSubnetManager implements SubnetManager {
     }
 
     /** This node's key is gone or not its record: stored again (created only if absent, so a taker keeps it). */
-    private Lease rewrite(Lease mine, boolean gone) {
+    @Override
+    protected Lease rewrite(Lease mine, boolean gone) {
         String key = subnetsPrefix() + mine.key();
         LeaseRecord attrs = mine.attrs();
         boolean reservation = reserved;
@@ -341,24 +335,8 @@ public final class EtcdSubnetManager implements SubnetManager {
     }
 
     @Override
-    public List<Lease> leases() throws IOException {
+    protected void catchUp() throws IOException {
         store.start();
-        return own.withOwn(book.leases());
-    }
-
-    @Override
-    public List<LeaseBook.Entry> entries() {
-        return book.entries();
-    }
-
-    @Override
-    public ChangeSignal changes() {
-        return changed;
-    }
-
-    @Override
-    public String problem() {
-        return own.problem();
     }
 
     @Override

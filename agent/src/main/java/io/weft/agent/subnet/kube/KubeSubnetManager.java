@@ -9,12 +9,9 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import io.weft.agent.subnet.ChangeSignal;
 import io.weft.agent.subnet.Lease;
-import io.weft.agent.subnet.LeaseBook;
-import io.weft.agent.subnet.OwnLease;
 import io.weft.agent.subnet.SubnetException;
-import io.weft.agent.subnet.SubnetManager;
+import io.weft.agent.subnet.WatchedSubnetManager;
 import io.weft.core.config.NetConf;
 import io.weft.core.lease.LeaseRecord;
 import io.weft.core.net.IpCidr;
@@ -24,7 +21,6 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.logging.Logger;
 
@@ -38,7 +34,7 @@ import java.util.logging.Logger;
  * <p>Other nodes are read from a shared informer (one LIST, then a WATCH the client re-establishes by itself),
  * never polled. The network config comes from net-conf.json (the DaemonSet's ConfigMap), as in flannel.
  */
-public final class KubeSubnetManager implements SubnetManager {
+public final class KubeSubnetManager extends WatchedSubnetManager {
     private static final Logger LOG = Logger.getLogger(KubeSubnetManager.class.getName());
     private static final ObjectMapper JSON = new ObjectMapper();
     /** A Node-backed lease never expires by time; the agent renews a day ahead of this, i.e. never in practice. */
@@ -52,11 +48,8 @@ public final class KubeSubnetManager implements SubnetManager {
     private final NodeAnnotations keys;
     private final Clock clock;
     private final boolean setNodeNetworkUnavailable;
-    private final ChangeSignal changed = new ChangeSignal();
     private final Map<String, String> reported = new java.util.concurrent.ConcurrentHashMap<>(); // node -> problem logged
     private final Map<String, IpCidr> nodeSubnets = new java.util.concurrent.ConcurrentHashMap<>(); // its last good one
-    private final LeaseBook book;
-    private final OwnLease own;
     private SharedIndexInformer<Node> informer;
     private ApiOutageWatch outageWatch;
 
@@ -72,6 +65,7 @@ public final class KubeSubnetManager implements SubnetManager {
 
     KubeSubnetManager(KubernetesClient client, String nodeName, NetConf conf, NodeAnnotations keys,
                       boolean setNodeNetworkUnavailable, Clock clock) {
+        super("node annotations", clock);
         if (nodeName == null || nodeName.isBlank()) {
             throw new IllegalArgumentException("NODE_NAME is not set, nor POD_NAME and POD_NAMESPACE: the Kubernetes subnet "
                     + "manager needs this node's name (the DaemonSet sets NODE_NAME from spec.nodeName)");
@@ -86,8 +80,6 @@ public final class KubeSubnetManager implements SubnetManager {
         this.keys = keys;
         this.clock = clock;
         this.setNodeNetworkUnavailable = setNodeNetworkUnavailable;
-        this.book = new LeaseBook("node annotations", clock, changed);
-        this.own = new OwnLease(book, clock, (l, gone) -> republish(l));
     }
 
     /**
@@ -304,24 +296,13 @@ public final class KubeSubnetManager implements SubnetManager {
     }
 
     @Override
-    public List<Lease> leases() throws IOException {
+    protected void catchUp() {
         startInformer();
-        return own.withOwn(book.leases());
     }
 
     @Override
-    public List<LeaseBook.Entry> entries() {
-        return book.entries();
-    }
-
-    @Override
-    public ChangeSignal changes() {
-        return changed;
-    }
-
-    @Override
-    public String problem() {
-        return own.problem();
+    protected Lease rewrite(Lease mine, boolean gone) {
+        return republish(mine);
     }
 
     @Override

@@ -119,7 +119,6 @@ public final class Chaos implements AutoCloseable {
         if (options.only() != null) all = all.stream().filter(f -> f.name().contains(options.only())).toList();
         if (all.isEmpty()) throw new IllegalArgumentException("no fault's name contains " + options.only());
         List<Faults.Fault> order = new ArrayList<>();
-        record Window(String fault, double from, double to, double recover) {}
         List<Window> windows = new ArrayList<>();
         long end = System.nanoTime() + options.duration().toNanos();
         while (System.nanoTime() < end) {
@@ -142,7 +141,7 @@ public final class Chaos implements AutoCloseable {
         for (Faults.Fault f : all) rows.put(f.name(), new Row(f.name(), 0, 0, 0, 0));
         for (Pinger p : pingers) {
             for (Pinger.Gap g : p.gaps(stop, INTERVAL)) {
-                Window w = windows.stream().filter(x -> g.fromEpoch() >= x.from() - 0.1 && g.fromEpoch() < x.to()).findFirst().orElse(null);
+                Window w = windowOf(windows, g.fromEpoch());
                 String key = w == null ? "(outside any fault)" : w.fault();
                 Row r = rows.getOrDefault(key, new Row(key, 0, 0, 0, 0));
                 double gap = Double.isNaN(g.toEpoch()) ? stop - g.fromEpoch() : g.seconds();
@@ -157,6 +156,26 @@ public final class Chaos implements AutoCloseable {
         List<Row> out = new ArrayList<>(rows.values());
         out.removeIf(r -> r.times() == 0 && r.lost() == 0);
         return out;
+    }
+
+    /** A fault's window: from its injection until a second after its repair. */
+    record Window(String fault, double from, double to, double recover) {}
+
+    /** How long before a window's injection a gap may begin and still be that fault's: the last reply before it. */
+    static final double LEAD = 0.1;
+
+    /**
+     * The window a gap that begins at {@code gapFrom} (the last reply before it) counts against, or null. The last
+     * reply before a loss comes up to a ping interval and a round trip before the injection that causes it, while the
+     * window before has not ended yet (the next injection follows its quiet second at once): a gap beginning within
+     * {@link #LEAD} of an injection is that fault's, not the one before, whose quiet second was over.
+     */
+    static Window windowOf(List<Window> windows, double gapFrom) {
+        for (int i = windows.size() - 1; i >= 0; i--) {
+            Window x = windows.get(i);
+            if (gapFrom >= x.from() - LEAD && gapFrom < x.to()) return x;
+        }
+        return null;
     }
 
     /** The gaps of {@link #LONG_GAP} or more of the last {@link #run()}, in the order found. */

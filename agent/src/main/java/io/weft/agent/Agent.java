@@ -213,6 +213,7 @@ public final class Agent {
         private final LocalBlackhole blackhole = new LocalBlackhole(ns);
         private final SubnetEnvFile env;
         private final PeerLog peerLog = new PeerLog();
+        private final HeapTrim heapTrim = new HeapTrim();
         private Lease lease;
         private List<Lease> last;
         private long nextFull;
@@ -256,8 +257,9 @@ public final class Agent {
                         LOG.info("ready: " + metrics.remoteLeases.get() + " peers programmed");
                     }
                     metrics.ready.set(readiness.ready() ? 1 : 0);
+                    long trimIn = heapTrim.poll();
                     try {
-                        wake.await(waitMillis());
+                        wake.await(Math.min(waitMillis(), trimIn == Long.MAX_VALUE ? Long.MAX_VALUE : trimIn / 1_000_000 + 1));
                     } catch (InterruptedException e) {
                         if (!running) break;
                         throw e;
@@ -283,6 +285,7 @@ public final class Agent {
                     metrics.reconcileRounds.incrementAndGet();
                     metrics.entriesAdded.addAndGet(r.added());
                     metrics.entriesRemoved.addAndGet(r.removed());
+                    heapTrim.changed(r.added() + r.removed());
                     if (r.deviceRestored()) metrics.deviceRestores.incrementAndGet();
                     metrics.remoteLeases.set(leases.stream().filter(l -> !l.key().equals(lease.key())).count());
                     last = leases;

@@ -30,7 +30,7 @@ final class Backends {
                         publicIp == null ? null : new VxlanBackend.Side(u.address(), publicIp, u.network(), previous.v4()),
                         publicIpv6 == null ? null : new VxlanBackend.Side(u.addressV6(), publicIpv6, u.networkV6(), previous.v6()));
             }
-            case BackendConf.WIREGUARD -> WireGuardBackend.create(ns, conf, u, publicIp, net.network());
+            case BackendConf.WIREGUARD -> WireGuardBackend.create(ns, conf, u, publicIp, publicIpv6, net);
             default -> throw new BackendException("unknown backend type " + conf.type());
         };
     }

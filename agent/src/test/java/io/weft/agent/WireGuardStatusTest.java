@@ -32,8 +32,8 @@ class WireGuardStatusTest {
     static final Lease LEASE = new Lease(SUBNET, LeaseRecord.wireguard(Ipv4Address.parse("172.31.0.2"), KEY, 51820),
             Instant.parse("2026-12-08T00:00:00Z"));
 
-    static WgTool.PeerState held(String key, List<Ipv4Cidr> allowed) {
-        return new WgTool.PeerState(key, "", "172.31.0.2:40000", allowed, 0, 0, 0, 0);
+    static WgTool.PeerState held(String key, List<? extends io.weft.core.net.IpCidr> allowed) {
+        return new WgTool.PeerState(key, "", "172.31.0.2:40000", List.copyOf(allowed), 0, 0, 0, 0);
     }
 
     static WireGuardBackend.View view(List<WgTool.PeerState> peers, List<WgCounters> counters) {
@@ -61,6 +61,21 @@ class WireGuardStatusTest {
         assertEquals("peer " + KEY + " endpoint 172.31.0.2:40000 allowed-ips [10.244.3.0/24]", wrong.have());
         Lease vxlan = new Lease(SUBNET, LeaseRecord.hostGw(Ipv4Address.parse("172.31.0.2")), Instant.now());
         assertEquals(List.of(), WireGuardStatus.entries(vxlan, view(List.of(), List.of())), "a lease of another backend asks for no peer");
+    }
+
+    @Test
+    void aDualStackLeaseAsksForEachFamilysPeer() {
+        io.weft.core.net.Ipv6Cidr sub6 = io.weft.core.net.Ipv6Cidr.parse("fd00:10:244:2::/64");
+        Lease dual = new Lease(SUBNET, LeaseRecord.wireguard(Ipv4Address.parse("172.31.0.2"),
+                io.weft.core.net.Ipv6Address.parse("fd00:31::2"), KEY, 51820, 51821), Instant.parse("2026-12-08T00:00:00Z"), sub6);
+        // separate mode: the same key on flannel-wg (IPv4 subnet) and flannel-wg-v6 (IPv6 subnet)
+        List<NodeStatus.Entry> e = WireGuardStatus.entries(dual, view(List.of(held(KEY, List.of(SUBNET)), held(KEY, List.of(sub6))),
+                List.of()));
+        assertEquals(List.of("peer " + KEY + " endpoint 172.31.0.2:51820 allowed-ips 10.244.2.0/24",
+                "peer " + KEY + " allowed-ips fd00:10:244:2::/64"), e.stream().map(NodeStatus.Entry::want).toList());
+        assertTrue(e.stream().allMatch(NodeStatus.Entry::present));
+        NodeStatus.Entry noV6 = WireGuardStatus.entries(dual, view(List.of(held(KEY, List.of(SUBNET))), List.of())).get(1);
+        assertFalse(noV6.present(), "the IPv6 subnet routed by no peer");
     }
 
     @Test

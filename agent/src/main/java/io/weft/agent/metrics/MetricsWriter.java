@@ -59,6 +59,30 @@ public final class MetricsWriter {
         return this;
     }
 
+    /**
+     * Writes the families of several sources (each written by its own MetricsWriter) as one exposition: a family that
+     * more than one source has (two devices' counters) keeps one HELP and TYPE, its samples together, as the format
+     * requires; families keep the order in which they first appear.
+     */
+    public MetricsWriter merged(java.util.List<? extends CharSequence> parts) {
+        java.util.Map<String, StringBuilder> families = new java.util.LinkedHashMap<>();
+        for (CharSequence part : parts) {
+            StringBuilder current = null;
+            for (String line : part.toString().split("\n")) {
+                if (line.startsWith("# HELP ")) {
+                    int end = line.indexOf(' ', 7);
+                    current = families.computeIfAbsent(line.substring(7, end < 0 ? line.length() : end), k -> new StringBuilder());
+                    if (!current.isEmpty()) continue; // the family's header is written already
+                } else if (line.isEmpty() || current == null || line.startsWith("# TYPE ") && current.indexOf("\n# TYPE ") >= 0) {
+                    continue;
+                }
+                current.append(line).append('\n');
+            }
+        }
+        families.values().forEach(out::append);
+        return this;
+    }
+
     private void escape(String s, boolean quotes) {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);

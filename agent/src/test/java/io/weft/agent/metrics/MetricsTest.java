@@ -21,6 +21,18 @@ class MetricsTest {
     }
 
     @Test
+    void twoSourcesOfOneFamilyMergeIntoOneGroupWithOneHeader() {
+        StringBuilder a = new StringBuilder();
+        new MetricsWriter(a).counter("x_total", "X").sample("x_total", 1, "device", "flannel-wg").gauge("y", "Y", 5, "device", "flannel-wg");
+        StringBuilder b = new StringBuilder();
+        new MetricsWriter(b).counter("x_total", "X").sample("x_total", 2, "device", "flannel-wg-v6");
+        StringBuilder out = new StringBuilder();
+        new MetricsWriter(out).merged(java.util.List.of(a, b));
+        org.junit.jupiter.api.Assertions.assertEquals("# HELP x_total X\n# TYPE x_total counter\nx_total{device=\"flannel-wg\"} 1\n"
+                + "x_total{device=\"flannel-wg-v6\"} 2\n# HELP y Y\n# TYPE y gauge\ny{device=\"flannel-wg\"} 5\n", out.toString());
+    }
+
+    @Test
     void aLabelWithoutValueIsLeftOutAndNoLabelsMeansNoBraces() {
         StringBuilder sb = new StringBuilder();
         new MetricsWriter(sb).sample("a", 1, "peer", null, "reason", "bad_mac").sample("b", 2);

@@ -44,11 +44,12 @@ class PreflightTest {
             "{\"Network\":\"192.168.0.0/16\"} | Network: 192.168.0.0/16 overlaps this node's route to 192.168.48.0/20",
             "{\"Network\":\"127.0.0.0/16\"} | Network: 127.0.0.0/16 overlaps lo's address 127.0.0.1/8",
             "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\",\"MTU\":9000}} | Backend.MTU: 9000 is more than eth0 carries (its MTU is 1500)",
-            // each backend says whether it carries IPv6 (CARRIES_IPV6); a backend that does not is named
-            "{\"Network\":\"10.244.0.0/16\",\"EnableIPv6\":true,\"IPv6Network\":\"fd00::/56\",\"Backend\":{\"Type\":\"wireguard\"}} | EnableIPv6: the wireguard backend (kernel datapath) does not carry IPv6 in this weft",
+            // each backend says whether it carries IPv6 (CARRIES_IPV6); wireguard does, in each of flannel's Modes
+            "{\"Network\":\"10.244.0.0/16\",\"EnableIPv6\":true,\"IPv6Network\":\"fd00::/56\",\"Backend\":{\"Type\":\"wireguard\"}} | ''",
+            "{\"Network\":\"10.244.0.0/16\",\"EnableIPv6\":true,\"IPv6Network\":\"fd00::/56\",\"Backend\":{\"Type\":\"wireguard\",\"Mode\":\"auto\",\"Datapath\":\"userspace\"}} | ''",
             // an IPv6-only cluster runs (the vxlan kernel backend carries IPv6); its backend is checked as dual-stack's
             "{\"EnableIPv4\":false,\"EnableIPv6\":true,\"IPv6Network\":\"fd00::/56\"} | ''",
-            "{\"EnableIPv4\":false,\"EnableIPv6\":true,\"IPv6Network\":\"fd00::/56\",\"Backend\":{\"Type\":\"wireguard\"}} | EnableIPv6: the wireguard backend (kernel datapath) does not carry IPv6 in this weft",
+            "{\"EnableIPv4\":false,\"EnableIPv6\":true,\"IPv6Network\":\"fd00::/56\",\"Backend\":{\"Type\":\"wireguard\",\"Mode\":\"ipv6\"}} | ''",
     })
     void refusesWhatCannotWorkAndNamesTheField(String conf, String refusal) {
         Runnable check = () -> Preflight.check(NetConfParser.parse(conf), UNDERLAY, ADDRESSES, ROUTES);

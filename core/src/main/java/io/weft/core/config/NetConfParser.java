@@ -100,6 +100,7 @@ public final class NetConfParser {
         Ipv4Pool v4 = enableIPv4 ? ipv4(top) : ignoredIpv4(top);
         Ipv6Fields.Pool v6 = Ipv6Fields.parse(top, enableIPv6);
         BackendConf backend = backend(top);
+        WireGuardFields.checkFamilies(backend, enableIPv4, enableIPv6);
         return new NetConf(v4.network, v4.subnetLen, v4.subnetMin, v4.subnetMax, enableIPv4, enableIPv6,
                 v6 == null ? null : v6.network(), v6 == null ? 0 : v6.subnetLen(),
                 v6 == null ? null : v6.subnetMin(), v6 == null ? null : v6.subnetMax(), backend, enableNFTables);

@@ -40,7 +40,6 @@ final class WireGuardFields {
         if (!MODES.contains(mode)) {
             throw new ConfigException("Backend.Mode", "\"" + mode + "\" is not one of \"separate\", \"auto\", \"ipv4\", \"ipv6\"");
         }
-        if (mode.equals("ipv6")) throw new ConfigException("Backend.Mode", "\"ipv6\" needs IPv6, which weft does not run yet");
         Integer mtuGiven = f.integer("MTU");
         int mtu = mtuGiven == null ? 0 : mtuGiven;
         int minMtu = NetConfParser.MIN_OVERLAY_MTU + OVERHEAD;
@@ -55,6 +54,28 @@ final class WireGuardFields {
         }
         return new BackendConf(BackendConf.WIREGUARD, 0, port, false, mtu, datapath,
                 new WireGuardConf(psk, port, port6, keepalive, mode));
+    }
+
+    /**
+     * What the Mode and ports ask of the address families, checked once both are known. flannel starts with these and
+     * then sends to an address its peers do not have ("ipv4" on an IPv6-only cluster dials 0.0.0.0, "ipv6" without
+     * IPv6 has no PublicIPv6 to dial) or fails to bind the second device; weft refuses them with the field named.
+     */
+    static void checkFamilies(BackendConf backend, boolean enableIPv4, boolean enableIPv6) {
+        WireGuardConf w = backend.wireguard();
+        if (w == null) return;
+        if (WireGuardConf.IPV6.equals(w.mode()) && !enableIPv6) {
+            throw new ConfigException("Backend.Mode", "\"ipv6\" reaches peers at their PublicIPv6, which needs"
+                    + " EnableIPv6: true; use \"separate\", \"auto\" or \"ipv4\" on an IPv4-only cluster");
+        }
+        if (WireGuardConf.IPV4.equals(w.mode()) && !enableIPv4) {
+            throw new ConfigException("Backend.Mode", "\"ipv4\" reaches peers at their PublicIP, which an IPv6-only"
+                    + " cluster (EnableIPv4: false) does not have; use \"ipv6\", \"auto\" or \"separate\"");
+        }
+        if (w.separate() && enableIPv4 && enableIPv6 && w.listenPort() == w.listenPortV6()) {
+            throw new ConfigException("Backend.ListenPortV6", w.listenPortV6() + " is ListenPort too: in separate mode"
+                    + " flannel-wg and flannel-wg-v6 each need their own UDP port (51820 and 51821 by default)");
+        }
     }
 
     private static int port(NetConfParser.Fields f, String field, int dflt) {

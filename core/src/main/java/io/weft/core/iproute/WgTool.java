@@ -1,6 +1,8 @@
 package io.weft.core.iproute;
 
-import io.weft.core.net.Ipv4Cidr;
+import io.weft.core.net.IpCidr;
+import io.weft.core.net.Ipv6Address;
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,7 +31,7 @@ public final class WgTool {
     }
 
     /** A peer as {@code wg set ... peer} takes it. */
-    public record PeerSpec(String publicKey, String presharedKey, InetSocketAddress endpoint, List<Ipv4Cidr> allowedIps,
+    public record PeerSpec(String publicKey, String presharedKey, InetSocketAddress endpoint, List<IpCidr> allowedIps,
                            int persistentKeepalive) {
         /** What {@link PeerState#presharedKeyDigest} would read for this peer. */
         public String presharedKeyDigest() {
@@ -44,7 +46,7 @@ public final class WgTool {
     }
 
     /** A peer as the device has it; the pre-shared key only as a digest ("" for none). */
-    public record PeerState(String publicKey, String presharedKeyDigest, String endpoint, List<Ipv4Cidr> allowedIps,
+    public record PeerState(String publicKey, String presharedKeyDigest, String endpoint, List<IpCidr> allowedIps,
                             long latestHandshakeEpochSeconds, long rxBytes, long txBytes, int persistentKeepalive) {}
 
     /** The device: its public key, listen port and peers (the private key stays out). */
@@ -85,12 +87,12 @@ public final class WgTool {
         cmd.add(p.presharedKey() == null ? "/dev/null" : "/dev/stdin");
         if (p.endpoint() != null) {
             cmd.add("endpoint");
-            cmd.add(p.endpoint().getAddress().getHostAddress() + ":" + p.endpoint().getPort());
+            cmd.add(endpoint(p.endpoint()));
         }
         cmd.add("persistent-keepalive");
         cmd.add(p.persistentKeepalive() > 0 ? Integer.toString(p.persistentKeepalive()) : "off");
         cmd.add("allowed-ips");
-        cmd.add(String.join(",", p.allowedIps().stream().map(Ipv4Cidr::toString).toList()));
+        cmd.add(String.join(",", p.allowedIps().stream().map(IpCidr::toString).toList()));
         run(cmd, p.presharedKey() == null ? null : p.presharedKey() + "\n");
     }
 
@@ -117,6 +119,20 @@ public final class WgTool {
         }
     }
 
+    /**
+     * An endpoint as {@code wg} writes and reads it: {@code 172.31.0.2:51820}, or {@code [fd00:31::2]:51821} (the
+     * address in its short form, as {@code wg show} prints it, so the two compare as text).
+     */
+    public static String endpoint(InetSocketAddress e) {
+        String host = host(e);
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + e.getPort();
+    }
+
+    /** The endpoint's address alone, IPv6 in its short form: how logs and metrics name a peer. */
+    public static String host(InetSocketAddress e) {
+        return e.getAddress() instanceof Inet6Address a ? Ipv6Address.of(a.getAddress(), 0).toString() : e.getAddress().getHostAddress();
+    }
+
     /** Whether a wireguard-go control socket for {@code dev} exists (a userspace device is or was running). */
     public static boolean userspaceSocketExists(String dev) {
         return Files.exists(SOCKET_DIR.resolve(dev + ".sock"));
@@ -139,9 +155,9 @@ public final class WgTool {
         for (int i = 1; i < lines.length; i++) {
             String[] f = lines[i].split("\t");
             if (f.length < 8) continue;
-            List<Ipv4Cidr> allowed = new ArrayList<>();
+            List<IpCidr> allowed = new ArrayList<>();
             if (!f[3].equals("(none)")) {
-                for (String a : f[3].split(",")) if (!a.contains(":")) allowed.add(Ipv4Cidr.parseLenient(a));
+                for (String a : f[3].split(",")) allowed.add(IpCidr.parseLenient(a));
             }
             peers.add(new PeerState(f[0], f[1].equals("(none)") ? "" : digest(f[1]), f[2].equals("(none)") ? "" : f[2],
                     List.copyOf(allowed), Long.parseLong(f[4]), Long.parseLong(f[5]), Long.parseLong(f[6]),

@@ -76,10 +76,27 @@ public record LeaseRecord(Ipv4Address publicIp, String backendType, JsonNode bac
      * {@code {"PublicKey":"<base64>","Port":51820}}.
      */
     public static LeaseRecord wireguard(Ipv4Address publicIp, String publicKey, int port) {
+        return new LeaseRecord(publicIp, "wireguard", wireguardData(publicKey, port));
+    }
+
+    /**
+     * A wireguard lease for any mix of families, as flannel's wireguard newSubnetAttrs builds it: BackendData
+     * {@code {"PublicKey","Port"}} only with IPv4 ({@code publicIp} not null), BackendV6Data only with IPv6
+     * ({@code publicIpv6} not null), each with the port of the device that carries that family (ListenPortV6's
+     * {@code flannel-wg-v6} in separate mode, else {@code flannel-wg}'s ListenPort); the key is the same in both (one
+     * key file). Pass null for a family that is off.
+     */
+    public static LeaseRecord wireguard(Ipv4Address publicIp, Ipv6Address publicIpv6, String publicKey, int port, int portV6) {
+        return new LeaseRecord(publicIp == null ? NO_IPV4 : publicIp, "wireguard",
+                publicIp == null ? null : wireguardData(publicKey, port), publicIpv6,
+                publicIpv6 == null ? null : wireguardData(publicKey, portV6));
+    }
+
+    private static ObjectNode wireguardData(String publicKey, int port) {
         ObjectNode data = JsonNodeFactory.instance.objectNode();
         data.put("PublicKey", publicKey);
         data.put("Port", port);
-        return new LeaseRecord(publicIp, "wireguard", data);
+        return data;
     }
 
     public static LeaseRecord hostGw(Ipv4Address publicIp) {
@@ -126,18 +143,36 @@ public record LeaseRecord(Ipv4Address publicIp, String backendType, JsonNode bac
         }
     }
 
-    /** A wireguard peer's public key (base64), or null when the lease carries none. */
+    /** A wireguard peer's public key (base64) from BackendData, or null when the lease carries none. */
     public String publicKey() {
-        JsonNode n = backendData == null ? null : backendData.get("PublicKey");
+        return publicKey(backendData);
+    }
+
+    /** A wireguard peer's public key from BackendV6Data (its IPv6 side), or null. */
+    public String publicKeyV6() {
+        return publicKey(backendV6Data);
+    }
+
+    private static String publicKey(JsonNode data) {
+        JsonNode n = data.get("PublicKey");
         return n == null || !n.isTextual() ? null : n.asText();
     }
 
     /**
-     * A wireguard peer's listen port, or 0 when the lease has none (flannel before it published ports: the peer then
-     * listens on our own ListenPort, as flannel assumes).
+     * A wireguard peer's listen port from BackendData, or 0 when the lease has none (flannel before it published
+     * ports: the peer then listens on our own ListenPort, as flannel assumes).
      */
     public int wireguardPort() {
-        JsonNode n = backendData == null ? null : backendData.get("Port");
+        return port(backendData);
+    }
+
+    /** The port in BackendV6Data (the device carrying the peer's IPv6 side), or 0 when it has none. */
+    public int wireguardPortV6() {
+        return port(backendV6Data);
+    }
+
+    private static int port(JsonNode data) {
+        JsonNode n = data.get("Port");
         return n == null || !n.canConvertToInt() || n.intValue() < 1 || n.intValue() > 65535 ? 0 : n.intValue();
     }
 

@@ -74,7 +74,8 @@ class WireGuardConfTest {
         assertEquals("Backend.PersistentKeepaliveInterval",
                 refused("{'Network': '10.244.0.0/16', 'Backend': {'Type': 'wireguard', 'PersistentKeepaliveInterval': -1}}").field());
         assertEquals("Backend.Mode", refused("{'Network': '10.244.0.0/16', 'Backend': {'Type': 'wireguard', 'Mode': 'both'}}").field());
-        assertEquals("Backend.Mode", refused("{'Network': '10.244.0.0/16', 'Backend': {'Type': 'wireguard', 'Mode': 'ipv6'}}").field());
+        assertEquals("Backend.Mode", refused("{'Network': '10.244.0.0/16', 'Backend': {'Type': 'wireguard', 'Mode': 'ipv6'}}").field(),
+                "ipv6 without EnableIPv6: no peer has a PublicIPv6 to reach");
         assertEquals("Backend.Datapath",
                 refused("{'Network': '10.244.0.0/16', 'Backend': {'Type': 'wireguard', 'Datapath': 'ebpf'}}").field());
     }
@@ -89,5 +90,34 @@ class WireGuardConfTest {
         java.util.List<String> w = warnings("{'Network': '10.244.0.0/16', 'Backend': {'Type': 'wireguard', 'ListenPrt': 1, 'VNI': 1}}");
         assertTrue(w.stream().anyMatch(l -> l.startsWith("Backend.ListenPrt is ignored") && l.contains("did you mean \"ListenPort\"")), w.toString());
         assertTrue(w.stream().anyMatch(l -> l.startsWith("Backend.VNI is ignored")), w.toString());
+    }
+
+    static final String DUAL = "'Network': '10.244.0.0/16', 'EnableIPv6': true, 'IPv6Network': 'fd00:10:244::/56'";
+    static final String V6ONLY = "'EnableIPv4': false, 'EnableIPv6': true, 'IPv6Network': 'fd00:10:244::/56'";
+
+    /** flannel's four Modes (wireguard.go: Separate, Auto, Ipv4, Ipv6) where the families they need are on. */
+    @Test
+    void everyModeWhereItsFamiliesAreOn() {
+        for (String mode : new String[] {"separate", "auto", "ipv4", "ipv6"}) {
+            WireGuardConf w = parse("{" + DUAL + ", 'Backend': {'Type': 'wireguard', 'Mode': '" + mode + "'}}").backend().wireguard();
+            assertEquals(mode, w.mode());
+            assertEquals("separate".equals(mode), w.separate());
+        }
+        assertEquals("ipv6", parse("{" + V6ONLY + ", 'Backend': {'Type': 'wireguard', 'Mode': 'ipv6'}}").backend().wireguard().mode());
+        assertEquals("auto", parse("{" + V6ONLY + ", 'Backend': {'Type': 'wireguard', 'Mode': 'auto'}}").backend().wireguard().mode());
+    }
+
+    @Test
+    void aModeOrPortTheFamiliesCannotUseIsRefusedWithTheFieldNamed() {
+        ConfigException v4 = refused("{" + V6ONLY + ", 'Backend': {'Type': 'wireguard', 'Mode': 'ipv4'}}");
+        assertEquals("Backend.Mode", v4.field());
+        assertTrue(v4.getMessage().contains("IPv6-only"), v4.getMessage());
+        ConfigException ports = refused("{" + DUAL + ", 'Backend': {'Type': 'wireguard', 'ListenPort': 51830, 'ListenPortV6': 51830}}");
+        assertEquals("Backend.ListenPortV6", ports.field());
+        assertEquals("Backend.ListenPortV6",
+                refused("{" + DUAL + ", 'Backend': {'Type': 'wireguard', 'ListenPortV6': 0}}").field());
+        // one device in auto mode: ListenPortV6 is not used, so it may equal ListenPort
+        assertEquals(51830, parse("{" + DUAL + ", 'Backend': {'Type': 'wireguard', 'Mode': 'auto', 'ListenPort': 51830,"
+                + " 'ListenPortV6': 51830}}").backend().wireguard().listenPortV6());
     }
 }

@@ -4,7 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.weft.core.net.IpCidr;
 import io.weft.core.net.Ipv4Cidr;
+import io.weft.core.net.Ipv6Cidr;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -38,8 +42,20 @@ class WgToolTest {
         WgTool.PeerState p2 = d.peers().get(1);
         assertEquals("", p2.presharedKeyDigest());
         assertEquals("", p2.endpoint());
-        assertEquals(List.of(Ipv4Cidr.parse("10.244.3.0/24")), p2.allowedIps(), "IPv6 ranges are not ours");
+        assertEquals(List.<IpCidr>of(Ipv4Cidr.parse("10.244.3.0/24"), Ipv6Cidr.parse("fd00::/64")), p2.allowedIps(),
+                "both families: one flannel-wg carries both outside separate mode");
         assertEquals(0, p2.persistentKeepalive());
+    }
+
+    @Test
+    void endpointsAreWrittenAsWgPrintsThem() throws Exception {
+        String dump = PRIV + "\t" + PUB + "\t51821\toff\n"
+                + PEER1 + "\t(none)\t[fd00:31::2]:51821\tfd00:10:244:2::/64\t0\t0\t0\toff\n";
+        WgTool.PeerState p = WgTool.parseDump(dump).peers().get(0);
+        InetSocketAddress v6 = new InetSocketAddress(InetAddress.getByName("fd00:31:0:0:0:0:0:2"), 51821);
+        assertEquals(p.endpoint(), WgTool.endpoint(v6), "brackets and the short form, or every resync would re-set the peer");
+        assertEquals("172.31.0.2:51820", WgTool.endpoint(new InetSocketAddress(InetAddress.getByName("172.31.0.2"), 51820)));
+        assertEquals(List.<IpCidr>of(Ipv6Cidr.parse("fd00:10:244:2::/64")), p.allowedIps());
     }
 
     @Test

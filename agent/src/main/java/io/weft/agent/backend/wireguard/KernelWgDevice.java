@@ -9,7 +9,7 @@ import io.weft.core.iproute.Link;
 import io.weft.core.iproute.LinkInfo;
 import io.weft.core.iproute.Netns;
 import io.weft.core.iproute.WgTool;
-import io.weft.core.net.Ipv4Cidr;
+import io.weft.core.net.IpCidr;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -107,7 +107,7 @@ final class KernelWgDevice implements WgDevice {
         Map<String, String> names = new HashMap<>();
         boolean changed = false;
         for (WgTool.PeerSpec want : peers) {
-            names.put(want.publicKey(), want.endpoint() == null ? "?" : want.endpoint().getAddress().getHostAddress());
+            names.put(want.publicKey(), want.endpoint() == null ? "?" : WgTool.host(want.endpoint()));
             WgTool.PeerState now = current.remove(want.publicKey());
             if (now == null || !same(want, now)) {
                 wg.setPeer(dev, want);
@@ -123,10 +123,10 @@ final class KernelWgDevice implements WgDevice {
     }
 
     private static boolean same(WgTool.PeerSpec want, WgTool.PeerState now) {
-        String endpoint = want.endpoint() == null ? "" : want.endpoint().getAddress().getHostAddress() + ":" + want.endpoint().getPort();
+        String endpoint = want.endpoint() == null ? "" : WgTool.endpoint(want.endpoint());
         return endpoint.equals(now.endpoint()) && want.persistentKeepalive() == now.persistentKeepalive()
                 && want.presharedKeyDigest().equals(now.presharedKeyDigest())
-                && new HashSet<Ipv4Cidr>(want.allowedIps()).equals(new HashSet<>(now.allowedIps()));
+                && new HashSet<IpCidr>(want.allowedIps()).equals(new HashSet<>(now.allowedIps()));
     }
 
     @Override

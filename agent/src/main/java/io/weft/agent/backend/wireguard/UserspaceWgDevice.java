@@ -60,7 +60,7 @@ final class UserspaceWgDevice implements WgDevice {
     }
 
     /**
-     * Hands every decrypted packet to {@code sink} as an Ethernet frame (zero MAC addresses, type IPv4), the form the
+     * Hands every decrypted packet to {@code sink} as an Ethernet frame (zero MAC addresses, type IPv4 or IPv6), the form the
      * capture's pcap files hold; a copy is made only while a capture runs.
      */
     void captureSink(FrameSink sink) {
@@ -69,7 +69,8 @@ final class UserspaceWgDevice implements WgDevice {
         if (dp == null) return;
         dp.tunnel().sink(sink == null ? null : (transmit, buf, off, len) -> {
             ByteBuf frame = Unpooled.buffer(EthernetFrame.HEADER_LENGTH + len);
-            frame.writeZero(12).writeShort(EthernetFrame.TYPE_IPV4).writeBytes(buf, off, len);
+            boolean v6 = len > 0 && buf.getUnsignedByte(off) >>> 4 == 6;
+            frame.writeZero(12).writeShort(v6 ? EthernetFrame.TYPE_IPV6 : EthernetFrame.TYPE_IPV4).writeBytes(buf, off, len);
             sink.frame(transmit, frame, 0, frame.readableBytes());
         });
     }
@@ -147,7 +148,7 @@ final class UserspaceWgDevice implements WgDevice {
         for (WgTool.PeerSpec s : specs) {
             list.add(new Peer(Base64.getDecoder().decode(s.publicKey()),
                     s.presharedKey() == null ? null : Base64.getDecoder().decode(s.presharedKey()),
-                    s.endpoint().getAddress().getHostAddress(), s.endpoint(), s.allowedIps(), s.persistentKeepalive()));
+                    WgTool.host(s.endpoint()), s.endpoint(), s.allowedIps(), s.persistentKeepalive()));
         }
         WgDatapath dp = datapath;
         if (dp != null) dp.tunnel().setPeers(list);
@@ -167,8 +168,8 @@ final class UserspaceWgDevice implements WgDevice {
         for (Peer p : dp.tunnel().peers()) {
             InetSocketAddress e = p.endpoint();
             WgCounters c = p.counters();
-            out.add(new WgTool.PeerState(p.publicKeyBase64(), "", e == null ? "" : e.getAddress().getHostAddress() + ":"
-                    + e.getPort(), p.allowed(), c.lastHandshakeMillis() / 1000, c.rxBytes(), c.txBytes(), 0));
+            out.add(new WgTool.PeerState(p.publicKeyBase64(), "", e == null ? "" : WgTool.endpoint(e), p.allowed(),
+                    c.lastHandshakeMillis() / 1000, c.rxBytes(), c.txBytes(), 0));
         }
         return out;
     }

@@ -5,8 +5,9 @@ import io.weft.core.iproute.WgTool;
 import java.util.List;
 
 /**
- * The {@code flannel-wg} device behind the backend: the kernel's (or wireguard-go's, configured alike through
- * {@code wg}) or weft's own. The backend decides the peers; a device only holds them.
+ * A WireGuard device behind the backend ({@code flannel-wg}, or {@code flannel-wg-v6} in separate mode): the
+ * kernel's (or wireguard-go's, configured alike through {@code wg}) or weft's own. The backend decides the peers; a
+ * device only holds them.
  */
 interface WgDevice extends AutoCloseable {
     /**

@@ -4,7 +4,9 @@ import io.weft.agent.backend.wireguard.noise.CookieGenerator;
 import io.weft.agent.backend.wireguard.noise.Handshake;
 import io.weft.agent.backend.wireguard.noise.LocalIdentity;
 import io.weft.agent.backend.wireguard.noise.NoiseTools;
+import io.weft.core.net.IpCidr;
 import io.weft.core.net.Ipv4Cidr;
+import io.weft.core.net.Ipv6Cidr;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.Base64;
@@ -25,7 +27,7 @@ public final class Peer {
     final byte[] presharedKey;
     final WgCounters counters;
     volatile InetSocketAddress endpoint;
-    volatile List<Ipv4Cidr> allowed;
+    volatile List<IpCidr> allowed;
     volatile int keepaliveSeconds;
 
     // handshake thread: one state for our initiations, one for the peer's, so that when both sides initiate at
@@ -47,7 +49,7 @@ public final class Peer {
     /**
      * @param label how metrics and logs name the peer (its PublicIP): never a key
      */
-    public Peer(byte[] publicKey, byte[] presharedKey, String label, InetSocketAddress endpoint, List<Ipv4Cidr> allowed,
+    public Peer(byte[] publicKey, byte[] presharedKey, String label, InetSocketAddress endpoint, List<? extends IpCidr> allowed,
                 int keepaliveSeconds) {
         this.publicKey = publicKey.clone();
         this.presharedKey = presharedKey == null ? null : presharedKey.clone();
@@ -74,8 +76,8 @@ public final class Peer {
         return endpoint;
     }
 
-    /** The inner source addresses this peer may use (its node's pod subnet). */
-    public List<Ipv4Cidr> allowed() {
+    /** The inner source addresses this peer may use (its node's pod subnets). */
+    public List<IpCidr> allowed() {
         return allowed;
     }
 
@@ -96,10 +98,21 @@ public final class Peer {
         return cookies;
     }
 
-    /** Whether the source {@code ip} of a decrypted packet is one this peer may use. */
+    /** Whether the IPv4 source {@code ip} of a decrypted packet is one this peer may use. */
     boolean allows(int ip) {
-        for (Ipv4Cidr c : allowed) {
-            if (((ip ^ c.network().value()) & Ipv4Cidr.mask(c.prefix())) == 0) return true;
+        for (IpCidr c : allowed) {
+            if (c instanceof Ipv4Cidr c4 && ((ip ^ c4.network().value()) & Ipv4Cidr.mask(c.prefix())) == 0) return true;
+        }
+        return false;
+    }
+
+    /** Whether the IPv6 source {@code hi:lo} of a decrypted packet is one this peer may use. */
+    boolean allows6(long hi, long lo) {
+        for (IpCidr c : allowed) {
+            if (c instanceof Ipv6Cidr c6 && ((hi ^ c6.network().high()) & Router.high(c.prefix())) == 0
+                    && ((lo ^ c6.network().low()) & Router.low(c.prefix())) == 0) {
+                return true;
+            }
         }
         return false;
     }

@@ -3,6 +3,7 @@ package io.weft.agent.backend.wireguard.tunnel;
 import io.netty.buffer.ByteBuf;
 import io.weft.agent.backend.wireguard.noise.Protocol;
 import io.weft.core.packet.DirectBufferMemory;
+import io.weft.core.packet.Ipv6Packet;
 import io.weft.core.packet.SegmentCoalescer;
 import io.weft.core.packet.VirtioNetHdr;
 import java.net.InetSocketAddress;
@@ -77,19 +78,8 @@ public final class Receiver {
             p.counters.keepaliveReceived();
             return;
         }
-        if (n < 20 || (plain.getUnsignedByte(HDR) >>> 4) != 4) {
-            p.counters.drop(WgDrop.NOT_ALLOWED); // only IPv4 is routed over flannel-wg
-            return;
-        }
-        int total = plain.getUnsignedShort(HDR + 2);
-        if (total < 20 || total > n) {
-            p.counters.drop(WgDrop.RUNT);
-            return;
-        }
-        if (!p.allows(plain.getInt(HDR + 12))) {
-            p.counters.drop(WgDrop.NOT_ALLOWED);
-            return;
-        }
+        int total = allowedLength(p, n);
+        if (total < 0) return;
         PacketSink sink = t.sink;
         if (sink != null) sink.packet(false, plain, HDR, total);
         p.counters.rx(total);
@@ -97,6 +87,35 @@ public final class Receiver {
         if (t.io.coalesce() && coalescer().offer(plain, HDR, total, p.counters)) return;
         VirtioNetHdr.writeNone(plain, 0);
         if (!t.io.writeTun(DirectBufferMemory.address(plain, 0, HDR + total), HDR + total)) p.counters.drop(WgDrop.TUN_WRITE);
+    }
+
+    /**
+     * The length of the opened IPv4 or IPv6 packet (its padding cut off) if its source address is one of the peer's
+     * allowed IPs, else -1 with the drop counted.
+     */
+    private int allowedLength(Peer p, int n) {
+        int version = n >= 20 ? plain.getUnsignedByte(HDR) >>> 4 : 0;
+        int total;
+        boolean allowed;
+        if (version == 4) {
+            total = plain.getUnsignedShort(HDR + 2);
+            allowed = total >= 20 && total <= n && p.allows(plain.getInt(HDR + 12));
+        } else if (version == 6 && n >= Ipv6Packet.HEADER_LENGTH) {
+            total = Ipv6Packet.HEADER_LENGTH + plain.getUnsignedShort(HDR + 4);
+            allowed = total <= n && p.allows6(plain.getLong(HDR + 8), plain.getLong(HDR + 16));
+        } else {
+            p.counters.drop(WgDrop.NOT_ALLOWED); // neither IPv4 nor IPv6
+            return -1;
+        }
+        if (total > n || total < 20) {
+            p.counters.drop(WgDrop.RUNT);
+            return -1;
+        }
+        if (!allowed) {
+            p.counters.drop(WgDrop.NOT_ALLOWED);
+            return -1;
+        }
+        return total;
     }
 
     private SegmentCoalescer<WgCounters> coalescer() {

@@ -3,13 +3,14 @@ package io.weft.agent.backend.wireguard.tunnel;
 import io.netty.buffer.ByteBuf;
 import io.weft.agent.backend.wireguard.noise.Protocol;
 import io.weft.core.packet.DirectBufferMemory;
+import io.weft.core.packet.Ipv6Packet;
 import io.weft.core.vxlan.TcpSegmenter;
 import io.weft.core.packet.VirtioNetHdr;
 
 /**
- * TUN to wire: the destination address picks the peer (cryptokey routing), a TSO superpacket is cut into
- * segments with complete checksums, each segment is sealed with the peer's current session, and a superpacket's
- * segments, which seal to equal lengths, leave as UDP GSO runs. Without a usable session the packet waits (up to
+ * TUN to wire: the destination address (IPv4 or IPv6) picks the peer (cryptokey routing), a TSO superpacket
+ * (TCPv4 or TCPv6) is cut into segments with complete checksums, each segment is sealed with the peer's current
+ * session, and a superpacket's segments, which seal to equal lengths, leave as UDP GSO runs. Without a usable session the packet waits (up to
  * 128 per peer) for the handshake it starts. Event loop only.
  */
 public final class Transmitter {
@@ -34,11 +35,10 @@ public final class Transmitter {
     /** One read from the TUN: virtio-net header, then the IP packet, {@code len} bytes in all at index 0. */
     public void fromTun(ByteBuf in, int len) {
         int plen = len - HDR;
-        if (plen < 20 || (in.getUnsignedByte(HDR) >>> 4) != 4) {
-            t.unknown.drop(WgDrop.NO_ROUTE); // flannel-wg routes IPv4 only
-            return;
-        }
-        Peer p = t.router.lookup(in.getInt(HDR + 16));
+        int version = plen >= 20 ? in.getUnsignedByte(HDR) >>> 4 : 0;
+        Peer p = version == 4 ? t.router.lookup(in.getInt(HDR + 16))
+                : version == 6 && plen >= Ipv6Packet.HEADER_LENGTH ? t.router.lookup6(in.getLong(HDR + 24), in.getLong(HDR + 32))
+                : null;
         if (p == null) {
             t.unknown.drop(WgDrop.NO_ROUTE);
             return;
@@ -105,9 +105,10 @@ public final class Transmitter {
             return;
         }
         int mss = VirtioNetHdr.gsoSize(in, 0);
-        int hdr = TcpSegmenter.ipv4TcpHeaderLength(in, HDR, plen);
+        boolean v6 = gsoType == VirtioNetHdr.GSO_TCPV6;
+        int hdr = v6 ? TcpSegmenter.ipv6TcpHeaderLength(in, HDR, plen) : TcpSegmenter.ipv4TcpHeaderLength(in, HDR, plen);
         // A sane superpacket only: a tiny gso_size would make thousands of segments out of one read.
-        if (gsoType != VirtioNetHdr.GSO_TCPV4 || hdr < 0 || mss < 64 || (plen - hdr) / mss > 1024) {
+        if ((gsoType != VirtioNetHdr.GSO_TCPV4 && !v6) || hdr < 0 || mss < 64 || (plen - hdr) / mss > 1024) {
             p.counters.drop(WgDrop.TX_ERROR);
             return;
         }

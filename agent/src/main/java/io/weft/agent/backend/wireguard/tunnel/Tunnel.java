@@ -44,6 +44,7 @@ public final class Tunnel implements AutoCloseable {
     private volatile List<Peer> peerView = List.of();
     private volatile Map<String, Peer> byKey = Map.of();
     private final IntObjectHashMap<Peer> byEndpointIp = new IntObjectHashMap<>();
+    private final Map<java.net.InetAddress, Peer> byEndpointIp6 = new HashMap<>();
     Router router = new Router(List.of());
     /** The capture in progress, if any: decrypted packets both ways. */
     volatile PacketSink sink;
@@ -126,10 +127,12 @@ public final class Tunnel implements AutoCloseable {
         peerView = peers;
         Map<String, Peer> keys = new HashMap<>();
         byEndpointIp.clear();
+        byEndpointIp6.clear();
         for (Peer p : peers) {
             keys.put(p.publicKeyBase64(), p);
             InetSocketAddress e = p.endpoint;
             if (e != null && e.getAddress() instanceof Inet4Address a) byEndpointIp.put(a.hashCode(), p);
+            else if (e != null) byEndpointIp6.put(e.getAddress(), p);
         }
         byKey = Map.copyOf(keys);
         router = new Router(peers);
@@ -273,8 +276,8 @@ public final class Tunnel implements AutoCloseable {
 
     /** A transport message for an index we do not know: if it comes from a peer's address, that peer gets a handshake. */
     void unknownSession(InetSocketAddress sender, long now) {
-        if (sender == null || !(sender.getAddress() instanceof Inet4Address a)) return;
-        Peer p = byEndpointIp.get(a.hashCode());
+        if (sender == null || sender.getAddress() == null) return;
+        Peer p = sender.getAddress() instanceof Inet4Address a ? byEndpointIp.get(a.hashCode()) : byEndpointIp6.get(sender.getAddress());
         if (p != null && !p.removed) requestHandshake(p, now, false);
     }
 

@@ -91,7 +91,8 @@ public final class WgDatapath implements TunnelIo, AutoCloseable {
     /** Binds the socket and starts moving packets. Throws {@link java.net.BindException} if the port is taken. */
     public synchronized void start() throws IOException, InterruptedException {
         if (!Epoll.isAvailable()) throw new IOException("Netty native epoll is not available: " + Epoll.unavailabilityCause());
-        offloadOn = opt.offload() && tun.setOffload(TunDevice.TUN_F_CSUM | TunDevice.TUN_F_TSO4 | TunDevice.TUN_F_TSO_ECN) == 0;
+        offloadOn = opt.offload() && tun.setOffload(TunDevice.TUN_F_CSUM | TunDevice.TUN_F_TSO4 | TunDevice.TUN_F_TSO6
+                | TunDevice.TUN_F_TSO_ECN) == 0;
         if (!opt.offload()) tun.setOffload(0);
         gso = offloadOn && EpollDatagramChannel.isSegmentedDatagramPacketSupported();
         group = new MultiThreadIoEventLoopGroup(1, r -> {
@@ -124,7 +125,7 @@ public final class WgDatapath implements TunnelIo, AutoCloseable {
         int fd = ((EpollDatagramChannel) socket).fd().intValue();
         Libc.setsockoptInt(fd, SOL_SOCKET, SO_RCVBUFFORCE, opt.socketBuffer());
         Libc.setsockoptInt(fd, SOL_SOCKET, SO_SNDBUFFORCE, opt.socketBuffer());
-        features = "tun-offload=" + (offloadOn ? "csum,tso4" : "off") + " rx-coalesce=" + (offloadOn ? "tcp4" : "off") + " udp-gso=" + (gso ? "on" : "off (sendmmsg)")
+        features = "tun-offload=" + (offloadOn ? "csum,tso4,tso6" : "off") + " rx-coalesce=" + (offloadOn ? "tcp4,tcp6" : "off") + " udp-gso=" + (gso ? "on" : "off (sendmmsg)")
                 + " rx=recvmmsg loops=1 handshakes=own-thread";
         scratch = alloc.directBuffer(HDR + 65536 + 64);
         running = true;

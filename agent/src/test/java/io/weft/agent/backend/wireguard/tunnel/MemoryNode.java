@@ -6,7 +6,7 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.DefaultEventLoop;
 import io.weft.agent.backend.wireguard.crypto.X25519;
 import io.weft.agent.backend.wireguard.noise.LocalIdentity;
-import io.weft.core.net.Ipv4Cidr;
+import io.weft.core.net.IpCidr;
 import io.weft.core.packet.VirtioNetHdr;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -25,7 +25,8 @@ final class MemoryNode implements AutoCloseable {
     static final Map<InetSocketAddress, MemoryNode> WIRE = new ConcurrentHashMap<>();
 
     final InetSocketAddress address;
-    final Ipv4Cidr subnet;
+    /** Its pod subnets: one, or an IPv4 and an IPv6 one given as "a,b". */
+    final List<IpCidr> subnets;
     final byte[] privateKey;
     final LocalIdentity identity;
     final DefaultEventLoop loop = new DefaultEventLoop();
@@ -49,7 +50,7 @@ final class MemoryNode implements AutoCloseable {
     MemoryNode(String ip, String subnet, byte[] privateKey, io.netty.buffer.ByteBufAllocator alloc) {
         this.alloc = alloc;
         this.address = new InetSocketAddress(ip, 51820);
-        this.subnet = Ipv4Cidr.parse(subnet);
+        this.subnets = java.util.Arrays.stream(subnet.split(",")).map(IpCidr::parse).toList();
         this.privateKey = privateKey;
         this.identity = new LocalIdentity(privateKey);
         this.tunnel = new Tunnel(identity, 1420, new Io(), loop);
@@ -58,7 +59,7 @@ final class MemoryNode implements AutoCloseable {
     }
 
     Peer peerFor(MemoryNode other, byte[] psk) {
-        return new Peer(other.identity.publicKey(), psk, other.address.getHostString(), other.address, List.of(other.subnet), 0);
+        return new Peer(other.identity.publicKey(), psk, other.address.getHostString(), other.address, other.subnets, 0);
     }
 
     /** An IP packet "read from the TUN" (no offload: a zero virtio-net header). */

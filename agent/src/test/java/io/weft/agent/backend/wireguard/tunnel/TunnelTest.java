@@ -198,7 +198,7 @@ class TunnelTest {
         MemoryNode aKey = new MemoryNode("172.31.0.99", "10.244.1.0/24"); // only to know a's key before a is on the wire
         aKey.close();
         b.tunnel.setPeers(List.of(new Peer(aKey.identity.publicKey(), psk, "172.31.0.1",
-                new java.net.InetSocketAddress("172.31.0.1", 51820), List.of(aKey.subnet), 0)));
+                new java.net.InetSocketAddress("172.31.0.1", 51820), aKey.subnets, 0)));
         await("b's own initiation went nowhere", () -> !b.sentDatagrams.isEmpty());
         MemoryNode a = new MemoryNode("172.31.0.1", "10.244.1.0/24", aKey.privateKey);
         nodes.add(a);
@@ -238,6 +238,56 @@ class TunnelTest {
             if (b2.delivered.isEmpty()) a.fromTun(p);
             return !b2.delivered.isEmpty();
         });
+    }
+
+    /**
+     * A dual-stack pair over an IPv6 underlay, as one flannel-wg carries both families in auto/ipv6 mode: IPv4 and
+     * IPv6 inner packets routed by their destination, delivered unchanged, their sources checked per family.
+     */
+    @Test
+    void ipv6AndIpv4InsideOverAnIpv6Underlay() {
+        MemoryNode a = node("fd00:31::1", "10.244.1.0/24,fd00:10:244:1::/64");
+        MemoryNode b = node("fd00:31::2", "10.244.2.0/24,fd00:10:244:2::/64");
+        link(a, b, psk);
+        await("a handshake", () -> peer(a).counters().handshakes() > 0 && peer(b).counters().handshakes() > 0);
+        byte[] ab6 = Packets.udp("fd00:10:244:1::5", "fd00:10:244:2::7", 1000, 1);
+        byte[] ba6 = Packets.udp("fd00:10:244:2::7", "fd00:10:244:1::5", 33, 2);
+        byte[] ab4 = Packets.udp("10.244.1.5", "10.244.2.7", 500, 3);
+        a.fromTun(ab6);
+        b.fromTun(ba6);
+        a.fromTun(ab4);
+        await("all delivered", () -> b.delivered.size() == 2 && a.delivered.size() == 1);
+        assertArrayEquals(ab6, b.delivered.get(0));
+        assertArrayEquals(ab4, b.delivered.get(1));
+        assertArrayEquals(ba6, a.delivered.get(0));
+        a.fromTun(Packets.udp("fd00:10:244:9::9", "fd00:10:244:2::7", 100, 4)); // routed by a, refused by b
+        await("a foreign IPv6 source counted", () -> peer(b).counters().drops(WgDrop.NOT_ALLOWED) == 1);
+        a.fromTun(Packets.udp("fd00:10:244:1::5", "fd00:10:250::1", 100, 5));
+        await("no route counted", () -> a.tunnel.unknownCounters().drops(WgDrop.NO_ROUTE) == 1);
+        assertEquals(2, b.delivered.size());
+    }
+
+    @Test
+    void aTcpv6SuperpacketIsCutSealedAndJoinedAgain() {
+        MemoryNode a = node("fd00:31::1", "fd00:10:244:1::/64");
+        MemoryNode b = node("fd00:31::2", "fd00:10:244:2::/64");
+        MemoryNode c = node("fd00:31::3", "fd00:10:244:3::/64");
+        c.coalesce = true;
+        a.tunnel.setPeers(List.of(a.peerFor(b, psk), a.peerFor(c, psk)));
+        b.tunnel.setPeers(List.of(b.peerFor(a, psk)));
+        c.tunnel.setPeers(List.of(c.peerFor(a, psk)));
+        await("sessions", () -> a.tunnel.peers().size() == 2 && a.tunnel.peers().stream().allMatch(p -> p.current != null));
+        int mss = 1360;
+        int payload = 20_000;
+        a.fromTunRaw(Packets.tcpSuperpacket("fd00:10:244:1::5", "fd00:10:244:2::7", payload, mss, 1000));
+        int n = (payload + mss - 1) / mss;
+        await(n + " segments delivered to b", () -> b.delivered.size() == n);
+        for (int i = 0; i < n; i++) assertTrue(Packets.checksumsValid6(b.delivered.get(i)), "segment " + i + " checksum");
+        a.fromTunRaw(Packets.tcpSuperpacket("fd00:10:244:1::5", "fd00:10:244:3::7", payload, mss, 1000));
+        await("one superpacket at c", () -> !c.delivered.isEmpty());
+        byte[] s = c.delivered.get(0);
+        assertEquals(60 + payload, s.length, "the segments joined into one IPv6 packet");
+        for (int i = 0; i < payload; i++) assertEquals((byte) (i * 7), s[60 + i], "payload byte " + i);
     }
 
     private static int indexOf(byte[] hay, byte[] needle) {

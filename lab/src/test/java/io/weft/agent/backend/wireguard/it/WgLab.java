@@ -23,10 +23,48 @@ final class WgLab implements AutoCloseable {
     static final int HEALTHZ = 10267;
     final LabCluster lab;
 
+    /** The address families of a dual-stack cluster's net-conf.json (pod networks 10.244.0.0/16, fd00:10:244::/56). */
+    static final String DUAL_STACK = "\"Network\":\"10.244.0.0/16\",\"EnableIPv6\":true,\"IPv6Network\":\"fd00:10:244::/56\"";
+    /** The address families of an IPv6-only cluster's net-conf.json. */
+    static final String IPV6_ONLY = "\"EnableIPv4\":false,\"EnableIPv6\":true,\"IPv6Network\":\"fd00:10:244::/56\"";
+
+    /** An IPv4 cluster (Network 10.244.0.0/16) whose Backend is {@code backendJson}. */
     WgLab(String prefix, int nodes, String backendJson) throws IOException {
-        lab = new LabCluster(prefix, nodes, "{\"Network\":\"10.244.0.0/16\",\"Backend\":" + backendJson + "}");
+        this(new LabCluster(prefix, nodes, netConf("\"Network\":\"10.244.0.0/16\"", backendJson)));
+    }
+
+    private WgLab(LabCluster lab) {
+        this.lab = lab;
         lab.agentArgs(List.of("--healthz-ip", "127.0.0.1", "--healthz-port", Integer.toString(HEALTHZ)));
         lab.agentEnv(n -> Map.of("WIREGUARD_KEY_FILE", keyFile(n).toString()));
+    }
+
+    /**
+     * A cluster of the given families ({@link #DUAL_STACK}, {@link #IPV6_ONLY}) whose Backend is {@code backendJson};
+     * every node's eth0 gets its IPv6 address ({@code fd00:31::i}), and with IPv6-only loses its IPv4 one.
+     */
+    static WgLab ipv6(String prefix, int nodes, String families, String backendJson) throws IOException {
+        WgLab w = new WgLab(new LabCluster(prefix, nodes, netConf(families, backendJson)));
+        w.lab.ipv6Underlay(families.equals(IPV6_ONLY));
+        return w;
+    }
+
+    static String netConf(String families, String backendJson) {
+        return "{" + families + ",\"Backend\":" + backendJson + "}";
+    }
+
+    /** Writes a net-conf.json of its own for a node that runs differently (another Datapath): for {@link #start(LabCluster.Node, Path)}. */
+    Path conf(String name, String families, String backendJson) throws IOException {
+        Path p = lab.workDir().resolve(name + ".json");
+        Files.writeString(p, netConf(families, backendJson));
+        return p;
+    }
+
+    /** The node's lease as the lease directory holds it (flannel's bytes), found by the subnets its subnet.env names. */
+    String leaseJson(LabCluster.Node n) throws IOException {
+        SubnetEnv env = SubnetEnv.read(n.subnetFile());
+        String key = new io.weft.agent.subnet.SubnetKey(env.subnet(), env.ipv6Subnet()).toString();
+        return Files.readString(lab.leaseDir().resolve("subnets").resolve(key));
     }
 
     LabCluster.Node node(int i) {
@@ -109,15 +147,55 @@ final class WgLab implements AutoCloseable {
 
     /** A TCP stream of {@code bytes} from pod {@code from} to pod {@code to}: the sha256 both sides saw must match. */
     static void tcp(LabCluster.Pod from, LabCluster.Pod to, int port, long bytes) throws Exception {
+        tcp(from, to, to.ip().toString(), port, bytes);
+    }
+
+    /** {@link #tcp(LabCluster.Pod, LabCluster.Pod, int, long)} over IPv6, to the pod's IPv6 address. */
+    static void tcp6(LabCluster.Pod from, LabCluster.Pod to, int port, long bytes) throws Exception {
+        tcp(from, to, to.ip6().toString(), port, bytes);
+    }
+
+    private static void tcp(LabCluster.Pod from, LabCluster.Pod to, String toAddress, int port, long bytes) throws Exception {
         Process sink = tool(to.netns(), "tcp-sink", Integer.toString(port), Long.toString(bytes));
         String l = awaitLine(sink, "LISTENING", 30);
         if (!l.startsWith("LISTENING")) throw new AssertionError("sink: " + l);
-        Process src = tool(from.netns(), "tcp-source", to.ip().toString(), Integer.toString(port), Long.toString(bytes));
+        Process src = tool(from.netns(), "tcp-source", toAddress, Integer.toString(port), Long.toString(bytes));
         String sent = awaitLine(src, "SENT", 120);
         String got = awaitLine(sink, "RECEIVED", 30);
         if (!sent.startsWith("SENT ") || !got.endsWith(sent.substring("SENT ".length()))) {
-            throw new AssertionError("TCP " + from.ip() + " -> " + to.ip() + ": sent [" + sent + "] received [" + got + "]");
+            throw new AssertionError("TCP " + from.name() + " -> " + toAddress + ": sent [" + sent + "] received [" + got + "]");
         }
+    }
+
+    static boolean ping6(LabCluster.Pod from, LabCluster.Pod to, int count) {
+        return sh("ip", "netns", "exec", from.netns(), "ping", "-6", "-c", Integer.toString(count), "-i", "0.2", "-W", "1",
+                to.ip6().toString()).exitCode() == 0;
+    }
+
+    /**
+     * tcpdump on the underlay bridge into {@code underlay.pcap}, with {@code filter}; stop it with
+     * {@link #captured(Process)}, which returns the packets one per line.
+     */
+    Process capture(String filter) throws Exception {
+        Path file = lab.workDir().resolve("underlay.pcap");
+        Files.deleteIfExists(file);
+        List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", lab.underlayNetns(), "tcpdump", "-i", "br0", "-U", "-s", "0",
+                "-w", file.toString()));
+        cmd.addAll(List.of(filter.split(" ")));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        await("tcpdump listening", Duration.ofSeconds(10), () -> Files.exists(file));
+        Thread.sleep(300);
+        return p;
+    }
+
+    List<String> captured(Process tcpdump) throws Exception {
+        tcpdump.destroy();
+        tcpdump.waitFor(10, TimeUnit.SECONDS);
+        return sh("tcpdump", "-nn", "-r", capturedFile().toString()).stdout().lines().toList();
+    }
+
+    Path capturedFile() {
+        return lab.workDir().resolve("underlay.pcap");
     }
 
     /** The agent's /metrics, fetched inside the node's namespace. */

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.weft.lab.cluster.LabCluster;
 import io.weft.core.config.SubnetEnv;
-import io.weft.core.iproute.IpRunner;
 import io.weft.core.lease.LeaseRecord;
 import io.weft.core.net.Ipv4Cidr;
 import java.nio.file.Files;
@@ -13,7 +12,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -40,7 +38,8 @@ class WireGuardGoInteropTest {
             ref.addPeer(weftLease.publicKey(), weft.ip().toString(), env.subnet(), 0);
             LabCluster.Pod weftPod = w.lab.addPod(weft, "a");
 
-            Process pcap = startCapture(w);
+            // IPv4: link-local IPv6 chatter is no pod traffic
+            Process pcap = w.capture("ip");
             try {
                 // weft initiates: it handshakes with every peer as soon as it sees its lease (and retries every 5 s)
                 WgLab.await("weft pod reaches the wireguard-go pod", Duration.ofSeconds(30),
@@ -62,12 +61,11 @@ class WireGuardGoInteropTest {
                 WgLab.tcp(refPod, weftPod, 5403, 16L << 20);
             } finally {
                 pcap.destroy();
-                pcap.waitFor(10, TimeUnit.SECONDS);
             }
-            Path file = w.lab.workDir().resolve("underlay.pcap");
-            String summary = IpRunner.run(List.of("tcpdump", "-nn", "-r", file.toString()), null).stdout();
-            assertTrue(summary.lines().count() > 1000, "the capture saw the traffic: " + summary.lines().count() + " packets");
-            for (String line : summary.lines().toList()) {
+            List<String> summary = w.captured(pcap);
+            Path file = w.capturedFile();
+            assertTrue(summary.size() > 1000, "the capture saw the traffic: " + summary.size() + " packets");
+            for (String line : summary) {
                 assertTrue(line.matches(".* IP 172\\.31\\.0\\.[12]\\.51820 > 172\\.31\\.0\\.[12]\\.51820: UDP, length \\d+"),
                         "only WireGuard on the underlay: " + line);
             }
@@ -77,15 +75,6 @@ class WireGuardGoInteropTest {
             String b = HexFormat.of().formatHex(refPod.ip().toBytes());
             assertFalse(raw.contains(a + b) || raw.contains(b + a), "a clear inner IP header (pod to pod) on the underlay");
         }
-    }
-
-    private static Process startCapture(WgLab w) throws Exception {
-        Path file = w.lab.workDir().resolve("underlay.pcap");
-        Process p = new ProcessBuilder("ip", "netns", "exec", w.lab.underlayNetns(), "tcpdump", "-i", "br0", "-U", "-s", "0",
-                "-w", file.toString(), "ip").redirectErrorStream(true).start(); // IPv4: link-local IPv6 chatter is no pod traffic
-        WgLab.await("tcpdump listening", Duration.ofSeconds(10), () -> Files.exists(file));
-        Thread.sleep(300);
-        return p;
     }
 
     private static boolean pingPattern(LabCluster.Pod from, String to) {

@@ -1,0 +1,51 @@
+package io.weft.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** When the agent asks for a full collection: once per burst of kernel changes, after the burst has been quiet. */
+class HeapTrimTest {
+    /** At {@code atSecond}, {@code entries} changed (0: only a poll); {@code collections} so far after that poll. */
+    record Step(long atSecond, int entries, int collections) {}
+
+    record Case(String name, List<Step> steps) {}
+
+    static final long S = 1_000_000_000L;
+
+    @Test
+    void collectsOncePerQuietBurst() {
+        List<Case> cases = List.of(
+                new Case("a small change never collects", List.of(new Step(0, 15, 0), new Step(60, 0, 0))),
+                new Case("a burst collects once it is quiet", List.of(new Step(0, 15000, 0), new Step(5, 0, 0),
+                        new Step(10, 0, 1), new Step(20, 0, 1))),
+                new Case("changes inside the burst push the collection back", List.of(new Step(0, 600, 0), new Step(8, 600, 0),
+                        new Step(12, 0, 0), new Step(18, 0, 1))),
+                new Case("many small rounds add up to a burst", List.of(new Step(0, 400, 0), new Step(1, 400, 0),
+                        new Step(2, 400, 0), new Step(12, 0, 1))),
+                new Case("a second burst collects again", List.of(new Step(0, 5000, 0), new Step(10, 0, 1),
+                        new Step(30, 5000, 1), new Step(40, 0, 2))));
+        for (Case c : cases) {
+            long[] now = {0};
+            int[] collections = {0};
+            HeapTrim trim = new HeapTrim(() -> now[0], () -> collections[0]++);
+            for (Step st : c.steps()) {
+                now[0] = st.atSecond() * S;
+                trim.changed(st.entries());
+                trim.poll();
+                assertEquals(st.collections(), collections[0], c.name() + ", at " + st.atSecond() + " s");
+            }
+        }
+    }
+
+    @Test
+    void saysWhenTheCollectionIsDue() {
+        long[] now = {0};
+        HeapTrim trim = new HeapTrim(() -> now[0], () -> {});
+        assertEquals(Long.MAX_VALUE, trim.poll(), "nothing due");
+        trim.changed(HeapTrim.BURST);
+        now[0] = 4 * S;
+        assertEquals(HeapTrim.QUIET_NANOS - 4 * S, trim.poll(), "the loop wakes when the burst has been quiet long enough");
+    }
+}

@@ -8,10 +8,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The built launcher, agent/target/weftd, as a user runs it: without the build's AOT cache by default (memory), with it
- * when WEFT_AOT_CACHE=on, and without it when it does not match the runtime.
+ * The built launcher, agent/target/weftd, as a user runs it: without the build's AOT cache by default on the kernel
+ * datapath (memory), with it by default on the userspace datapath (its node carries nothing until a restarted agent is
+ * up), with it when WEFT_AOT_CACHE=on, without it when WEFT_AOT_CACHE=off or when it does not match the runtime.
  */
 class LauncherTest {
     static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
@@ -36,6 +38,22 @@ class LauncherTest {
         assertTrue(out.strip().endsWith("weftd 0.1.0"), out);
         String off = run(Map.of("WEFT_JAVA_OPTS", "-Xlog:aot=info"), "--version");
         assertTrue(!off.contains("Opened AOT cache"), "off by default: " + off);
+    }
+
+    @Test
+    void byDefaultTheUserspaceDatapathStartsFromTheCacheAndTheKernelDatapathDoesNot(@TempDir Path dir) throws Exception {
+        Path userspace = dir.resolve("userspace.json");
+        Files.writeString(userspace, "{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"vxlan\", \"Datapath\": \"userspace\"}}");
+        Path kernel = dir.resolve("kernel.json");
+        Files.writeString(kernel, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\",\"Datapath\":\"kernel\"}}");
+        Map<String, String> log = Map.of("WEFT_JAVA_OPTS", "-Xlog:aot=info");
+        assertTrue(run(log, "--net-config-path", userspace.toString(), "--version").contains("Opened AOT cache"), "userspace");
+        assertTrue(run(log, "-net-config-path=" + userspace, "--version").contains("Opened AOT cache"), "Go's flag syntax");
+        assertTrue(run(Map.of("WEFT_JAVA_OPTS", "-Xlog:aot=info", "FLANNELD_NET_CONFIG_PATH", userspace.toString()), "--version")
+                .contains("Opened AOT cache"), "flanneld's environment variable");
+        assertTrue(!run(log, "--net-config-path", kernel.toString(), "--version").contains("Opened AOT cache"), "kernel");
+        assertTrue(!run(Map.of("WEFT_JAVA_OPTS", "-Xlog:aot=info", "WEFT_AOT_CACHE", "off"), "--net-config-path", userspace.toString(),
+                "--version").contains("Opened AOT cache"), "turned off");
     }
 
     @Test

@@ -2,7 +2,6 @@ package io.weft.agent.backend;
 
 import io.weft.agent.subnet.Lease;
 import io.weft.core.lease.LeaseRecord;
-import io.weft.core.net.Ipv4Cidr;
 import java.util.List;
 import java.util.Set;
 
@@ -12,12 +11,10 @@ import java.util.Set;
  * reconciler, not the backend, compares those with the kernel and applies the difference.
  *
  * <p>Lifecycle, in this order: {@link #prepare()} (create or adopt the device; must not disturb a healthy one
- * left by the previous run), then {@link #activate(Ipv4Cidr)} once the subnet is known, then
- * {@link #desired(Ipv4Cidr, List)} and {@link #ensureDevice()} on every reconcile round. {@link #close()} on
- * SIGTERM leaves the kernel datapath in place.
- *
- * <p>A backend that carries IPv6 overrides the forms taking this node's {@link Lease} (both of its subnets, either
- * of which is null when its family is off); the others keep the IPv4 forms, which those forms call by default.
+ * left by the previous run), then {@link #activate(Lease)} once this node's lease is known, then
+ * {@link #desired(Lease, List)} and {@link #ensureDevice(Lease)} on every reconcile round. {@link #close()} on
+ * SIGTERM leaves the kernel datapath in place. This node's {@link Lease} carries both of its subnets, either of which
+ * is null when its family is off.
  */
 public interface Backend extends AutoCloseable {
 
@@ -27,35 +24,20 @@ public interface Backend extends AutoCloseable {
     /** Creates or adopts the device and returns the lease attributes (PublicIP, BackendData) to publish. */
     LeaseRecord prepare();
 
-    /** Gives the device its address for this node's subnet. Idempotent. */
-    void activate(Ipv4Cidr localSubnet);
+    /** Gives the device its addresses for this node's subnets. Idempotent. */
+    void activate(Lease local);
 
     /** The MTU pods should use (FLANNEL_MTU). */
     int mtu();
 
     /** Routes, neighbours and FDB entries wanted for {@code remotes} (every lease but this node's). */
-    DesiredState desired(Ipv4Cidr localSubnet, List<Lease> remotes);
-
-    /** {@link #activate(Ipv4Cidr)} for this node's lease of either or both families. */
-    default void activate(Lease local) {
-        activate(local.subnet());
-    }
-
-    /** {@link #desired(Ipv4Cidr, List)} for this node's lease of either or both families. */
-    default DesiredState desired(Lease local, List<Lease> remotes) {
-        return desired(local.subnet(), remotes);
-    }
-
-    /** {@link #ensureDevice(Ipv4Cidr)} for this node's lease of either or both families. */
-    default boolean ensureDevice(Lease local) {
-        return ensureDevice(local.subnet());
-    }
+    DesiredState desired(Lease local, List<Lease> remotes);
 
     /** Devices whose routes, permanent neighbours and FDB entries inside the cluster Network are ours to manage. */
     Set<String> ownedDevices();
 
     /** Checks the device is still there and as configured; recreates it if someone deleted it. Returns true if it acted. */
-    boolean ensureDevice(Ipv4Cidr localSubnet);
+    boolean ensureDevice(Lease local);
 
     /**
      * Removes what {@link #prepare()} created on this node (a device it made; one it adopted stays), when the start

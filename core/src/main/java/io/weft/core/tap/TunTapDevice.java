@@ -23,6 +23,7 @@ public abstract sealed class TunTapDevice implements AutoCloseable permits TapDe
     public static final long TUNSETIFF = 0x400454caL;
     public static final long TUNSETOFFLOAD = 0x400454d0L;
     public static final long TUNSETVNETHDRSZ = 0x400454d8L;
+    public static final long TUNSETPERSIST = 0x400454cbL;
     public static final short IFF_TUN = 0x0001;
     public static final short IFF_TAP = 0x0002;
     public static final short IFF_NO_PI = 0x1000;
@@ -99,6 +100,15 @@ public abstract sealed class TunTapDevice implements AutoCloseable permits TapDe
         }
         offloads = flags;
         return 0;
+    }
+
+    /**
+     * Keeps the device, with its addresses, routes and neighbours, when the last descriptor closes ({@code true}), or
+     * lets it go with it; returns 0, or the errno with which the kernel refused.
+     */
+    public int persist(boolean keep) {
+        Libc.Result r = Libc.ioctl(fd, TUNSETPERSIST, keep ? 1L : 0L);
+        return r.failed() ? r.errno() : 0;
     }
 
     public int offloads() {

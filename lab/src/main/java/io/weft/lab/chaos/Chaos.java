@@ -31,14 +31,27 @@ public final class Chaos implements AutoCloseable {
     /** How one kind of fault went, over all its injections. */
     public record Row(String fault, int times, long lost, double longestGap, double recoverMax) {}
 
-    /** Settings: store "dir" or "etcd". */
-    public record Options(Duration duration, String store, int userspaceNodes, long seed, Duration etcdOutage, String prefix) {}
+    /** Settings: store "dir" or "etcd"; {@code only}: the faults whose name contains it (null: all); {@code logs}: where
+     * the agents' logs are copied at the end (null: nowhere). */
+    public record Options(Duration duration, String store, int userspaceNodes, long seed, Duration etcdOutage, String prefix,
+            String only, Path logs) {
+        public Options(Duration duration, String store, int userspaceNodes, long seed, Duration etcdOutage, String prefix) {
+            this(duration, store, userspaceNodes, seed, etcdOutage, prefix, null, null);
+        }
+    }
+
+    /** A gap of a tenth of a second (10 pings) or more: which pair, when (seconds into the run), how long, under which fault. */
+    public record LongGap(String pair, double at, double seconds, String fault) {}
+
+    /** Gaps this long are listed one by one, to tell which pair lost and when. */
+    static final double LONG_GAP = 0.1;
 
     final Options options;
     final LabCluster lab;
     final Map<Integer, Path> netConf = new LinkedHashMap<>();
     final List<Pinger> pingers = new ArrayList<>();
     final Random random;
+    final List<LongGap> longGaps = new ArrayList<>();
     LabEtcd etcd;
     Path tmpfs;
     private final PrintStream out;
@@ -103,8 +116,9 @@ public final class Chaos implements AutoCloseable {
     public List<Row> run() throws Exception {
         Faults faults = new Faults(this);
         List<Faults.Fault> all = faults.applicable();
+        if (options.only() != null) all = all.stream().filter(f -> f.name().contains(options.only())).toList();
+        if (all.isEmpty()) throw new IllegalArgumentException("no fault's name contains " + options.only());
         List<Faults.Fault> order = new ArrayList<>();
-        record Window(String fault, double from, double to, double recover) {}
         List<Window> windows = new ArrayList<>();
         long end = System.nanoTime() + options.duration().toNanos();
         while (System.nanoTime() < end) {
@@ -113,11 +127,13 @@ public final class Chaos implements AutoCloseable {
                 Collections.shuffle(order, random);
             }
             Faults.Fault f = order.removeFirst();
+            faults.target = "";
             double t0 = now();
             double recover = f.inject();
             Thread.sleep(1000);
             windows.add(new Window(f.name(), t0, now(), recover));
-            out.printf(java.util.Locale.ROOT, "  %6.1f s  %-34s recovered in %.2f s%n", t0 - windows.getFirst().from(), f.name(), recover);
+            out.printf(java.util.Locale.ROOT, "  %6.1f s  %-34s %-3s recovered in %.2f s%n", t0 - windows.getFirst().from(), f.name(),
+                    faults.target, recover);
         }
         Thread.sleep(2000); // a late loss still shows
         double stop = now();
@@ -125,11 +141,12 @@ public final class Chaos implements AutoCloseable {
         for (Faults.Fault f : all) rows.put(f.name(), new Row(f.name(), 0, 0, 0, 0));
         for (Pinger p : pingers) {
             for (Pinger.Gap g : p.gaps(stop, INTERVAL)) {
-                Window w = windows.stream().filter(x -> g.fromEpoch() >= x.from() - 0.1 && g.fromEpoch() < x.to()).findFirst().orElse(null);
+                Window w = windowOf(windows, g.fromEpoch());
                 String key = w == null ? "(outside any fault)" : w.fault();
                 Row r = rows.getOrDefault(key, new Row(key, 0, 0, 0, 0));
                 double gap = Double.isNaN(g.toEpoch()) ? stop - g.fromEpoch() : g.seconds();
                 rows.put(key, new Row(key, r.times(), r.lost() + g.lost(), Math.max(r.longestGap(), gap), r.recoverMax()));
+                if (gap >= LONG_GAP) longGaps.add(new LongGap(p.name(), g.fromEpoch() - windows.getFirst().from(), gap, key));
             }
         }
         for (Window w : windows) {
@@ -139,6 +156,31 @@ public final class Chaos implements AutoCloseable {
         List<Row> out = new ArrayList<>(rows.values());
         out.removeIf(r -> r.times() == 0 && r.lost() == 0);
         return out;
+    }
+
+    /** A fault's window: from its injection until a second after its repair. */
+    record Window(String fault, double from, double to, double recover) {}
+
+    /** How long before a window's injection a gap may begin and still be that fault's: the last reply before it. */
+    static final double LEAD = 0.1;
+
+    /**
+     * The window a gap that begins at {@code gapFrom} (the last reply before it) counts against, or null. The last
+     * reply before a loss comes up to a ping interval and a round trip before the injection that causes it, while the
+     * window before has not ended yet (the next injection follows its quiet second at once): a gap beginning within
+     * {@link #LEAD} of an injection is that fault's, not the one before, whose quiet second was over.
+     */
+    static Window windowOf(List<Window> windows, double gapFrom) {
+        for (int i = windows.size() - 1; i >= 0; i--) {
+            Window x = windows.get(i);
+            if (gapFrom >= x.from() - LEAD && gapFrom < x.to()) return x;
+        }
+        return null;
+    }
+
+    /** The gaps of {@link #LONG_GAP} or more of the last {@link #run()}, in the order found. */
+    public List<LongGap> longGaps() {
+        return List.copyOf(longGaps);
     }
 
     /** Packets every pinger sent so far (replies plus losses). */
@@ -174,9 +216,31 @@ public final class Chaos implements AutoCloseable {
         out.println();
     }
 
+    /** One line per long gap: the pair, when it began (seconds into the run), how long, and the fault's window. */
+    public static void printLongGaps(List<LongGap> gaps, PrintStream out) {
+        if (gaps.isEmpty()) return;
+        out.println("  gaps of " + LONG_GAP + " s or more:");
+        for (LongGap g : gaps.stream().sorted(java.util.Comparator.comparingDouble(LongGap::at)).toList()) {
+            out.printf(java.util.Locale.ROOT, "  %6.1f s  %-8s %5.2f s  %s%n", g.at(), g.pair(), g.seconds(), g.fault());
+        }
+        out.println();
+    }
+
     @Override
     public void close() {
         for (Pinger p : pingers) p.close();
+        if (options.logs() != null) {
+            for (LabCluster.Node n : lab.nodes()) {
+                try {
+                    lab.stopAgent(n);
+                    Files.createDirectories(options.logs());
+                    Files.copy(n.log(), options.logs().resolve("node" + n.index() + ".log"),
+                            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                } catch (Exception e) {
+                    out.println("chaos: cannot keep node " + n.index() + "'s log: " + e.getMessage());
+                }
+            }
+        }
         lab.close();
         if (etcd != null) etcd.close();
         if (tmpfs != null) NetnsLab.run("umount", tmpfs.toString());

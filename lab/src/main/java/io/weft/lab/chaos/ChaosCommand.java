@@ -30,6 +30,12 @@ public final class ChaosCommand implements Callable<Integer> {
             description = "How long etcd stays down (default: ${DEFAULT-VALUE}).")
     Duration etcdOutage;
 
+    @Option(names = "--only", description = "Inject only the faults whose name contains this text, e.g. 'restart an agent (kernel'.")
+    String only;
+
+    @Option(names = "--logs", description = "Copy the agents' logs into this directory at the end (node1.log ...).")
+    java.nio.file.Path logs;
+
     @Option(names = "--seed", description = "Seed of the fault order (default: the time).")
     Long seed;
 
@@ -47,9 +53,10 @@ public final class ChaosCommand implements Callable<Integer> {
         long s = seed != null ? seed : System.currentTimeMillis();
         System.out.println("chaos: " + duration.toSeconds() + " s of faults, store " + store + ", " + userspaceNodes
                 + " of 3 nodes on the userspace datapath, seed " + s);
-        try (Chaos chaos = new Chaos(new Chaos.Options(duration, store, userspaceNodes, s, etcdOutage, PREFIX), System.out)) {
+        try (Chaos chaos = new Chaos(new Chaos.Options(duration, store, userspaceNodes, s, etcdOutage, PREFIX, only, logs), System.out)) {
             List<Chaos.Row> rows = chaos.run();
             Chaos.print(rows, chaos.sent(), System.out);
+            Chaos.printLongGaps(chaos.longGaps(), System.out);
         }
         return 0;
     }

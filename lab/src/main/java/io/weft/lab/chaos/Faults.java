@@ -44,6 +44,8 @@ final class Faults {
     }
 
     private final Chaos c;
+    /** The node the last fault was injected into, for the progress line. */
+    String target = "";
 
     Faults(Chaos c) {
         this.c = c;
@@ -70,12 +72,17 @@ final class Faults {
 
     private LabCluster.Node kernelNode() {
         List<LabCluster.Node> k = c.lab.nodes().stream().filter(n -> !c.userspace(n)).toList();
-        return k.get(c.random.nextInt(k.size()));
+        return aimAt(k.get(c.random.nextInt(k.size())));
     }
 
     private LabCluster.Node userspaceNode() {
         List<LabCluster.Node> u = c.lab.nodes().stream().filter(c::userspace).toList();
-        return u.get(c.random.nextInt(u.size()));
+        return aimAt(u.get(c.random.nextInt(u.size())));
+    }
+
+    private LabCluster.Node aimAt(LabCluster.Node n) {
+        target = "n" + n.index();
+        return n;
     }
 
     private static double await(String what, double t0, Check check) throws Exception {
@@ -143,7 +150,7 @@ final class Faults {
     }
 
     private double corruptLease() throws Exception {
-        LabCluster.Node n = c.lab.nodes().get(c.random.nextInt(c.lab.nodes().size()));
+        LabCluster.Node n = aimAt(c.lab.nodes().get(c.random.nextInt(c.lab.nodes().size())));
         Ipv4Cidr subnet = SubnetEnv.read(n.subnetFile()).subnet();
         double t0;
         if (c.etcd != null) {

@@ -113,9 +113,9 @@ public final class UserspaceNode {
             backend.close();
         }));
         backend.prepare();
-        if (subnet != null) backend.activate(subnet);
-        if (subnet6 != null) backend.activateIpv6(subnet6);
-        DesiredState d = backend.desired(subnet, remotes);
+        Lease local = new Lease(subnet, null, null, subnet6);
+        backend.activate(local);
+        DesiredState d = backend.desired(local, remotes);
         IpBatch b = new IpBatch();
         for (NeighEntry n : d.neighbours()) b.add(n.replace());
         for (RouteEntry r : d.routes()) b.add(r.replace());

@@ -62,12 +62,13 @@ public final class WgNode {
             backend.close();
         }));
         backend.prepare();
-        backend.activate(subnet);
+        Lease local = new Lease(subnet, null, null);
+        backend.activate(local);
         List<Lease> remotes = new ArrayList<>();
         for (String[] p : peers) {
             remotes.add(new Lease(Ipv4Cidr.parse(p[0]), LeaseRecord.wireguard(Ipv4Address.parse(p[1]), p[2], port), Instant.MAX));
         }
-        backend.desired(subnet, remotes);
+        backend.desired(local, remotes);
         System.out.println("READY " + backend.publicKey());
         System.out.flush();
         stop.await();

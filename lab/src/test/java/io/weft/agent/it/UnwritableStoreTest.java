@@ -25,7 +25,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * A lease store that refuses writes (a read-only lease directory, an etcd user that may only read): running agents
  * carry on; a restarted agent whose lease is still valid comes up on it and keeps forwarding, renewing when the store
- * lets it (a userspace node too, whose TAP goes while it is away); a first start fails with one line naming the store
+ * lets it (a userspace node too, which carries nothing while it is away); a first start fails with one line naming the store
  * and what to do, and leaves the node as it found it.
  */
 class UnwritableStoreTest {
@@ -110,6 +110,14 @@ class UnwritableStoreTest {
         assertTrue(line.endsWith(" in lease directory " + lab.leaseDir() + ": Read-only file system; make the directory "
                 + "writable for weftd (and give its file system free space)"), line);
         assertEquals(before, footprint(n3), "node 3 as it was: no flannel.1, no subnet.env, no rules");
+        // the same on the userspace datapath, whose TAP is persistent once its datapath runs: the failed start removes it
+        Path userspace = lab.workDir().resolve("userspace.json");
+        Files.writeString(userspace, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\",\"Datapath\":\"userspace\"}}");
+        p3 = lab.startAgent(n3, userspace);
+        assertTrue(p3.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(1, p3.exitValue());
+        assertTrue(lastLine(lab.log(n3)).startsWith("weftd: cannot write lease 10.244."), lab.log(n3));
+        assertEquals(before, footprint(n3), "node 3 as it was, no TAP left behind");
 
         // writable again: node 1 renews on its next try
         // ip netns exec gave node 1's agent a mount namespace of its own, holding its copy of the read-only mount
@@ -181,7 +189,7 @@ class UnwritableStoreTest {
         LabCluster.Pod a = lab.addPod(u, "a");
         LabCluster.Pod b = lab.addPod(lab.node(2), "b");
 
-        lab.stopAgent(u); // its TAP goes with it: this node carries nothing until it is back
+        lab.stopAgent(u); // its TAP stays, carrier off: this node carries nothing until it is back
         readOnly = lab.leaseDir();
         NetnsLab.sh("mount", "--bind", readOnly.toString(), readOnly.toString());
         NetnsLab.sh("mount", "-o", "remount,bind,ro", readOnly.toString());

@@ -14,11 +14,11 @@ import org.junit.jupiter.api.Test;
  * The short CI variant of {@code weft-lab chaos}: every fault of the list at least once, in a random order with a
  * fixed seed, on three namespace nodes (two on the kernel datapath, one on the userspace datapath) whose pods ping
  * every cross-node pair at 100 Hz. Each fault must be repaired (the run fails otherwise). Bounds, from issue 15's
- * goals where runs on this 2-core machine meet them: a kernel node's agent killed costs no pair more than half a
- * second (the goal is nothing; runs lose 0-0.11 s); a hand-deleted device, neighbour or FDB entry no more than a
- * second; a userspace node's restart no more than 5 s (the goal is 1 s; runs take 1.2-2.8 s). Not bounded here, and
- * reported in README.md: a kernel node's graceful restart and a hand-deleted route, whose runs mostly lose under
- * 0.1 s but have shown gaps of 1.2-2.8 s in this mixed cluster that are not explained yet.
+ * goals where runs on this 2-core machine meet them: a kernel node's agent killed or restarted costs no pair more than
+ * half a second (the goal is nothing; runs one kind at a time lose nothing); a hand-deleted device, route, neighbour or
+ * FDB entry no more than a second; a userspace node's restart no more than 5 s (the goal is 1 s; runs take 1.0-1.5 s).
+ * The kernel restart and the deleted route were unbounded while a gap that began just before an injection counted
+ * against the fault before ({@link ChaosWindowTest}).
  */
 class ChaosTest {
 
@@ -41,10 +41,12 @@ class ChaosTest {
                 "delete a route", "delete a neighbour", "delete an FDB entry", "corrupt a lease", "fill the lease directory + restart")) {
             assertTrue(byFault.containsKey(f) && byFault.get(f).times() > 0, "every fault injected at least once: " + f + "\n" + table);
         }
-        for (String f : List.of("delete flannel.1 (kernel node)", "delete a neighbour", "delete an FDB entry")) {
+        for (String f : List.of("delete flannel.1 (kernel node)", "delete a route", "delete a neighbour", "delete an FDB entry")) {
             assertTrue(byFault.get(f).longestGap() <= 1.0, f + " costs at most a second: " + table);
         }
-        assertTrue(byFault.get("kill -9 an agent (kernel node)").longestGap() <= 0.5, "kill -9 on the kernel datapath: " + table);
+        for (String f : List.of("kill -9 an agent (kernel node)", "restart an agent (kernel node)")) {
+            assertTrue(byFault.get(f).longestGap() <= 0.5, f + ": " + table);
+        }
         for (String f : List.of("kill -9 an agent (userspace node)", "restart an agent (userspace node)")) {
             assertTrue(byFault.get(f).longestGap() <= 5.0, f + " costs at most 5 s: " + table);
         }

@@ -60,16 +60,11 @@ public final class HostGwBackend implements Backend {
     }
 
     @Override
-    public void activate(Ipv4Cidr localSubnet) {}
+    public void activate(Lease local) {}
 
     @Override
     public int mtu() {
         return mtu;
-    }
-
-    @Override
-    public DesiredState desired(Ipv4Cidr localSubnet, List<Lease> remotes) {
-        return desired(new Lease(localSubnet, null, null), remotes);
     }
 
     @Override
@@ -109,11 +104,6 @@ public final class HostGwBackend implements Backend {
     @Override
     public Set<String> ownedDevices() {
         return Set.of(iface);
-    }
-
-    @Override
-    public boolean ensureDevice(Ipv4Cidr localSubnet) {
-        return false;
     }
 
     @Override

@@ -18,6 +18,7 @@ import io.weft.core.tap.TapDevice;
 import java.io.IOException;
 import java.net.BindException;
 import java.util.Optional;
+import java.util.logging.Logger;
 
 /**
  * One userspace VTEP of one address family: the TAP named as flannel's device ({@code flannel.<VNI>} over the IPv4
@@ -25,11 +26,14 @@ import java.util.Optional;
  * packets (sockets of the PublicIP's family on the VXLAN port) and the {@link PeerTable} it sends by. A dual-stack node
  * runs two, side by side, as flannel's kernel backend runs two devices; neither does any work for the other's packets.
  *
- * <p>The TAP is not persistent, so when the agent exits the device and its routes go with it, and the next run
- * recreates them (nothing stale stays behind to blackhole traffic with no reader).
+ * <p>The TAP is persistent once its datapath runs: when the agent exits, the device stays with its address, routes and
+ * permanent neighbours (carrier off, so the kernel drops what it would send there, as it drops it with no route),
+ * and the next run attaches to it and carries traffic at once, with nothing for the kernel to relearn and no pod
+ * traffic sent out of the default route meanwhile. A start that fails removes a TAP it made ({@link #abandon()}).
  */
 public final class UserspaceVtep implements AutoCloseable {
     static final int TX_QUEUE_LEN = 8192;
+    private static final Logger LOG = Logger.getLogger(UserspaceVtep.class.getName());
 
     private final Netns ns;
     private final String device;
@@ -37,6 +41,7 @@ public final class UserspaceVtep implements AutoCloseable {
     private final PeerTable peers;
     private TapDevice tap;
     private volatile VxlanDatapath datapath;
+    private boolean created; // the last open() made the device (abandon() removes it)
 
     /**
      * @param device   the TAP's name
@@ -99,21 +104,31 @@ public final class UserspaceVtep implements AutoCloseable {
         }
     }
 
-    /** Opens the TAP, configures it (MAC, MTU, queue, up) and starts the datapath. */
+    /**
+     * Opens the TAP (attaching to the one an earlier run left), configures what differs (MAC, MTU, queue, up), starts
+     * the datapath and makes the TAP persistent. Until then the device goes with a failure's closed descriptor.
+     */
     public synchronized void open() {
+        LinkInfo before = new IpReader(ns).link(device).filter(l -> "tun".equals(l.kind())).orElse(null);
         try {
             tap = TapDevice.open(device);
         } catch (IOException e) {
             throw new BackendException("cannot open TAP " + device + ": " + e.getMessage(), e);
         }
+        created = before == null;
         try {
+            IpBatch b = new IpBatch();
+            // Setting even the same MAC makes the kernel flush the device's neighbours, permanent ones too
+            // (NETDEV_CHANGEADDR): an adopted TAP keeps its own.
+            if (before == null || !mac().equals(before.mac())) b.add(Link.address(device, mac()));
+            if (before == null || before.mtu() != mtu()) b.add(Link.mtu(device, mtu()));
             // A deeper TAP queue than the default 1000 absorbs bursts while the reader is busy (or still JIT-cold).
-            IpBatch b = new IpBatch().add(Link.address(device, mac())).add(Link.mtu(device, mtu()))
-                    .add(IpOp.ip("link", "set", "dev", device, "txqueuelen", Integer.toString(TX_QUEUE_LEN)));
+            b.add(IpOp.ip("link", "set", "dev", device, "txqueuelen", Integer.toString(TX_QUEUE_LEN)));
             // flannel-v6 gets no link-local address, as the kernel's flannel-v6 device (addrgenmode none): the VTEP
             // talks only to its peers' VTEPs, whose neighbours are permanent.
-            if (publicIp() instanceof Ipv6Address) b.add(IpOp.ip("link", "set", "dev", device, "addrgenmode", "none"));
-            b.add(Link.up(device)).apply(ns);
+            if (before == null && publicIp() instanceof Ipv6Address) b.add(IpOp.ip("link", "set", "dev", device, "addrgenmode", "none"));
+            if (before == null || !before.up()) b.add(Link.up(device));
+            b.apply(ns);
         } catch (IpException e) {
             tap.close();
             throw new BackendException("cannot configure TAP " + device + ": " + e.getMessage(), e);
@@ -134,6 +149,9 @@ public final class UserspaceVtep implements AutoCloseable {
             throw new BackendException("interrupted while starting the userspace datapath", e);
         }
         datapath = dp;
+        int err = tap.persist(true);
+        if (err != 0) LOG.warning("cannot make TAP " + device
+                + " persistent (errno " + err + "): it goes with the agent, and a restart makes it again");
     }
 
     /** Gives the device the first address of this node's subnet, alone: /32 or /128, as flannel's devices have. */
@@ -148,12 +166,20 @@ public final class UserspaceVtep implements AutoCloseable {
         return link.isPresent() && mac().equals(link.get().mac()) && link.get().up() && datapath != null;
     }
 
-    /** Stops the datapath; the TAP (not persistent) disappears with its descriptor. */
+    /** Stops the datapath and lets go of the TAP, which stays (persistent) for the next run. */
     @Override
     public synchronized void close() {
         if (datapath != null) datapath.close();
         datapath = null;
         if (tap != null) tap.close();
         tap = null;
+    }
+
+    /** After a failed start: closes, and removes the TAP if this start made it (one an earlier run left stays). */
+    public synchronized void abandon() {
+        close();
+        if (!created) return;
+        created = false;
+        if (new IpReader(ns).link(device).isPresent()) IpBatch.run(ns, Link.delete(device));
     }
 }

@@ -166,7 +166,7 @@ public final class UserspaceVxlanBackend implements Backend, CaptureSource, Metr
             try {
                 t.open();
             } catch (RuntimeException e) {
-                for (UserspaceVtep o : vteps()) o.close(); // both or neither
+                for (UserspaceVtep o : vteps()) o.abandon(); // both or neither
                 throw e;
             }
             LOG.info("userspace VXLAN backend: " + t.device() + " mac " + t.mac() + " on underlay " + underlay + " ("
@@ -181,19 +181,19 @@ public final class UserspaceVxlanBackend implements Backend, CaptureSource, Metr
     }
 
     @Override
-    public synchronized void activate(Ipv4Cidr localSubnet) {
+    public synchronized void activate(Lease local) {
+        activateIpv4(local.subnet());
+        activateIpv6(local.ipv6Subnet());
+    }
+
+    /** Gives {@code flannel.<VNI>} its address for this node's IPv4 subnet. */
+    private void activateIpv4(Ipv4Cidr localSubnet) {
         activeSubnet = localSubnet;
         if (v4 != null && localSubnet != null) v4.address(localSubnet);
     }
 
-    @Override
-    public synchronized void activate(Lease local) {
-        activate(local.subnet());
-        activateIpv6(local.ipv6Subnet());
-    }
-
     /** Gives {@code flannel-v6.<VNI>} its address for this node's IPv6 subnet (the network address /128, as flannel). */
-    public synchronized void activateIpv6(Ipv6Cidr localSubnet) {
+    private void activateIpv6(Ipv6Cidr localSubnet) {
         activeSubnetV6 = localSubnet;
         if (v6 != null && localSubnet != null) v6.address(localSubnet);
     }
@@ -206,11 +206,7 @@ public final class UserspaceVxlanBackend implements Backend, CaptureSource, Metr
     @Override
     public DesiredState desired(Lease local, List<Lease> remotes) {
         if (local.ipv6Subnet() != null) activeSubnetV6 = local.ipv6Subnet();
-        return desired(local.subnet(), remotes);
-    }
-
-    @Override
-    public DesiredState desired(Ipv4Cidr localSubnet, List<Lease> remotes) {
+        Ipv4Cidr localSubnet = local.subnet();
         Set<RouteEntry> routes = new HashSet<>();
         Set<NeighEntry> neigh = new HashSet<>();
         List<PeerTable.Entry> fdb = new ArrayList<>();
@@ -248,11 +244,7 @@ public final class UserspaceVxlanBackend implements Backend, CaptureSource, Metr
     @Override
     public synchronized boolean ensureDevice(Lease local) {
         if (local.ipv6Subnet() != null) activeSubnetV6 = local.ipv6Subnet();
-        return ensureDevice(local.subnet());
-    }
-
-    @Override
-    public synchronized boolean ensureDevice(Ipv4Cidr localSubnet) {
+        Ipv4Cidr localSubnet = local.subnet();
         boolean acted = false;
         for (UserspaceVtep t : vteps()) {
             if (t.healthy()) continue;
@@ -261,7 +253,7 @@ public final class UserspaceVxlanBackend implements Backend, CaptureSource, Metr
             t.open();
             if (t == v4) {
                 Ipv4Cidr s = localSubnet != null ? localSubnet : activeSubnet;
-                if (s != null) activate(s);
+                if (s != null) activateIpv4(s);
             } else if (activeSubnetV6 != null) {
                 activateIpv6(activeSubnetV6);
             }
@@ -282,9 +274,15 @@ public final class UserspaceVxlanBackend implements Backend, CaptureSource, Metr
         return sb.toString();
     }
 
-    /** Stops the datapaths; the TAPs (not persistent) disappear with their descriptors. */
+    /** Stops the datapaths; the TAPs stay (persistent), with their routes and neighbours, for the next run. */
     @Override
     public synchronized void close() {
         for (UserspaceVtep t : vteps()) t.close();
+    }
+
+    /** A failed start removes the TAPs it made. */
+    @Override
+    public synchronized void abandon() {
+        for (UserspaceVtep t : vteps()) t.abandon();
     }
 }

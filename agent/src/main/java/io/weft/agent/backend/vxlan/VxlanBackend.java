@@ -101,11 +101,6 @@ public final class VxlanBackend implements Backend {
     }
 
     @Override
-    public void activate(Ipv4Cidr localSubnet) {
-        activate(new Lease(localSubnet, null, null));
-    }
-
-    @Override
     public void activate(Lease local) {
         if (v4 != null && local.subnet() != null) v4.device.ensureAddress(local.subnet());
         if (v6 != null && local.ipv6Subnet() != null) v6.device.ensureAddress(local.ipv6Subnet());
@@ -115,11 +110,6 @@ public final class VxlanBackend implements Backend {
     @Override
     public int mtu() {
         return mtu;
-    }
-
-    @Override
-    public DesiredState desired(Ipv4Cidr localSubnet, List<Lease> remotes) {
-        return desired(new Lease(localSubnet, null, null), remotes);
     }
 
     @Override
@@ -172,11 +162,6 @@ public final class VxlanBackend implements Backend {
         if (v6 != null) out.add(v6.device.name);
         if (conf.directRouting()) out.add(iface);
         return out;
-    }
-
-    @Override
-    public boolean ensureDevice(Ipv4Cidr localSubnet) {
-        return ensureDevice(new Lease(localSubnet, null, null));
     }
 
     /** Both families' devices are checked and restored, each on its own. */

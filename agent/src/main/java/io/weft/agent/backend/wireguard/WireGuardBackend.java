@@ -154,11 +154,6 @@ public final class WireGuardBackend implements Backend, CaptureSource, MetricsSo
         return c;
     }
 
-    @Override
-    public void activate(Ipv4Cidr localSubnet) {
-        activate(new Lease(localSubnet, null, null));
-    }
-
     /** As flannel's Configure and ConfigureV6: each device its families' addresses and routes, and up. */
     @Override
     public synchronized void activate(Lease local) {
@@ -175,11 +170,6 @@ public final class WireGuardBackend implements Backend, CaptureSource, MetricsSo
     @Override
     public int mtu() {
         return (conf.mtu() > 0 ? conf.mtu() : underlayMtu) - OVERHEAD;
-    }
-
-    @Override
-    public DesiredState desired(Ipv4Cidr localSubnet, List<Lease> remotes) {
-        return desired(new Lease(localSubnet, null, null), remotes);
     }
 
     @Override
@@ -208,11 +198,6 @@ public final class WireGuardBackend implements Backend, CaptureSource, MetricsSo
         if (main != null) all.add(main);
         if (v6 != null) all.add(v6);
         return all;
-    }
-
-    @Override
-    public boolean ensureDevice(Ipv4Cidr localSubnet) {
-        return ensureDevice(new Lease(localSubnet, null, null));
     }
 
     /** Reopens a device that went away (and its addresses and routes), and puts back a deleted route. */

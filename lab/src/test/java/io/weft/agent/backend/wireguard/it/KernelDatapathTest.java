@@ -101,4 +101,65 @@ class KernelDatapathTest {
             assertFalse(Files.exists(n.subnetFile()));
         }
     }
+
+    /**
+     * A start that fails after it made flannel-wg (a key file that holds no key, read once the device exists) removes
+     * the device again, wireguard-go's as well as weft's own TUN, and the wireguard-go it started ends; a device an
+     * earlier run left, which the failed start adopted, stays.
+     */
+    @Test
+    void aStartThatFailsAfterMakingFlannelWgLeavesTheNodeAsItWas() throws Exception {
+        try (WgLab w = new WgLab("wgf", 1, "{\"Type\":\"wireguard\"}")) {
+            LabCluster.Node n = w.node(1);
+            Path userConf = w.lab.workDir().resolve("userspace.json");
+            Files.writeString(userConf, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"wireguard\",\"Datapath\":\"userspace\"}}");
+            Files.writeString(WgLab.keyFile(n), "not a key\n");
+            for (Path conf : List.of(w.lab.netConf(), userConf)) {
+                String out = failedStart(w, n, conf);
+                assertTrue(lastLine(out).contains("does not hold a key"), out);
+                assertFalse(new IpReader(n.ns()).link("flannel-wg").isPresent(), "flannel-wg removed (" + conf.getFileName() + "):\n" + out);
+                assertEquals("", wireguardGo(n), "no wireguard-go left running");
+                assertFalse(Files.exists(n.subnetFile()));
+                assertEquals(0, w.lab.leaseDir().resolve("subnets").toFile().list() == null ? 0
+                        : w.lab.leaseDir().resolve("subnets").toFile().list().length, "no lease taken");
+            }
+
+            // a device from an earlier run is adopted, not made: the failed start leaves it running
+            Files.delete(WgLab.keyFile(n));
+            w.start(n);
+            w.awaitReady(n);
+            assertEquals(143, w.stop(n));
+            Files.writeString(WgLab.keyFile(n), "not a key\n");
+            String out = failedStart(w, n, w.lab.netConf());
+            assertTrue(lastLine(out).contains("does not hold a key"), out);
+            assertTrue(new IpReader(n.ns()).link("flannel-wg").isPresent(), "the adopted device stays:\n" + out);
+            assertFalse(wireguardGo(n).isEmpty(), "its wireguard-go still runs");
+        }
+    }
+
+    private static String failedStart(WgLab w, LabCluster.Node n, Path conf) throws Exception {
+        Process p = w.start(n, conf);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "weftd gives up");
+        assertEquals(1, p.exitValue(), w.lab.log(n));
+        return w.lab.log(n);
+    }
+
+    private static String lastLine(String out) {
+        return out.strip().lines().reduce((a, b) -> b).orElse("");
+    }
+
+    /** The wireguard-go processes in the node's namespace (their pids), "" when none runs. */
+    private static String wireguardGo(LabCluster.Node n) {
+        StringBuilder sb = new StringBuilder();
+        for (String pid : WgLab.sh("ip", "netns", "pids", n.netns()).stdout().strip().split("\\s+")) {
+            if (pid.isEmpty()) continue;
+            try {
+                String comm = Files.readString(Path.of("/proc", pid, "comm")).strip();
+                if (comm.startsWith("wireguard-go")) sb.append(pid).append(' ');
+            } catch (java.io.IOException gone) {
+                // ended meanwhile
+            }
+        }
+        return sb.toString().strip();
+    }
 }

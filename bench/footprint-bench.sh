@@ -96,7 +96,7 @@ NETCONF_US='{"Network":"10.244.0.0/16","Backend":{"Type":"vxlan","Datapath":"use
 [ -n "${FOOTPRINT_NMT:-}" ] && NMT_OPTS="-XX:NativeMemoryTracking=summary"
 
 echo "weftd footprint: $(uname -r), $(nproc) CPUs, RSS after ${S}s per agent, $(date -u +%FT%TZ)"
-echo "launcher: $(sed -n 's/^mem_opts="\(.*\)"$/\1/p' agent/target/weftd), $(sed -n 's/^lean_opts="\(.*\)"$/\1/p' agent/target/weftd) unless net-conf.json's Datapath is userspace, AOT cache $(case " ${AGENT_ENV:-} " in *" WEFT_AOT_CACHE=on "*) echo on;; *) echo "off (AGENT_ENV=WEFT_AOT_CACHE=on to use it)";; esac)"
+echo "launcher: $(sed -n 's/^mem_opts="\(.*\)"$/\1/p' agent/target/weftd), $(sed -n 's/^lean_opts="\(.*\)"$/\1/p' agent/target/weftd) unless net-conf.json's Datapath is userspace, AOT cache $(case " ${AGENT_ENV:-} " in *" WEFT_AOT_CACHE=on "*) echo "on for every row";; *" WEFT_AOT_CACHE=off "*) echo "off for every row";; *) echo "on for the userspace row, off for the kernel rows (the launcher's default; AGENT_ENV=WEFT_AOT_CACHE=on|off for all)";; esac)"
 printf "%-28s %-20s %-20s %s\n" "store / datapath" "node1 MiB (anon+file)" "node2 MiB (anon+file)" goal
 
 row_dir() {

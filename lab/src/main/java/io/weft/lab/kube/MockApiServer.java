@@ -35,20 +35,25 @@ public final class MockApiServer {
         java.util.List<String> rest = java.util.Arrays.asList(args).subList(2, args.length);
         java.nio.file.Path state = rest.stream().filter(a -> a.startsWith("state=")).map(a -> java.nio.file.Path.of(a.substring(6)))
                 .findFirst().orElse(null);
-        KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                new ApiServerStandIn(null), rest.contains("https"));
-        server.init(InetAddress.getByName(args[0]), Integer.parseInt(args[1]));
-        KubernetesClient client = server.createClient();
+        InetAddress address = InetAddress.getByName(args[0]);
+        Context context = new Context();
+        ApiServerStandIn store = new ApiServerStandIn(null);
         if (state != null && java.nio.file.Files.exists(state)) {
-            NodeList saved = Serialization.unmarshal(java.nio.file.Files.readString(state), NodeList.class);
-            long newest = version(saved.getMetadata() == null ? null : saved.getMetadata().getResourceVersion());
-            for (Node n : saved.getItems()) {
-                newest = Math.max(newest, version(n.getMetadata().getResourceVersion()));
-                n.getMetadata().setResourceVersion(null);
-                client.nodes().resource(n).create();
+            // The saved Nodes go into the store through a server of its own on another port, before anything listens on
+            // the API server's: a restarted kube-apiserver serves what etcd holds from its first answer, and a list
+            // answered half-way through this restore would tell the agents that their peers' Nodes are gone.
+            KubernetesMockServer restorer = new KubernetesMockServer(context, new MockWebServer(), new HashMap<>(), store, false);
+            restorer.init(address, 0);
+            try (KubernetesClient c = restorer.createClient()) {
+                restore(c, state);
+            } finally {
+                restorer.destroy();
             }
-            advanceResourceVersion(client, newest);
         }
+        KubernetesMockServer server = new KubernetesMockServer(context, new MockWebServer(), new HashMap<>(), store,
+                rest.contains("https"));
+        server.init(address, Integer.parseInt(args[1]));
+        KubernetesClient client = server.createClient();
         System.out.println("READY " + server.url("/"));
         System.out.flush();
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
@@ -151,6 +156,18 @@ public final class MockApiServer {
      * the last version a client saw gets what happens next. The mock's counter starts again at 1; it is moved past
      * the saved versions by updating one ConfigMap until its version is newer.
      */
+    /** Creates the Nodes saved in {@code state}, and takes the resource version past the newest of them. */
+    private static void restore(KubernetesClient client, java.nio.file.Path state) throws java.io.IOException {
+        NodeList saved = Serialization.unmarshal(java.nio.file.Files.readString(state), NodeList.class);
+        long newest = version(saved.getMetadata() == null ? null : saved.getMetadata().getResourceVersion());
+        for (Node n : saved.getItems()) {
+            newest = Math.max(newest, version(n.getMetadata().getResourceVersion()));
+            n.getMetadata().setResourceVersion(null);
+            client.nodes().resource(n).create();
+        }
+        advanceResourceVersion(client, newest);
+    }
+
     private static void advanceResourceVersion(KubernetesClient client, long newest) {
         var maps = client.configMaps().inNamespace("default");
         io.fabric8.kubernetes.api.model.ConfigMap cm = maps.resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()

@@ -172,14 +172,8 @@ final class ScaleBench {
         };
     }
 
-    /** The build's weftd launcher, found as the CNI plugin is ({@code weft.home}/../../agent/target, or the working directory). */
     static Path launcher() {
-        String home = System.getProperty("weft.home");
-        List<Path> candidates = new ArrayList<>();
-        if (home != null) candidates.add(Path.of(home, "../../agent/target/weftd"));
-        candidates.add(Path.of("agent/target/weftd"));
-        return candidates.stream().map(p -> p.toAbsolutePath().normalize()).filter(Files::isExecutable).findFirst()
-                .orElseThrow(() -> new IllegalStateException("agent/target/weftd is missing: run mvn -DskipTests package first"));
+        return LabCluster.buildLauncher();
     }
 
     /** Polls the node's flannel.1 entries until there are {@code want}; returns System.nanoTime() then. */

@@ -32,11 +32,13 @@ public final class Chaos implements AutoCloseable {
     public record Row(String fault, int times, long lost, double longestGap, double recoverMax) {}
 
     /** Settings: store "dir" or "etcd"; {@code only}: the faults whose name contains it (null: all); {@code logs}: where
-     * the agents' logs are copied at the end (null: nowhere). */
+     * the agents' logs are copied at the end (null: nowhere); {@code launcher}: a build's agent/target/weftd that
+     * starts every agent as a node does, with its JVM options and AOT cache (null: this JVM's classes, with a
+     * class-data archive per node). */
     public record Options(Duration duration, String store, int userspaceNodes, long seed, Duration etcdOutage, String prefix,
-            String only, Path logs) {
+            String only, Path logs, Path launcher) {
         public Options(Duration duration, String store, int userspaceNodes, long seed, Duration etcdOutage, String prefix) {
-            this(duration, store, userspaceNodes, seed, etcdOutage, prefix, null, null);
+            this(duration, store, userspaceNodes, seed, etcdOutage, prefix, null, null, null);
         }
     }
 
@@ -86,6 +88,7 @@ public final class Chaos implements AutoCloseable {
             NetnsLab.sh("mount", "-t", "tmpfs", "-o", "size=1m", "weft-chaos", tmpfs.toString());
         }
         lab.agentArgs(List.of("--healthz-ip", "127.0.0.1", "--healthz-port", Integer.toString(HEALTH)));
+        if (options.launcher() != null) lab.agentLauncher(options.launcher());
         lab.resyncInterval(null); // as production runs: the kernel watch, not a fast timer, repairs entries
         for (LabCluster.Node n : lab.nodes()) start(n);
         lab.awaitConverged(Duration.ofSeconds(60));

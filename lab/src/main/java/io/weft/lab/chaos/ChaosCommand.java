@@ -36,6 +36,10 @@ public final class ChaosCommand implements Callable<Integer> {
     @Option(names = "--logs", description = "Copy the agents' logs into this directory at the end (node1.log ...).")
     java.nio.file.Path logs;
 
+    @Option(names = "--launcher", description = "Start the agents with this weftd launcher, as nodes do (its JVM options "
+            + "and AOT cache); default: the build's agent/target/weftd. 'none': on this JVM's classes.")
+    String launcher;
+
     @Option(names = "--seed", description = "Seed of the fault order (default: the time).")
     Long seed;
 
@@ -53,7 +57,11 @@ public final class ChaosCommand implements Callable<Integer> {
         long s = seed != null ? seed : System.currentTimeMillis();
         System.out.println("chaos: " + duration.toSeconds() + " s of faults, store " + store + ", " + userspaceNodes
                 + " of 3 nodes on the userspace datapath, seed " + s);
-        try (Chaos chaos = new Chaos(new Chaos.Options(duration, store, userspaceNodes, s, etcdOutage, PREFIX, only, logs), System.out)) {
+        java.nio.file.Path weftd = "none".equals(launcher) ? null : launcher != null ? java.nio.file.Path.of(launcher).toAbsolutePath()
+                : io.weft.lab.cluster.LabCluster.buildLauncher();
+        System.out.println("agents started " + (weftd == null ? "on this JVM's classes" : "by " + weftd));
+        try (Chaos chaos = new Chaos(new Chaos.Options(duration, store, userspaceNodes, s, etcdOutage, PREFIX, only, logs, weftd),
+                System.out)) {
             List<Chaos.Row> rows = chaos.run();
             Chaos.print(rows, chaos.sent(), System.out);
             Chaos.printLongGaps(chaos.longGaps(), System.out);

@@ -39,6 +39,11 @@ final class HeapTrim {
         lastChange = clock.getAsLong();
     }
 
+    /** When (System.nanoTime()) a collection is due; Long.MAX_VALUE while no burst is pending. */
+    synchronized long dueAt() {
+        return pending < BURST ? Long.MAX_VALUE : lastChange + QUIET_NANOS;
+    }
+
     /** Collects once a burst has been quiet long enough; returns the nanoseconds until it would (Long.MAX_VALUE: none due). */
     synchronized long poll() {
         if (pending < BURST) return Long.MAX_VALUE;

@@ -1,5 +1,6 @@
 package io.weft.lab.bench;
 
+import io.weft.lab.build.BuiltArtifact;
 import io.weft.lab.cluster.LabCluster;
 import io.weft.lab.etcd.LabEtcd;
 import io.weft.lab.jvm.ChildJvm;
@@ -172,8 +173,10 @@ final class ScaleBench {
         };
     }
 
+    /** The build's weftd launcher (see {@link BuiltArtifact}). */
     static Path launcher() {
-        return LabCluster.buildLauncher();
+        return BuiltArtifact.find("agent", "weftd")
+                .orElseThrow(() -> new IllegalStateException("agent/target/weftd is missing: run mvn -DskipTests package first"));
     }
 
     /** Polls the node's flannel.1 entries until there are {@code want}; returns System.nanoTime() then. */

@@ -58,7 +58,8 @@ public final class ChaosCommand implements Callable<Integer> {
         System.out.println("chaos: " + duration.toSeconds() + " s of faults, store " + store + ", " + userspaceNodes
                 + " of 3 nodes on the userspace datapath, seed " + s);
         java.nio.file.Path weftd = "none".equals(launcher) ? null : launcher != null ? java.nio.file.Path.of(launcher).toAbsolutePath()
-                : io.weft.lab.cluster.LabCluster.buildLauncher();
+                : io.weft.lab.build.BuiltArtifact.find("agent", "weftd").orElseThrow(() -> new IllegalStateException(
+                        "agent/target/weftd is missing: run mvn -DskipTests package first, or give --launcher none"));
         System.out.println("agents started " + (weftd == null ? "on this JVM's classes" : "by " + weftd));
         try (Chaos chaos = new Chaos(new Chaos.Options(duration, store, userspaceNodes, s, etcdOutage, PREFIX, only, logs, weftd),
                 System.out)) {

@@ -158,16 +158,6 @@ public final class LabCluster implements AutoCloseable {
         this.extraAgentArgs = List.copyOf(args);
     }
 
-    /** The build's weftd launcher, found as the CNI plugin is ({@code weft.home}/../../agent/target, or the working directory). */
-    public static Path buildLauncher() {
-        String home = System.getProperty("weft.home");
-        List<Path> candidates = new ArrayList<>();
-        if (home != null) candidates.add(Path.of(home, "../../agent/target/weftd"));
-        candidates.add(Path.of("agent/target/weftd"));
-        return candidates.stream().map(p -> p.toAbsolutePath().normalize()).filter(Files::isExecutable).findFirst()
-                .orElseThrow(() -> new IllegalStateException("agent/target/weftd is missing: run mvn -DskipTests package first"));
-    }
-
     /** Agents run through {@code launcher} (a build's agent/target/weftd) with its JVM and memory options, as on a node. */
     public void agentLauncher(Path launcher) {
         this.launcher = launcher;

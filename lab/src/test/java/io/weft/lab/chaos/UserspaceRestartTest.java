@@ -3,7 +3,6 @@ package io.weft.lab.chaos;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.weft.lab.netns.NetnsLab;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -24,8 +23,8 @@ class UserspaceRestartTest {
     @Test
     void aRestartedOrKilledUserspaceAgentForwardsAgainWithinSeconds() throws Exception {
         NetnsLab.requireRoot();
-        Path launcher = Path.of(System.getProperty("weft.launcher", "../agent/target/weftd"));
-        assertTrue(Files.isExecutable(launcher), launcher + " is missing: build the agent module first (mvn -pl lab -am verify)");
+        Path launcher = io.weft.lab.build.BuiltArtifact.find("agent", "weftd").orElseThrow(() -> new AssertionError(
+                "agent/target/weftd is missing: build the agent module first (mvn -pl lab -am verify)"));
         NetnsLab.cleanup("wurtest");
         List<Chaos.Row> rows;
         try (Chaos chaos = new Chaos(new Chaos.Options(Duration.ofSeconds(16), "dir", 1, 3L, Duration.ofSeconds(5), "wurtest",

@@ -35,10 +35,12 @@ final class ScaleBench {
 
     private final String prefix;
     private final int peers;
+    private final AgentDiag diag; // null: none
 
-    ScaleBench(String prefix, int peers) {
+    ScaleBench(String prefix, int peers, Path diagDir) {
         this.prefix = prefix;
         this.peers = peers;
+        this.diag = diagDir == null ? null : new AgentDiag(diagDir);
     }
 
     Row run(String store) throws Exception {
@@ -52,12 +54,14 @@ final class ScaleBench {
             Thread.sleep(SETTLE.toMillis());
             double cpuEmpty = cpuPercent(agent.pid(), IDLE);
             long rssEmpty = rssKb(agent.pid());
+            if (diag != null) diag.save(agent.pid(), store, "0");
 
             long last = s.add();
             long up = awaitCount(n, 3 * peers) - last;
             Thread.sleep(SETTLE.toMillis());
             double cpuFull = cpuPercent(agent.pid(), IDLE);
             long rssFull = rssKb(agent.pid());
+            if (diag != null) diag.save(agent.pid(), store, Integer.toString(peers));
             long gone = s.remove();
             long down = awaitCount(n, 0) - gone;
             if (!agent.isAlive()) throw new IllegalStateException("weftd died:\n" + lab.log(n));

@@ -47,6 +47,10 @@ public final class BenchCommand implements Callable<Integer> {
                     + "(run with WEFT_JAVA_OPTS=-XX:NativeMemoryTracking=summary for the latter) and /proc status to DIR.")
     java.nio.file.Path agentDiag;
 
+    @Option(names = "--idle", defaultValue = "30", paramLabel = "SECONDS",
+            description = "Convergence run: how long the agent's idle CPU is measured, before its RSS is read (default: ${DEFAULT-VALUE}).")
+    int idleSeconds;
+
     @Override
     public Integer call() throws Exception {
         if (!NetnsLab.isRoot()) {
@@ -148,7 +152,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     private void convergence() throws Exception {
         System.out.println("measuring convergence and idle cost with " + peers + " peers, per lease store ...");
-        ScaleBench bench = new ScaleBench(PREFIX, peers, agentDiag);
+        ScaleBench bench = new ScaleBench(PREFIX, peers, agentDiag, Duration.ofSeconds(idleSeconds));
         List<ScaleBench.Row> rows = new ArrayList<>();
         for (String s : stores) {
             rows.add(bench.run(switch (s) {
@@ -158,6 +162,6 @@ public final class BenchCommand implements Callable<Integer> {
                 default -> throw new IllegalArgumentException("--stores: " + s + " is not dir, etcd or kube");
             }));
         }
-        ScaleBench.print(rows);
+        bench.print(rows);
     }
 }

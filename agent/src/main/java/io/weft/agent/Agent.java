@@ -257,9 +257,9 @@ public final class Agent {
                         LOG.info("ready: " + metrics.remoteLeases.get() + " peers programmed");
                     }
                     metrics.ready.set(readiness.ready() ? 1 : 0);
-                    long trimIn = heapTrim.poll();
+                    heapTrim.poll();
                     try {
-                        wake.await(Math.min(waitMillis(), trimIn == Long.MAX_VALUE ? Long.MAX_VALUE : trimIn / 1_000_000 + 1));
+                        wake.await(waitMillis());
                     } catch (InterruptedException e) {
                         if (!running) break;
                         throw e;
@@ -354,6 +354,7 @@ public final class Agent {
             long now = System.nanoTime();
             long until = Math.min(nextFull, failures > 0 ? retryAt : Long.MAX_VALUE);
             if (settings.blackholeRoute()) until = Math.min(until, nextBlackhole);
+            until = Math.min(until, heapTrim.dueAt());
             // a renewal that is due (or refused and retried) wakes the loop on time, not up to MAX_WAIT later
             Instant renewAt = lease.expiration().minus(settings.renewMargin());
             if (renewRetryAt.isAfter(renewAt)) renewAt = renewAt.isBefore(Instant.now()) ? renewRetryAt : renewAt;

@@ -47,10 +47,15 @@ final class HeapTrim {
         lastChange = clock.getAsLong();
     }
 
+    /** When (System.nanoTime()) a burst's collection is due; Long.MAX_VALUE while no burst is pending. */
+    synchronized long dueAt() {
+        return pending < BURST ? Long.MAX_VALUE : lastChange + QUIET_NANOS;
+    }
+
     /**
      * Collects once a burst has been quiet long enough, or the heap has grown {@link #GROWTH} past the least it was
      * since the last collection; returns the nanoseconds until a burst's collection would be due (Long.MAX_VALUE: none
-     * due; growth is seen at the next poll).
+     * due; growth is seen at the next poll, after the loop's next round).
      */
     synchronized long poll() {
         long heap = committed.getAsLong();

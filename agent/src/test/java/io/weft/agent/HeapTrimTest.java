@@ -47,8 +47,10 @@ class HeapTrimTest {
         long[] now = {0};
         HeapTrim trim = new HeapTrim(() -> now[0], () -> 20L << 20, () -> {});
         assertEquals(Long.MAX_VALUE, trim.poll(), "nothing due");
+        assertEquals(Long.MAX_VALUE, trim.dueAt(), "the loop's wait has no trim deadline");
         trim.changed(HeapTrim.BURST);
         now[0] = 4 * S;
+        assertEquals(HeapTrim.QUIET_NANOS, trim.dueAt(), "the loop's wait ends when the burst has been quiet long enough");
         assertEquals(HeapTrim.QUIET_NANOS - 4 * S, trim.poll(), "the loop wakes when the burst has been quiet long enough");
     }
 

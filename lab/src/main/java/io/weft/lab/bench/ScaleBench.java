@@ -1,5 +1,6 @@
 package io.weft.lab.bench;
 
+import io.weft.lab.build.BuiltArtifact;
 import io.weft.lab.cluster.LabCluster;
 import io.weft.lab.etcd.LabEtcd;
 import io.weft.lab.jvm.ChildJvm;
@@ -178,13 +179,9 @@ final class ScaleBench {
         };
     }
 
-    /** The build's weftd launcher, found as the CNI plugin is ({@code weft.home}/../../agent/target, or the working directory). */
+    /** The build's weftd launcher (see {@link BuiltArtifact}). */
     static Path launcher() {
-        String home = System.getProperty("weft.home");
-        List<Path> candidates = new ArrayList<>();
-        if (home != null) candidates.add(Path.of(home, "../../agent/target/weftd"));
-        candidates.add(Path.of("agent/target/weftd"));
-        return candidates.stream().map(p -> p.toAbsolutePath().normalize()).filter(Files::isExecutable).findFirst()
+        return BuiltArtifact.find("agent", "weftd")
                 .orElseThrow(() -> new IllegalStateException("agent/target/weftd is missing: run mvn -DskipTests package first"));
     }
 

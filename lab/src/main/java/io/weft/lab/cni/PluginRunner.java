@@ -1,6 +1,7 @@
 package io.weft.lab.cni;
 
 import io.weft.cni.spec.Json;
+import io.weft.lab.build.BuiltArtifact;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -55,19 +56,9 @@ public final class PluginRunner {
      * build tree (the lab launcher's weft.home, or the working directory), else /opt/cni/bin.
      */
     public static Optional<Path> find() {
-        List<Path> candidates = new ArrayList<>();
         String prop = System.getProperty("weft.plugin");
-        if (prop != null) {
-            candidates.add(Path.of(prop));
-        } else {
-            String home = System.getProperty("weft.home");
-            if (home != null) candidates.add(Path.of(home).resolve("../../cni-plugin/target/weft"));
-            Path cwd = Path.of("").toAbsolutePath();
-            candidates.add(cwd.resolve("cni-plugin/target/weft"));
-            candidates.add(cwd.resolve("../cni-plugin/target/weft"));
-            candidates.add(Path.of("/opt/cni/bin/weft"));
-        }
-        return candidates.stream().map(p -> p.toAbsolutePath().normalize()).filter(Files::isExecutable).findFirst();
+        if (prop != null) return Optional.of(Path.of(prop).toAbsolutePath().normalize()).filter(Files::isExecutable);
+        return BuiltArtifact.find("cni-plugin", "weft").or(() -> Optional.of(Path.of("/opt/cni/bin/weft")).filter(Files::isExecutable));
     }
 
     public static void requireBuilt() {

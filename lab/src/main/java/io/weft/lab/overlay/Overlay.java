@@ -18,7 +18,7 @@ import io.weft.core.net.Ipv6Cidr;
 import io.weft.core.net.MacAddress;
 import io.weft.lab.jvm.ChildJvm;
 import io.weft.lab.netns.NetnsLab;
-import io.weft.lab.traffic.TrafficTool;
+import io.weft.lab.traffic.Transfer;
 import io.weft.lab.userspace.UserspaceNode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -291,8 +291,7 @@ public final class Overlay implements AutoCloseable {
 
     /** Runs TrafficTool in a namespace in the background; returns the process with its stdout readable. */
     public static Process tool(String ns, String... args) throws IOException {
-        return new ProcessBuilder(ChildJvm.command(ns, null, List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
-                TrafficTool.class.getName(), List.of(args))).redirectErrorStream(true).start();
+        return Transfer.tool(ns, args);
     }
 
     /** See {@link ChildJvm#await}. */

@@ -98,6 +98,10 @@ class DualStackClusterTest {
             assertEquals(v6.mac(), l.vtepMacV6(), "BackendV6Data carries flannel-v6.1's MAC");
             assertEquals(1, l.vniV6());
             assertEquals(1500 - 50, env(n).mtu(), "FLANNEL_MTU as flannel's vxlan MTU()");
+            for (String dev : List.of("flannel.1", V6)) {
+                assertEquals("0", NetnsLab.exec(n.netns(), "cat", "/proc/sys/net/ipv6/conf/" + dev + "/accept_ra").strip(),
+                        "router advertisements refused on " + dev + " of node " + n.index() + ", as flannel's newVXLANDevice sets it");
+            }
         }
     }
 

@@ -2,6 +2,7 @@ package io.weft.agent.backend.userspace;
 
 import io.weft.agent.backend.BackendException;
 import io.weft.core.iproute.Addr;
+import io.weft.core.iproute.DeviceSysctl;
 import io.weft.core.iproute.IpBatch;
 import io.weft.core.iproute.IpException;
 import io.weft.core.iproute.IpOp;
@@ -128,6 +129,9 @@ public final class UserspaceVtep implements AutoCloseable {
             // talks only to its peers' VTEPs, whose neighbours are permanent.
             if (before == null && publicIp() instanceof Ipv6Address) b.add(IpOp.ip("link", "set", "dev", device, "addrgenmode", "none"));
             if (before == null || !before.up()) b.add(Link.up(device));
+            // Before it is up: a router advertisement a pod sends across the overlay gives the node nothing, as on
+            // flannel's kernel devices (their accept_ra is 0).
+            if (!DeviceSysctl.refuseRouterAdvertisements(ns, device)) LOG.fine("accept_ra not set on " + device + " (IPv6 off on this node?)");
             b.apply(ns);
         } catch (IpException e) {
             tap.close();

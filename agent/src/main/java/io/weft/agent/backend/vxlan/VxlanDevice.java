@@ -2,6 +2,7 @@ package io.weft.agent.backend.vxlan;
 
 import io.weft.agent.backend.BackendException;
 import io.weft.core.iproute.Addr;
+import io.weft.core.iproute.DeviceSysctl;
 import io.weft.core.iproute.IfAddress;
 import io.weft.core.iproute.IpBatch;
 import io.weft.core.iproute.IpException;
@@ -81,6 +82,7 @@ final class VxlanDevice {
                     LOG.info("adjusting " + name + ": " + fix.ops());
                     fix.apply(ns);
                 }
+                refuseRouterAdvertisements();
                 return l.mac();
             }
             LOG.warning("existing " + name + " is incompatible (" + why + "); recreating it");
@@ -108,9 +110,15 @@ final class VxlanDevice {
         }
         MacAddress mac = current().map(LinkInfo::mac)
                 .orElseThrow(() -> new BackendException(name + " vanished right after it was created"));
+        refuseRouterAdvertisements();
         LOG.info("created " + name + " (VNI " + vni + ", port " + port + ", local " + local + ", dev " + underlay
                 + ", MTU " + mtu + ", MAC " + mac + ")");
         return mac;
+    }
+
+    /** accept_ra 0 on the device, as flannel sets it; a node with IPv6 off has no such setting and needs none. */
+    private void refuseRouterAdvertisements() {
+        if (!DeviceSysctl.refuseRouterAdvertisements(ns, name)) LOG.fine("accept_ra not set on " + name + " (IPv6 off on this node?)");
     }
 
     void delete() {

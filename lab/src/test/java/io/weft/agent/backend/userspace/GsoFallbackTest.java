@@ -1,9 +1,9 @@
 package io.weft.agent.backend.userspace;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.weft.lab.overlay.Overlay;
+import io.weft.lab.traffic.Transfer;
 import java.nio.file.Files;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -34,13 +34,6 @@ class GsoFallbackTest {
     }
 
     static void tcp(Overlay o, int from, int to, int port) throws Exception {
-        Process sink = Overlay.tool(o.pod(to), "tcp-sink", Integer.toString(port), Long.toString(BYTES));
-        Overlay.await(sink, "LISTENING", 30);
-        Process src = Overlay.tool(o.pod(from), "tcp-source", Overlay.podIp(to).toString(), Integer.toString(port),
-                Long.toString(BYTES));
-        String sent = Overlay.await(src, "SENT", 120);
-        String got = Overlay.await(sink, "RECEIVED", 30);
-        assertEquals(sent.substring("SENT ".length()), got.substring("RECEIVED ".length()),
-                "bytes and SHA-256 received by pod " + to + " vs sent by pod " + from);
+        Transfer.tcp(o.pod(from), o.pod(to), Overlay.podIp(to).toString(), port, BYTES);
     }
 }

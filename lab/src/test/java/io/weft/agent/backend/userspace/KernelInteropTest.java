@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.weft.lab.netns.NetnsLab;
 import io.weft.lab.overlay.Overlay;
+import io.weft.lab.traffic.Transfer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -83,22 +84,10 @@ class KernelInteropTest {
     }
 
     void tcp(int from, int to, int port) throws Exception {
-        Process sink = Overlay.tool(o.pod(to), "tcp-sink", Integer.toString(port), Long.toString(TCP_BYTES));
-        Overlay.await(sink, "LISTENING", 30);
-        Process src = Overlay.tool(o.pod(from), "tcp-source", Overlay.podIp(to).toString(), Integer.toString(port),
-                Long.toString(TCP_BYTES));
-        String sent;
-        try {
-            sent = Overlay.await(src, "SENT", 120);
-        } catch (AssertionError e) {
-            throw new AssertionError(e.getMessage() + diagnostics(from, to), e);
-        }
-        String got = Overlay.await(sink, "RECEIVED", 30);
+        Transfer.tcp(o.pod(from), o.pod(to), Overlay.podIp(to).toString(), port, TCP_BYTES, () -> diagnostics(from, to));
         Overlay.sleep(400); // the metrics file (of node 2, the userspace one) is rewritten every 200 ms
         assertTrue(o.metrics(2).contains("weft_userspace_tap_reregistrations_total{device=\"flannel.1\"} 0"),
                 "the TAP never dropped out of the event loop's epoll set:\n" + o.metrics(2));
-        assertEquals(sent.substring("SENT ".length()), got.substring("RECEIVED ".length()),
-                "bytes and SHA-256 of what pod " + to + " received vs what pod " + from + " sent");
     }
 
     /** What a stalled transfer leaves to look at: both nodes' datapath counters, TAP and socket queues. */
@@ -124,16 +113,9 @@ class KernelInteropTest {
     }
 
     void udp(int from, int to, int port) throws Exception {
-        Process sink = Overlay.tool(o.pod(to), "udp-sink", Integer.toString(port), "2000", "3000");
-        Overlay.await(sink, "LISTENING", 30);
-        Process src = Overlay.tool(o.pod(from), "udp-source", Overlay.podIp(to).toString(), Integer.toString(port),
-                "2000", "1400");
-        Overlay.await(src, "SENT", 60);
-        String r = Overlay.await(sink, "UDP", 30);
-        String[] f = r.split(" ");
-        int good = Integer.parseInt(f[1]);
-        assertEquals(0, Integer.parseInt(f[2]), "corrupted UDP datagrams");
-        assertTrue(good >= 1960, () -> "UDP datagrams delivered " + from + " -> " + to + ": " + good + "/2000\n"
+        Transfer.Udp r = Transfer.udp(o.pod(from), o.pod(to), Overlay.podIp(to).toString(), port, 2000, 1400);
+        assertEquals(0, r.corrupted(), "corrupted UDP datagrams");
+        assertTrue(r.good() >= 1960, () -> "UDP datagrams delivered " + from + " -> " + to + ": " + r.good() + "/2000\n"
                 + NetnsLab.run("ip", "-n", o.node(from), "-s", "link", "show").stdout()
                 + NetnsLab.run("ip", "netns", "exec", o.pod(to), "nstat", "-az", "UdpRcvbufErrors", "UdpInErrors").stdout()
                 + NetnsLab.run("ip", "netns", "exec", o.node(to), "nstat", "-az", "UdpRcvbufErrors", "UdpInErrors").stdout());

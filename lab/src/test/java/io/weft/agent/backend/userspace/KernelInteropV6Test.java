@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.weft.lab.netns.NetnsLab;
 import io.weft.lab.overlay.Overlay;
+import io.weft.lab.traffic.Transfer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -99,32 +100,14 @@ class KernelInteropV6Test {
 
     /** TCP_BYTES from pod {@code from} to pod {@code to}'s IPv6 address; bytes and SHA-256 compared on both ends. */
     static void tcp6(Overlay o, int from, int to, int port) throws Exception {
-        Process sink = Overlay.tool(o.pod(to), "tcp-sink", Integer.toString(port), Long.toString(TCP_BYTES));
-        Overlay.await(sink, "LISTENING", 30);
-        Process src = Overlay.tool(o.pod(from), "tcp-source", Overlay.podIp6(to).toString(), Integer.toString(port),
-                Long.toString(TCP_BYTES));
-        String sent;
-        try {
-            sent = Overlay.await(src, "SENT", 120);
-        } catch (AssertionError e) {
-            throw new AssertionError(e.getMessage() + "\n" + o.metrics(1) + o.metrics(2)
-                    + NetnsLab.run("ip", "netns", "exec", o.pod(to), "nstat", "-az", "TcpInCsumErrors", "Ip6InDiscards",
-                    "Ip6InTooBigErrors", "TcpRetransSegs").stdout(), e);
-        }
-        String got = Overlay.await(sink, "RECEIVED", 30);
-        assertEquals(sent.substring("SENT ".length()), got.substring("RECEIVED ".length()),
-                "bytes and SHA-256 of what pod " + to + " received vs what pod " + from + " sent over IPv6");
+        Transfer.tcp(o.pod(from), o.pod(to), Overlay.podIp6(to).toString(), port, TCP_BYTES, () -> "\n" + o.metrics(1) + o.metrics(2)
+                + NetnsLab.run("ip", "netns", "exec", o.pod(to), "nstat", "-az", "TcpInCsumErrors", "Ip6InDiscards",
+                "Ip6InTooBigErrors", "TcpRetransSegs").stdout());
     }
 
     static void udp6(Overlay o, int from, int to, int port) throws Exception {
-        Process sink = Overlay.tool(o.pod(to), "udp-sink", Integer.toString(port), "2000", "3000");
-        Overlay.await(sink, "LISTENING", 30);
-        Process src = Overlay.tool(o.pod(from), "udp-source", Overlay.podIp6(to).toString(), Integer.toString(port),
-                "2000", "1300");
-        Overlay.await(src, "SENT", 60);
-        String[] f = Overlay.await(sink, "UDP", 30).split(" ");
-        assertEquals(0, Integer.parseInt(f[2]), "corrupted UDP datagrams over IPv6");
-        int good = Integer.parseInt(f[1]);
-        assertTrue(good >= 1960, "UDP datagrams over IPv6 delivered " + from + " -> " + to + ": " + good + "/2000");
+        Transfer.Udp r = Transfer.udp(o.pod(from), o.pod(to), Overlay.podIp6(to).toString(), port, 2000, 1300);
+        assertEquals(0, r.corrupted(), "corrupted UDP datagrams over IPv6");
+        assertTrue(r.good() >= 1960, "UDP datagrams over IPv6 delivered " + from + " -> " + to + ": " + r.good() + "/2000");
     }
 }

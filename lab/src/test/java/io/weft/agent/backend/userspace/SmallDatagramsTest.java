@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.weft.lab.overlay.Overlay;
+import io.weft.lab.traffic.Transfer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -30,14 +31,9 @@ class SmallDatagramsTest {
             assertTrue(o.ping(3, 2, 2, 56) && o.ping(1, 2, 2, 56), "pods reach node 2's pod");
             for (int from : new int[] {3, 1}) {
                 int port = 5500 + from;
-                Process sink = Overlay.tool(o.pod(2), "udp-sink", Integer.toString(port), Integer.toString(COUNT), "3000");
-                Overlay.await(sink, "LISTENING", 30);
-                Process src = Overlay.tool(o.pod(from), "udp-source", Overlay.podIp(2).toString(), Integer.toString(port),
-                        Integer.toString(COUNT), "64");
-                Overlay.await(src, "SENT", 60);
-                String[] r = Overlay.await(sink, "UDP", 30).split(" ");
-                assertEquals(0, Integer.parseInt(r[2]), "corrupted datagrams from node " + from);
-                int good = Integer.parseInt(r[1]);
+                Transfer.Udp r = Transfer.udp(o.pod(from), o.pod(2), Overlay.podIp(2).toString(), port, COUNT, 64);
+                assertEquals(0, r.corrupted(), "corrupted datagrams from node " + from);
+                int good = r.good();
                 assertTrue(good >= COUNT * 99 / 100, "64-byte datagrams from node " + from + ": " + good + "/" + COUNT
                         + " arrived\n" + o.metrics(2));
             }

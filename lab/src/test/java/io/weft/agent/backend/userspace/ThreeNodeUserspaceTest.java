@@ -3,6 +3,7 @@ package io.weft.agent.backend.userspace;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.weft.lab.overlay.Overlay;
+import io.weft.lab.traffic.Transfer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -23,12 +24,7 @@ class ThreeNodeUserspaceTest {
                 }
             }
             // and a TCP stream across the mesh, through the offload and no-offload nodes
-            Process sink = Overlay.tool(o.pod(3), "tcp-sink", "5401", Long.toString(32L << 20));
-            Overlay.await(sink, "LISTENING", 30);
-            Process src = Overlay.tool(o.pod(1), "tcp-source", Overlay.podIp(3).toString(), "5401", Long.toString(32L << 20));
-            String sent = Overlay.await(src, "SENT", 120);
-            String got = Overlay.await(sink, "RECEIVED", 30);
-            assertTrue(got.endsWith(sent.substring("SENT ".length())), sent + " vs " + got);
+            Transfer.tcp(o.pod(1), o.pod(3), Overlay.podIp(3).toString(), 5401, 32L << 20);
         }
     }
 }

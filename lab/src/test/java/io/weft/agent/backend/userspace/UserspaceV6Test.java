@@ -1,5 +1,6 @@
 package io.weft.agent.backend.userspace;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -45,6 +46,8 @@ class UserspaceV6Test {
             String udp = NetnsLab.exec(o.node(i), "ss", "-uanH", "sport", "= :8472");
             assertTrue(udp.contains("[::]:8472") || udp.contains("*:8472"), "an IPv6 socket on 8472:\n" + udp);
             assertFalse(udp.contains("0.0.0.0:8472"), "no IPv4 socket on 8472:\n" + udp);
+            assertEquals("0", NetnsLab.exec(o.node(i), "cat", "/proc/sys/net/ipv6/conf/flannel-v6.1/accept_ra").strip(),
+                    "the TAP refuses router advertisements, as flannel's kernel devices do");
         }
     }
 

@@ -1,80 +1,33 @@
 package io.weft.agent.backend.wireguard.tunnel;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
+import io.weft.agent.backend.TrafficCounters;
 
 /**
- * Counters of one peer (or of senders that are no peer): packets and bytes each way, completed handshakes, the last
- * handshake's time, drops by reason. Both the event loop and the handshake thread count, so slots are added to
- * atomically (uncontended: a few nanoseconds). Never holds a key.
+ * Counters of one WireGuard peer (or of senders that are no peer): packets and bytes each way, completed handshakes,
+ * the last handshake's time, keepalives received, drops by reason. Both the event loop and the handshake thread
+ * count, so slots are added to atomically. Never holds a key.
  */
-public final class WgCounters {
-    private static final VarHandle SLOT = MethodHandles.arrayElementVarHandle(long[].class);
-    private static final int RX_PACKETS = 0;
-    private static final int RX_BYTES = 1;
-    private static final int TX_PACKETS = 2;
-    private static final int TX_BYTES = 3;
-    private static final int HANDSHAKES = 4;
-    private static final int LAST_HANDSHAKE_MS = 5;
-    private static final int KEEPALIVES_RX = 6;
-    private static final int DROPS = 7;
-
-    private final String peer;
-    private final long[] slots = new long[DROPS + WgDrop.values().length];
+public final class WgCounters extends TrafficCounters {
+    private static final int HANDSHAKES = FIRST_EXTRA;
+    private static final int LAST_HANDSHAKE_MS = FIRST_EXTRA + 1;
+    private static final int KEEPALIVES_RX = FIRST_EXTRA + 2;
+    private static final int DROPS = FIRST_EXTRA + 3;
 
     public WgCounters(String peer) {
-        this.peer = peer;
-    }
-
-    public String peer() {
-        return peer;
-    }
-
-    private void add(int i, long n) {
-        SLOT.getAndAdd(slots, i, n);
-    }
-
-    private long get(int i) {
-        return (long) SLOT.getOpaque(slots, i);
-    }
-
-    void rx(long bytes) {
-        add(RX_PACKETS, 1);
-        add(RX_BYTES, bytes);
+        super(peer, 3 + WgDrop.values().length, true);
     }
 
     void keepaliveReceived() {
         add(KEEPALIVES_RX, 1);
     }
 
-    void tx(long packets, long bytes) {
-        add(TX_PACKETS, packets);
-        add(TX_BYTES, bytes);
-    }
-
     void handshakeCompleted(long epochMillis) {
         add(HANDSHAKES, 1);
-        SLOT.setOpaque(slots, LAST_HANDSHAKE_MS, epochMillis);
+        set(LAST_HANDSHAKE_MS, epochMillis);
     }
 
     public void drop(WgDrop reason) {
         add(DROPS + reason.ordinal(), 1);
-    }
-
-    public long rxPackets() {
-        return get(RX_PACKETS);
-    }
-
-    public long rxBytes() {
-        return get(RX_BYTES);
-    }
-
-    public long txPackets() {
-        return get(TX_PACKETS);
-    }
-
-    public long txBytes() {
-        return get(TX_BYTES);
     }
 
     public long handshakes() {

@@ -1,6 +1,7 @@
 package io.weft.agent.backend.wireguard.it;
 
 import io.weft.lab.overlay.Overlay;
+import io.weft.lab.traffic.Transfer;
 import io.weft.lab.cluster.LabCluster;
 import io.weft.core.config.SubnetEnv;
 import io.weft.core.iproute.IpRunner;
@@ -156,15 +157,7 @@ final class WgLab implements AutoCloseable {
     }
 
     private static void tcp(LabCluster.Pod from, LabCluster.Pod to, String toAddress, int port, long bytes) throws Exception {
-        Process sink = tool(to.netns(), "tcp-sink", Integer.toString(port), Long.toString(bytes));
-        String l = awaitLine(sink, "LISTENING", 30);
-        if (!l.startsWith("LISTENING")) throw new AssertionError("sink: " + l);
-        Process src = tool(from.netns(), "tcp-source", toAddress, Integer.toString(port), Long.toString(bytes));
-        String sent = awaitLine(src, "SENT", 120);
-        String got = awaitLine(sink, "RECEIVED", 30);
-        if (!sent.startsWith("SENT ") || !got.endsWith(sent.substring("SENT ".length()))) {
-            throw new AssertionError("TCP " + from.name() + " -> " + toAddress + ": sent [" + sent + "] received [" + got + "]");
-        }
+        Transfer.tcp(from.netns(), to.netns(), toAddress, port, bytes);
     }
 
     static boolean ping6(LabCluster.Pod from, LabCluster.Pod to, int count) {

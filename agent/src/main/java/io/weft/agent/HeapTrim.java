@@ -30,8 +30,13 @@ final class HeapTrim {
     private long lastChange;
     private long base = Long.MAX_VALUE; // the least committed heap seen since the last collection
 
-    HeapTrim() {
-        this(System::nanoTime, () -> Runtime.getRuntime().totalMemory(), System::gc);
+    /**
+     * {@code onGrowth}: also collect when the heap has grown. Not on a userspace datapath: under load its heap grows
+     * and shrinks with the traffic, and a full collection each time would pause its event loops; its young
+     * generation is the JVM's own size, which the garbage of a round rarely outlives.
+     */
+    HeapTrim(boolean onGrowth) {
+        this(System::nanoTime, onGrowth ? () -> Runtime.getRuntime().totalMemory() : () -> 0L, System::gc);
     }
 
     HeapTrim(LongSupplier clock, LongSupplier committed, Runnable collect) {

@@ -213,7 +213,7 @@ public final class Agent {
         private final LocalBlackhole blackhole = new LocalBlackhole(ns);
         private final SubnetEnvFile env;
         private final PeerLog peerLog = new PeerLog();
-        private final HeapTrim heapTrim = new HeapTrim();
+        private final HeapTrim heapTrim;
         private Lease lease;
         private List<Lease> last;
         private long nextFull;
@@ -230,6 +230,7 @@ public final class Agent {
             this.backend = backend;
             this.lease = lease;
             this.traffic = traffic;
+            this.heapTrim = new HeapTrim(!conf.backend().isUserspace());
             this.reconciler = new Reconciler(ns, conf.networks(), backend);
             status.reconciler(reconciler);
             this.env = new SubnetEnvFile(settings.subnetFile(), new SubnetEnv(conf.network(), lease.subnet(), backend.mtu(),

@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** When the agent asks for a full collection: once per burst of kernel changes, after the burst has been quiet. */
+/**
+ * When the agent asks for a full collection: once per burst of kernel changes, after the burst has been quiet, and when
+ * the heap has grown well past what the last collection left.
+ */
 class HeapTrimTest {
     /** At {@code atSecond}, {@code entries} changed (0: only a poll); {@code collections} so far after that poll. */
     record Step(long atSecond, int entries, int collections) {}
@@ -29,7 +32,7 @@ class HeapTrimTest {
         for (Case c : cases) {
             long[] now = {0};
             int[] collections = {0};
-            HeapTrim trim = new HeapTrim(() -> now[0], () -> collections[0]++);
+            HeapTrim trim = new HeapTrim(() -> now[0], () -> 20L << 20, () -> collections[0]++);
             for (Step st : c.steps()) {
                 now[0] = st.atSecond() * S;
                 trim.changed(st.entries());
@@ -42,12 +45,61 @@ class HeapTrimTest {
     @Test
     void saysWhenTheCollectionIsDue() {
         long[] now = {0};
-        HeapTrim trim = new HeapTrim(() -> now[0], () -> {});
+        HeapTrim trim = new HeapTrim(() -> now[0], () -> 20L << 20, () -> {});
         assertEquals(Long.MAX_VALUE, trim.poll(), "nothing due");
         assertEquals(Long.MAX_VALUE, trim.dueAt(), "the loop's wait has no trim deadline");
         trim.changed(HeapTrim.BURST);
         now[0] = 4 * S;
         assertEquals(HeapTrim.QUIET_NANOS, trim.dueAt(), "the loop's wait ends when the burst has been quiet long enough");
         assertEquals(HeapTrim.QUIET_NANOS - 4 * S, trim.poll(), "the loop wakes when the burst has been quiet long enough");
+    }
+
+    /**
+     * Garbage that outlived the young generation grows the old one with no collection: at rest, the agent collects
+     * once the committed heap is GROWTH above the least it has been since its last collection, and starts counting
+     * from what that collection left.
+     */
+    @Test
+    void collectsWhenTheHeapHasGrownAtRest() {
+        long mib = 1L << 20;
+        long[] heap = {30 * mib};
+        int[] collections = {0};
+        HeapTrim trim = new HeapTrim(() -> 0L, () -> heap[0], () -> {
+            collections[0]++;
+            heap[0] = 26 * mib; // what a full collection leaves
+        });
+        trim.poll();
+        heap[0] = 24 * mib; // the JVM collected by itself: counted from there
+        trim.poll();
+        heap[0] = 31 * mib;
+        trim.poll();
+        assertEquals(0, collections[0], "7 MiB above the least: not yet");
+        heap[0] = 32 * mib;
+        trim.poll();
+        assertEquals(1, collections[0], "8 MiB above the least");
+        heap[0] = 33 * mib;
+        trim.poll();
+        assertEquals(1, collections[0], "counted from what the collection left (26 MiB)");
+        heap[0] = 34 * mib;
+        trim.poll();
+        assertEquals(2, collections[0]);
+    }
+
+    /** A burst still going on waits for its quiet, however the heap grows meanwhile. */
+    @Test
+    void aBurstInProgressIsNotInterrupted() {
+        long[] now = {0};
+        long[] heap = {20L << 20};
+        int[] collections = {0};
+        HeapTrim trim = new HeapTrim(() -> now[0], () -> heap[0], () -> collections[0]++);
+        trim.poll();
+        trim.changed(HeapTrim.BURST);
+        heap[0] = 60L << 20;
+        now[0] = 5 * S;
+        trim.poll();
+        assertEquals(0, collections[0]);
+        now[0] = 10 * S;
+        trim.poll();
+        assertEquals(1, collections[0]);
     }
 }

@@ -7,6 +7,7 @@ import io.weft.agent.status.NodeStatus;
 import io.weft.agent.status.StatusCommand;
 import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.Ipv4Cidr;
+import io.weft.core.net.Ipv6Address;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -89,6 +90,9 @@ public final class TraceCommand implements Callable<Integer> {
             return fail(e.getMessage());
         }
         if (status.lease() == null) return fail("this node's weftd is not ready (" + status.notReady() + "): nothing to trace yet");
+        if (status.network() != null && status.network().contains(":")) {
+            return fail("this cluster's pod network " + status.network() + " is IPv6 only: " + IPV4_ONLY);
+        }
         String refused = TraceHandler.refuse(status, s, d);
         if (refused != null) return fail(refused);
 
@@ -237,7 +241,21 @@ public final class TraceCommand implements Callable<Integer> {
         try {
             return Ipv4Address.parse(text);
         } catch (IllegalArgumentException e) {
+            if (isIpv6(text)) throw new IllegalArgumentException(what + " " + text + " is an IPv6 address: " + IPV4_ONLY);
             throw new IllegalArgumentException(what + " " + text + " is not an IPv4 address");
+        }
+    }
+
+    /** What an operator tracing IPv6 is told: the trace draws IPv4 paths, and where IPv6 pod packets can be seen. */
+    static final String IPV4_ONLY = "weftd trace follows IPv4 pod traffic only; tcpdump -i flannel-v6.1 (or weftd capture on"
+            + " the userspace datapath) shows IPv6 pod packets";
+
+    private static boolean isIpv6(String text) {
+        try {
+            Ipv6Address.parse(text);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
         }
     }
 

@@ -42,6 +42,15 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--only", description = "throughput or convergence (default: both).")
     String only;
 
+    @Option(names = "--agent-diag", paramLabel = "DIR",
+            description = "Convergence run: at each RSS reading, save the agent's jcmd heap, class histogram and native memory "
+                    + "(run with WEFT_JAVA_OPTS=-XX:NativeMemoryTracking=summary for the latter) and /proc status to DIR.")
+    java.nio.file.Path agentDiag;
+
+    @Option(names = "--idle", defaultValue = "30", paramLabel = "SECONDS",
+            description = "Convergence run: how long the agent's idle CPU is measured, before its RSS is read (default: ${DEFAULT-VALUE}).")
+    int idleSeconds;
+
     @Override
     public Integer call() throws Exception {
         if (!NetnsLab.isRoot()) {
@@ -143,7 +152,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     private void convergence() throws Exception {
         System.out.println("measuring convergence and idle cost with " + peers + " peers, per lease store ...");
-        ScaleBench bench = new ScaleBench(PREFIX, peers);
+        ScaleBench bench = new ScaleBench(PREFIX, peers, agentDiag, Duration.ofSeconds(idleSeconds));
         List<ScaleBench.Row> rows = new ArrayList<>();
         for (String s : stores) {
             rows.add(bench.run(switch (s) {
@@ -153,6 +162,6 @@ public final class BenchCommand implements Callable<Integer> {
                 default -> throw new IllegalArgumentException("--stores: " + s + " is not dir, etcd or kube");
             }));
         }
-        ScaleBench.print(rows);
+        bench.print(rows);
     }
 }

@@ -28,7 +28,6 @@ import java.util.Locale;
 final class ScaleBench {
     static final String CONF = "{\"Network\":\"10.0.0.0/8\",\"Backend\":{\"Type\":\"vxlan\"}}";
     static final Duration SETTLE = Duration.ofSeconds(15);
-    static final Duration IDLE = Duration.ofSeconds(30);
 
     /** One store's numbers. */
     record Row(String store, int peers, double upSeconds, double downSeconds, double cpuEmpty, double cpuFull, long rssEmptyKb,
@@ -36,10 +35,15 @@ final class ScaleBench {
 
     private final String prefix;
     private final int peers;
+    private final AgentDiag diag; // null: none
+    private final Duration idle;
 
-    ScaleBench(String prefix, int peers) {
+    /** @param idle how long the agent's CPU is measured at rest, before its RSS is read */
+    ScaleBench(String prefix, int peers, Path diagDir, Duration idle) {
         this.prefix = prefix;
         this.peers = peers;
+        this.diag = diagDir == null ? null : new AgentDiag(diagDir);
+        this.idle = idle;
     }
 
     Row run(String store) throws Exception {
@@ -51,14 +55,16 @@ final class ScaleBench {
             Process agent = lab.startAgent(n);
             lab.awaitSubnetEnv(n, Duration.ofSeconds(60));
             Thread.sleep(SETTLE.toMillis());
-            double cpuEmpty = cpuPercent(agent.pid(), IDLE);
+            double cpuEmpty = cpuPercent(agent.pid(), idle);
             long rssEmpty = rssKb(agent.pid());
+            if (diag != null) diag.save(agent.pid(), store, "0");
 
             long last = s.add();
             long up = awaitCount(n, 3 * peers) - last;
             Thread.sleep(SETTLE.toMillis());
-            double cpuFull = cpuPercent(agent.pid(), IDLE);
+            double cpuFull = cpuPercent(agent.pid(), idle);
             long rssFull = rssKb(agent.pid());
+            if (diag != null) diag.save(agent.pid(), store, Integer.toString(peers));
             long gone = s.remove();
             long down = awaitCount(n, 0) - gone;
             if (!agent.isAlive()) throw new IllegalStateException("weftd died:\n" + lab.log(n));
@@ -66,7 +72,7 @@ final class ScaleBench {
         }
     }
 
-    static void print(List<Row> rows) {
+    void print(List<Row> rows) {
         System.out.println();
         System.out.printf("  %-28s %7s %13s %13s %17s %19s%n", "store (1 weftd, kernel VXLAN)", "peers", "in place", "removed",
                 "idle CPU 0/all", "RSS 0/all peers");
@@ -75,7 +81,7 @@ final class ScaleBench {
                     r.upSeconds(), r.downSeconds(), r.cpuEmpty(), r.cpuFull(), r.rssEmptyKb() / 1024.0, r.rssFullKb() / 1024.0);
         }
         System.out.println("  in place: after the last lease appeared, every route, neighbour and FDB entry; removed: after the");
-        System.out.println("  last lease went, none left. Idle CPU: the agent's and its children's time over " + IDLE.toSeconds()
+        System.out.println("  last lease went, none left. Idle CPU: the agent's and its children's time over " + idle.toSeconds()
                 + " s, % of one core.");
         System.out.println();
     }

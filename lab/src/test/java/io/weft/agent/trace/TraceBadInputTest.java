@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * What an operator gets wrong, and what {@code weftd trace} and {@code weftd status} answer: one line on stderr that
- * says what was wrong, exit code 2, nothing traced. An address that is not one, one outside the pod network, a pod
+ * says what was wrong, exit code 2, nothing traced. An address that is not one, an IPv6 one (trace follows IPv4), one outside the pod network, a pod
  * address no pod has (on either node), no agent running on the node, and another node's agent that refuses our
  * certificate (then the trace goes on with this node's side and says what it could not ask).
  */
@@ -24,6 +24,9 @@ class TraceBadInputTest {
             String b = t.b.ip().toString();
 
             oneLine(t.trace(1, a, "10.244.2.300"), "weftd trace: DST 10.244.2.300 is not an IPv4 address");
+            oneLine(t.trace(1, "fd00:10:244:1::5", b), "weftd trace: SRC fd00:10:244:1::5 is an IPv6 address: weftd trace"
+                    + " follows IPv4 pod traffic only; tcpdump -i flannel-v6.1 (or weftd capture on the userspace datapath) shows"
+                    + " IPv6 pod packets");
             oneLine(t.trace(1, a, "10.9.9.9"), "weftd trace: 10.9.9.9 is outside the pod network 10.244.0.0/16: give two pod addresses");
             // the nodes' subnets are whatever their leases gave them: the pods' addresses say which
             String net1 = a.substring(0, a.lastIndexOf('.'));

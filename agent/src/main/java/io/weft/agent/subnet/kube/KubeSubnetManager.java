@@ -254,8 +254,11 @@ public final class KubeSubnetManager extends WatchedSubnetManager {
 
     private synchronized void startInformer() {
         if (informer != null) return;
+        // the cache keeps of each Node only its lease (LeaseNodeStore); no index is read
+        SharedIndexInformer<Node> nodes = client.nodes().runnableInformer(0).itemStore(new LeaseNodeStore(keys))
+                .removeNamespaceIndex();
         try {
-            informer = client.nodes().inform(new ResourceEventHandler<>() {
+            nodes.addEventHandler(new ResourceEventHandler<>() {
                 @Override
                 public void onAdd(Node n) {
                     record(n);
@@ -270,8 +273,11 @@ public final class KubeSubnetManager extends WatchedSubnetManager {
                 public void onDelete(Node n, boolean finalStateUnknown) {
                     forget(n.getMetadata().getName());
                 }
-            }, 0);
+            });
+            nodes.run(); // returns once the first list is in the cache
+            informer = nodes;
         } catch (KubernetesClientException e) {
+            nodes.close();
             throw ApiErrors.apiError("LIST/WATCH nodes", e);
         }
         // the informer's first list is in its store now; its add notifications follow on another thread

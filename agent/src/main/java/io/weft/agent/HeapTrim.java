@@ -23,6 +23,7 @@ final class HeapTrim {
     static final long QUIET_NANOS = 10_000_000_000L;
     static final long GROWTH = 8L << 20;
 
+    private final boolean onGrowth;
     private final LongSupplier clock;
     private final LongSupplier committed;
     private final Runnable collect;
@@ -36,10 +37,11 @@ final class HeapTrim {
      * generation is the JVM's own size, which the garbage of a round rarely outlives.
      */
     HeapTrim(boolean onGrowth) {
-        this(System::nanoTime, onGrowth ? () -> Runtime.getRuntime().totalMemory() : () -> 0L, System::gc);
+        this(onGrowth, System::nanoTime, () -> Runtime.getRuntime().totalMemory(), System::gc);
     }
 
-    HeapTrim(LongSupplier clock, LongSupplier committed, Runnable collect) {
+    HeapTrim(boolean onGrowth, LongSupplier clock, LongSupplier committed, Runnable collect) {
+        this.onGrowth = onGrowth;
         this.clock = clock;
         this.committed = committed;
         this.collect = collect;
@@ -58,22 +60,21 @@ final class HeapTrim {
     }
 
     /**
-     * Collects once a burst has been quiet long enough, or the heap has grown {@link #GROWTH} past the least it was
-     * since the last collection; returns the nanoseconds until a burst's collection would be due (Long.MAX_VALUE: none
-     * due; growth is seen at the next poll, after the loop's next round).
+     * Collects once a burst has been quiet long enough ({@link #dueAt()} says when), or (onGrowth) the heap has grown
+     * {@link #GROWTH} past the least it was since the last collection, which is seen at the poll after the loop's
+     * next round.
      */
-    synchronized long poll() {
+    synchronized void poll() {
         long heap = committed.getAsLong();
         base = Math.min(base, heap); // the JVM's own full collections give back too
         String why;
         if (pending >= BURST) {
-            long wait = lastChange + QUIET_NANOS - clock.getAsLong();
-            if (wait > 0) return wait;
+            if (clock.getAsLong() - (lastChange + QUIET_NANOS) < 0) return;
             why = "a burst of " + pending + " kernel entries";
-        } else if (heap - base >= GROWTH) {
+        } else if (onGrowth && heap - base >= GROWTH) {
             why = "the heap grew from " + (base >> 20) + " to " + (heap >> 20) + " MiB";
         } else {
-            return Long.MAX_VALUE;
+            return;
         }
         pending = 0;
         long t0 = clock.getAsLong();
@@ -81,6 +82,5 @@ final class HeapTrim {
         base = committed.getAsLong();
         LOG.fine(() -> "returned the heap after " + why + ": full collection in " + (clock.getAsLong() - t0) / 1_000_000
                 + " ms, " + (base >> 20) + " MiB committed");
-        return Long.MAX_VALUE;
     }
 }

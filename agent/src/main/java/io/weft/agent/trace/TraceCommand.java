@@ -6,7 +6,9 @@ import io.weft.agent.debug.DebugClient;
 import io.weft.agent.status.NodeStatus;
 import io.weft.agent.status.StatusCommand;
 import io.weft.core.net.Ipv4Address;
+import io.weft.core.net.IpCidr;
 import io.weft.core.net.Ipv4Cidr;
+import io.weft.core.net.Ipv6Cidr;
 import io.weft.core.net.Ipv6Address;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -90,7 +92,7 @@ public final class TraceCommand implements Callable<Integer> {
             return fail(e.getMessage());
         }
         if (status.lease() == null) return fail("this node's weftd is not ready (" + status.notReady() + "): nothing to trace yet");
-        if (status.network() != null && status.network().contains(":")) {
+        if (ipv6Only(status)) {
             return fail("this cluster's pod network " + status.network() + " is IPv6 only: " + IPV4_ONLY);
         }
         String refused = TraceHandler.refuse(status, s, d);
@@ -262,5 +264,14 @@ public final class TraceCommand implements Callable<Integer> {
     private static int fail(String message) {
         System.err.println("weftd trace: " + message);
         return 2;
+    }
+
+    /** The status names the IPv4 Network, or the IPv6 one when the cluster has no IPv4 Network. */
+    private static boolean ipv6Only(NodeStatus status) {
+        try {
+            return status.network() != null && IpCidr.parseLenient(status.network()) instanceof Ipv6Cidr;
+        } catch (IllegalArgumentException e) {
+            return false; // not a network at all: the checks after this one name what is wrong
+        }
     }
 }

@@ -1,7 +1,9 @@
 package io.weft.lab.chaos;
 
 import io.weft.agent.cli.DurationConverter;
+import io.weft.lab.build.BuiltArtifact;
 import io.weft.lab.netns.NetnsLab;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -34,7 +36,7 @@ public final class ChaosCommand implements Callable<Integer> {
     String only;
 
     @Option(names = "--logs", description = "Copy the agents' logs into this directory at the end (node1.log ...).")
-    java.nio.file.Path logs;
+    Path logs;
 
     @Option(names = "--launcher", description = "Start the agents with this weftd launcher, as nodes do (its JVM options "
             + "and AOT cache); default: the build's agent/target/weftd. 'none': on this JVM's classes.")
@@ -57,8 +59,8 @@ public final class ChaosCommand implements Callable<Integer> {
         long s = seed != null ? seed : System.currentTimeMillis();
         System.out.println("chaos: " + duration.toSeconds() + " s of faults, store " + store + ", " + userspaceNodes
                 + " of 3 nodes on the userspace datapath, seed " + s);
-        java.nio.file.Path weftd = "none".equals(launcher) ? null : launcher != null ? java.nio.file.Path.of(launcher).toAbsolutePath()
-                : io.weft.lab.build.BuiltArtifact.find("agent", "weftd").orElseThrow(() -> new IllegalStateException(
+        Path weftd = "none".equals(launcher) ? null : launcher != null ? Path.of(launcher).toAbsolutePath()
+                : BuiltArtifact.find("agent", "weftd").orElseThrow(() -> new IllegalStateException(
                         "agent/target/weftd is missing: run mvn -DskipTests package first, or give --launcher none"));
         System.out.println("agents started " + (weftd == null ? "on this JVM's classes" : "by " + weftd));
         try (Chaos chaos = new Chaos(new Chaos.Options(duration, store, userspaceNodes, s, etcdOutage, PREFIX, only, logs, weftd),

@@ -100,7 +100,7 @@ class DualStackClusterTest {
             assertEquals(1500 - 50, env(n).mtu(), "FLANNEL_MTU as flannel's vxlan MTU()");
             for (String dev : List.of("flannel.1", V6)) {
                 assertEquals("0", NetnsLab.exec(n.netns(), "cat", "/proc/sys/net/ipv6/conf/" + dev + "/accept_ra").strip(),
-                        "router advertisements refused on " + dev + " of node " + n.index() + ", as flannel's newVXLANDevice sets it");
+                        "router advertisements refused on " + dev + " of node " + n.index() + ", as flannel's newVXLANDevice (pkg/backend/vxlan/device.go) sets it");
             }
         }
     }

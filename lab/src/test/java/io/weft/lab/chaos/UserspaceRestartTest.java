@@ -2,6 +2,7 @@ package io.weft.lab.chaos;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.weft.lab.build.BuiltArtifact;
 import io.weft.lab.netns.NetnsLab;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,7 +24,7 @@ class UserspaceRestartTest {
     @Test
     void aRestartedOrKilledUserspaceAgentForwardsAgainWithinSeconds() throws Exception {
         NetnsLab.requireRoot();
-        Path launcher = io.weft.lab.build.BuiltArtifact.find("agent", "weftd").orElseThrow(() -> new AssertionError(
+        Path launcher = BuiltArtifact.find("agent", "weftd").orElseThrow(() -> new AssertionError(
                 "agent/target/weftd is missing: build the agent module first (mvn -pl lab -am verify)"));
         NetnsLab.cleanup("wurtest");
         List<Chaos.Row> rows;

@@ -47,7 +47,7 @@ class UserspaceV6Test {
             assertTrue(udp.contains("[::]:8472") || udp.contains("*:8472"), "an IPv6 socket on 8472:\n" + udp);
             assertFalse(udp.contains("0.0.0.0:8472"), "no IPv4 socket on 8472:\n" + udp);
             assertEquals("0", NetnsLab.exec(o.node(i), "cat", "/proc/sys/net/ipv6/conf/flannel-v6.1/accept_ra").strip(),
-                    "the TAP refuses router advertisements, as flannel's kernel devices do");
+                    "the TAP refuses router advertisements, as flannel's newVXLANDevice (pkg/backend/vxlan/device.go) sets on its devices");
         }
     }
 

@@ -41,7 +41,7 @@ ctx=$(mktemp -d)
 trap 'rm -rf "$ctx"' EXIT
 # The modules jdeps finds in weftd's jars, plus java.management and java.naming that Netty and the Kubernetes
 # client load reflectively when present.
-"$JAVA_HOME/bin/jlink" --add-modules java.base,java.desktop,java.logging,java.management,java.naming,java.net.http,java.sql,jdk.httpserver,jdk.jfr,jdk.unsupported \
+"$JAVA_HOME/bin/jlink" --add-modules java.base,java.desktop,java.logging,java.management,java.naming,java.net.http,java.sql,jdk.httpserver,jdk.jfr,jdk.net,jdk.unsupported \
   --strip-debug --no-header-files --no-man-pages --output "$ctx/jre"
 cp -r agent/target/lib "$ctx/lib"
 cp -r agent/target/native "$ctx/native"

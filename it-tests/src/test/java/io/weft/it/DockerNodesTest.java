@@ -198,6 +198,16 @@ class DockerNodesTest {
             assertTrue(http.startsWith("HTTP/1.1 200"), path + ": " + http);
             if (path.equals("/metrics")) assertTrue(http.contains("weft_ready 1"), http);
         }
+        // the operator's tools inside the node image (kubectl exec into the agent's pod): `weftd status` over the
+        // agent's debug socket (the image's own runtime must carry jdk.net for the socket's peer check), and the AOT
+        // cache the image's build made
+        for (int i = 1; i <= 2; i++) {
+            Docker.Result st = Docker.tryRun("exec", agent(i), "/opt/weft/weftd", "status");
+            assertEquals(0, st.exitCode(), "weftd status on node " + i + ": " + st.stderr() + st.stdout());
+            assertTrue(st.stdout().contains(i == 1 ? "10.244.5.0/24" : "10.244.9.0/24"), st.stdout());
+        }
+        assertEquals(0, Docker.sh(agent(2), "test -s /opt/weft/weftd.aot").exitCode(), "the image has its AOT cache: "
+                + Docker.sh(agent(2), "cat /opt/weft/weftd.aot.log").stdout());
         pod1 = addPod(1);
         pod2 = addPod(2);
         await("pod on node1 (kernel VXLAN) reaches pod on node2 (userspace VXLAN)", 30, () -> ping(1, pod2));

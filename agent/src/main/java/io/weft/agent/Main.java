@@ -2,10 +2,13 @@ package io.weft.agent;
 
 import io.weft.agent.underlay.Underlay;
 import io.weft.agent.backend.BackendException;
+import io.weft.agent.capture.CaptureCommand;
 import io.weft.agent.cli.DurationConverter;
 import io.weft.agent.subnet.LocalDirSubnetManager;
 import io.weft.agent.subnet.SubnetException;
+import io.weft.agent.status.StatusCommand;
 import io.weft.agent.subnet.SubnetManager;
+import io.weft.agent.trace.TraceCommand;
 import io.weft.core.config.ConfigException;
 import io.weft.core.config.NetConf;
 import io.weft.core.config.NetConfParser;
@@ -33,9 +36,7 @@ import picocli.CommandLine.Option;
  * ({@link GoFlags}); the few weft cannot honour are refused with the reason.
  */
 @Command(name = "weftd", mixinStandardHelpOptions = true, version = "weftd 0.1.0",
-        description = "weft node agent: leases this node's pod subnet and programs the VXLAN overlay.",
-        subcommands = {io.weft.agent.capture.CaptureCommand.class, io.weft.agent.status.StatusCommand.class,
-                io.weft.agent.trace.TraceCommand.class, AotTraining.class})
+        description = "weft node agent: leases this node's pod subnet and programs the VXLAN overlay.")
 public final class Main implements Callable<Integer> {
     private static final Logger LOG = Logger.getLogger(Main.class.getName());
     static final Path DEFAULT_NET_CONF = Path.of("/etc/kube-flannel/net-conf.json");
@@ -163,7 +164,7 @@ public final class Main implements Callable<Integer> {
             System.err.println("weftd: " + e.getMessage());
             return 1;
         }
-        return cl.execute(normalized);
+        return withSubcommandsIfNamed(cl, normalized).execute(normalized);
     }
 
     /** Parses like {@link #run} without running: the options weftd would start with. */
@@ -171,12 +172,34 @@ public final class Main implements Callable<Integer> {
         Main main = new Main();
         main.env = env;
         CommandLine cl = commandLine(main);
-        cl.parseArgs(GoFlags.normalize(cl.getCommandSpec(), List.of(args), env));
+        String[] normalized = GoFlags.normalize(cl.getCommandSpec(), List.of(args), env);
+        withSubcommandsIfNamed(cl, normalized).parseArgs(normalized);
         return main;
     }
 
+    /**
+     * Registers weftd's subcommands when the command line names one (GoFlags leaves every flag as one token starting
+     * with '-', so anything else names a subcommand or is refused as a stray argument) or asks for help or the
+     * version. picocli builds a command's option model from its annotations when it is registered (~50 ms of reflection
+     * in a fresh JVM for these four): a starting agent does not pay for it, and a restarting userspace node, which
+     * carries no traffic until its agent is up, is back that much sooner.
+     */
+    static CommandLine withSubcommandsIfNamed(CommandLine cl, String[] normalized) {
+        boolean named = false;
+        for (String a : normalized) named |= !a.startsWith("-") || a.equals("--help") || a.equals("--version");
+        if (!named) return cl;
+        for (Object sub : List.of(new CaptureCommand(), new StatusCommand(), new TraceCommand(), new AotTraining())) {
+            cl.addSubcommand(sub);
+        }
+        return reportingInOneLine(cl);
+    }
+
     static CommandLine commandLine(Main main) {
-        CommandLine cl = new CommandLine(main);
+        return reportingInOneLine(new CommandLine(main));
+    }
+
+    /** Failures as one line on stderr, for the command and (set again after they are added) its subcommands. */
+    private static CommandLine reportingInOneLine(CommandLine cl) {
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             System.err.println(cmd.getCommandName() + ": " + ex.getMessage());
             return 1;

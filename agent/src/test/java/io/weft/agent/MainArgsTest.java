@@ -2,6 +2,7 @@ package io.weft.agent;
 
 import io.weft.agent.underlay.Underlay;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -145,6 +146,27 @@ class MainArgsTest {
         List<String> all = new ArrayList<>(List.of(args));
         all.addAll(List.of("--net-config-path", conf.toString()));
         return refused(all, Map.of());
+    }
+
+    /**
+     * weftd registers its subcommands only when the command line names one or asks for help (a starting agent skips
+     * building their option models): --help still lists them, and a subcommand's mistake is still one line.
+     */
+    @Test
+    void subcommandsAreThereWhenNamed() {
+        PrintStream out = System.out;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(buf, true));
+        try {
+            assertEquals(0, Main.run(new String[] {"-help"}, Map.of()));
+        } finally {
+            System.setOut(out);
+        }
+        String help = buf.toString();
+        for (String sub : List.of("capture", "status", "trace")) assertTrue(help.contains("\n  " + sub + " "), help);
+        assertFalse(help.contains("aot-training"), help);
+        assertEquals("status: Unknown option: '--no-such'", refused(List.of("status", "--no-such"), Map.of()));
+        assertEquals("weftd: Unmatched argument at index 0: 'stauts'", refused(List.of("stauts"), Map.of()));
     }
 
     @Test

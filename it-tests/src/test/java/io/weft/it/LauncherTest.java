@@ -69,4 +69,18 @@ class LauncherTest {
             Files.writeString(aotJava, recorded);
         }
     }
+
+    /**
+     * Netty's epoll library (the userspace datapath's) is loaded from the file the build puts beside the jars, not
+     * from a copy Netty would write to /tmp at every start. {@code weftd aot-training} binds a UDP socket through
+     * Netty's epoll transport without root.
+     */
+    @Test
+    void nettysEpollLibraryIsLoadedFromBesideTheJarsNotCopiedToTmp() throws Exception {
+        Path lib = WEFTD.resolveSibling("native").resolve("libnetty_transport_native_epoll_x86_64.so");
+        assertTrue(Files.isRegularFile(lib), "the build unpacked " + lib);
+        String out = run(Map.of("WEFT_JAVA_OPTS", "-Xlog:library=info"), "aot-training");
+        assertTrue(out.contains("Loaded library " + lib.toRealPath() + ","), out);
+        assertTrue(!out.contains("Loaded library " + System.getProperty("java.io.tmpdir")), out);
+    }
 }

@@ -29,11 +29,11 @@ final class PeerLog {
             Lease before = known.get(l.key());
             if (before == null) {
                 joined++;
-                lines.add("peer " + l.describe() + " at " + at(l) + " (" + l.attrs().backendType()
+                if (lines.size() < DETAIL) lines.add("peer " + l.describe() + " at " + at(l) + " (" + l.attrs().backendType()
                         + (l.attrs().vtepMac() != null ? ", VtepMAC " + l.attrs().vtepMac() : "") + ")");
             } else if (!before.attrs().equals(l.attrs())) {
                 changed++;
-                lines.add("peer " + l.describe() + " changed: now at " + at(l)
+                if (lines.size() < DETAIL) lines.add("peer " + l.describe() + " changed: now at " + at(l)
                         + (l.attrs().vtepMac() != null ? ", VtepMAC " + l.attrs().vtepMac() : ""));
             }
         }
@@ -41,14 +41,16 @@ final class PeerLog {
             if (!now.containsKey(gone)) {
                 left++;
                 Lease last = known.get(gone);
-                lines.add("peer " + last.describe() + " left (lease removed or expired)");
+                if (lines.size() < DETAIL) lines.add("peer " + last.describe() + " left (lease removed or expired)");
                 departed.accept(last.primary(), last);
             }
         }
         known = now;
-        lines.stream().limit(DETAIL).forEach(LOG::info);
-        if (lines.size() > DETAIL) {
-            LOG.info("... and " + (lines.size() - DETAIL) + " more: " + joined + " peers joined, " + changed + " changed, "
+        // only the lines logged are made: a round that brings thousands of peers formats 20, not thousands
+        lines.forEach(LOG::info);
+        int all = joined + changed + left;
+        if (all > DETAIL) {
+            LOG.info("... and " + (all - DETAIL) + " more: " + joined + " peers joined, " + changed + " changed, "
                     + left + " left; " + now.size() + " peers now");
         }
     }

@@ -13,9 +13,17 @@ import io.weft.core.net.MacAddress;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Parses iproute2's JSON output ({@code ip -j}, {@code bridge -j}); separate from running it so it can be tested. */
+/**
+ * Parses iproute2's JSON output ({@code ip -j}, {@code bridge -j}); separate from running it so it can be tested. The
+ * tables that grow with the cluster (routes, neighbours, FDB entries: thousands at thousands of nodes) are read entry
+ * by entry ({@link IpJsonRows}); links, addresses and single answers, a handful of nested objects, as trees.
+ */
 public final class IpJson {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The fields each table's entries are read by. */
+    private static final List<String> ROUTE = List.of("type", "dst", "gateway", "dev", "flags");
+    private static final List<String> NEIGH = List.of("dst", "lladdr", "dev", "state");
+    private static final List<String> FDB = List.of("mac", "dst", "ifname");
 
     private IpJson() {}
 
@@ -94,15 +102,12 @@ public final class IpJson {
      */
     public static List<RouteEntry> routes(String json, String dev) {
         List<RouteEntry> out = new ArrayList<>();
-        for (JsonNode r : array(json)) {
-            String type = r.path("type").asText("unicast");
-            if (!"unicast".equals(type)) continue;
-            String gw = r.path("gateway").asText(null);
-            boolean onlink = false;
-            for (JsonNode f : r.path("flags")) if ("onlink".equals(f.asText())) onlink = true;
-            out.add(new RouteEntry(destination(r.path("dst").asText(), gw), gw == null ? null : IpAddress.parse(gw),
-                    r.path("dev").asText(dev), onlink));
-        }
+        IpJsonRows.forEach(json, ROUTE, r -> {
+            if (!"unicast".equals(r.text("type", "unicast"))) return;
+            String gw = r.text("gateway", null);
+            out.add(new RouteEntry(destination(r.text("dst", ""), gw), gw == null ? null : IpAddress.parse(gw),
+                    r.text("dev", dev), r.has("flags", "onlink")));
+        });
         return out;
     }
 
@@ -119,36 +124,34 @@ public final class IpJson {
     /** The destinations of blackhole routes. */
     public static List<BlackholeRoute> blackholeRoutes(String json) {
         List<BlackholeRoute> out = new ArrayList<>();
-        for (JsonNode r : array(json)) {
-            if (!"blackhole".equals(r.path("type").asText())) continue;
-            if (destination(r.path("dst").asText(), null) instanceof Ipv4Cidr dst) out.add(new BlackholeRoute(dst));
-        }
+        IpJsonRows.forEach(json, ROUTE, r -> {
+            if ("blackhole".equals(r.text("type", "")) && destination(r.text("dst", ""), null) instanceof Ipv4Cidr dst) {
+                out.add(new BlackholeRoute(dst));
+            }
+        });
         return out;
     }
 
     /** Permanent neighbours of both families only: the entries weft owns; learned ones come and go with ARP and NDP. */
     public static List<NeighEntry> permanentNeighbours(String json, String dev) {
         List<NeighEntry> out = new ArrayList<>();
-        for (JsonNode n : array(json)) {
-            boolean permanent = false;
-            for (JsonNode s : n.path("state")) if ("PERMANENT".equals(s.asText())) permanent = true;
-            String mac = n.path("lladdr").asText(null);
-            String dst = n.path("dst").asText("");
-            if (!permanent || mac == null || dst.isEmpty()) continue;
-            out.add(new NeighEntry(IpAddress.parse(dst), MacAddress.parse(mac), n.path("dev").asText(dev)));
-        }
+        IpJsonRows.forEach(json, NEIGH, n -> {
+            String mac = n.text("lladdr", null);
+            String dst = n.text("dst", "");
+            if (!n.has("state", "PERMANENT") || mac == null || dst.isEmpty()) return;
+            out.add(new NeighEntry(IpAddress.parse(dst), MacAddress.parse(mac), n.text("dev", dev)));
+        });
         return out;
     }
 
     /** FDB entries that point a MAC at a remote VTEP (they carry a dst, IPv4 or IPv6). */
     public static List<FdbEntry> vxlanFdb(String json, String dev) {
         List<FdbEntry> out = new ArrayList<>();
-        for (JsonNode n : array(json)) {
-            String dst = n.path("dst").asText(null);
-            String mac = n.path("mac").asText(null);
-            if (dst == null || mac == null) continue;
-            out.add(new FdbEntry(MacAddress.parse(mac), n.path("ifname").asText(dev), IpAddress.parse(dst)));
-        }
+        IpJsonRows.forEach(json, FDB, n -> {
+            String dst = n.text("dst", null);
+            String mac = n.text("mac", null);
+            if (dst != null && mac != null) out.add(new FdbEntry(MacAddress.parse(mac), n.text("ifname", dev), IpAddress.parse(dst)));
+        });
         return out;
     }
 
@@ -166,15 +169,13 @@ public final class IpJson {
     /** IPv4 neighbour entries of any state ({@code ip -j neigh show}), with or without a link-layer address. */
     public static List<NeighState> neighbours(String json, String dev) {
         List<NeighState> out = new ArrayList<>();
-        for (JsonNode n : array(json)) {
-            String dst = n.path("dst").asText("");
-            if (dst.isEmpty() || dst.contains(":")) continue;
-            String mac = n.path("lladdr").asText(null);
-            List<String> state = new ArrayList<>();
-            for (JsonNode s : n.path("state")) state.add(s.asText());
+        IpJsonRows.forEach(json, NEIGH, n -> {
+            String dst = n.text("dst", "");
+            if (dst.isEmpty() || dst.contains(":")) return;
+            String mac = n.text("lladdr", null);
             out.add(new NeighState(Ipv4Address.parse(dst), mac == null ? null : MacAddress.parse(mac),
-                    n.path("dev").asText(dev), List.copyOf(state)));
-        }
+                    n.text("dev", dev), n.strings("state")));
+        });
         return out;
     }
 

@@ -134,6 +134,21 @@ class IpJsonTest {
     }
 
     @Test
+    void routesWithMetricsOrAnotherProtocolAreStillRead() throws IOException {
+        // an operator's mtu on a route (a nested metrics array) or a metric/protocol must not hide it from the
+        // reconciler, which would otherwise add it again every round
+        assertEquals(List.of(
+                        RouteEntry.via(Ipv4Cidr.parse("0.0.0.0/0"), a("172.31.0.254"), "eth0"),
+                        RouteEntry.onlink(Ipv4Cidr.parse("10.244.2.0/24"), a("10.244.2.0"), "flannel.1"),
+                        RouteEntry.onlink(Ipv4Cidr.parse("10.244.3.0/24"), a("10.244.3.0"), "flannel.1"),
+                        RouteEntry.onlink(Ipv4Cidr.parse("10.244.4.0/24"), a("10.244.4.0"), "flannel.1"),
+                        RouteEntry.direct(Ipv4Cidr.parse("172.31.0.0/24"), "eth0")),
+                IpJson.routes(sample("ip-j-4-route-show-table-main-metrics.json"), null));
+        assertEquals(List.of(new BlackholeRoute(Ipv4Cidr.parse("10.99.0.0/16"))),
+                IpJson.blackholeRoutes(sample("ip-j-4-route-show-table-main-metrics.json")));
+    }
+
+    @Test
     void emptyOutputIsNoEntries() {
         // iproute2 prints nothing at all (not "[]") for some empty queries
         assertEquals(List.of(), IpJson.links(""));

@@ -69,7 +69,7 @@ final class HeapTrim {
         base = Math.min(base, heap); // the JVM's own full collections give back too
         String why;
         if (pending >= BURST) {
-            if (clock.getAsLong() - (lastChange + QUIET_NANOS) < 0) return;
+            if (clock.getAsLong() - dueAt() < 0) return;
             why = "a burst of " + pending + " kernel entries";
         } else if (onGrowth && heap - base >= GROWTH) {
             why = "the heap grew from " + (base >> 20) + " to " + (heap >> 20) + " MiB";

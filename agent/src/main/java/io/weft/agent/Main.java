@@ -156,7 +156,7 @@ public final class Main implements Callable<Integer> {
     static int run(String[] args, Map<String, String> env) {
         Main main = new Main();
         main.env = env;
-        CommandLine cl = commandLine(main);
+        CommandLine cl = new CommandLine(main);
         String[] normalized;
         try {
             normalized = GoFlags.normalize(cl.getCommandSpec(), List.of(args), env);
@@ -164,14 +164,14 @@ public final class Main implements Callable<Integer> {
             System.err.println("weftd: " + e.getMessage());
             return 1;
         }
-        return withSubcommandsIfNamed(cl, normalized).execute(normalized);
+        return reportingInOneLine(withSubcommandsIfNamed(cl, normalized)).execute(normalized);
     }
 
     /** Parses like {@link #run} without running: the options weftd would start with. */
     static Main parse(String[] args, Map<String, String> env) {
         Main main = new Main();
         main.env = env;
-        CommandLine cl = commandLine(main);
+        CommandLine cl = new CommandLine(main);
         String[] normalized = GoFlags.normalize(cl.getCommandSpec(), List.of(args), env);
         withSubcommandsIfNamed(cl, normalized).parseArgs(normalized);
         return main;
@@ -191,14 +191,10 @@ public final class Main implements Callable<Integer> {
         for (Object sub : List.of(new CaptureCommand(), new StatusCommand(), new TraceCommand(), new AotTraining())) {
             cl.addSubcommand(sub);
         }
-        return reportingInOneLine(cl);
+        return cl;
     }
 
-    static CommandLine commandLine(Main main) {
-        return reportingInOneLine(new CommandLine(main));
-    }
-
-    /** Failures as one line on stderr, for the command and (set again after they are added) its subcommands. */
+    /** Failures as one line on stderr, for the command and the subcommands it has by then. */
     private static CommandLine reportingInOneLine(CommandLine cl) {
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             System.err.println(cmd.getCommandName() + ": " + ex.getMessage());

@@ -2,9 +2,11 @@ package io.weft.core.iproute;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -53,7 +55,7 @@ final class IpJsonRows {
         }
 
         private void clear() {
-            java.util.Arrays.fill(values, null);
+            Arrays.fill(values, null);
             for (List<String> a : arrays) a.clear();
         }
     }
@@ -82,7 +84,7 @@ final class IpJsonRows {
                 each.accept(row);
             }
         } catch (IOException e) { // Jackson's parse errors; a String has no I/O of its own
-            String why = e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+            String why = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
             throw new IllegalArgumentException("unreadable iproute2 JSON: " + why, e);
         }
     }

@@ -1,6 +1,5 @@
 package io.weft.core.libc;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -15,32 +14,43 @@ import java.lang.invoke.VarHandle;
 
 /**
  * The libc calls weft makes through Java's FFM API, in one place. Hot-path calls (read, writev, poll) take
- * raw addresses as {@code long} (same ABI class as a pointer on x86-64 and aarch64), so that a pooled direct
- * buffer's memory address goes straight to the kernel with no segment object per call; setup calls capture
- * errno so that their failures can be explained.
+ * raw addresses as {@code long}, so that a pooled direct buffer's memory address goes straight to the kernel with no
+ * segment object per call; setup calls capture errno so that their failures can be explained.
+ *
+ * <p>Every function is bound through one of two call shapes, {@link #FAST} and {@link #SETUP}, whatever its C
+ * signature. The JVM makes a downcall stub per distinct shape (~10 ms each when it starts, spinning classes that no AOT
+ * cache holds), and a userspace node carries no traffic until its restarted agent has made them: two shapes instead of
+ * twelve take ~0.1 s off that. This is sound on the ABIs the JDK's Linux linker supports (x86-64 System V, AAPCS64):
+ * integer and pointer arguments travel in the same 64-bit registers, a callee ignores registers past its own
+ * parameters and the upper half of a register that holds an {@code int} parameter, and an {@code int} result is the
+ * low half of the return register, which the wrappers below narrow. ioctl(2) is variadic in C; on both ABIs its
+ * third argument, an integer or a pointer, travels where a fixed one would. Elsewhere (ppc64le's variadic calls need
+ * a save area the caller allocates) it is not, so other architectures are refused rather than risked.
  */
 public final class Libc {
-    private static final Linker LINKER = Linker.nativeLinker();
+    private static final Linker LINKER = linker();
     private static final StructLayout STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO =
             STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+
+    /** Three integer-class arguments, no errno: the per-packet calls. */
+    private static final FunctionDescriptor FAST = FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+    /** Five integer-class arguments after a capture segment that receives errno: the setup calls. */
+    private static final FunctionDescriptor SETUP =
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
     private static final Linker.Option CAPTURE = Linker.Option.captureCallState("errno");
 
-    private static final MethodHandle OPEN = h("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), CAPTURE);
-    private static final MethodHandle CLOSE = h("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    private static final MethodHandle IOCTL_PTR = h("ioctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Linker.Option.firstVariadicArg(2), CAPTURE);
-    private static final MethodHandle IOCTL_LONG = h("ioctl",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(2), CAPTURE);
-    private static final MethodHandle READ = h("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG));
-    private static final MethodHandle WRITE = h("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG));
-    private static final MethodHandle WRITEV = h("writev", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle POLL = h("poll", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
-    private static final MethodHandle SETSOCKOPT = h("setsockopt",
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE);
-    private static final MethodHandle SOCKET = h("socket", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), CAPTURE);
-    private static final MethodHandle BIND = h("bind", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE);
-    private static final MethodHandle STRERROR = h("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    private static final MethodHandle OPEN = setup("open");
+    private static final MethodHandle CLOSE = fast("close");
+    private static final MethodHandle IOCTL = setup("ioctl");
+    private static final MethodHandle READ = fast("read");
+    private static final MethodHandle WRITE = fast("write");
+    private static final MethodHandle WRITEV = fast("writev");
+    private static final MethodHandle POLL = fast("poll");
+    private static final MethodHandle SETSOCKOPT = setup("setsockopt");
+    private static final MethodHandle SOCKET = setup("socket");
+    private static final MethodHandle BIND = setup("bind");
+    private static final MethodHandle STRERROR = fast("strerror");
 
     public static final int O_RDWR = 2;
     public static final int O_NONBLOCK = 04000;
@@ -59,10 +69,31 @@ public final class Libc {
 
     private Libc() {}
 
-    private static MethodHandle h(String name, FunctionDescriptor fd, Linker.Option... options) {
-        MemorySegment addr = LINKER.defaultLookup().find(name)
-                .orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
-        return LINKER.downcallHandle(addr, fd, options);
+    private static Linker linker() {
+        String arch = System.getProperty("os.arch");
+        if (!arch.equals("amd64") && !arch.equals("aarch64")) {
+            throw new UnsatisfiedLinkError("weft calls libc on x86-64 and aarch64 only, not " + arch);
+        }
+        return Linker.nativeLinker();
+    }
+
+    private static MethodHandle fast(String name) {
+        return LINKER.downcallHandle(symbol(name), FAST);
+    }
+
+    private static MethodHandle setup(String name) {
+        return LINKER.downcallHandle(symbol(name), SETUP, CAPTURE);
+    }
+
+    private static MemorySegment symbol(String name) {
+        return LINKER.defaultLookup().find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
+    }
+
+    /** One setup call: its result as C's {@code int}, and errno. */
+    private static Result call(MethodHandle h, Arena a, long x, long y, long z, long v, long w) throws Throwable {
+        MemorySegment st = a.allocate(STATE);
+        int r = (int) (long) h.invokeExact(st, x, y, z, v, w);
+        return new Result(r, (int) ERRNO.get(st, 0L));
     }
 
     /** The result of a setup call: its return value and errno. */
@@ -78,19 +109,16 @@ public final class Libc {
 
     public static Result open(String path, int flags) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(STATE);
-            int r = (int) OPEN.invokeExact(st, a.allocateFrom(path), flags);
-            return new Result(r, (int) ERRNO.get(st, 0L));
+            return call(OPEN, a, a.allocateFrom(path).address(), flags, 0, 0, 0);
         } catch (Throwable t) {
             throw rethrow(t);
         }
     }
 
     public static Result ioctl(int fd, long request, MemorySegment arg) {
+        if (!arg.isNative()) throw new IllegalArgumentException("ioctl needs native memory");
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(STATE);
-            int r = (int) IOCTL_PTR.invokeExact(st, fd, request, arg);
-            return new Result(r, (int) ERRNO.get(st, 0L));
+            return call(IOCTL, a, fd, request, arg.address(), 0, 0);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -98,9 +126,7 @@ public final class Libc {
 
     public static Result ioctl(int fd, long request, long arg) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(STATE);
-            int r = (int) IOCTL_LONG.invokeExact(st, fd, request, arg);
-            return new Result(r, (int) ERRNO.get(st, 0L));
+            return call(IOCTL, a, fd, request, arg, 0, 0);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -108,10 +134,7 @@ public final class Libc {
 
     public static Result setsockoptInt(int fd, int level, int name, int value) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(STATE);
-            MemorySegment v = a.allocateFrom(JAVA_INT, value);
-            int r = (int) SETSOCKOPT.invokeExact(st, fd, level, name, v, 4);
-            return new Result(r, (int) ERRNO.get(st, 0L));
+            return call(SETSOCKOPT, a, fd, level, name, a.allocateFrom(JAVA_INT, value).address(), 4);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -119,9 +142,7 @@ public final class Libc {
 
     public static Result socket(int domain, int type, int protocol) {
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(STATE);
-            int r = (int) SOCKET.invokeExact(st, domain, type, protocol);
-            return new Result(r, (int) ERRNO.get(st, 0L));
+            return call(SOCKET, a, domain, type, protocol, 0, 0);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -136,12 +157,10 @@ public final class Libc {
         byte[] n = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
         if (n.length > 107) throw new IllegalArgumentException("abstract socket name too long: " + name);
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment st = a.allocate(STATE);
             MemorySegment addr = a.allocate(110);
             addr.set(java.lang.foreign.ValueLayout.JAVA_SHORT, 0, (short) AF_UNIX);
             MemorySegment.copy(n, 0, addr, java.lang.foreign.ValueLayout.JAVA_BYTE, 3, n.length); // sun_path[0] stays 0
-            int r = (int) BIND.invokeExact(st, fd, addr, 3 + n.length);
-            return new Result(r, (int) ERRNO.get(st, 0L));
+            return call(BIND, a, fd, addr.address(), 3 + n.length, 0, 0);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -149,7 +168,7 @@ public final class Libc {
 
     public static int close(int fd) {
         try {
-            return (int) CLOSE.invokeExact(fd);
+            return (int) (long) CLOSE.invokeExact((long) fd, 0L, 0L);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -158,7 +177,7 @@ public final class Libc {
     /** read(2) into native memory at {@code address}; -1 on any error (EAGAIN included). */
     public static long read(int fd, long address, long length) {
         try {
-            return (long) READ.invokeExact(fd, address, length);
+            return (long) READ.invokeExact((long) fd, address, length);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -166,7 +185,7 @@ public final class Libc {
 
     public static long write(int fd, long address, long length) {
         try {
-            return (long) WRITE.invokeExact(fd, address, length);
+            return (long) WRITE.invokeExact((long) fd, address, length);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -175,7 +194,7 @@ public final class Libc {
     /** writev(2) with an iovec array already laid out at {@code iov}. */
     public static long writev(int fd, long iov, int count) {
         try {
-            return (long) WRITEV.invokeExact(fd, iov, count);
+            return (long) WRITEV.invokeExact((long) fd, iov, (long) count);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -184,7 +203,7 @@ public final class Libc {
     /** poll(2) over a pollfd array at {@code fds}. */
     public static int poll(long fds, long nfds, int timeoutMillis) {
         try {
-            return (int) POLL.invokeExact(fds, nfds, timeoutMillis);
+            return (int) (long) POLL.invokeExact(fds, nfds, (long) timeoutMillis);
         } catch (Throwable t) {
             throw rethrow(t);
         }
@@ -192,8 +211,8 @@ public final class Libc {
 
     public static String strerror(int errno) {
         try {
-            MemorySegment s = (MemorySegment) STRERROR.invokeExact(errno);
-            return s.reinterpret(256).getString(0);
+            long s = (long) STRERROR.invokeExact((long) errno, 0L, 0L);
+            return MemorySegment.ofAddress(s).reinterpret(256).getString(0);
         } catch (Throwable t) {
             throw rethrow(t);
         }

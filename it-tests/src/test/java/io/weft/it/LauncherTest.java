@@ -85,4 +85,48 @@ class LauncherTest {
         // the checkout itself may lie under /tmp: no other copy of the library is loaded, wherever it is
         assertEquals(1, out.lines().filter(l -> l.contains("Loaded library") && l.contains("netty_transport_native_epoll")).count(), out);
     }
+
+    /**
+     * On the userspace datapath the JIT's compiler threads run at nice 19, so that a restarting agent's own start (the
+     * node is dark until it is done) and the node's other work come first; on the kernel datapath they keep nice 0
+     * (a burst of thousands of peers wants C1's code at once). Read from /proc while {@code weftd aot-training} runs.
+     */
+    @Test
+    void theUserspaceDatapathsCompilerThreadsYieldTheCpu(@TempDir Path dir) throws Exception {
+        Path userspace = dir.resolve("userspace.json");
+        Files.writeString(userspace, "{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"vxlan\", \"Datapath\": \"userspace\"}}");
+        Path kernel = dir.resolve("kernel.json");
+        Files.writeString(kernel, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\",\"Datapath\":\"kernel\"}}");
+        assertEquals(Map.of("C1 CompilerThre", 19, "C2 CompilerThre", 19, "java", 0), compilerNice(userspace));
+        assertEquals(Map.of("C1 CompilerThre", 0, "java", 0), compilerNice(kernel));
+    }
+
+    /** The nice value of the JVM's compiler threads and of its own threads ("java", main's among them), while a training run goes on. */
+    private static Map<String, Integer> compilerNice(Path conf) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(WEFTD.toString(), "--net-config-path", conf.toString(), "aot-training");
+        pb.environment().put("WEFT_JAVA_HOME", System.getProperty("java.home"));
+        Process p = pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            Map<String, Integer> seen = new java.util.TreeMap<>();
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (System.nanoTime() < deadline && p.isAlive() && !(seen.containsKey("java") && seen.containsKey("C1 CompilerThre"))) {
+                try (var tasks = Files.list(Path.of("/proc", Long.toString(p.pid()), "task"))) {
+                    for (Path t : tasks.toList()) {
+                        String comm = Files.readString(t.resolve("comm")).strip();
+                        if (!comm.contains("CompilerThre") && !comm.equals("java")) continue;
+                        String stat = Files.readString(t.resolve("stat"));
+                        // after "pid (comm) ": state is field 3, nice field 19
+                        seen.put(comm, Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[16]));
+                    }
+                } catch (java.io.IOException e) {
+                    // a thread ended while being read: the next look sees the others
+                }
+                Thread.sleep(20);
+            }
+            return seen;
+        } finally {
+            p.destroyForcibly();
+            p.waitFor();
+        }
+    }
 }

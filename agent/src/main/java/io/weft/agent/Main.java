@@ -25,6 +25,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Logger;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -226,8 +228,8 @@ public final class Main implements Callable<Integer> {
             return 1;
         }
         Agent agent = new Agent(s, manager, Backends::create);
-        Thread hook = new Thread(agent::stop, "weftd-shutdown");
-        Runtime.getRuntime().addShutdownHook(hook);
+        CountDownLatch closed = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stopAndAwait(agent, closed), "weftd-shutdown"));
         try {
             agent.run();
             return 0;
@@ -239,8 +241,24 @@ public final class Main implements Callable<Integer> {
             System.err.println("weftd: kernel change failed: " + e.getMessage());
         } finally {
             manager.close();
+            closed.countDown();
         }
         return 1;
+    }
+
+    /**
+     * The shutdown hook: stops the agent, then waits until {@link #call} has closed the store too. The JVM exits when
+     * its hooks return, and HotSpot first waits up to ~0.3 s for threads still in a system call (the lease directory's
+     * inotify watch is one until the main thread has closed it). A userspace node is dark from the datapath's close
+     * until the next agent is up, so that wait would add to it.
+     */
+    private static void stopAndAwait(Agent agent, CountDownLatch closed) {
+        agent.stop();
+        try {
+            closed.await(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The agent's settings; a flag weft cannot honour, or a value out of flanneld's range, is refused. */

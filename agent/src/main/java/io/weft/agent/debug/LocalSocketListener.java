@@ -1,5 +1,7 @@
 package io.weft.agent.debug;
 
+import io.weft.agent.http.HealthServer;
+
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -93,7 +95,7 @@ public final class LocalSocketListener implements AutoCloseable {
                 if (channel.isOpen()) LOG.warning("debug socket " + path + ": accept failed: " + e.getMessage());
                 continue;
             }
-            Thread.ofVirtual().name("weft-debug-conn").start(() -> serve(c));
+            HealthServer.CONNECTION_THREADS.newThread(() -> serve(c)).start();
         }
     }
 

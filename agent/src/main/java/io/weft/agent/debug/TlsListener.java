@@ -1,5 +1,7 @@
 package io.weft.agent.debug;
 
+import io.weft.agent.http.HealthServer;
+
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -59,7 +61,7 @@ public final class TlsListener implements AutoCloseable {
                 if (!socket.isClosed()) LOG.warning("debug TLS listener: accept failed: " + e.getMessage());
                 continue;
             }
-            Thread.ofVirtual().name("weft-debug-tls-conn").start(() -> serve((SSLSocket) c));
+            HealthServer.CONNECTION_THREADS.newThread(() -> serve((SSLSocket) c)).start();
         }
     }
 

@@ -18,6 +18,15 @@ import java.util.function.Supplier;
  * scrapers need, nothing that shows traffic, so it may listen on every address ({@code --healthz-ip 0.0.0.0}).
  */
 public final class HealthServer implements AutoCloseable {
+    /**
+     * The threads that read and answer a connection, here and on the debug API: platform threads, not virtual ones.
+     * The first time a virtual thread waits on a socket the JDK starts its poller, a thread that stays in a system call
+     * for the JVM's life, and HotSpot waits ~0.3 s for such threads before every exit: a userspace node would stay dark
+     * that much longer on each graceful restart once a probe had been slow.
+     */
+    public static final java.util.concurrent.ThreadFactory CONNECTION_THREADS =
+            Thread.ofPlatform().daemon().name("weft-conn-", 0).factory();
+
     private final HttpServer server;
 
     public HealthServer(String ip, int port, BooleanSupplier healthy, BooleanSupplier ready, Metrics metrics) throws IOException {
@@ -45,7 +54,7 @@ public final class HealthServer implements AutoCloseable {
         server.createContext("/debug", ex -> reply(ex, 403, "the debug API is not served on the health port: on the node, "
                 + "use weftd's socket (weftd capture does); from elsewhere, weftd's --debug-listen with client certificates\n",
                 "text/plain"));
-        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        server.setExecutor(Executors.newCachedThreadPool(CONNECTION_THREADS));
     }
 
     public void start() {

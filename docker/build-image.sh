@@ -44,7 +44,7 @@ trap 'rm -rf "$ctx"' EXIT
 "$JAVA_HOME/bin/jlink" --add-modules java.base,java.desktop,java.logging,java.management,java.naming,java.net.http,java.sql,jdk.httpserver,jdk.jfr,jdk.net,jdk.unsupported \
   --strip-debug --no-header-files --no-man-pages --output "$ctx/jre"
 cp -r agent/target/lib "$ctx/lib"
-cp -r agent/target/native "$ctx/native"
+mkdir -p "$ctx/native" && cp agent/target/native/*.so "$ctx/native/"
 cp agent/target/weftd agent/target/make-aot-cache "$ctx/"
 mkdir "$ctx/cni"
 cp -pR cni-plugin/target/weft cni-plugin/target/weft-runtime cni-plugin/target/install-cni.sh "$ctx/cni/"

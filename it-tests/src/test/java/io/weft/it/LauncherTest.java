@@ -93,12 +93,13 @@ class LauncherTest {
      */
     @Test
     void theUserspaceDatapathsCompilerThreadsYieldTheCpu(@TempDir Path dir) throws Exception {
-        Path userspace = dir.resolve("userspace.json");
-        Files.writeString(userspace, "{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"vxlan\", \"Datapath\": \"userspace\"}}");
-        Path kernel = dir.resolve("kernel.json");
-        Files.writeString(kernel, "{\"Network\":\"10.244.0.0/16\",\"Backend\":{\"Type\":\"vxlan\",\"Datapath\":\"kernel\"}}");
-        assertEquals(Map.of("C1 CompilerThre", 19, "C2 CompilerThre", 19, "java", 0), compilerNice(userspace));
-        assertEquals(Map.of("C1 CompilerThre", 0, "java", 0), compilerNice(kernel));
+        assertEquals(Map.of("C1 CompilerThre", 19, "C2 CompilerThre", 19, "java", 0), compilerNice(netConf(dir, "userspace")));
+        assertEquals(Map.of("C1 CompilerThre", 0, "java", 0), compilerNice(netConf(dir, "kernel")));
+    }
+
+    private static Path netConf(Path dir, String datapath) throws java.io.IOException {
+        return Files.writeString(dir.resolve(datapath + ".json"),
+                "{\"Network\": \"10.244.0.0/16\", \"Backend\": {\"Type\": \"vxlan\", \"Datapath\": \"" + datapath + "\"}}");
     }
 
     /** The nice value of the JVM's compiler threads and of its own threads ("java", main's among them), while a training run goes on. */

@@ -256,6 +256,7 @@ public final class Agent {
                         readiness.set(Readiness.Area.STARTING, null);
                         status.ready();
                         LOG.info("ready: " + metrics.remoteLeases.get() + " peers programmed");
+                        if (CompilerThreads.nice(0) < 0) LOG.fine("the JIT's compiler threads keep their nice value: not root");
                     }
                     metrics.ready.set(readiness.ready() ? 1 : 0);
                     heapTrim.poll();

@@ -51,6 +51,7 @@ public final class Libc {
     private static final MethodHandle SOCKET = setup("socket");
     private static final MethodHandle BIND = setup("bind");
     private static final MethodHandle STRERROR = fast("strerror");
+    private static final MethodHandle SETPRIORITY = setup("setpriority");
 
     public static final int O_RDWR = 2;
     public static final int O_NONBLOCK = 04000;
@@ -66,6 +67,7 @@ public final class Libc {
     public static final int EIO = 5;
     public static final int EINVAL = 22;
     public static final short POLLIN = 1;
+    public static final int PRIO_PROCESS = 0;
 
     private Libc() {}
 
@@ -143,6 +145,15 @@ public final class Libc {
     public static Result socket(int domain, int type, int protocol) {
         try (Arena a = Arena.ofConfined()) {
             return call(SOCKET, a, domain, type, protocol, 0, 0);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** setpriority(2) of one thread ({@code tid}, as Linux's PRIO_PROCESS takes a thread id): its nice value. */
+    public static Result setNice(int tid, int nice) {
+        try (Arena a = Arena.ofConfined()) {
+            return call(SETPRIORITY, a, PRIO_PROCESS, tid, nice, 0, 0);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -20,9 +20,12 @@ P=wb$$
 NS=()
 AGENTS=()
 cleanup() {
-  for n in "${NS[@]:-}"; do [ -n "$n" ] && for pid in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done; done
-  # reap the agents so bash does not report each one as "Killed"
-  for pid in "${AGENTS[@]:-}"; do [ -n "$pid" ] && wait "$pid" 2>/dev/null || true; done
+  # Kill and reap the agents with stderr closed for the whole block: bash reports a killed background job as
+  # "Killed" at the first command boundary after its death, which can come before the wait that reaps it.
+  {
+    for n in "${NS[@]:-}"; do [ -n "$n" ] && for pid in $(ip netns pids "$n"); do kill -9 "$pid" || true; done; done
+    for pid in "${AGENTS[@]:-}"; do [ -n "$pid" ] && wait "$pid" || true; done
+  } 2>/dev/null
   for n in "${NS[@]:-}"; do [ -n "$n" ] && ip netns del "$n" 2>/dev/null || true; done
   NS=(); AGENTS=()
 }

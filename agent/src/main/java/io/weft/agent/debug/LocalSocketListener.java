@@ -1,7 +1,6 @@
 package io.weft.agent.debug;
 
 import io.weft.agent.http.HealthServer;
-
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;

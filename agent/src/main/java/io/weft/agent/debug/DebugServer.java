@@ -35,7 +35,7 @@ public final class DebugServer implements AutoCloseable, MetricsSource {
 
     private final Map<String, DebugHandler> routes = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> outcomes = new ConcurrentHashMap<>();
-    private final Semaphore connections = new Semaphore(MAX_CONNECTIONS);
+    private final Map<String, Semaphore> connections = new ConcurrentHashMap<>();
     private final List<AutoCloseable> listeners = new ArrayList<>();
 
     public void register(String path, DebugHandler handler) {
@@ -47,7 +47,10 @@ public final class DebugServer implements AutoCloseable, MetricsSource {
         listeners.add(listener);
     }
 
-    /** Requests per listener and outcome ({@code served}, {@code refused}: a bad or unknown request, {@code denied}). */
+    /**
+     * Requests per listener and outcome ({@code served}, {@code refused}: a bad or unknown request, {@code denied}: no
+     * valid client certificate, {@code busy}: closed at once, all connection slots taken).
+     */
     public Map<String, Long> outcomes() {
         Map<String, Long> m = new java.util.TreeMap<>();
         outcomes.forEach((k, v) -> m.put(k, v.get()));
@@ -63,51 +66,64 @@ public final class DebugServer implements AutoCloseable, MetricsSource {
      * {@code headDone} is run once the request head is in (the listener stops its head timer then).
      */
     void serve(String listener, String caller, InputStream in, OutputStream out, Runnable headDone) throws IOException {
-        if (!connections.tryAcquire()) {
+        DebugResponse res = new DebugResponse(out);
+        String head;
+        try {
+            head = readHead(in);
+        } catch (HeadTooLarge e) {
             count(listener, "refused");
-            new DebugResponse(out).text(503, "too many debug requests at once; try again");
+            res.text(431, "request head larger than " + MAX_HEAD + " bytes");
+            return;
+        }
+        headDone.run();
+        if (head == null) return; // the client went away before asking anything
+        DebugRequest req = DebugRequest.parse(head.lines().findFirst().orElse(""), caller);
+        if (req == null) {
+            count(listener, "refused");
+            res.text(400, "not an HTTP/1 request");
+            return;
+        }
+        DebugHandler h = routes.get(req.path());
+        if (h == null) {
+            count(listener, "refused");
+            res.text(404, "no debug endpoint " + req.path() + " (there are: " + String.join(", ", new java.util.TreeSet<>(routes.keySet())) + ")");
+            return;
+        }
+        if (!"GET".equals(req.method())) {
+            count(listener, "refused");
+            res.text(405, "use GET");
             return;
         }
         try {
-            DebugResponse res = new DebugResponse(out);
-            String head;
-            try {
-                head = readHead(in);
-            } catch (HeadTooLarge e) {
-                count(listener, "refused");
-                res.text(431, "request head larger than " + MAX_HEAD + " bytes");
-                return;
-            }
-            headDone.run();
-            if (head == null) return; // the client went away before asking anything
-            DebugRequest req = DebugRequest.parse(head.lines().findFirst().orElse(""), caller);
-            if (req == null) {
-                count(listener, "refused");
-                res.text(400, "not an HTTP/1 request");
-                return;
-            }
-            DebugHandler h = routes.get(req.path());
-            if (h == null) {
-                count(listener, "refused");
-                res.text(404, "no debug endpoint " + req.path() + " (there are: " + String.join(", ", new java.util.TreeSet<>(routes.keySet())) + ")");
-                return;
-            }
-            if (!"GET".equals(req.method())) {
-                count(listener, "refused");
-                res.text(405, "use GET");
-                return;
-            }
-            try {
-                h.handle(req, res);
-            } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "debug " + req.path() + " failed: " + e, e);
-                if (!res.started()) res.text(500, "internal error: " + e.getMessage());
-            }
-            count(listener, res.status() < 400 ? "served" : "refused");
-            LOG.info("debug " + req.path() + " for " + caller + " over the " + listener + " listener: " + res.status());
-        } finally {
-            connections.release();
+            h.handle(req, res);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "debug " + req.path() + " failed: " + e, e);
+            if (!res.started()) res.text(500, "internal error: " + e.getMessage());
         }
+        count(listener, res.status() < 400 ? "served" : "refused");
+        LOG.info("debug " + req.path() + " for " + caller + " over the " + listener + " listener: " + res.status());
+    }
+
+    /**
+     * Takes one of {@code listener}'s {@link #MAX_CONNECTIONS} connection slots, which a listener does before it gives a
+     * connection a thread: a connection holds its thread until its head arrives or its deadline passes, so without a
+     * bound a flood of idle connections would grow the agent without limit. Each listener has slots of its own, so a
+     * flood at the TLS port does not lock root on the node out of the local socket. False (counted {@code busy}) when
+     * all are taken.
+     */
+    boolean admit(String listener) {
+        if (slots(listener).tryAcquire()) return true;
+        count(listener, "busy");
+        return false;
+    }
+
+    /** Gives back a slot {@link #admit} took, once its connection is closed. */
+    void release(String listener) {
+        slots(listener).release();
+    }
+
+    private Semaphore slots(String listener) {
+        return connections.computeIfAbsent(listener, k -> new Semaphore(MAX_CONNECTIONS));
     }
 
     /**
@@ -150,8 +166,8 @@ public final class DebugServer implements AutoCloseable, MetricsSource {
     /** {@code weft_debug_requests_total{listener,outcome}}. */
     @Override
     public void writeMetrics(MetricsWriter w) {
-        w.counter("weft_debug_requests_total",
-                "Requests to the debug API by listener and outcome (denied: no valid client certificate)");
+        w.counter("weft_debug_requests_total", "Requests to the debug API by listener and outcome "
+                + "(denied: no valid client certificate; busy: every connection slot taken)");
         for (Map.Entry<String, Long> e : outcomes().entrySet()) {
             String[] k = e.getKey().split("/", 2);
             w.sample("weft_debug_requests_total", e.getValue(), "listener", k[0], "outcome", k[1]);

@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
 import java.util.logging.Logger;
 
 /**
@@ -23,7 +22,6 @@ import java.util.logging.Logger;
  */
 public final class LocalSocketListener implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(LocalSocketListener.class.getName());
-    static final Duration HEAD_TIMEOUT = Duration.ofSeconds(10);
 
     private final Path path;
     private final ServerSocketChannel channel;
@@ -94,15 +92,33 @@ public final class LocalSocketListener implements AutoCloseable {
                 if (channel.isOpen()) LOG.warning("debug socket " + path + ": accept failed: " + e.getMessage());
                 continue;
             }
-            HealthServer.CONNECTION_THREADS.newThread(() -> serve(c)).start();
+            if (!server.admit("local")) {
+                busy(c);
+                continue;
+            }
+            HealthServer.CONNECTION_THREADS.newThread(() -> {
+                try {
+                    serve(c);
+                } finally {
+                    server.release("local");
+                }
+            }).start();
+        }
+    }
+
+    /** Answers a connection beyond the debug API's limit at once (a few bytes: the socket's buffer takes them). */
+    private static void busy(SocketChannel c) {
+        try (c) {
+            new DebugResponse(Channels.newOutputStream(c)).text(503, "too many debug connections at once; try again");
+        } catch (IOException e) {
+            LOG.fine("debug socket connection: " + e.getMessage());
         }
     }
 
     private void serve(SocketChannel c) {
         try (c) {
             String caller = "uid " + peerUser(c);
-            Thread timer = Thread.ofVirtual().start(() -> closeAfter(c, HEAD_TIMEOUT));
-            server.serve("local", caller, Channels.newInputStream(c), Channels.newOutputStream(c), timer::interrupt);
+            server.serve("local", caller, Channels.newInputStream(c), Channels.newOutputStream(c), HeadDeadline.start(c));
         } catch (IOException e) {
             LOG.fine("debug socket connection: " + e.getMessage());
         }
@@ -113,16 +129,6 @@ public final class LocalSocketListener implements AutoCloseable {
             return c.getOption(jdk.net.ExtendedSocketOptions.SO_PEERCRED).user().getName();
         } catch (IOException | UnsupportedOperationException e) {
             return "unknown";
-        }
-    }
-
-    /** Closes a connection whose request head has not arrived in time (the head timer; interrupted once it has). */
-    private static void closeAfter(SocketChannel c, Duration d) {
-        try {
-            Thread.sleep(d);
-            c.close();
-        } catch (InterruptedException | IOException e) {
-            // the head arrived, or the connection is gone already
         }
     }
 

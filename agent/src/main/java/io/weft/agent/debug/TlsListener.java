@@ -60,14 +60,28 @@ public final class TlsListener implements AutoCloseable {
                 if (!socket.isClosed()) LOG.warning("debug TLS listener: accept failed: " + e.getMessage());
                 continue;
             }
-            HealthServer.CONNECTION_THREADS.newThread(() -> serve((SSLSocket) c)).start();
+            if (!server.admit("tls")) {
+                try {
+                    c.close(); // before any handshake: nothing is read from a connection beyond the limit
+                } catch (IOException ignored) {
+                    // gone already
+                }
+                continue;
+            }
+            HealthServer.CONNECTION_THREADS.newThread(() -> {
+                try {
+                    serve((SSLSocket) c);
+                } finally {
+                    server.release("tls");
+                }
+            }).start();
         }
     }
 
     private void serve(SSLSocket c) {
         String from = c.getInetAddress().getHostAddress();
         try (c) {
-            c.setSoTimeout((int) LocalSocketListener.HEAD_TIMEOUT.toMillis());
+            Runnable headDone = HeadDeadline.start(c);
             String subject;
             try {
                 c.startHandshake();
@@ -76,13 +90,7 @@ public final class TlsListener implements AutoCloseable {
                 denied(from, e);
                 return;
             }
-            server.serve("tls", subject + " from " + from, c.getInputStream(), c.getOutputStream(), () -> {
-                try {
-                    c.setSoTimeout(0);
-                } catch (IOException ignored) {
-                    // the connection is gone; the handler will see that
-                }
-            });
+            server.serve("tls", subject + " from " + from, c.getInputStream(), c.getOutputStream(), headDone);
         } catch (IOException e) {
             LOG.fine("debug TLS connection from " + from + ": " + e.getMessage());
         }

@@ -27,6 +27,27 @@ public final class HealthServer implements AutoCloseable {
     public static final java.util.concurrent.ThreadFactory CONNECTION_THREADS =
             Thread.ofPlatform().daemon().name("weft-conn-", 0).factory();
 
+    /**
+     * Connections open at once; more are closed as they arrive. The JDK's server reads a request's head on a thread of
+     * its own, so without a bound every client that sends half a request and waits holds a thread (~120 KiB) for as
+     * long as it likes, and anyone who can reach the port could grow the agent until the kernel kills it. Probes and
+     * scrapers need a handful.
+     */
+    static final int MAX_CONNECTIONS = 64;
+    /** Seconds a request may take to arrive in full before its connection is closed, for the same reason. */
+    static final int MAX_REQUEST_SECONDS = 10;
+
+    static {
+        // The JDK's server reads these once, when the JVM's first server is made (here, in weftd); an operator's own
+        // -Djdk.httpserver.maxConnections / -Dsun.net.httpserver.maxReqTime (WEFT_JAVA_OPTS) win.
+        if (System.getProperty("jdk.httpserver.maxConnections") == null) {
+            System.setProperty("jdk.httpserver.maxConnections", Integer.toString(MAX_CONNECTIONS));
+        }
+        if (System.getProperty("sun.net.httpserver.maxReqTime") == null) {
+            System.setProperty("sun.net.httpserver.maxReqTime", Integer.toString(MAX_REQUEST_SECONDS));
+        }
+    }
+
     private final HttpServer server;
 
     public HealthServer(String ip, int port, BooleanSupplier healthy, BooleanSupplier ready, Metrics metrics) throws IOException {

@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.weft.agent.http.ClosedByServer;
 import io.weft.agent.tls.PemTls;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
@@ -20,6 +22,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterAll;
@@ -140,6 +144,58 @@ class DebugServerTest {
             assertEquals(1, calls.get(), "refused callers never reached the handler");
             assertEquals(1L, s.outcomes().get("tls/served"));
         }
+    }
+
+    /**
+     * Connections that never send a request hold at most {@link DebugServer#MAX_CONNECTIONS} threads per listener, more
+     * are closed at once (counted busy), the idle ones are closed at their head deadline, and then the API serves again.
+     * A flood at the TLS port, where anyone may connect, leaves the node's own socket working.
+     */
+    @Test
+    @Timeout(60)
+    void idleConnectionsAreBoundedPerListenerAndClosedAtTheirDeadline() throws Exception {
+        SSLContext serverTls = PemTls.server(pki.file("server.pem"), pki.file("server.key"), pki.file("ca.pem"),
+                new PemTls.Flags("--debug-client-ca-file", "--debug-tls-cert-file", "--debug-tls-key-file"));
+        Path sock = Files.createTempDirectory("weft-debug-").resolve("weftd.sock");
+        AtomicInteger calls = new AtomicInteger();
+        List<Socket> idle = new ArrayList<>();
+        try (DebugServer s = server(calls)) {
+            TlsListener l = TlsListener.open(new InetSocketAddress("127.0.0.1", 0), serverTls, s);
+            LocalSocketListener.open(sock, s);
+            long threadsBefore = connectionThreads();
+            for (int i = 0; i < DebugServer.MAX_CONNECTIONS + 8; i++) {
+                Socket c = new Socket("127.0.0.1", l.port());
+                c.setSoTimeout(20_000);
+                idle.add(c);
+            }
+            awaitCount(s, "tls/busy", 8);
+            assertTrue(connectionThreads() - threadsBefore <= DebugServer.MAX_CONNECTIONS,
+                    "threads for idle TLS connections: " + (connectionThreads() - threadsBefore));
+            try (DebugClient.Response r = new DebugClient(sock.toString(), null).get("/debug/echo?x=1", Duration.ofSeconds(5))) {
+                assertEquals(200, r.status(), "the local socket has slots of its own");
+            }
+            long start = System.nanoTime();
+            int closedByServer = 0;
+            for (Socket c : idle) {
+                if (ClosedByServer.test(c)) closedByServer++; // an idle one waits here until its deadline
+            }
+            assertEquals(idle.size(), closedByServer, "every idle connection is closed by the server");
+            long waited = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(waited >= HeadDeadline.HEAD_TIMEOUT.toMillis() - 2000,
+                    "the admitted idle connections were kept until their head deadline, not dropped at once: " + waited + " ms");
+            SSLContext good = PemTls.client(pki.file("ca.pem"), pki.file("client.pem"), pki.file("client.key"), CLIENT);
+            try (DebugClient.Response r = new DebugClient("https://127.0.0.1:" + l.port(), good).get("/debug/echo?x=2",
+                    Duration.ofSeconds(5))) {
+                assertEquals(200, r.status(), "the slots are free again");
+            }
+            assertEquals(2, calls.get());
+        } finally {
+            for (Socket c : idle) c.close();
+        }
+    }
+
+    private static long connectionThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("weft-conn-")).count();
     }
 
     @Test

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.weft.lab.build.BuiltArtifact;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Timeout;
@@ -15,18 +17,23 @@ import org.junit.jupiter.params.provider.CsvSource;
  * pod's veth, cni0, the VTEP, the underlay; then the other node's in reverse) saw the probe's requests and replies,
  * small and full-size; the verdict is healthy and names no cause; {@code weftd status} on both nodes shows no problem.
  * The path printed is the one the seed notes draw: pod → veth → cni0 → flannel.1 → eth0 ══ VXLAN ══> eth0 → ...
+ * Once more with the agents and commands run through the build's launcher, as on a node: the hops' captures load
+ * libpcap from the launcher's library path, not from anything this test JVM set up.
  */
 @Timeout(300)
 class TraceHealthyTest {
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', textBlock = """
-            kernel VXLAN    | {"Network":"10.244.0.0/16","Backend":{"Type":"vxlan"}}                          | flannel.1
-            userspace VXLAN | {"Network":"10.244.0.0/16","Backend":{"Type":"vxlan","Datapath":"userspace"}}   | flannel.1
-            host-gw         | {"Network":"10.244.0.0/16","Backend":{"Type":"host-gw"}}                        |
+            kernel VXLAN                 | {"Network":"10.244.0.0/16","Backend":{"Type":"vxlan"}}                        | flannel.1 | false
+            userspace VXLAN              | {"Network":"10.244.0.0/16","Backend":{"Type":"vxlan","Datapath":"userspace"}} | flannel.1 | false
+            host-gw                      | {"Network":"10.244.0.0/16","Backend":{"Type":"host-gw"}}                      |           | false
+            kernel VXLAN, built launcher | {"Network":"10.244.0.0/16","Backend":{"Type":"vxlan"}}                        | flannel.1 | true
             """)
-    void everyHopSeesTheProbeBothWays(String name, String netConf, String vtep) throws Exception {
-        try (TraceLab t = new TraceLab("wtr-ok", netConf, "1s", List.of())) {
+    void everyHopSeesTheProbeBothWays(String name, String netConf, String vtep, boolean launcher) throws Exception {
+        Path weftd = !launcher ? null : BuiltArtifact.find("agent", "weftd").orElseThrow(() -> new AssertionError(
+                "agent/target/weftd is missing: build the agent module first (mvn -pl lab -am verify)")).toAbsolutePath();
+        try (TraceLab t = new TraceLab("wtr-ok", netConf, "1s", List.of(), weftd)) {
             TraceLab.Run r = t.trace(1, t.a.ip().toString(), t.b.ip().toString());
             assertEquals(0, r.exit(), r.toString());
             JsonNode j = r.json();

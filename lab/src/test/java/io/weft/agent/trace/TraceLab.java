@@ -7,11 +7,13 @@ import io.weft.core.iproute.IpRunner;
 import io.weft.lab.cluster.LabCluster;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * A two-node cluster as the trace tests use it: each agent serves its debug API on its socket and, with client
@@ -25,6 +27,7 @@ final class TraceLab implements AutoCloseable {
     final LabCluster lab;
     final LabCluster.Pod a;
     final LabCluster.Pod b;
+    private final Path launcher;
 
     /** What a weftd command printed and how it ended. */
     record Run(int exit, String out, String err) {
@@ -51,10 +54,20 @@ final class TraceLab implements AutoCloseable {
      *               then off too)
      */
     TraceLab(String tag, String netConf, String resync, List<String> moreAgentArgs) throws Exception {
+        this(tag, netConf, resync, moreAgentArgs, null);
+    }
+
+    /**
+     * @param launcher a build's agent/target/weftd to run the agents and the weftd commands through, as a node does
+     *                 (its JVM options and library path: libpcap is found from there); null: this JVM's classes
+     */
+    TraceLab(String tag, String netConf, String resync, List<String> moreAgentArgs, Path launcher) throws Exception {
+        this.launcher = launcher;
         pki = new TestPki();
         LabCluster l = null;
         try {
             l = new LabCluster(tag, 2, netConf);
+            if (launcher != null) l.agentLauncher(launcher);
             boolean wireguard = netConf.contains("wireguard");
             // each wireguard node keeps its private key in its own directory (not the machine's /run/flannel/wgkey)
             if (wireguard) l.agentEnv(n -> java.util.Map.of("WIREGUARD_KEY_FILE", n.dir().resolve("wgkey").toString()));
@@ -111,7 +124,10 @@ final class TraceLab implements AutoCloseable {
 
     /** Any weftd command in node {@code i}'s namespace. */
     Run weftd(int i, List<String> args) throws Exception {
-        Process p = new ProcessBuilder(lab.weftdCommand(lab.node(i), "cli.jsa", args)).start();
+        List<String> command = launcher == null ? lab.weftdCommand(lab.node(i), "cli.jsa", args)
+                : Stream.concat(Stream.of("ip", "netns", "exec", lab.node(i).netns(), launcher.toString()),
+                        args.stream()).toList();
+        Process p = new ProcessBuilder(command).start();
         CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
         String out = read(p.getInputStream());
         if (!p.waitFor(90, TimeUnit.SECONDS)) {

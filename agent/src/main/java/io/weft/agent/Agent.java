@@ -20,7 +20,6 @@ import io.weft.agent.subnet.DirWatch;
 import io.weft.agent.status.StatusHandler;
 import io.weft.agent.trace.TraceHandler;
 import io.weft.agent.subnet.Lease;
-import io.weft.agent.subnet.LeaseBook;
 import io.weft.agent.subnet.SubnetManager;
 import io.weft.agent.traffic.TrafficRules;
 import io.weft.core.config.NetConf;
@@ -163,10 +162,11 @@ public final class Agent {
             http = new HealthServer(settings.healthzIp(), settings.healthzPort(),
                     () -> System.nanoTime() - lastLoopNanos < Duration.ofSeconds(60).toNanos(), readiness::reasons, metrics);
         }
-        PreviousMacs previous = PreviousMacs.of(manager.entries().stream().map(LeaseBook.Entry::lastGood)
-                .filter(l -> l != null).toList(), publicIp, publicIpv6);
+        List<Lease> known = knownLeases();
+        PreviousMacs previous = PreviousMacs.of(known, publicIp, publicIpv6);
         try (traffic; Backend backend = backends.create(ns, conf, underlay, publicIp, publicIpv6, previous)) {
             this.backend = backend;
+            if (conf.backend().isUserspace()) KnownPeers.give(backend, known, publicIp, publicIpv6, Instant.now());
             if (backend instanceof MetricsSource counters) metrics.add(counters);
             Lease lease = takeLease(backend);
             if (http != null) http.start();
@@ -174,6 +174,21 @@ public final class Agent {
             LOG.info("stopping; the datapath stays in place");
         } finally {
             if (http != null) http.close();
+        }
+    }
+
+    /**
+     * The leases in the store before this node takes its own (its previous lease among them, whose VtepMACs a device
+     * made again keeps, and the peers a userspace datapath forwards to at once). Read now, which starts the store's
+     * watch: the book holds nothing before that. A store that cannot be read yet gives none; taking the lease then
+     * says what is wrong with it.
+     */
+    private List<Lease> knownLeases() {
+        try {
+            return manager.leases();
+        } catch (IOException | RuntimeException e) {
+            LOG.fine("leases not readable before taking this node's: " + e.getMessage());
+            return List.of();
         }
     }
 

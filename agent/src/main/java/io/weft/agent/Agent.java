@@ -162,7 +162,7 @@ public final class Agent {
             http = new HealthServer(settings.healthzIp(), settings.healthzPort(),
                     () -> System.nanoTime() - lastLoopNanos < Duration.ofSeconds(60).toNanos(), readiness::reasons, metrics);
         }
-        List<Lease> known = knownLeases();
+        List<Lease> known = KnownPeers.read(manager);
         PreviousMacs previous = PreviousMacs.of(known, publicIp, publicIpv6);
         try (traffic; Backend backend = backends.create(ns, conf, underlay, publicIp, publicIpv6, previous)) {
             this.backend = backend;
@@ -174,21 +174,6 @@ public final class Agent {
             LOG.info("stopping; the datapath stays in place");
         } finally {
             if (http != null) http.close();
-        }
-    }
-
-    /**
-     * The leases in the store before this node takes its own (its previous lease among them, whose VtepMACs a device
-     * made again keeps, and the peers a userspace datapath forwards to at once). Read now, which starts the store's
-     * watch: the book holds nothing before that. A store that cannot be read yet gives none; taking the lease then
-     * says what is wrong with it.
-     */
-    private List<Lease> knownLeases() {
-        try {
-            return manager.leases();
-        } catch (IOException | RuntimeException e) {
-            LOG.fine("leases not readable before taking this node's: " + e.getMessage());
-            return List.of();
         }
     }
 

@@ -2,10 +2,13 @@ package io.weft.agent;
 
 import io.weft.agent.backend.Backend;
 import io.weft.agent.subnet.Lease;
+import io.weft.agent.subnet.SubnetManager;
 import io.weft.core.net.Ipv4Address;
 import io.weft.core.net.Ipv6Address;
+import java.io.IOException;
 import java.time.Instant;
 import java.util.List;
+import java.util.logging.Logger;
 
 /**
  * The peers the store showed when the agent started, given to a userspace datapath before this node's lease is
@@ -16,7 +19,23 @@ import java.util.List;
  * outlive the agent.
  */
 final class KnownPeers {
+    private static final Logger LOG = Logger.getLogger(KnownPeers.class.getName());
+
     private KnownPeers() {
+    }
+
+    /**
+     * The leases in the store before this node takes its own (its previous lease among them, whose VtepMACs a device
+     * made again keeps, and the peers to {@link #give}). Reading them starts the store's watch: the lease book holds
+     * nothing before that. A store that cannot be read yet gives none; taking the lease then says what is wrong.
+     */
+    static List<Lease> read(SubnetManager manager) {
+        try {
+            return manager.leases();
+        } catch (IOException | RuntimeException e) {
+            LOG.fine("leases not readable before taking this node's: " + e.getMessage());
+            return List.of();
+        }
     }
 
     /**

@@ -112,34 +112,11 @@ final class Faults {
         if (kill) c.lab.killAgent(n);
         else c.lab.stopAgent(n);
         c.start(n);
-        awaitLogged(n, logged, "ready: ");
+        // Probing /readyz and listing the kernel's entries start processes (ip netns exec, bash, ip); 50 times a second
+        // during a start they took ~0.3 of a core on this 2-core machine from the very start being timed. Reading the
+        // log costs next to nothing, so those checks wait until the new agent says it is ready.
+        await("agent on node " + n.index() + " to log ready", t0, () -> c.lab.log(n).substring((int) logged).contains("ready: "));
         return await("agent on node " + n.index(), t0, () -> LabCluster.ready(n, Chaos.HEALTH) && complete(n));
-    }
-
-    /**
-     * Waits, reading the node's agent log past {@code from}, until a line has {@code text} (or {@link #TIMEOUT} passes:
-     * then the checks after it decide). Those checks start processes ({@code ip netns exec}, bash, {@code ip}); at 50
-     * a second during a start they took ~0.3 of a core on this 2-core machine from the very start they were timing,
-     * while a read of the log costs next to nothing.
-     */
-    private static void awaitLogged(LabCluster.Node n, long from, String text) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        try (java.nio.channels.FileChannel log = java.nio.channels.FileChannel.open(n.log())) {
-            StringBuilder seen = new StringBuilder();
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8192);
-            long at = from;
-            while (System.nanoTime() < deadline) {
-                b.clear();
-                int r = log.read(b, at);
-                if (r > 0) {
-                    at += r;
-                    seen.append(new String(b.array(), 0, r, java.nio.charset.StandardCharsets.UTF_8));
-                    if (seen.indexOf(text) >= 0) return;
-                    continue;
-                }
-                Thread.sleep(20);
-            }
-        }
     }
 
     private double deleteDevice() throws Exception {

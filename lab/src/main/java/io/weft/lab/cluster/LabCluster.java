@@ -213,14 +213,14 @@ public final class LabCluster implements AutoCloseable {
         args.addAll(List.of("--subnet-file", n.subnetFile().toString()));
         if (resync != null) args.addAll(List.of("--resync-interval", resync));
         args.addAll(extraAgentArgs);
-        if (launcher != null) return Stream.concat(Stream.of("ip", "netns", "exec", n.netns(), launcher.toString()), args.stream()).toList();
         // A class-data archive per node: a restarted agent then starts as a production one does from the launcher's
         // AOT cache, instead of paying a cold start that production does not pay (~0.4 s of a restart here).
         return weftdCommand(n, "weftd.jsa", args);
     }
 
-    /** {@code weftd args} on this JVM's classes in the node's namespace, with the node's class-data archive {@code archive}. */
+    /** {@code weftd args} in the node's namespace: through {@link #agentLauncher} if set, else on this JVM's classes and {@code archive}. */
     public List<String> weftdCommand(Node n, String archive, List<String> args) {
+        if (launcher != null) return Stream.concat(Stream.of("ip", "netns", "exec", n.netns(), launcher.toString()), args.stream()).toList();
         return ChildJvm.command(n.netns(), n.dir().resolve(archive),
                 List.of("--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-Xmx256m"), "io.weft.agent.Main", args);
     }

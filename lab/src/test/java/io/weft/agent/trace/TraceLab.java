@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * A two-node cluster as the trace tests use it: each agent serves its debug API on its socket and, with client
@@ -27,7 +26,6 @@ final class TraceLab implements AutoCloseable {
     final LabCluster lab;
     final LabCluster.Pod a;
     final LabCluster.Pod b;
-    private final Path launcher;
 
     /** What a weftd command printed and how it ended. */
     record Run(int exit, String out, String err) {
@@ -62,7 +60,6 @@ final class TraceLab implements AutoCloseable {
      *                 (its JVM options and library path: libpcap is found from there); null: this JVM's classes
      */
     TraceLab(String tag, String netConf, String resync, List<String> moreAgentArgs, Path launcher) throws Exception {
-        this.launcher = launcher;
         pki = new TestPki();
         LabCluster l = null;
         try {
@@ -124,10 +121,7 @@ final class TraceLab implements AutoCloseable {
 
     /** Any weftd command in node {@code i}'s namespace. */
     Run weftd(int i, List<String> args) throws Exception {
-        List<String> command = launcher == null ? lab.weftdCommand(lab.node(i), "cli.jsa", args)
-                : Stream.concat(Stream.of("ip", "netns", "exec", lab.node(i).netns(), launcher.toString()),
-                        args.stream()).toList();
-        Process p = new ProcessBuilder(command).start();
+        Process p = new ProcessBuilder(lab.weftdCommand(lab.node(i), "cli.jsa", args)).start();
         CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
         String out = read(p.getInputStream());
         if (!p.waitFor(90, TimeUnit.SECONDS)) {
